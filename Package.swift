@@ -1,0 +1,74 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "BotHost",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "bothost", targets: ["bothost"]),
+        .library(name: "BotHostKit", targets: ["BotHostKit"]),
+        .library(name: "BotHostCore", targets: ["BotHostCore"]),
+        .library(name: "BotHostTesting", targets: ["BotHostTesting"]),
+        .library(name: "TelegramBotAPI", targets: ["TelegramBotAPI"]),
+        .library(name: "BotAPIEmulator", targets: ["BotAPIEmulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/pointfreeco/swift-clocks", from: "1.1.1"),
+    ],
+    targets: [
+        .target(
+            name: "TelegramBotAPI",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "BotAPIEmulator",
+            dependencies: [
+                "TelegramBotAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .target(
+            name: "BotHostKit",
+            dependencies: [
+                "TelegramBotAPI",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "BotHostCore",
+            dependencies: [
+                "BotHostKit",
+                "BotAPIEmulator",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "BotHostTesting",
+            dependencies: ["BotHostKit", "BotAPIEmulator"]
+        ),
+        .target(name: "Echo", dependencies: ["BotHostKit"], path: "Plugins/Echo"),
+        .target(name: "AutoPoster", dependencies: ["BotHostKit"], path: "Plugins/AutoPoster"),
+        .target(name: "DocsObserver", dependencies: ["BotHostKit"], path: "Plugins/DocsObserver"),
+        .executableTarget(
+            name: "bothost",
+            dependencies: ["BotHostCore", "Echo", "AutoPoster", "DocsObserver"]
+        ),
+        .testTarget(
+            name: "TelegramBotAPITests",
+            dependencies: ["TelegramBotAPI", "BotAPIEmulator"]
+        ),
+    ]
+)
