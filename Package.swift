@@ -15,18 +15,20 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/pointfreeco/swift-clocks", from: "1.1.1"),
     ],
     targets: [
         .target(
             name: "TelegramBotAPI",
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -35,6 +37,7 @@ let package = Package(
             dependencies: [
                 "TelegramBotAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .target(
@@ -57,7 +60,7 @@ let package = Package(
         ),
         .target(
             name: "BotHostTesting",
-            dependencies: ["BotHostKit", "BotAPIEmulator"]
+            dependencies: ["BotHostKit", "BotAPIEmulator", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "Echo", dependencies: ["BotHostKit"], path: "Plugins/Echo"),
         .target(name: "AutoPoster", dependencies: ["BotHostKit"], path: "Plugins/AutoPoster"),
@@ -68,7 +71,9 @@ let package = Package(
         ),
         .testTarget(
             name: "TelegramBotAPITests",
-            dependencies: ["TelegramBotAPI", "BotAPIEmulator"]
+            dependencies: [
+                "TelegramBotAPI", "BotAPIEmulator", "BotHostTesting",
+            ]
         ),
     ]
 )

@@ -1,0 +1,314 @@
+import Foundation
+import Synchronization
+import TelegramBotAPI
+
+/// Everything the emulator knows, per bot id, behind one lock.
+///
+/// Telegram's rules that tests rely on live here: rising `update_id`s, an offset
+/// confirming every lower update, a later `getUpdates` ending an earlier pending one
+/// with 409, the webhook conflict, and 401 for tokens it does not know.
+final class EmulatorState: Sendable {
+    /// What a Bot API method answers: a result or Telegram's error object.
+    enum Answer: Sendable {
+        case result(JSONValue)
+        case error(status: Int, description: String, retryAfter: Int? = nil)
+        case fault(EmulatorFault)
+    }
+
+    private struct PollWaiter {
+        var id: UInt64
+        var callIndex: Int
+        var limit: Int
+        var continuation: CheckedContinuation<Answer, Never>
+    }
+
+    private struct Bot {
+        var token: String
+        var user: User
+        var queue: [(id: Int64, update: JSONValue)] = []
+        var nextUpdateID: Int64 = 1
+        var nextMessageID: Int64 = 1
+        var webhookURL = ""
+        var waiter: PollWaiter?
+        var sent: [SentMessage] = []
+        var calls: [GetUpdatesCall] = []
+        var methodCalls: [String: Int] = [:]
+        var faults: [String: [EmulatorFault]] = [:]
+    }
+
+    private struct State {
+        var bots: [String: Bot] = [:]
+        var nextWaiterID: UInt64 = 1
+    }
+
+    private let state = Mutex(State())
+
+    // MARK: - Bots
+
+    /// Registers a bot; its username defaults to `bot<id>`. Re-adding a token keeps its state.
+    @discardableResult
+    func addBot(token: BotToken, username: String?) -> User {
+        mutate { state in
+            if let existing = state.bots[token.botID] {
+                state.bots[token.botID]?.token = token.secretValue
+                return existing.user
+            }
+            let user = User(
+                id: Int64(token.botID) ?? 0, isBot: true, firstName: username ?? "Bot \(token.botID)",
+                username: username ?? "bot\(token.botID)")
+            state.bots[token.botID] = Bot(token: token.secretValue, user: user)
+            return user
+        }
+    }
+
+    /// The bot a request path's token names, or the error Telegram gives: 404 for a
+    /// malformed token, 401 for a well-formed one it does not know.
+    func authenticate(_ tokenString: String) -> Result<String, AuthenticationFailure> {
+        guard let token = try? BotToken(tokenString) else { return .failure(.notFound) }
+        return state.withLock { state in
+            guard let bot = state.bots[token.botID], bot.token == tokenString else { return .failure(.unauthorized) }
+            return .success(token.botID)
+        }
+    }
+
+    enum AuthenticationFailure: Error {
+        case notFound, unauthorized
+    }
+
+    func user(of botID: String) -> User? {
+        state.withLock { $0.bots[botID]?.user }
+    }
+
+    // MARK: - Faults
+
+    func addFault(_ fault: EmulatorFault, botID: String, method: String, count: Int) {
+        mutate { state in
+            state.bots[botID]?.faults[method, default: []] += Array(repeating: fault, count: count)
+        }
+    }
+
+    /// Counts the call and takes the next fault injected for it, if any.
+    func takeFault(botID: String, method: String) -> EmulatorFault? {
+        mutate { state in
+            state.bots[botID]?.methodCalls[method, default: 0] += 1
+            guard var faults = state.bots[botID]?.faults[method], !faults.isEmpty else { return nil }
+            let fault = faults.removeFirst()
+            state.bots[botID]?.faults[method] = faults
+            return fault
+        }
+    }
+
+    // MARK: - Updates
+
+    /// Appends an update (without `update_id`; one is assigned) and wakes a pending poll.
+    @discardableResult
+    func inject(botID: String, kind: String, payload: JSONValue) -> Int64? {
+        let (id, wake) = mutate { state -> (Int64?, (CheckedContinuation<Answer, Never>, Answer)?) in
+            guard var bot = state.bots[botID] else { return (nil, nil) }
+            let id = bot.nextUpdateID
+            bot.nextUpdateID += 1
+            bot.queue.append((id, .object(["update_id": .number(Double(id)), kind: payload])))
+            let wake = Self.answerWaiter(of: &bot)
+            state.bots[botID] = bot
+            return (id, wake)
+        }
+        if let (continuation, answer) = wake { continuation.resume(returning: answer) }
+        return id
+    }
+
+    /// Queues a text message from `user`, in their private chat unless `chatID` names a group.
+    func injectText(_ text: String, botID: String, from user: User, chatID: Int64?) -> Int64? {
+        let chat = chatID ?? user.id
+        let messageID = mutate { state in
+            let id = state.bots[botID]?.nextMessageID ?? 1
+            state.bots[botID]?.nextMessageID = id + 1
+            return id
+        }
+        let message: JSONValue = .object([
+            "message_id": .number(Double(messageID)),
+            "from": jsonValue(of: user),
+            "chat": .object(["id": .number(Double(chat)), "type": .string(chat == user.id ? "private" : "group")]),
+            "date": .number(Date().timeIntervalSince1970.rounded(.down)),
+            "text": .string(text),
+        ])
+        return inject(botID: botID, kind: "message", payload: message)
+    }
+
+    func recordFaultedPoll(botID: String, fault: EmulatorFault, parameters: Parameters) {
+        mutate { state in
+            state.bots[botID]?.calls.append(
+                GetUpdatesCall(
+                    offset: parameters.int("offset").map(Int64.init), limit: parameters.int("limit") ?? 100,
+                    timeout: parameters.int("timeout") ?? 0, outcome: .fault(fault)))
+        }
+    }
+
+    /// Whether a poll of this bot is waiting.
+    func hasPendingPoll(botID: String) -> Bool {
+        state.withLock { $0.bots[botID]?.waiter != nil }
+    }
+
+    /// `getUpdates`: confirms below `offset`, ends an earlier pending poll with 409, then
+    /// answers at once if updates are queued or `timeout` is 0, and otherwise waits for one.
+    /// `onWait` receives the waiter's id so that the caller can abandon it.
+    func getUpdates(botID: String, offset: Int64?, limit: Int, timeout: Int, onWait: @Sendable (UInt64) -> Void) async
+        -> Answer
+    {
+        var earlier: CheckedContinuation<Answer, Never>?
+        let answer = await withCheckedContinuation { (continuation: CheckedContinuation<Answer, Never>) in
+            let immediate = mutate { state -> Answer? in
+                guard var bot = state.bots[botID] else { return .error(status: 401, description: "Unauthorized") }
+                defer { state.bots[botID] = bot }
+                if let offset { Self.confirm(&bot, below: offset) }
+                let index = bot.calls.count
+                bot.calls.append(GetUpdatesCall(offset: offset, limit: limit, timeout: timeout, outcome: .pending))
+                if let waiter = bot.waiter {
+                    bot.waiter = nil
+                    bot.calls[waiter.callIndex].outcome = .terminatedByOtherPoll
+                    earlier = waiter.continuation
+                }
+                if !bot.webhookURL.isEmpty {
+                    bot.calls[index].outcome = .webhookConflict
+                    return .error(
+                        status: 409,
+                        description:
+                            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+                    )
+                }
+                if !bot.queue.isEmpty || timeout == 0 {
+                    let taken = Array(bot.queue.prefix(limit))
+                    bot.calls[index].outcome = .updates(taken.map(\.id))
+                    return .result(.array(taken.map(\.update)))
+                }
+                let id = state.nextWaiterID
+                state.nextWaiterID += 1
+                bot.waiter = PollWaiter(id: id, callIndex: index, limit: limit, continuation: continuation)
+                onWait(id)
+                return nil
+            }
+            if let immediate { continuation.resume(returning: immediate) }
+        }
+        earlier?.resume(
+            returning: .error(
+                status: 409,
+                description: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+            ))
+        return answer
+    }
+
+    /// Ends a waiting poll with no updates once its `timeout` has passed.
+    func expire(botID: String, waiterID: UInt64) {
+        let continuation = mutate { state -> CheckedContinuation<Answer, Never>? in
+            guard let waiter = state.bots[botID]?.waiter, waiter.id == waiterID else { return nil }
+            state.bots[botID]?.waiter = nil
+            state.bots[botID]?.calls[waiter.callIndex].outcome = .updates([])
+            return waiter.continuation
+        }
+        continuation?.resume(returning: .result(.array([])))
+    }
+
+    /// Ends a waiting poll whose client closed its connection: its answer reaches nobody.
+    func abandon(botID: String, waiterID: UInt64) {
+        let continuation = mutate { state -> CheckedContinuation<Answer, Never>? in
+            guard let waiter = state.bots[botID]?.waiter, waiter.id == waiterID else { return nil }
+            state.bots[botID]?.waiter = nil
+            state.bots[botID]?.calls[waiter.callIndex].outcome = .abandoned
+            return waiter.continuation
+        }
+        continuation?.resume(returning: .result(.array([])))
+    }
+
+    /// Ends every waiting poll with no updates, as the server stops.
+    func endAllPolls() {
+        let continuations = mutate { state in
+            state.bots.keys.compactMap { botID -> CheckedContinuation<Answer, Never>? in
+                guard let waiter = state.bots[botID]?.waiter else { return nil }
+                state.bots[botID]?.waiter = nil
+                state.bots[botID]?.calls[waiter.callIndex].outcome = .updates([])
+                return waiter.continuation
+            }
+        }
+        for continuation in continuations { continuation.resume(returning: .result(.array([]))) }
+    }
+
+    private static func confirm(_ bot: inout Bot, below offset: Int64) {
+        if offset < 0 {
+            bot.queue = Array(bot.queue.suffix(Int(-offset)))
+        } else {
+            bot.queue.removeAll { $0.id < offset }
+        }
+    }
+
+    private static func answerWaiter(of bot: inout Bot) -> (CheckedContinuation<Answer, Never>, Answer)? {
+        guard let waiter = bot.waiter, !bot.queue.isEmpty else { return nil }
+        bot.waiter = nil
+        let taken = Array(bot.queue.prefix(waiter.limit))
+        bot.calls[waiter.callIndex].outcome = .updates(taken.map(\.id))
+        return (waiter.continuation, .result(.array(taken.map(\.update))))
+    }
+
+    // MARK: - Webhooks and messages
+
+    func setWebhook(botID: String, url: String) {
+        let terminated = mutate { state -> CheckedContinuation<Answer, Never>? in
+            state.bots[botID]?.webhookURL = url
+            guard !url.isEmpty, let waiter = state.bots[botID]?.waiter else { return nil }
+            state.bots[botID]?.waiter = nil
+            state.bots[botID]?.calls[waiter.callIndex].outcome = .terminatedByOtherPoll
+            return waiter.continuation
+        }
+        terminated?.resume(returning: .error(status: 409, description: "Conflict: terminated by setWebhook request"))
+    }
+
+    func deleteWebhook(botID: String, dropPendingUpdates: Bool) {
+        mutate { state in
+            state.bots[botID]?.webhookURL = ""
+            if dropPendingUpdates { state.bots[botID]?.queue.removeAll() }
+        }
+    }
+
+    func webhookInfo(botID: String) -> WebhookInfo {
+        state.withLock { state in
+            let bot = state.bots[botID]
+            return WebhookInfo(url: bot?.webhookURL ?? "", pendingUpdateCount: bot?.queue.count ?? 0)
+        }
+    }
+
+    func recordSent(botID: String, chatID: ChatID, text: String) -> Int64 {
+        mutate { state in
+            let id = state.bots[botID]?.nextMessageID ?? 1
+            state.bots[botID]?.nextMessageID = id + 1
+            state.bots[botID]?.sent.append(SentMessage(chatID: chatID, text: text, messageID: id))
+            return id
+        }
+    }
+
+    // MARK: - Reading back
+
+    func sentMessages(botID: String) -> [SentMessage] {
+        state.withLock { $0.bots[botID]?.sent ?? [] }
+    }
+
+    func getUpdatesCalls(botID: String) -> [GetUpdatesCall] {
+        state.withLock { $0.bots[botID]?.calls ?? [] }
+    }
+
+    func callCount(botID: String, method: String) -> Int {
+        state.withLock { $0.bots[botID]?.methodCalls[method] ?? 0 }
+    }
+
+    func pendingUpdateIDs(botID: String) -> [Int64] {
+        state.withLock { $0.bots[botID]?.queue.map(\.id) ?? [] }
+    }
+
+    /// Runs `body` under the lock.
+    private func mutate<T>(_ body: (inout State) -> T) -> T {
+        state.withLock { body(&$0) }
+    }
+}
+
+/// Any `Encodable` as a `JSONValue`, for building answers.
+func jsonValue(of value: some Encodable) -> JSONValue {
+    let data = (try? JSONEncoder().encode(value)) ?? Data("null".utf8)
+    return (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null
+}

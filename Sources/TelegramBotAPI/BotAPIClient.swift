@@ -1,0 +1,231 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOFoundationCompat
+
+/// A client of one bot's Bot API, over its own HTTP connection pool.
+///
+/// One client per bot is deliberate: AsyncHTTPClient queues requests per host once a
+/// pool's connections are busy, so bots sharing a client would wait behind each other's
+/// 30-second long polls. Each client here has its own pool, sized by
+/// ``Configuration/maxConnections``.
+///
+/// Calls throw ``BotAPIError`` for every failure of the call itself, and
+/// `CancellationError` when the calling task is cancelled: cancellation aborts the
+/// request at once, which is how a host stops a pending long poll.
+///
+/// Outgoing calls (everything but ``getUpdates(offset:limit:timeout:allowedUpdates:)``)
+/// answered with 429 wait `retry_after` and retry, up to ``Configuration/sendRetries``
+/// times, and a transport failure is retried once: a reply is never dropped silently.
+/// Failures that remain are thrown to the caller.
+///
+/// Call ``shutdown()`` when done.
+public final class BotAPIClient: Sendable {
+    public struct Configuration: Sendable {
+        /// The Bot API server, such as `https://api.telegram.org`.
+        public var baseURL: String
+        /// This client's own connection budget: one long poll plus concurrent outgoing calls.
+        public var maxConnections: Int
+        public var connectTimeout: Duration
+        /// How long any call but a long poll may take; a long poll gets its `timeout` on top.
+        public var requestTimeout: Duration
+        /// How often an outgoing call answered 429 is retried after `retry_after`.
+        public var sendRetries: Int
+        /// The clock retries wait on; tests pass a manual one.
+        public var clock: any Clock<Duration>
+
+        public init(
+            baseURL: String = "https://api.telegram.org", maxConnections: Int = 8, connectTimeout: Duration = .seconds(10),
+            requestTimeout: Duration = .seconds(30), sendRetries: Int = 3, clock: any Clock<Duration> = ContinuousClock()
+        ) {
+            self.baseURL = baseURL
+            self.maxConnections = maxConnections
+            self.connectTimeout = connectTimeout
+            self.requestTimeout = requestTimeout
+            self.sendRetries = sendRetries
+            self.clock = clock
+        }
+    }
+
+    public let token: BotToken
+    public let configuration: Configuration
+    private let http: HTTPClient
+    private let logger: Logger
+
+    /// The largest response body accepted: 100 updates with big messages stay far below it.
+    private static let maxResponseBytes = 32 * 1024 * 1024
+
+    public init(token: BotToken, configuration: Configuration = .init(), logger: Logger = Logger(label: "bothost.api")) {
+        self.token = token
+        self.configuration = configuration
+        self.logger = logger
+        var http = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .init(configuration.connectTimeout), read: .seconds(90)),
+            connectionPool: .init(
+                idleTimeout: .seconds(60),
+                concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, configuration.maxConnections)
+            )
+        )
+        http.tracing.tracer = nil
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+    }
+
+    /// Closes the connection pool. Pending calls fail.
+    public func shutdown() async throws {
+        try await http.shutdown()
+    }
+
+    // MARK: - Methods
+
+    public func getMe() async throws -> User {
+        try await call("getMe", parameters: NoParameters())
+    }
+
+    /// One long poll. Not retried here: the polling pipeline owns the retry policy.
+    public func getUpdates(offset: Int64?, limit: Int? = nil, timeout: Duration = .zero, allowedUpdates: [String]? = nil)
+        async throws -> [Update]
+    {
+        struct Parameters: Encodable, Sendable {
+            var offset: Int64?
+            var limit: Int?
+            var timeout: Int64
+            var allowed_updates: [String]?
+        }
+        let parameters = Parameters(
+            offset: offset, limit: limit, timeout: timeout.components.seconds, allowed_updates: allowedUpdates)
+        return try await perform("getUpdates", parameters: parameters, timeout: configuration.requestTimeout + timeout)
+    }
+
+    public func sendMessage(chatID: ChatID, text: String, replyToMessageID: Int64? = nil) async throws -> Message {
+        struct Parameters: Encodable, Sendable {
+            var chat_id: ChatID
+            var text: String
+            var reply_to_message_id: Int64?
+        }
+        return try await call("sendMessage", parameters: Parameters(chat_id: chatID, text: text, reply_to_message_id: replyToMessageID))
+    }
+
+    public func getWebhookInfo() async throws -> WebhookInfo {
+        try await call("getWebhookInfo", parameters: NoParameters())
+    }
+
+    @discardableResult
+    public func deleteWebhook(dropPendingUpdates: Bool = false) async throws -> Bool {
+        struct Parameters: Encodable, Sendable { var drop_pending_updates: Bool }
+        return try await call("deleteWebhook", parameters: Parameters(drop_pending_updates: dropPendingUpdates))
+    }
+
+    @discardableResult
+    public func setWebhook(url: String) async throws -> Bool {
+        struct Parameters: Encodable, Sendable { var url: String }
+        return try await call("setWebhook", parameters: Parameters(url: url))
+    }
+
+    /// Any Bot API method: `parameters` are sent as a JSON object, `result` decoded as `Result`.
+    /// A 429 is retried after `retry_after` (up to ``Configuration/sendRetries`` times),
+    /// a transport failure once.
+    public func call<Result: Decodable & Sendable>(
+        _ method: String, parameters: some Encodable & Sendable, as type: Result.Type = Result.self
+    ) async throws -> Result {
+        var rateLimitRetries = 0
+        var transportRetried = false
+        while true {
+            do {
+                return try await perform(method, parameters: parameters, timeout: configuration.requestTimeout)
+            } catch BotAPIError.rateLimited(let retryAfter, _) where rateLimitRetries < configuration.sendRetries {
+                rateLimitRetries += 1
+                logger.warning(
+                    "rate limited, retrying",
+                    metadata: [
+                        "method": "\(method)", "retry_after": "\(retryAfter.components.seconds)s",
+                        "attempt": "\(rateLimitRetries)/\(configuration.sendRetries)",
+                    ])
+                try await configuration.clock.sleep(for: retryAfter)
+            } catch BotAPIError.transport(let reason) where !transportRetried {
+                transportRetried = true
+                logger.warning("transport error, retrying once", metadata: ["method": "\(method)", "error": "\(reason)"])
+            }
+        }
+    }
+
+    // MARK: - One request
+
+    private struct NoParameters: Encodable, Sendable {}
+
+    private struct Envelope<Result: Decodable>: Decodable {
+        var ok: Bool
+        var result: Result?
+        var error_code: Int?
+        var description: String?
+        var parameters: ResponseParameters?
+    }
+
+    private struct ResponseParameters: Decodable {
+        var retry_after: Int?
+    }
+
+    private struct Failure: Decodable {
+        var ok: Bool
+        var error_code: Int?
+        var description: String?
+        var parameters: ResponseParameters?
+    }
+
+    private func perform<Result: Decodable>(_ method: String, parameters: some Encodable, timeout: Duration) async throws
+        -> Result
+    {
+        var request = HTTPClientRequest(url: "\(configuration.baseURL)/bot\(token.secretValue)/\(method)")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(parameters)))
+
+        let status: Int
+        let body: ByteBuffer
+        do {
+            let response = try await http.execute(request, timeout: .init(timeout))
+            status = Int(response.status.code)
+            body = try await response.body.collect(upTo: Self.maxResponseBytes)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch let error as BotAPIError {
+            throw error
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            throw BotAPIError.transport(token.redact(String(describing: error)))
+        }
+        return try decode(status: status, body: body)
+    }
+
+    private func decode<Result: Decodable>(status: Int, body: ByteBuffer) throws -> Result {
+        let decoder = JSONDecoder()
+        if (200..<300).contains(status) {
+            do {
+                let envelope = try decoder.decode(Envelope<Result>.self, from: body)
+                if envelope.ok, let result = envelope.result { return result }
+                throw BotAPIError.malformedResponse("ok response without a result")
+            } catch let error as BotAPIError {
+                throw error
+            } catch {
+                throw BotAPIError.malformedResponse("status \(status), body is not a Bot API response")
+            }
+        }
+        guard let failure = try? decoder.decode(Failure.self, from: body), !failure.ok else {
+            if status >= 500 { throw BotAPIError.server(status: status, description: "HTTP \(status)") }
+            throw BotAPIError.malformedResponse("status \(status), body is not a Bot API response")
+        }
+        throw BotAPIError(
+            status: failure.error_code ?? status,
+            description: token.redact(failure.description ?? "HTTP \(status)"),
+            retryAfter: failure.parameters?.retry_after
+        )
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,196 @@
+/// Telegram's `User`: a person or a bot.
+public struct User: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var isBot: Bool
+    public var firstName: String
+    public var lastName: String?
+    public var username: String?
+
+    public init(id: Int64, isBot: Bool = false, firstName: String, lastName: String? = nil, username: String? = nil) {
+        self.id = id
+        self.isBot = isBot
+        self.firstName = firstName
+        self.lastName = lastName
+        self.username = username
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case isBot = "is_bot"
+        case firstName = "first_name"
+        case lastName = "last_name"
+        case username
+    }
+}
+
+/// Telegram's `Chat`.
+public struct Chat: Sendable, Hashable, Codable {
+    public var id: Int64
+    /// `private`, `group`, `supergroup` or `channel`.
+    public var type: String
+    public var title: String?
+    public var username: String?
+
+    public init(id: Int64, type: String = "private", title: String? = nil, username: String? = nil) {
+        self.id = id
+        self.type = type
+        self.title = title
+        self.username = username
+    }
+}
+
+/// Telegram's `Message`, with the fields a host and its plugins commonly need; the rest
+/// stays in ``raw``.
+public struct Message: Sendable, Hashable, Codable {
+    public var messageID: Int64
+    public var from: User?
+    public var chat: Chat
+    public var date: Int64
+    public var text: String?
+    /// The whole message object as Telegram sent it.
+    public var raw: JSONValue
+
+    public init(messageID: Int64, from: User? = nil, chat: Chat, date: Int64, text: String? = nil) {
+        self.messageID = messageID
+        self.from = from
+        self.chat = chat
+        self.date = date
+        self.text = text
+        self.raw = .null
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case messageID = "message_id"
+        case from, chat, date, text
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        messageID = try container.decode(Int64.self, forKey: .messageID)
+        from = try container.decodeIfPresent(User.self, forKey: .from)
+        chat = try container.decode(Chat.self, forKey: .chat)
+        date = try container.decode(Int64.self, forKey: .date)
+        text = try container.decodeIfPresent(String.self, forKey: .text)
+        raw = try JSONValue(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        if case .object = raw {
+            try raw.encode(to: encoder)
+            return
+        }
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(messageID, forKey: .messageID)
+        try container.encodeIfPresent(from, forKey: .from)
+        try container.encode(chat, forKey: .chat)
+        try container.encode(date, forKey: .date)
+        try container.encodeIfPresent(text, forKey: .text)
+    }
+}
+
+/// Telegram's `CallbackQuery`: a press on an inline keyboard button.
+public struct CallbackQuery: Sendable, Hashable, Codable {
+    public var id: String
+    public var from: User
+    public var message: Message?
+    public var data: String?
+
+    public init(id: String, from: User, message: Message? = nil, data: String? = nil) {
+        self.id = id
+        self.from = from
+        self.message = message
+        self.data = data
+    }
+}
+
+/// One incoming update.
+///
+/// The kinds a host routes on are decoded; every update, whatever its kind, keeps its
+/// whole object in ``raw`` and its kind's key in ``kind``, so updates this version does
+/// not know (Telegram adds some every few months) still reach plugins intact.
+public struct Update: Sendable, Hashable, Codable {
+    public var updateID: Int64
+    /// The update's kind: the key next to `update_id`, such as `message` or `callback_query`.
+    public var kind: String
+    public var message: Message?
+    public var editedMessage: Message?
+    public var channelPost: Message?
+    public var callbackQuery: CallbackQuery?
+    public var raw: JSONValue
+
+    enum CodingKeys: String, CodingKey {
+        case updateID = "update_id"
+        case message
+        case editedMessage = "edited_message"
+        case channelPost = "channel_post"
+        case callbackQuery = "callback_query"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        updateID = try container.decode(Int64.self, forKey: .updateID)
+        message = try container.decodeIfPresent(Message.self, forKey: .message)
+        editedMessage = try container.decodeIfPresent(Message.self, forKey: .editedMessage)
+        channelPost = try container.decodeIfPresent(Message.self, forKey: .channelPost)
+        callbackQuery = try container.decodeIfPresent(CallbackQuery.self, forKey: .callbackQuery)
+        raw = try JSONValue(from: decoder)
+        if case .object(let fields) = raw {
+            kind = fields.keys.filter { $0 != "update_id" }.sorted().first ?? "unknown"
+        } else {
+            kind = "unknown"
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try raw.encode(to: encoder)
+    }
+
+    /// The chat the update belongs to, if any: updates of one chat are handled in order.
+    public var chatID: Int64? {
+        (message ?? editedMessage ?? channelPost ?? callbackQuery?.message)?.chat.id
+            ?? raw[kind]?["chat"]?["id"]?.intValue.map(Int64.init)
+    }
+}
+
+/// Telegram's `WebhookInfo`.
+public struct WebhookInfo: Sendable, Hashable, Codable {
+    /// Empty when no webhook is set.
+    public var url: String
+    public var pendingUpdateCount: Int
+
+    public init(url: String, pendingUpdateCount: Int = 0) {
+        self.url = url
+        self.pendingUpdateCount = pendingUpdateCount
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case url
+        case pendingUpdateCount = "pending_update_count"
+    }
+}
+
+/// A chat to send to: a numeric id or a public `@username`.
+public enum ChatID: Sendable, Hashable, Codable, ExpressibleByIntegerLiteral, ExpressibleByStringLiteral {
+    case id(Int64)
+    case username(String)
+
+    public init(integerLiteral value: Int64) { self = .id(value) }
+    public init(stringLiteral value: String) { self = .username(value) }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .id(let id): try container.encode(id)
+        case .username(let name): try container.encode(name)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let id = try? container.decode(Int64.self) {
+            self = .id(id)
+        } else {
+            self = .username(try container.decode(String.self))
+        }
+    }
+}
