@@ -1,1 +1,6 @@
-print("x")
+import AutoPoster
+import BotHostCore
+import DocsObserver
+import Echo
+
+await BotHost.main(plugins: [Echo.self, AutoPoster.self, DocsObserver.self])

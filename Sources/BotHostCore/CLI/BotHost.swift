@@ -1,0 +1,58 @@
+import ArgumentParser
+import BotHostKit
+import Foundation
+
+/// The `bothost` command line, for any set of plugins.
+///
+/// The bundled `bothost` executable is one line: `await BotHost.main(plugins: [Echo.self, ...])`.
+/// A plugin author's own executable does the same with their plugins and gets the whole
+/// CLI (`run`, `validate`, `status`, `emulator`).
+public enum BotHost {
+    /// Parses the process's arguments, runs the command and exits with its status.
+    public static func main(plugins: [any BotPlugin.Type]) async -> Never {
+        let status = await run(arguments: Array(CommandLine.arguments.dropFirst()), plugins: plugins)
+        exit(status.rawValue)
+    }
+
+    /// Runs one command line; returns the exit status instead of exiting.
+    public static func run(arguments: [String], plugins: [any BotPlugin.Type]) async -> ExitStatus {
+        let command: any ParsableCommand
+        do {
+            command = try BotHostCommand.parseAsRoot(arguments)
+        } catch {
+            let message = BotHostCommand.fullMessage(for: error)
+            if BotHostCommand.exitCode(for: error) == .success {
+                print(message)
+                return .success
+            }
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            return .usage
+        }
+        switch command {
+        case let run as RunCommand: return await run.execute(plugins: plugins)
+        case let validate as ValidateCommand: return validate.execute(plugins: plugins)
+        case let status as StatusCommand: return status.execute(plugins: plugins)
+        case let emulator as EmulatorCommand: return await emulator.execute()
+        default:
+            print(BotHostCommand.helpMessage())
+            return .success
+        }
+    }
+}
+
+struct BotHostCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bothost",
+        abstract: "Host many Telegram bots in one process, from one YAML manifest.",
+        discussion: """
+            Exit codes: 0 clean stop or success; 1 a bot failed; 2 manifest or usage error; \
+            3 a bot's lock is held elsewhere and on_locked is fail.
+            """,
+        subcommands: [RunCommand.self, ValidateCommand.self, StatusCommand.self, EmulatorCommand.self]
+    )
+}
+
+/// Prints to stderr, where every diagnostic of `bothost` goes.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

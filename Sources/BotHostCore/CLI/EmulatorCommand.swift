@@ -1,0 +1,67 @@
+import ArgumentParser
+import BotAPIEmulator
+import Foundation
+import Logging
+import TelegramBotAPI
+import UnixSignals
+
+struct EmulatorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emulator",
+        abstract: "Run the Telegram Bot API emulator on 127.0.0.1.",
+        discussion: """
+            Bots call it like Telegram: POST http://127.0.0.1:PORT/bot<TOKEN>/<method> (getMe, getUpdates, \
+            sendMessage, getWebhookInfo, deleteWebhook, setWebhook). Unknown tokens get 401.
+
+            Control API (JSON body or query parameters; every call names the bot by "token"):
+              POST /control/bots      {"token", "username"?}               register a bot
+              POST /control/messages  {"token", "text", "user_id"?, "chat_id"?}  a user writes to the bot
+              POST /control/updates   {"token", "kind", "payload"}          any update, e.g. kind callback_query
+              POST /control/faults    {"token", "method", "fault", "count"?, "retry_after"?, "status"?, "delay_ms"?}
+                                      fault: rate_limited | server_error | delay | drop_connection | malformed_json
+              POST /control/webhook   {"token", "url"}                      set ("" clears) a webhook
+              GET  /control/sent?token=...                                  messages the bot sent
+              GET  /control/calls?token=...                                 the bot's getUpdates calls and outcomes
+
+            Example:
+              curl -s localhost:PORT/control/messages -d '{"token":"123:abc","text":"hi"}'
+            """
+    )
+
+    @Option(help: "Port to listen on; 0 picks a free one.")
+    var port = 8081
+
+    @Option(help: "A file with one bot token per line to register at start.")
+    var tokens: String?
+
+    func execute() async -> ExitStatus {
+        let emulator = BotAPIEmulator()
+        if let tokens {
+            guard let text = try? String(contentsOfFile: tokens, encoding: .utf8) else {
+                printError("\(tokens): cannot read the tokens file")
+                return .usage
+            }
+            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                guard !trimmed.isEmpty, !trimmed.hasPrefix("#") else { continue }
+                do {
+                    emulator.addBot(try BotToken(trimmed))
+                } catch {
+                    printError("\(tokens):\(index + 1):1: token: \(error)")
+                    return .usage
+                }
+            }
+        }
+        let bound: Int
+        do {
+            bound = try await emulator.start(port: port)
+        } catch {
+            printError("cannot listen on 127.0.0.1:\(port): \(error)")
+            return .botFailed
+        }
+        FileHandle.standardOutput.write(Data("listening on http://127.0.0.1:\(bound)\n".utf8))
+        for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { break }
+        await emulator.stop()
+        return .success
+    }
+}

@@ -1,0 +1,158 @@
+import BotAPIEmulator
+import BotHostKit
+import Foundation
+import Logging
+import Synchronization
+import TelegramBotAPI
+
+/// Hosts every bot of a manifest until stopped.
+///
+/// Start-up takes every lock first, in lock-id order, before any bot polls: under
+/// `on_locked: fail` a host either gets the whole fleet or exits 3 having started
+/// nothing, and racing hosts cannot split a fleet between them. Then every bot runs on
+/// its own ``BotRuntime``; a bot that fails never stops the others. ``requestStop()``
+/// stops all bots at once, then runs the host's own hooks.
+public final class Host: Sendable {
+    public let manifest: Manifest
+    /// Cleanup of the host's own, run after every bot has stopped.
+    public let shutdown: ShutdownHooks
+    private let plugins: [String: any BotPlugin.Type]
+    private let environment: HostEnvironment
+    private let logger: Logger
+    private let state = Mutex<(stopRequested: Bool, runtimes: [BotRuntime])>((false, []))
+
+    public init(manifest: Manifest, plugins: [any BotPlugin.Type], environment: HostEnvironment) {
+        self.manifest = manifest
+        self.plugins = Dictionary(plugins.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.environment = environment
+        self.logger = environment.logger
+        self.shutdown = ShutdownHooks(
+            defaultTimeout: manifest.shutdown.hookTimeout, logger: environment.logger, clock: environment.clock)
+    }
+
+    /// Stops every bot at once: pending polls end, fetched updates drain, hooks run,
+    /// locks are released. Safe to call more than once and from any task.
+    public func requestStop() {
+        let runtimes = state.withLock { state -> [BotRuntime]? in
+            guard !state.stopRequested else { return nil }
+            state.stopRequested = true
+            return state.runtimes
+        }
+        guard let runtimes else { return }
+        logger.info("shutdown: stopping \(runtimes.count) bots")
+        for runtime in runtimes { runtime.requestStop() }
+    }
+
+    private var isStopRequested: Bool { state.withLock { $0.stopRequested } }
+
+    /// Hosts the bots until they have all stopped; returns the process exit status.
+    public func run() async -> ExitStatus {
+        let tokenLock: any TokenLock
+        switch manifest.lock {
+        case .file(let directory):
+            tokenLock = FileTokenLock(directory: directory)
+        case .postgres:
+            logger.error("\(manifest.file): lock.backend: postgres is not supported by this build yet; use backend: file")
+            return .usage
+        }
+        let sandbox: Sandbox?
+        do {
+            sandbox = try await Sandbox.startIfNeeded(for: manifest, logger: logger)
+        } catch {
+            logger.error("the sandbox did not start: \(error)")
+            return .botFailed
+        }
+        defer { if let sandbox { Task { await sandbox.stop() } } }
+
+        let claimed: [String: any HeldTokenLock]
+        switch await claimLocks(with: tokenLock) {
+        case .claimed(let locks): claimed = locks
+        case .exit(let status): return status
+        }
+
+        let runtimes = manifest.bots.compactMap { bot -> BotRuntime? in
+            guard claimed[bot.name] != nil || manifest.onLocked == .wait else { return nil }
+            let apiURL =
+                switch bot.apiURL {
+                case .url(let url): url
+                case .sandbox: sandbox?.baseURL ?? ""
+                }
+            return BotRuntime(
+                configuration: bot, plugin: plugins[bot.plugin]!, apiURL: apiURL, shutdown: manifest.shutdown,
+                environment: environment)
+        }
+        let stopAlreadyRequested = state.withLock { state in
+            state.runtimes = runtimes
+            return state.stopRequested
+        }
+        if stopAlreadyRequested { for runtime in runtimes { runtime.requestStop() } }
+        logger.info("hosting \(runtimes.count) of \(manifest.bots.count) bots", metadata: ["pid": "\(getpid())"])
+
+        let outcomes = await withTaskGroup(of: BotRuntime.Outcome.self) { group in
+            for runtime in runtimes {
+                group.addTask { await runtime.run(lock: claimed[runtime.configuration.name], tokenLock: tokenLock) }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let stopStarted = ContinuousClock.now
+        await shutdown.run()
+        let failed = outcomes.filter { $0 != .stopped }.count
+        if isStopRequested {
+            logger.info("shutdown complete in \(formatDuration(ContinuousClock.now - stopStarted))")
+        }
+        if failed > 0 {
+            logger.error("\(failed) of \(runtimes.count) bots failed")
+            return .botFailed
+        }
+        return .success
+    }
+
+    private enum LockClaim {
+        /// The locks taken, by bot name.
+        case claimed([String: any HeldTokenLock])
+        /// Start-up ends here, with this status.
+        case exit(ExitStatus)
+    }
+
+    /// Takes every lock that is free, in lock-id order. Under `on_locked: fail` a held
+    /// lock releases the others and ends start-up with exit 3.
+    private func claimLocks(with tokenLock: any TokenLock) async -> LockClaim {
+        var claimed: [String: any HeldTokenLock] = [:]
+        func releaseAll() async {
+            for lock in claimed.values { await lock.release() }
+        }
+        for bot in manifest.bots.sorted(by: { $0.lockID < $1.lockID }) {
+            if isStopRequested {
+                await releaseAll()
+                return .exit(.success)
+            }
+            let attempt: LockAttempt
+            do {
+                attempt = try await tokenLock.tryAcquire(bot.lockID, owner: .currentProcess(bot: bot.name))
+            } catch {
+                logger.error("cannot take the lock: \(error)", metadata: ["bot": "\(bot.name)"])
+                await releaseAll()
+                return .exit(.botFailed)
+            }
+            switch attempt {
+            case .acquired(let lock):
+                claimed[bot.name] = lock
+            case .heldElsewhere(let holder):
+                let by = holder.map { "pid \($0.pid) on \($0.hostname)" } ?? "another process"
+                switch manifest.onLocked {
+                case .fail:
+                    logger.error(
+                        "the bot is already polled by \(by) (lock \(bot.lockID)); exiting (on_locked: fail)",
+                        metadata: ["bot": "\(bot.name)"])
+                    await releaseAll()
+                    return .exit(.lockHeld)
+                case .skip:
+                    logger.warning("skipped: the bot is already polled by \(by)", metadata: ["bot": "\(bot.name)", "state": "skipped"])
+                case .wait:
+                    break
+                }
+            }
+        }
+        return .claimed(claimed)
+    }
+}

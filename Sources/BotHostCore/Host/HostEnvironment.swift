@@ -1,0 +1,21 @@
+import Logging
+
+/// What the host takes from the world, so that tests can hand in their own: the clock
+/// that backoff and timeouts run on, the randomness behind jitter, the logger.
+public struct HostEnvironment: Sendable {
+    public var clock: any Clock<Duration>
+    public var random: @Sendable () -> Double
+    public var logger: Logger
+    /// How often a standby bot tries its lock again (`on_locked: wait`).
+    public var standbyRecheckInterval: Duration
+
+    public init(
+        clock: any Clock<Duration> = ContinuousClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        logger: Logger, standbyRecheckInterval: Duration = .milliseconds(200)
+    ) {
+        self.clock = clock
+        self.random = random
+        self.logger = logger
+        self.standbyRecheckInterval = standbyRecheckInterval
+    }
+}

@@ -1,0 +1,27 @@
+/// Where a bot is in its life, as logs, the admin endpoint and plugins see it.
+public enum BotState: String, Sendable, Hashable, CaseIterable {
+    /// Taking its lock, checking its token, starting its plugin.
+    case starting
+    /// Long-polling for updates.
+    case polling
+    /// Waiting after a failed poll, per its retry policy.
+    case backingOff = "backing_off"
+    /// Waiting for another process to give up the bot's lock (`on_locked: wait`).
+    case standby
+    /// Not run: another process holds its lock (`on_locked: skip`).
+    case skipped
+    /// Stopped by an error it cannot recover from.
+    case failed
+    /// Draining updates, running shutdown hooks.
+    case stopping
+    /// Done.
+    case stopped
+}
+
+/// Something a plugin may want to know about its bot's polling.
+public enum BotEvent: Sendable, Hashable {
+    /// The bot moved to a new state.
+    case stateChanged(BotState)
+    /// Another poller took the token (409); the bot retries after `delay`.
+    case conflict(attempt: Int, delay: Duration)
+}

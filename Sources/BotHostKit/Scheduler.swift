@@ -1,0 +1,108 @@
+import Logging
+import Synchronization
+
+/// Repeating and one-shot jobs for a plugin: `every: 1h`, `after: 10s`.
+///
+/// Jobs run on the bot's clock (a manual one in tests, so a test can move time instead of
+/// waiting) and stop with the bot: ``cancelAll()`` is what a `scheduler` shutdown hook
+/// calls. A job that throws is logged; a repeating job keeps its schedule.
+public final class Scheduler: Sendable {
+    /// A scheduled job; ``cancel()`` stops it.
+    public struct Job: Sendable {
+        fileprivate let id: UInt64
+        fileprivate let scheduler: Scheduler
+
+        public func cancel() {
+            scheduler.state.withLock { $0.jobs.removeValue(forKey: id) }?.task.cancel()
+        }
+    }
+
+    private struct Entry {
+        var name: String
+        var task: Task<Void, Never>
+    }
+
+    private struct State {
+        var jobs: [UInt64: Entry] = [:]
+        var nextID: UInt64 = 0
+        var cancelled = false
+    }
+
+    private let state = Mutex(State())
+    private let clock: any Clock<Duration>
+    private let logger: Logger
+
+    public init(clock: any Clock<Duration> = ContinuousClock(), logger: Logger) {
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Runs `job` every `interval`, the first time one interval from now.
+    @discardableResult
+    public func every(_ interval: Duration, name: String, _ job: @escaping @Sendable () async throws -> Void) -> Job {
+        schedule(name: name) { [clock, logger] in
+            while !Task.isCancelled {
+                do {
+                    try await clock.sleep(for: interval)
+                } catch {
+                    return
+                }
+                await Self.run(job, name: name, logger: logger)
+            }
+        }
+    }
+
+    /// Runs `job` once, `delay` from now.
+    @discardableResult
+    public func after(_ delay: Duration, name: String, _ job: @escaping @Sendable () async throws -> Void) -> Job {
+        schedule(name: name) { [clock, logger] in
+            do {
+                try await clock.sleep(for: delay)
+            } catch {
+                return
+            }
+            await Self.run(job, name: name, logger: logger)
+        }
+    }
+
+    /// The names of the jobs still scheduled.
+    public var jobNames: [String] { state.withLock { $0.jobs.values.map(\.name).sorted() } }
+
+    /// Cancels every job, waits for running ones to end, and refuses new ones.
+    public func cancelAll() async {
+        let entries = state.withLock { state in
+            state.cancelled = true
+            defer { state.jobs.removeAll() }
+            return Array(state.jobs.values)
+        }
+        for entry in entries { entry.task.cancel() }
+        for entry in entries { await entry.task.value }
+    }
+
+    private func schedule(name: String, _ body: @escaping @Sendable () async -> Void) -> Job {
+        let id = state.withLock { state -> UInt64? in
+            guard !state.cancelled else { return nil }
+            state.nextID += 1
+            return state.nextID
+        }
+        guard let id else {
+            logger.warning("job not scheduled: the scheduler has stopped", metadata: ["job": "\(name)"])
+            return Job(id: 0, scheduler: self)
+        }
+        let task = Task { [weak self] in
+            await body()
+            self?.state.withLock { _ = $0.jobs.removeValue(forKey: id) }
+        }
+        state.withLock { state in state.jobs[id] = Entry(name: name, task: task) }
+        return Job(id: id, scheduler: self)
+    }
+
+    private static func run(_ job: @Sendable () async throws -> Void, name: String, logger: Logger) async {
+        do {
+            try await job()
+        } catch is CancellationError {
+        } catch {
+            logger.error("scheduled job failed: \(error)", metadata: ["job": "\(name)"])
+        }
+    }
+}
