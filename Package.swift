@@ -75,5 +75,14 @@ let package = Package(
                 "TelegramBotAPI", "BotAPIEmulator", "BotHostTesting",
             ]
         ),
+        .testTarget(
+            name: "BotHostKitTests",
+            dependencies: ["BotHostKit", "BotHostTesting"]
+        ),
+        .testTarget(
+            name: "BotHostCoreTests",
+            dependencies: ["BotHostCore", "BotHostTesting", "BotAPIEmulator", "Echo"],
+            exclude: ["Fixtures"]
+        ),
     ]
 )

@@ -16,7 +16,8 @@ public final class BotAPIEmulator: Sendable {
     private let logger: Logger
     private let server = Mutex<(task: Task<Void, any Error>, port: Int)?>(nil)
 
-    public init(logger: Logger = Logger(label: "bothost.emulator")) {
+    /// - Parameter logger: the HTTP server's own logs; silent unless given.
+    public init(logger: Logger = Logger(label: "bothost.emulator") { _ in SwiftLogNoOpLogHandler() }) {
         self.logger = logger
     }
 
@@ -100,6 +101,12 @@ public final class BotAPIEmulator: Sendable {
     /// The next `count` calls of `method` by this bot answer with `fault`.
     public func injectFault(_ fault: EmulatorFault, method: String, count: Int = 1, for token: BotToken) {
         state.addFault(fault, botID: token.botID, method: method, count: count)
+    }
+
+    /// From now on every `period`-th call of `method` by this bot fails, with `faults`
+    /// taken in turn: `period: 20` fails 5% of calls.
+    public func injectPeriodicFaults(_ faults: [EmulatorFault], method: String, every period: Int, for token: BotToken) {
+        state.addPeriodicFaults(faults, botID: token.botID, method: method, period: period)
     }
 
     /// Sets (or with `""` clears) the bot's webhook, as `setWebhook` would.

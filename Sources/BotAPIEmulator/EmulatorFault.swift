@@ -11,4 +11,7 @@ public enum EmulatorFault: Sendable, Hashable {
     case dropConnection
     /// Answers 200 with a body that is not JSON.
     case malformedJSON
+    /// 409 `Conflict: terminated by other getUpdates request; ...`, as if another poller
+    /// had taken the token.
+    case conflict
 }

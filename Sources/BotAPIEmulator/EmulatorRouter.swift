@@ -190,6 +190,7 @@ struct EmulatorRouter: Sendable {
         case "delay": .delay(.milliseconds(parameters.int("delay_ms") ?? 1000))
         case "drop_connection": .dropConnection
         case "malformed_json": .malformedJSON
+        case "conflict": .conflict
         default: nil
         }
     }
@@ -208,6 +209,8 @@ struct EmulatorRouter: Sendable {
         switch fault {
         case .rateLimited(let after):
             error(status: 429, description: "Too Many Requests: retry after \(after)", retryAfter: after)
+        case .conflict:
+            error(status: 409, description: EmulatorState.otherPollConflict)
         case .serverError(let status):
             error(status: status, description: status == 502 ? "Bad Gateway" : "Internal Server Error")
         case .delay:

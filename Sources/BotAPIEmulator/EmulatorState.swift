@@ -34,6 +34,8 @@ final class EmulatorState: Sendable {
         var calls: [GetUpdatesCall] = []
         var methodCalls: [String: Int] = [:]
         var faults: [String: [EmulatorFault]] = [:]
+        /// Faults played on every `period`-th call of a method, cycling through `faults`.
+        var periodicFaults: [String: (period: Int, faults: [EmulatorFault], played: Int)] = [:]
     }
 
     private struct State {
@@ -42,6 +44,9 @@ final class EmulatorState: Sendable {
     }
 
     private let state = Mutex(State())
+
+    static let otherPollConflict =
+        "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 
     // MARK: - Bots
 
@@ -87,14 +92,29 @@ final class EmulatorState: Sendable {
         }
     }
 
-    /// Counts the call and takes the next fault injected for it, if any.
+    func addPeriodicFaults(_ faults: [EmulatorFault], botID: String, method: String, period: Int) {
+        mutate { state in
+            state.bots[botID]?.periodicFaults[method] = (max(1, period), faults, 0)
+        }
+    }
+
+    /// Counts the call and takes the fault to play for it, if any: an injected one first,
+    /// else a periodic one when the call count comes round.
     func takeFault(botID: String, method: String) -> EmulatorFault? {
         mutate { state in
-            state.bots[botID]?.methodCalls[method, default: 0] += 1
-            guard var faults = state.bots[botID]?.faults[method], !faults.isEmpty else { return nil }
-            let fault = faults.removeFirst()
-            state.bots[botID]?.faults[method] = faults
-            return fault
+            guard var bot = state.bots[botID] else { return nil }
+            defer { state.bots[botID] = bot }
+            bot.methodCalls[method, default: 0] += 1
+            if var faults = bot.faults[method], !faults.isEmpty {
+                let fault = faults.removeFirst()
+                bot.faults[method] = faults
+                return fault
+            }
+            guard let periodic = bot.periodicFaults[method], !periodic.faults.isEmpty,
+                bot.methodCalls[method, default: 0] % periodic.period == 0
+            else { return nil }
+            bot.periodicFaults[method]?.played += 1
+            return periodic.faults[periodic.played % periodic.faults.count]
         }
     }
 
@@ -188,11 +208,7 @@ final class EmulatorState: Sendable {
             }
             if let immediate { continuation.resume(returning: immediate) }
         }
-        earlier?.resume(
-            returning: .error(
-                status: 409,
-                description: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
-            ))
+        earlier?.resume(returning: .error(status: 409, description: Self.otherPollConflict))
         return answer
     }
 

@@ -138,6 +138,7 @@ public enum ShutdownHooksError: Error, Sendable, Equatable, CustomStringConverti
 public func formatDuration(_ duration: Duration) -> String {
     let (seconds, attoseconds) = duration.components
     let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    if milliseconds == 0 { return "0s" }
     if milliseconds < 1000 { return "\(milliseconds)ms" }
     if seconds < 60 {
         let tenths = milliseconds / 100
@@ -146,4 +147,12 @@ public func formatDuration(_ duration: Duration) -> String {
     if seconds % 3600 == 0 { return "\(seconds / 3600)h" }
     if seconds % 60 == 0 { return "\(seconds / 60)m" }
     return "\(seconds)s"
+}
+
+extension Duration {
+    /// The duration in seconds as a `Double`.
+    public var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
 }

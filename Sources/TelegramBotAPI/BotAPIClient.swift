@@ -16,9 +16,10 @@ import NIOFoundationCompat
 /// request at once, which is how a host stops a pending long poll.
 ///
 /// Outgoing calls (everything but ``getUpdates(offset:limit:timeout:allowedUpdates:)``)
-/// answered with 429 wait `retry_after` and retry, up to ``Configuration/sendRetries``
-/// times, and a transport failure is retried once: a reply is never dropped silently.
-/// Failures that remain are thrown to the caller.
+/// that fail on the way (429 after `retry_after`; transport errors, 5xx and garbled
+/// answers after a short pause) are sent again, up to ``Configuration/sendRetries`` times,
+/// so that a reply is not lost to one bad moment. Failures that remain are thrown to the
+/// caller, never swallowed.
 ///
 /// Call ``shutdown()`` when done.
 public final class BotAPIClient: Sendable {
@@ -30,7 +31,7 @@ public final class BotAPIClient: Sendable {
         public var connectTimeout: Duration
         /// How long any call but a long poll may take; a long poll gets its `timeout` on top.
         public var requestTimeout: Duration
-        /// How often an outgoing call answered 429 is retried after `retry_after`.
+        /// How often an outgoing call that failed on the way (429, transport, 5xx) is sent again.
         public var sendRetries: Int
         /// The clock retries wait on; tests pass a manual one.
         public var clock: any Clock<Duration>
@@ -124,31 +125,33 @@ public final class BotAPIClient: Sendable {
     }
 
     /// Any Bot API method: `parameters` are sent as a JSON object, `result` decoded as `Result`.
-    /// A 429 is retried after `retry_after` (up to ``Configuration/sendRetries`` times),
-    /// a transport failure once.
+    /// A 429, transport failure, 5xx or garbled answer is retried up to
+    /// ``Configuration/sendRetries`` times.
     public func call<Result: Decodable & Sendable>(
         _ method: String, parameters: some Encodable & Sendable, as type: Result.Type = Result.self
     ) async throws -> Result {
-        var rateLimitRetries = 0
-        var transportRetried = false
+        var retries = 0
         while true {
             do {
                 return try await perform(method, parameters: parameters, timeout: configuration.requestTimeout)
-            } catch BotAPIError.rateLimited(let retryAfter, _) where rateLimitRetries < configuration.sendRetries {
-                rateLimitRetries += 1
+            } catch let error as BotAPIError where retries < configuration.sendRetries {
+                let wait: Duration
+                switch error {
+                case .rateLimited(let retryAfter, _): wait = retryAfter
+                case _ where error.isTransient: wait = Self.transientRetryDelay * (retries + 1)
+                default: throw error
+                }
+                retries += 1
                 logger.warning(
-                    "rate limited, retrying",
-                    metadata: [
-                        "method": "\(method)", "retry_after": "\(retryAfter.components.seconds)s",
-                        "attempt": "\(rateLimitRetries)/\(configuration.sendRetries)",
-                    ])
-                try await configuration.clock.sleep(for: retryAfter)
-            } catch BotAPIError.transport(let reason) where !transportRetried {
-                transportRetried = true
-                logger.warning("transport error, retrying once", metadata: ["method": "\(method)", "error": "\(reason)"])
+                    "\(error), retrying in \(wait)",
+                    metadata: ["method": "\(method)", "attempt": "\(retries)/\(configuration.sendRetries)"])
+                try await configuration.clock.sleep(for: wait)
             }
         }
     }
+
+    /// The first pause before resending a call that failed on the way; it grows linearly.
+    static let transientRetryDelay = Duration.milliseconds(100)
 
     // MARK: - One request
 

@@ -60,6 +60,15 @@ public enum BotAPIError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// True for failures of the way, not of the request: the same call may well succeed
+    /// if sent again (transport errors, 5xx, garbled answers).
+    public var isTransient: Bool {
+        switch self {
+        case .transport, .server, .malformedResponse: true
+        default: false
+        }
+    }
+
     public var description: String {
         switch self {
         case .conflict(_, let text): "409 \(text)"

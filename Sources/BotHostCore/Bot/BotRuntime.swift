@@ -106,7 +106,7 @@ final class BotRuntime: Sendable {
                 baseURL: apiURL, maxConnections: configuration.polling.maxConcurrentUpdates + 2,
                 sendRetries: configuration.sendRetries, clock: environment.clock),
             logger: logger)
-        let hooks = ShutdownHooks(defaultTimeout: shutdownSettings.hookTimeout, logger: logger, clock: environment.clock)
+        let hooks = ShutdownHooks(defaultTimeout: shutdownSettings.hookTimeout, logger: logger)
         let scheduler = Scheduler(clock: environment.clock, logger: logger)
         defer { Task { try? await api.shutdown() } }
 

@@ -26,8 +26,7 @@ public final class Host: Sendable {
         self.plugins = Dictionary(plugins.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.environment = environment
         self.logger = environment.logger
-        self.shutdown = ShutdownHooks(
-            defaultTimeout: manifest.shutdown.hookTimeout, logger: environment.logger, clock: environment.clock)
+        self.shutdown = ShutdownHooks(defaultTimeout: manifest.shutdown.hookTimeout, logger: environment.logger)
     }
 
     /// Stops every bot at once: pending polls end, fetched updates drain, hooks run,
@@ -44,6 +43,13 @@ public final class Host: Sendable {
     }
 
     private var isStopRequested: Bool { state.withLock { $0.stopRequested } }
+
+    /// Each hosted bot's status, by name.
+    var botStatuses: [String: BotStatus.Snapshot] {
+        state.withLock { state in
+            Dictionary(uniqueKeysWithValues: state.runtimes.map { ($0.configuration.name, $0.status.current) })
+        }
+    }
 
     /// Hosts the bots until they have all stopped; returns the process exit status.
     public func run() async -> ExitStatus {

@@ -1,7 +1,9 @@
 import Logging
 
 /// What the host takes from the world, so that tests can hand in their own: the clock
-/// that backoff and timeouts run on, the randomness behind jitter, the logger.
+/// that retry backoff, lock standby and plugin schedulers wait on, the randomness behind
+/// jitter, the logger. (Timeouts that bound real work, such as a handler's or a hook's,
+/// always run in real time.)
 public struct HostEnvironment: Sendable {
     public var clock: any Clock<Duration>
     public var random: @Sendable () -> Double

@@ -27,6 +27,7 @@ final class PollingPipeline: Sendable {
     private let configuration: BotConfiguration
     private let api: BotAPIClient
     private let status: BotStatus
+    /// The clock backoff waits on.
     private let clock: any Clock<Duration>
     private let random: @Sendable () -> Double
     private let logger: Logger
@@ -44,7 +45,7 @@ final class PollingPipeline: Sendable {
         self.logger = logger
         self.dispatcher = UpdateDispatcher(
             maxConcurrent: configuration.polling.maxConcurrentUpdates, handlerTimeout: configuration.handlerTimeout,
-            clock: clock, handler: handler
+            handler: handler
         ) { [status, logger] update, result in
             Self.record(result, of: update, status: status, logger: logger, timeout: configuration.handlerTimeout)
         }
@@ -56,13 +57,13 @@ final class PollingPipeline: Sendable {
         let polling = configuration.polling
         while !Task.isCancelled {
             await dispatcher.waitUntilIdle(atMost: Self.busyHandlerPollInterval)
+            status.enter(.polling)
             do {
                 let updates = try await api.getUpdates(
                     offset: dispatcher.confirmableOffset, limit: polling.limit, timeout: polling.timeout,
                     allowedUpdates: polling.allowedUpdates)
                 backoff.reset()
                 status.update { $0.retries = 0 }
-                status.enter(.polling)
                 if !updates.isEmpty {
                     status.update { $0.updatesReceived += updates.count }
                     dispatcher.enqueue(updates)

@@ -1,3 +1,4 @@
+import BotHostKit
 import Foundation
 
 /// How one bot backs off after failed polls.
@@ -46,12 +47,4 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// How `max_retries` reads in logs: `5` or `unlimited`.
     public var maxRetriesDescription: String { maxRetries.map(String.init) ?? "unlimited" }
-}
-
-extension Duration {
-    /// The duration in seconds as a `Double`.
-    public var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 }

@@ -47,17 +47,18 @@ final class UpdateDispatcher: Sendable {
     private let state = Mutex(State())
     private let maxConcurrent: Int
     private let handlerTimeout: Duration
-    private let clock: any Clock<Duration>
+    /// Handler timeouts and idle waits run in real time, whatever clock the bot's
+    /// backoff uses: they bound real work.
+    private let clock = ContinuousClock()
     private let handler: Handler
     private let onResult: @Sendable (Update, HandlerResult) -> Void
 
     init(
-        maxConcurrent: Int, handlerTimeout: Duration, clock: any Clock<Duration>, handler: @escaping Handler,
+        maxConcurrent: Int, handlerTimeout: Duration, handler: @escaping Handler,
         onResult: @escaping @Sendable (Update, HandlerResult) -> Void
     ) {
         self.maxConcurrent = max(1, maxConcurrent)
         self.handlerTimeout = handlerTimeout
-        self.clock = clock
         self.handler = handler
         self.onResult = onResult
     }

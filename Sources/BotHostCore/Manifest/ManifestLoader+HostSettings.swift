@@ -1,0 +1,107 @@
+import BotHostKit
+import Foundation
+
+enum SandboxKey: String, ManifestKey {
+    case users
+    case messagesPerMinute = "messages_per_minute"
+}
+
+enum ShutdownKey: String, ManifestKey {
+    case timeout
+    case hookTimeout = "hook_timeout"
+    case drainTimeout = "drain_timeout"
+}
+
+enum AdminKey: String, ManifestKey {
+    case listen
+}
+
+/// The settings of the host as a whole: `api_url`, `sandbox`, `shutdown`, `admin`.
+extension ManifestLoader {
+    /// `sandbox`, or an `http`/`https` URL with a host and without a trailing slash. A URL
+    /// is never quoted back: a mistaken one may hold a token (`…/bot123:ABC`).
+    func apiEndpoint(_ value: ManifestNode) -> APIEndpoint? {
+        guard let text = reader.string(value) else { return nil }
+        if text == APIEndpoint.sandbox.description { return .sandbox }
+        let expected = "expected sandbox or an http:// or https:// URL with a host, such as https://api.telegram.org"
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            ["http", "https"].contains(scheme), let host = components.host, !host.isEmpty
+        else {
+            reader.report(expected, at: value)
+            return nil
+        }
+        guard components.user == nil, components.password == nil, components.query == nil, components.fragment == nil else {
+            reader.report("\(expected); without user, password, query or fragment", at: value)
+            return nil
+        }
+        guard !components.path.contains(":") else {
+            reader.report(
+                "expected the server's base URL, without /bot<token>: the token goes under token, token_env or token_file",
+                at: value
+            )
+            return nil
+        }
+        var url = Substring(text)
+        while url.hasSuffix("/") { url = url.dropLast() }
+        return .url(String(url))
+    }
+
+    func sandboxSettings(_ value: ManifestNode) -> SandboxSettings {
+        var sandbox = SandboxSettings()
+        guard let fields = reader.fields(of: value, as: SandboxKey.self) else { return sandbox }
+        if let users = fields[.users].flatMap({ reader.integer($0, in: 1...Int.max) }) {
+            sandbox.users = users
+        }
+        if let rate = fields[.messagesPerMinute].flatMap({ reader.integer($0, in: 0...Int.max) }) {
+            sandbox.messagesPerMinute = rate
+        }
+        return sandbox
+    }
+
+    func shutdownSettings(_ value: ManifestNode) -> ShutdownSettings {
+        var shutdown = ShutdownSettings()
+        guard let fields = reader.fields(of: value, as: ShutdownKey.self) else { return shutdown }
+        let positive = Duration.milliseconds(1)...DurationSyntax.longest
+        if let timeout = fields[.timeout].flatMap({ reader.duration($0, in: positive) }) {
+            shutdown.timeout = timeout
+        }
+        if let hookTimeout = fields[.hookTimeout].flatMap({ reader.duration($0, in: positive) }) {
+            shutdown.hookTimeout = hookTimeout
+        }
+        if let drainTimeout = fields[.drainTimeout].flatMap({ reader.duration($0) }) {
+            shutdown.drainTimeout = drainTimeout
+        }
+        return shutdown
+    }
+
+    /// `admin: { listen: host:port }`; the host may be a bracketed IPv6 address.
+    func adminSettings(_ value: ManifestNode) -> AdminSettings? {
+        guard let fields = reader.fields(of: value, as: AdminKey.self) else { return nil }
+        guard let listenNode = fields[.listen] else {
+            reader.reportMissing(AdminKey.listen, in: value)
+            return nil
+        }
+        guard let listen = reader.string(listenNode) else { return nil }
+        guard let (host, portText) = Self.splitHostPort(listen), !host.isEmpty, !portText.isEmpty,
+            portText.allSatisfy({ $0.isASCII && $0.isNumber })
+        else {
+            reader.reportMismatch(expected: "host:port, such as 127.0.0.1:9464", at: listenNode)
+            return nil
+        }
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            reader.report("the port must be between 0 and 65535", at: listenNode)
+            return nil
+        }
+        return AdminSettings(host: host, port: port)
+    }
+
+    /// `("::1", "9464")` for `[::1]:9464`, `("0.0.0.0", "80")` for `0.0.0.0:80`.
+    private static func splitHostPort(_ text: String) -> (host: String, port: Substring)? {
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            return (String(text[text.index(after: text.startIndex)..<close]), text[text.index(close, offsetBy: 2)...])
+        }
+        guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else { return nil }
+        return (String(text[..<colon]), text[text.index(after: colon)...])
+    }
+}

@@ -1,0 +1,140 @@
+import BotAPIEmulator
+import BotHostKit
+import BotHostTesting
+import Foundation
+import Logging
+
+@testable import BotHostCore
+
+/// A `Host` running in this process against an emulator, from a manifest written in the
+/// test. The manifest's `api_url` and lock directory are filled in.
+final class HostFixture: Sendable {
+    let emulator: BotAPIEmulator
+    let host: BotHostCore.Host
+    let logs: LogCapture
+    let lockDirectory: String
+    private let running: Task<ExitStatus, Never>
+
+    /// Starts a host for `bots` (the YAML of the `bots:` list, indented by two spaces) with
+    /// `extra` top-level keys.
+    static func start(
+        bots: String, extra: String = "", plugins: [any BotPlugin.Type] = [RecordingPlugin.self],
+        clock: any Clock<Duration> = ManualClock(advancesOnSleep: true), tokens: [BotToken],
+        emulator: BotAPIEmulator? = nil
+    ) async throws -> HostFixture {
+        let emulator = if let emulator { emulator } else { try await Self.startedEmulator() }
+        for token in tokens { emulator.addBot(token) }
+        let lockDirectory = NSTemporaryDirectory() + "bothost-test-\(UUID().uuidString)"
+        let yaml = """
+            version: 1
+            api_url: \(emulator.baseURL)
+            lock: { backend: file, dir: \(lockDirectory) }
+            \(extra)
+            bots:
+            \(bots)
+            """
+        let manifest = try Manifest.parse(
+            yaml: yaml, file: "test.yaml", baseDirectory: ".", environment: [:], plugins: Set(plugins.map { $0.name }))
+        let logs = LogCapture()
+        let host = BotHostCore.Host(
+            manifest: manifest, plugins: plugins,
+            environment: HostEnvironment(clock: clock, random: { 0.5 }, logger: logs.logger(label: "bothost")))
+        let running = Task { await host.run() }
+        return HostFixture(emulator: emulator, host: host, logs: logs, lockDirectory: lockDirectory, running: running)
+    }
+
+    private static func startedEmulator() async throws -> BotAPIEmulator {
+        let emulator = BotAPIEmulator()
+        try await emulator.start()
+        return emulator
+    }
+
+    private init(emulator: BotAPIEmulator, host: BotHostCore.Host, logs: LogCapture, lockDirectory: String, running: Task<ExitStatus, Never>) {
+        self.emulator = emulator
+        self.host = host
+        self.logs = logs
+        self.lockDirectory = lockDirectory
+        self.running = running
+    }
+
+    /// The host's exit status once it ends by itself.
+    var exitStatus: ExitStatus {
+        get async { await running.value }
+    }
+
+    /// Stops the host as SIGTERM would and returns its exit status.
+    func stop() async -> ExitStatus {
+        host.requestStop()
+        let status = await running.value
+        await emulator.stop()
+        try? FileManager.default.removeItem(atPath: lockDirectory)
+        return status
+    }
+
+    func state(of bot: String) -> BotState? {
+        host.botStatuses[bot]?.state
+    }
+
+    /// Waits until `condition` holds, at most `timeout`.
+    func waitUntil(timeout: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
+        await emulator.waitUntil(timeout: timeout, condition)
+    }
+
+    func logLines(containing text: String) -> [String] {
+        logs.lines.filter { $0.contains(text) }
+    }
+}
+
+/// A plugin for tests: records what it handled, per bot, and acts on the text it gets:
+/// `slow` sleeps 50 ms, `hang` never returns (not even when cancelled), `fail` throws;
+/// anything else is echoed.
+struct RecordingPlugin: BotPlugin {
+    static let name = "recording"
+    static let journal = Journal()
+
+    final class Journal: Sendable {
+        private let entries = Mutex<[String: [String]]>([:])
+
+        func record(_ text: String, bot: String) {
+            entries.withLock { $0[bot, default: []].append(text) }
+        }
+
+        func handled(by bot: String) -> [String] {
+            entries.withLock { $0[bot] ?? [] }
+        }
+    }
+
+    let context: BotContext
+
+    init(context: BotContext) async throws {
+        self.context = context
+    }
+
+    func handle(_ update: Update) async throws {
+        guard let message = update.message, let text = message.text else { return }
+        switch text {
+        case let text where text.hasPrefix("slow"):
+            try await Task.sleep(for: .milliseconds(50))
+        case let text where text.hasPrefix("hang"):
+            await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
+        case let text where text.hasPrefix("fail"):
+            struct Refused: Error {}
+            Self.journal.record(text, bot: context.botName)
+            throw Refused()
+        default:
+            break
+        }
+        Self.journal.record(text, bot: context.botName)
+        _ = try await context.api.sendMessage(chatID: .id(message.chat.id), text: text)
+    }
+}
+
+import Synchronization
+
+/// A fresh token for each test, so that tests running in parallel never share a bot.
+func uniqueToken() -> BotToken {
+    let id = tokenCounter.add(1, ordering: .relaxed).newValue
+    return try! BotToken("\(7_000_000 + Int(getpid()) % 1000 * 1000 + id):testsecret-\(id)-XYZabc")
+}
+
+private let tokenCounter = Atomic<Int>(0)
