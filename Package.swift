@@ -84,5 +84,9 @@ let package = Package(
             dependencies: ["BotHostCore", "BotHostTesting", "BotAPIEmulator", "Echo"],
             exclude: ["Fixtures"]
         ),
+        .testTarget(
+            name: "ProcessTests",
+            dependencies: ["BotAPIEmulator", "TelegramBotAPI"]
+        ),
     ]
 )

@@ -250,19 +250,27 @@ struct EmulatorRouter: Sendable {
 
     // MARK: - Parameters
 
-    /// Query items, then a JSON object or form-encoded body, as Telegram accepts them.
+    /// Query items, then the body: a JSON object (whatever its content type says: `curl -d`
+    /// sends JSON as a form) or form-encoded pairs, as Telegram accepts them.
     private static func parameters(of request: inout Request) async throws -> Parameters {
         var values: [String: JSONValue] = [:]
         for (key, value) in request.uri.queryParameters { values[String(key)] = .string(String(value)) }
         let body = try await request.collectBody(upTo: 1 << 20)
         guard body.readableBytes > 0 else { return Parameters(values: values) }
-        let contentType = request.headers[.contentType] ?? ""
-        if contentType.hasPrefix("application/x-www-form-urlencoded") {
-            var components = URLComponents()
-            components.percentEncodedQuery = String(buffer: body).replacingOccurrences(of: "+", with: "%20")
-            for item in components.queryItems ?? [] { values[item.name] = .string(item.value ?? "") }
-        } else if case .object(let object) = try? JSONDecoder().decode(JSONValue.self, from: body) {
+        let text = String(buffer: body)
+        if text.drop(while: \.isWhitespace).hasPrefix("{") {
+            guard case .object(let object) = try? JSONDecoder().decode(JSONValue.self, from: body) else {
+                throw HTTPError(.badRequest, message: "the body is not a JSON object")
+            }
             values.merge(object) { _, body in body }
+        } else {
+            for pair in text.split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let decode = { (part: Substring) in
+                    part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(part)
+                }
+                values[decode(parts[0])] = .string(parts.count > 1 ? decode(parts[1]) : "")
+            }
         }
         return Parameters(values: values)
     }

@@ -20,13 +20,7 @@ public enum BotHost {
         do {
             command = try BotHostCommand.parseAsRoot(arguments)
         } catch {
-            let message = BotHostCommand.fullMessage(for: error)
-            if BotHostCommand.exitCode(for: error) == .success {
-                print(message)
-                return .success
-            }
-            FileHandle.standardError.write(Data((message + "\n").utf8))
-            return .usage
+            return report(error)
         }
         switch command {
         case let run as RunCommand: return await run.execute(plugins: plugins)
@@ -34,9 +28,27 @@ public enum BotHost {
         case let status as StatusCommand: return status.execute(plugins: plugins)
         case let emulator as EmulatorCommand: return await emulator.execute()
         default:
-            print(BotHostCommand.helpMessage())
+            // `help`, `--help` and friends: ArgumentParser's own commands, which throw the
+            // text to print.
+            do {
+                var builtIn = command
+                try builtIn.run()
+                return .success
+            } catch {
+                return report(error)
+            }
+        }
+    }
+
+    /// Prints a parse error (exit 2) or a help text (exit 0).
+    private static func report(_ error: any Error) -> ExitStatus {
+        let message = BotHostCommand.fullMessage(for: error)
+        if BotHostCommand.exitCode(for: error) == .success {
+            print(message)
             return .success
         }
+        printError(message)
+        return .usage
     }
 }
 

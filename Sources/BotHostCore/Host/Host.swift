@@ -19,7 +19,7 @@ public final class Host: Sendable {
     private let plugins: [String: any BotPlugin.Type]
     private let environment: HostEnvironment
     private let logger: Logger
-    private let state = Mutex<(stopRequested: Bool, runtimes: [BotRuntime])>((false, []))
+    private let state = Mutex<(stopRequestedAt: ContinuousClock.Instant?, runtimes: [BotRuntime])>((nil, []))
 
     public init(manifest: Manifest, plugins: [any BotPlugin.Type], environment: HostEnvironment) {
         self.manifest = manifest
@@ -33,8 +33,8 @@ public final class Host: Sendable {
     /// locks are released. Safe to call more than once and from any task.
     public func requestStop() {
         let runtimes = state.withLock { state -> [BotRuntime]? in
-            guard !state.stopRequested else { return nil }
-            state.stopRequested = true
+            guard state.stopRequestedAt == nil else { return nil }
+            state.stopRequestedAt = .now
             return state.runtimes
         }
         guard let runtimes else { return }
@@ -42,7 +42,7 @@ public final class Host: Sendable {
         for runtime in runtimes { runtime.requestStop() }
     }
 
-    private var isStopRequested: Bool { state.withLock { $0.stopRequested } }
+    private var isStopRequested: Bool { state.withLock { $0.stopRequestedAt != nil } }
 
     /// Each hosted bot's status, by name.
     var botStatuses: [String: BotStatus.Snapshot] {
@@ -89,7 +89,7 @@ public final class Host: Sendable {
         }
         let stopAlreadyRequested = state.withLock { state in
             state.runtimes = runtimes
-            return state.stopRequested
+            return state.stopRequestedAt != nil
         }
         if stopAlreadyRequested { for runtime in runtimes { runtime.requestStop() } }
         logger.info("hosting \(runtimes.count) of \(manifest.bots.count) bots", metadata: ["pid": "\(getpid())"])
@@ -100,11 +100,10 @@ public final class Host: Sendable {
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
-        let stopStarted = ContinuousClock.now
         await shutdown.run()
         let failed = outcomes.filter { $0 != .stopped }.count
-        if isStopRequested {
-            logger.info("shutdown complete in \(formatDuration(ContinuousClock.now - stopStarted))")
+        if let stopRequestedAt = state.withLock({ $0.stopRequestedAt }) {
+            logger.info("shutdown complete in \(formatDuration(.now - stopRequestedAt))")
         }
         if failed > 0 {
             logger.error("\(failed) of \(runtimes.count) bots failed")

@@ -1,0 +1,82 @@
+import BotAPIEmulator
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import TelegramBotAPI
+
+/// DESIGN.md's CLI contract, as operators and scripts see it.
+@Suite struct CommandLineTests {
+    @Test func validateListsBotsOrEveryProblem() async throws {
+        let tokens = processTokens(2, test: 20)
+        let emulator = try await startedEmulator(knowing: [])
+        try await withScratchDirectory { directory in
+            let manifest = try writeManifest(in: directory, emulator: emulator, tokens: tokens)
+            let valid = try await BothostProcess.run(["validate", manifest], in: directory)
+            #expect(valid.code == 0)
+            #expect(valid.stdout.contains("bot0") && valid.stdout.contains("echo"))
+            #expect(!valid.stdout.contains(processSecret))
+
+            let broken = directory.appendingPathComponent("broken.yaml")
+            try """
+                version: 1
+                bots:
+                  - name: Bad Name
+                    token: "12:\(processSecret)"
+                    plugin: nope
+                    retry: { max_delay: soon }
+                """.write(to: broken, atomically: true, encoding: .utf8)
+            let invalid = try await BothostProcess.run(["validate", "broken.yaml"], in: directory)
+            #expect(invalid.code == 2)
+            let lines = invalid.stderr.split(separator: "\n")
+            #expect(lines.count == 3, "\(invalid.stderr)")
+            #expect(lines.allSatisfy { $0.hasPrefix("broken.yaml:") })
+            #expect(lines.contains { $0.hasPrefix("broken.yaml:6:25: bots[0].retry.max_delay:") })
+            #expect(!invalid.stderr.contains(processSecret))
+            let run = try await BothostProcess.run(["run", "broken.yaml"], in: directory)
+            #expect(run.code == 2)
+            #expect(run.stderr == invalid.stderr)
+        }
+        await emulator.stop()
+    }
+
+    @Test func usageErrorsExitTwoAndHelpExitsZero() async throws {
+        try await withScratchDirectory { directory in
+            #expect(try await BothostProcess.run(["run"], in: directory).code == 2)
+            #expect(try await BothostProcess.run(["frobnicate"], in: directory).code == 2)
+            #expect(try await BothostProcess.run(["run", "missing.yaml"], in: directory).code == 2)
+            let help = try await BothostProcess.run(["--help"], in: directory)
+            #expect(help.code == 0)
+            #expect(help.stdout.contains("validate"))
+            let emulatorHelp = try await BothostProcess.run(["emulator", "--help"], in: directory)
+            #expect(emulatorHelp.stdout.contains("/control/messages"))
+        }
+    }
+
+    @Test func theStandaloneEmulatorServesBotsAndControls() async throws {
+        try await withScratchDirectory { directory in
+            let token = processTokens(1, test: 21)[0]
+            try "\(token.secretValue)\n".write(to: directory.appendingPathComponent("tokens.txt"), atomically: true, encoding: .utf8)
+            let emulator = try BothostProcess(["emulator", "--port", "0", "--tokens", "tokens.txt"], in: directory)
+            var port: Int?
+            for _ in 0..<2000 where port == nil {
+                port = emulator.stdout.split(separator: "\n").first.flatMap { line in
+                    line.hasPrefix("listening on http://127.0.0.1:") ? Int(line.split(separator: ":").last!) : nil
+                }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let base = "http://127.0.0.1:\(try #require(port))"
+            let client = BotAPIClient(token: token, configuration: .init(baseURL: base))
+            #expect(try await client.getMe().id == Int64(token.botID))
+            var control = URLRequest(url: URL(string: "\(base)/control/messages")!)
+            control.httpMethod = "POST"
+            control.httpBody = Data("{\"token\":\"\(token.secretValue)\",\"text\":\"ping\"}".utf8)
+            _ = try await URLSession.shared.data(for: control)
+            #expect(try await client.getUpdates(offset: nil).map(\.message?.text) == ["ping"])
+            try await client.shutdown()
+            emulator.signal(SIGTERM)
+            #expect(await emulator.exitCode() == 0)
+        }
+    }
+}
