@@ -85,6 +85,10 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(
+            name: "PluginTests",
+            dependencies: ["BotHostTesting", "Echo", "AutoPoster", "DocsObserver"]
+        ),
+        .testTarget(
             name: "ProcessTests",
             dependencies: ["BotAPIEmulator", "TelegramBotAPI"]
         ),

@@ -30,7 +30,8 @@ extension stat {
 func currentHostname() -> String {
     var buffer = [CChar](repeating: 0, count: 256)
     guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
-    return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    let name = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    return String(decoding: name, as: UTF8.self)
 }
 
 /// Reads from `descriptor` until end of file or `limit` bytes, whichever comes first; on a

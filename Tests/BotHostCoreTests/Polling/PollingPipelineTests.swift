@@ -133,11 +133,12 @@ import Testing
 
     @Test func handlersPastTheirTimeoutAreCancelledAndCountedAsHandled() async throws {
         let token = uniqueToken()
-        let fixture = try await HostFixture.start(bots: bot("timeouts", token, extra: "handler_timeout: 100ms"), tokens: [token])
-        fixture.emulator.sendText("hang", to: token)
+        let fixture = try await HostFixture.start(bots: bot("timeouts", token, extra: "handler_timeout: 2s"), tokens: [token])
+        let hang = fixture.emulator.sendText("hang", to: token)
         fixture.emulator.sendText("after", to: token)
         #expect(await fixture.waitUntil { fixture.emulator.sentMessages(by: token).map(\.text) == ["after"] })
-        #expect(fixture.logLines(containing: "handler timed out after 100ms").count == 1)
+        let timedOut = fixture.logLines(containing: "handler timed out after 2s and was cancelled")
+        #expect(timedOut.filter { $0.contains("update_id=\(hang)") }.count == 1, "\(timedOut)")
         #expect(await fixture.waitUntil { fixture.emulator.pendingUpdateIDs(of: token).isEmpty })
         #expect(await fixture.stop() == .success)
     }

@@ -1,0 +1,6 @@
+import BotHostCore
+import Greeter
+
+// `my-bots run bots.yaml`, `my-bots validate bots.yaml`, ...: the whole bothost CLI,
+// hosting this package's plugins.
+await BotHost.main(plugins: [Greeter.self])
