@@ -34,7 +34,9 @@ public final class BotAPIEmulator: Sendable {
             },
             logger: logger
         )
-        let task = Task {
+        // Detached: the server's life is ``stop()``'s alone, not that of whatever task
+        // started it (a host's graceful shutdown must not take the sandbox down first).
+        let task = Task.detached {
             defer { boundContinuation.finish() }
             try await app.run()
         }

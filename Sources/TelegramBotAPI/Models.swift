@@ -170,9 +170,18 @@ public struct WebhookInfo: Sendable, Hashable, Codable {
 }
 
 /// A chat to send to: a numeric id or a public `@username`.
-public enum ChatID: Sendable, Hashable, Codable, ExpressibleByIntegerLiteral, ExpressibleByStringLiteral {
+public enum ChatID: Sendable, Hashable, Codable, ExpressibleByIntegerLiteral, ExpressibleByStringLiteral,
+    CustomStringConvertible
+{
     case id(Int64)
     case username(String)
+
+    public var description: String {
+        switch self {
+        case .id(let id): "\(id)"
+        case .username(let name): name
+        }
+    }
 
     public init(integerLiteral value: Int64) { self = .id(value) }
     public init(stringLiteral value: String) { self = .username(value) }
