@@ -69,6 +69,11 @@ let package = Package(
             name: "bothost",
             dependencies: ["BotHostCore", "Echo", "AutoPoster", "DocsObserver"]
         ),
+        .executableTarget(
+            name: "bothost-bench",
+            dependencies: ["BotAPIEmulator", "TelegramBotAPI"],
+            path: "Benchmarks/BothostBench"
+        ),
         .testTarget(
             name: "TelegramBotAPITests",
             dependencies: [

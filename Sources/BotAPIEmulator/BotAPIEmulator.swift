@@ -125,6 +125,11 @@ public final class BotAPIEmulator: Sendable {
         state.sentMessages(botID: token.botID)
     }
 
+    /// How many messages the bot sent, without copying them.
+    public func sentCount(by token: BotToken) -> Int {
+        state.sentCount(botID: token.botID)
+    }
+
     /// Every `getUpdates` call of the bot, in order.
     public func getUpdatesCalls(of token: BotToken) -> [GetUpdatesCall] {
         state.getUpdatesCalls(botID: token.botID)

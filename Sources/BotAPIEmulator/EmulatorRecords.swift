@@ -5,6 +5,8 @@ public struct SentMessage: Sendable, Hashable {
     public var chatID: ChatID
     public var text: String
     public var messageID: Int64
+    /// When the emulator received it: benchmarks measure reply latency with it.
+    public var receivedAt: ContinuousClock.Instant
 }
 
 /// One `getUpdates` call as the emulator saw it: what was asked and how it ended.

@@ -294,7 +294,7 @@ final class EmulatorState: Sendable {
         mutate { state in
             let id = state.bots[botID]?.nextMessageID ?? 1
             state.bots[botID]?.nextMessageID = id + 1
-            state.bots[botID]?.sent.append(SentMessage(chatID: chatID, text: text, messageID: id))
+            state.bots[botID]?.sent.append(SentMessage(chatID: chatID, text: text, messageID: id, receivedAt: .now))
             return id
         }
     }
@@ -303,6 +303,10 @@ final class EmulatorState: Sendable {
 
     func sentMessages(botID: String) -> [SentMessage] {
         state.withLock { $0.bots[botID]?.sent ?? [] }
+    }
+
+    func sentCount(botID: String) -> Int {
+        state.withLock { $0.bots[botID]?.sent.count ?? 0 }
     }
 
     func getUpdatesCalls(botID: String) -> [GetUpdatesCall] {
