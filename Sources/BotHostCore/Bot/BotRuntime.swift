@@ -29,7 +29,7 @@ final class BotRuntime: Sendable {
 
     init(
         configuration: BotConfiguration, plugin: any BotPlugin.Type, apiURL: String, shutdown: ShutdownSettings,
-        environment: HostEnvironment
+        environment: HostEnvironment, metrics: BotMetrics
     ) {
         self.configuration = configuration
         self.plugin = plugin
@@ -39,7 +39,7 @@ final class BotRuntime: Sendable {
         var logger = environment.logger
         logger[metadataKey: "bot"] = "\(configuration.name)"
         self.logger = logger
-        self.status = BotStatus(name: configuration.name, logger: logger)
+        self.status = BotStatus(name: configuration.name, logger: logger, metrics: metrics)
     }
 
     var isStopRequested: Bool { stopping.withLock { $0.requested } }
@@ -68,8 +68,10 @@ final class BotRuntime: Sendable {
             held = taken
             logger.info("lock taken over: this host now polls the bot")
         }
+        status.lockHeld(true)
         let outcome = await runHoldingLock(held)
         await held.release()
+        status.lockHeld(false)
         logger.info("lock released")
         status.enter(outcome == .stopped ? .stopped : .failed)
         status.events.finish()
@@ -127,7 +129,10 @@ final class BotRuntime: Sendable {
         }
         await hooks.run()
         await scheduler.cancelAll()
-        if case .failed(let reason) = outcome { logger.error("bot failed: \(reason)") }
+        if case .failed(let reason) = outcome {
+            status.failed(reason)
+            logger.error("bot failed: \(reason)")
+        }
         return outcome
     }
 
@@ -154,7 +159,7 @@ final class BotRuntime: Sendable {
                     return .ended(.failed("gave up after \(backoff.attempt - 1) retries: getMe: \(error)"))
                 }
                 logger.warning("getMe failed: \(error) (attempt \(backoff.progress)), retrying in \(formatDuration(delay))")
-                status.update { $0.lastError = "\(error)" }
+                status.failed("getMe: \(error)")
                 guard await sleepUnlessStopped(delay) else { return .ended(.stopped) }
             }
         }

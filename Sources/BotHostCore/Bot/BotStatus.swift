@@ -1,8 +1,12 @@
 import BotHostKit
+import CoreMetrics
 import Logging
 import Synchronization
+import TelegramBotAPI
 
-/// What one bot is doing right now, for logs, the admin endpoint and its plugin.
+/// What one bot is doing and has done: the single place its pipeline and runtime report
+/// to, which keeps the snapshot (for `/health` and tests), the metrics, the state log
+/// lines and the plugin's ``BotEvents`` in step.
 final class BotStatus: Sendable {
     struct Snapshot: Sendable {
         var state: BotState = .starting
@@ -19,29 +23,94 @@ final class BotStatus: Sendable {
     let events = BotEvents()
     private let snapshot = Mutex(Snapshot())
     private let logger: Logger
+    private let metrics: BotMetrics
 
-    init(name: String, logger: Logger) {
+    init(name: String, logger: Logger, metrics: BotMetrics) {
         self.name = name
         self.logger = logger
+        self.metrics = metrics
+        metrics.show(.starting)
     }
 
     var current: Snapshot { snapshot.withLock { $0 } }
     var state: BotState { current.state }
 
     /// Moves to `state`, logging the change once.
-    func enter(_ state: BotState, reason: String? = nil) {
+    func enter(_ state: BotState) {
         let changed = snapshot.withLock { snapshot in
             defer { snapshot.state = state }
             return snapshot.state != state
         }
         guard changed else { return }
-        var metadata: Logger.Metadata = ["state": "\(state.rawValue)"]
-        if let reason { metadata["reason"] = "\(reason)" }
-        logger.info("state changed", metadata: metadata)
+        metrics.show(state)
+        logger.info("state changed", metadata: ["state": "\(state.rawValue)"])
         events.publish(.stateChanged(state))
     }
 
-    func update(_ body: (inout Snapshot) -> Void) {
-        snapshot.withLock { body(&$0) }
+    func lockHeld(_ held: Bool) {
+        metrics.lockHeld.record(held ? 1 : 0)
+    }
+
+    /// A poll succeeded with `count` updates.
+    func polled(updates count: Int) {
+        metrics.polls.increment()
+        if count > 0 { metrics.updatesReceived.increment(by: Int64(count)) }
+        snapshot.withLock { snapshot in
+            snapshot.retries = 0
+            snapshot.updatesReceived += count
+        }
+    }
+
+    /// A poll failed; the bot waits `delay` before attempt `attempt`.
+    func pollFailed(_ error: BotAPIError, attempt: Int, delay: Duration) {
+        metrics.polls.increment()
+        metrics.retries.increment()
+        switch error {
+        case .conflict:
+            metrics.conflicts.increment()
+            events.publish(.conflict(attempt: attempt, delay: delay))
+        case .rateLimited:
+            metrics.rateLimited.increment()
+        default:
+            break
+        }
+        snapshot.withLock { snapshot in
+            snapshot.retries = attempt
+            snapshot.lastError = error.description
+            if case .conflict = error { snapshot.conflicts += 1 }
+        }
+    }
+
+    /// Something went wrong that the operator should see in `/health`.
+    func failed(_ description: String) {
+        snapshot.withLock { $0.lastError = description }
+    }
+
+    /// An update's handler ended (finished, threw or timed out: each counts as handled).
+    func handled(_ result: UpdateDispatcher.HandlerResult) {
+        metrics.updatesHandled.increment()
+        let isError: Bool
+        switch result {
+        case .handled(let duration):
+            metrics.handlerDuration.recordNanoseconds(duration.nanoseconds)
+            isError = false
+        case .failed(_, let duration):
+            metrics.handlerDuration.recordNanoseconds(duration.nanoseconds)
+            isError = true
+        case .timedOut:
+            isError = true
+        }
+        if isError { metrics.handlerErrors.increment() }
+        snapshot.withLock { snapshot in
+            snapshot.updatesHandled += 1
+            if isError { snapshot.handlerErrors += 1 }
+        }
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -2,6 +2,7 @@ import BotAPIEmulator
 import BotHostKit
 import Foundation
 import Logging
+import Prometheus
 import Synchronization
 import TelegramBotAPI
 
@@ -16,16 +17,28 @@ public final class Host: Sendable {
     public let manifest: Manifest
     /// Cleanup of the host's own, run after every bot has stopped.
     public let shutdown: ShutdownHooks
+    /// Every bot's metrics, as `/metrics` shows them.
+    let metrics = PrometheusCollectorRegistry()
     private let plugins: [String: any BotPlugin.Type]
     private let environment: HostEnvironment
     private let logger: Logger
-    private let state = Mutex<(stopRequestedAt: ContinuousClock.Instant?, runtimes: [BotRuntime])>((nil, []))
+    private let notifier: SystemdNotifier?
+    private let started = ContinuousClock.now
+    private let state = Mutex(State())
+
+    private struct State {
+        var stopRequestedAt: ContinuousClock.Instant?
+        var runtimes: [BotRuntime] = []
+        var skipped: [String] = []
+        var adminPort: Int?
+    }
 
     public init(manifest: Manifest, plugins: [any BotPlugin.Type], environment: HostEnvironment) {
         self.manifest = manifest
         self.plugins = Dictionary(plugins.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.environment = environment
         self.logger = environment.logger
+        self.notifier = SystemdNotifier(environment: environment.variables)
         self.shutdown = ShutdownHooks(defaultTimeout: manifest.shutdown.hookTimeout, logger: environment.logger)
     }
 
@@ -38,6 +51,7 @@ public final class Host: Sendable {
             return state.runtimes
         }
         guard let runtimes else { return }
+        notifier?.send("STOPPING=1")
         logger.info("shutdown: stopping \(runtimes.count) bots")
         for runtime in runtimes { runtime.requestStop() }
     }
@@ -46,9 +60,19 @@ public final class Host: Sendable {
 
     /// Each hosted bot's status, by name.
     var botStatuses: [String: BotStatus.Snapshot] {
-        state.withLock { state in
-            Dictionary(uniqueKeysWithValues: state.runtimes.map { ($0.configuration.name, $0.status.current) })
-        }
+        Dictionary(uniqueKeysWithValues: report.statuses().map { ($0.name, $0.snapshot) })
+    }
+
+    /// The port of the admin server, once it listens.
+    var adminPort: Int? { state.withLock { $0.adminPort } }
+
+    var report: HostReport {
+        HostReport(
+            started: started,
+            statuses: { [self] in
+                state.withLock { $0.runtimes.map { ($0.configuration.name, $0.status.current) } }
+            },
+            skipped: { [self] in state.withLock { $0.skipped } })
     }
 
     /// Hosts the bots until they have all stopped; returns the process exit status.
@@ -69,6 +93,17 @@ public final class Host: Sendable {
             return .botFailed
         }
         defer { if let sandbox { Task { await sandbox.stop() } } }
+        var admin: AdminServer?
+        if let listen = manifest.admin {
+            do {
+                admin = try await AdminServer.start(listen: listen, report: report, registry: metrics, logger: logger)
+                state.withLock { $0.adminPort = admin?.port }
+            } catch {
+                logger.error("the admin server cannot listen on \(listen.host):\(listen.port): \(error)")
+                return .botFailed
+            }
+        }
+        defer { if let admin { Task { await admin.stop() } } }
 
         let claimed: [String: any HeldTokenLock]
         switch await claimLocks(with: tokenLock) {
@@ -85,7 +120,7 @@ public final class Host: Sendable {
                 }
             return BotRuntime(
                 configuration: bot, plugin: plugins[bot.plugin]!, apiURL: apiURL, shutdown: manifest.shutdown,
-                environment: environment)
+                environment: environment, metrics: BotMetrics(bot: bot.name, factory: PrometheusMetricsFactory(registry: metrics)))
         }
         let stopAlreadyRequested = state.withLock { state in
             state.runtimes = runtimes
@@ -94,12 +129,14 @@ public final class Host: Sendable {
         if stopAlreadyRequested { for runtime in runtimes { runtime.requestStop() } }
         logger.info("hosting \(runtimes.count) of \(manifest.bots.count) bots", metadata: ["pid": "\(getpid())"])
 
+        let monitoring = Task { await monitor() }
         let outcomes = await withTaskGroup(of: BotRuntime.Outcome.self) { group in
             for runtime in runtimes {
                 group.addTask { await runtime.run(lock: claimed[runtime.configuration.name], tokenLock: tokenLock) }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
+        monitoring.cancel()
         await shutdown.run()
         let failed = outcomes.filter { $0 != .stopped }.count
         if let stopRequestedAt = state.withLock({ $0.stopRequestedAt }) {
@@ -153,11 +190,39 @@ public final class Host: Sendable {
                     return .exit(.lockHeld)
                 case .skip:
                     logger.warning("skipped: the bot is already polled by \(by)", metadata: ["bot": "\(bot.name)", "state": "skipped"])
+                    state.withLock { $0.skipped.append(bot.name) }
                 case .wait:
                     break
                 }
             }
         }
         return .claimed(claimed)
+    }
+
+    /// Keeps systemd informed while the bots run: `READY=1` once every bot polls or
+    /// stands by, `STATUS=` whenever the summary changes, and `WATCHDOG=1` from this
+    /// running loop, so that a host too stuck to run it stops beating.
+    private func monitor() async {
+        guard let notifier else { return }
+        let report = self.report
+        var ready = false
+        var lastSummary = ""
+        var lastBeat = ContinuousClock.now
+        while !Task.isCancelled {
+            if !ready, report.readiness().ready {
+                ready = true
+                notifier.send("READY=1")
+            }
+            let summary = report.summary()
+            if summary != lastSummary {
+                lastSummary = summary
+                notifier.send("STATUS=\(summary)")
+            }
+            if let interval = notifier.watchdogInterval, ContinuousClock.now - lastBeat >= interval {
+                lastBeat = .now
+                notifier.send("WATCHDOG=1")
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
     }
 }

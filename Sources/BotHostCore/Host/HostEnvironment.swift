@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// What the host takes from the world, so that tests can hand in their own: the clock
@@ -10,14 +11,18 @@ public struct HostEnvironment: Sendable {
     public var logger: Logger
     /// How often a standby bot tries its lock again (`on_locked: wait`).
     public var standbyRecheckInterval: Duration
+    /// The process environment: `NOTIFY_SOCKET` and `WATCHDOG_USEC` for systemd.
+    public var variables: [String: String]
 
     public init(
         clock: any Clock<Duration> = ContinuousClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-        logger: Logger, standbyRecheckInterval: Duration = .milliseconds(200)
+        logger: Logger, standbyRecheckInterval: Duration = .milliseconds(200),
+        variables: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.clock = clock
         self.random = random
         self.logger = logger
         self.standbyRecheckInterval = standbyRecheckInterval
+        self.variables = variables
     }
 }

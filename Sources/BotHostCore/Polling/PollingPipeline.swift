@@ -47,7 +47,8 @@ final class PollingPipeline: Sendable {
             maxConcurrent: configuration.polling.maxConcurrentUpdates, handlerTimeout: configuration.handlerTimeout,
             handler: handler
         ) { [status, logger] update, result in
-            Self.record(result, of: update, status: status, logger: logger, timeout: configuration.handlerTimeout)
+            status.handled(result)
+            Self.log(result, of: update, logger: logger, timeout: configuration.handlerTimeout)
         }
     }
 
@@ -63,11 +64,8 @@ final class PollingPipeline: Sendable {
                     offset: dispatcher.confirmableOffset, limit: polling.limit, timeout: polling.timeout,
                     allowedUpdates: polling.allowedUpdates)
                 backoff.reset()
-                status.update { $0.retries = 0 }
-                if !updates.isEmpty {
-                    status.update { $0.updatesReceived += updates.count }
-                    dispatcher.enqueue(updates)
-                }
+                status.polled(updates: updates.count)
+                if !updates.isEmpty { dispatcher.enqueue(updates) }
             } catch is CancellationError {
                 return .stopped
             } catch {
@@ -80,7 +78,6 @@ final class PollingPipeline: Sendable {
 
     /// Handles a failed poll: returns how the loop ends, or `nil` to poll again.
     private func recover(from error: BotAPIError, backoff: inout Backoff) async -> End? {
-        status.update { $0.lastError = error.description }
         switch error {
         case .unauthorized, .notFound:
             return .failed("the token was rejected (\(error)); check it with @BotFather")
@@ -109,14 +106,11 @@ final class PollingPipeline: Sendable {
         guard let delay = backoff.nextDelay(atLeast: minimum) else {
             return .failed("gave up after \(backoff.attempt - 1) retries: \(error)")
         }
-        let attempt = backoff.attempt
-        status.update { $0.retries = attempt }
+        status.pollFailed(error, attempt: backoff.attempt, delay: delay)
         let retrying = "(attempt \(backoff.progress)), retrying in \(formatDuration(delay))"
         switch error {
         case .conflict:
-            status.update { $0.conflicts += 1 }
             logger.warning("conflict: another poller took this token \(retrying)")
-            status.events.publish(.conflict(attempt: attempt, delay: delay))
         case .rateLimited(let retryAfter, _):
             logger.warning("rate limited: retry after \(formatDuration(retryAfter)) \(retrying)")
         default:
@@ -134,6 +128,7 @@ final class PollingPipeline: Sendable {
     /// Waits for every fetched update to finish, at most `timeout`; past it, cancels the
     /// rest, which stay unconfirmed and come again after a restart. Returns whether all
     /// finished.
+    @discardableResult
     func drain(within timeout: Duration) async -> Bool {
         await dispatcher.waitUntilIdle(atMost: timeout)
         let unfinished = dispatcher.unfinishedCount
@@ -154,23 +149,13 @@ final class PollingPipeline: Sendable {
         }
     }
 
-    private static func record(
-        _ result: UpdateDispatcher.HandlerResult, of update: Update, status: BotStatus, logger: Logger, timeout: Duration
-    ) {
+    private static func log(_ result: UpdateDispatcher.HandlerResult, of update: Update, logger: Logger, timeout: Duration) {
         switch result {
         case .handled:
-            status.update { $0.updatesHandled += 1 }
+            break
         case .failed(let error, _):
-            status.update {
-                $0.updatesHandled += 1
-                $0.handlerErrors += 1
-            }
             logger.error("handler failed: \(error)", metadata: ["update_id": "\(update.updateID)"])
         case .timedOut:
-            status.update {
-                $0.updatesHandled += 1
-                $0.handlerErrors += 1
-            }
             logger.error(
                 "handler timed out after \(formatDuration(timeout)) and was cancelled", metadata: ["update_id": "\(update.updateID)"])
         }

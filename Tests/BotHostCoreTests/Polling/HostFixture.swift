@@ -20,7 +20,7 @@ final class HostFixture: Sendable {
     static func start(
         bots: String, extra: String = "", plugins: [any BotPlugin.Type] = [RecordingPlugin.self],
         clock: any Clock<Duration> = ManualClock(advancesOnSleep: true), tokens: [BotToken],
-        emulator: BotAPIEmulator? = nil
+        emulator: BotAPIEmulator? = nil, variables: [String: String] = [:]
     ) async throws -> HostFixture {
         let emulator = if let emulator { emulator } else { try await Self.startedEmulator() }
         for token in tokens { emulator.addBot(token) }
@@ -38,7 +38,8 @@ final class HostFixture: Sendable {
         let logs = LogCapture()
         let host = BotHostCore.Host(
             manifest: manifest, plugins: plugins,
-            environment: HostEnvironment(clock: clock, random: { 0.5 }, logger: logs.logger(label: "bothost")))
+            environment: HostEnvironment(
+                clock: clock, random: { 0.5 }, logger: logs.logger(label: "bothost"), variables: variables))
         let running = Task { await host.run() }
         return HostFixture(emulator: emulator, host: host, logs: logs, lockDirectory: lockDirectory, running: running)
     }

@@ -1,0 +1,42 @@
+import BotHostKit
+import CoreMetrics
+
+/// One bot's metrics, labelled `bot=NAME`, made through swift-metrics from the host's
+/// factory (Prometheus for `/metrics`).
+///
+/// The factory is passed in rather than bootstrapped globally, so that several hosts
+/// (in tests) each keep their own registry.
+struct BotMetrics: Sendable {
+    let updatesReceived: Counter
+    let updatesHandled: Counter
+    let handlerErrors: Counter
+    let handlerDuration: Timer
+    let polls: Counter
+    let conflicts: Counter
+    let retries: Counter
+    let rateLimited: Counter
+    let lockHeld: Gauge
+    private let states: [BotState: Gauge]
+
+    init(bot: String, factory: any MetricsFactory) {
+        let labels = [("bot", bot)]
+        updatesReceived = Counter(label: "bothost_updates_received_total", dimensions: labels, factory: factory)
+        updatesHandled = Counter(label: "bothost_updates_handled_total", dimensions: labels, factory: factory)
+        handlerErrors = Counter(label: "bothost_handler_errors_total", dimensions: labels, factory: factory)
+        handlerDuration = Timer(label: "bothost_handler_duration_seconds", dimensions: labels, factory: factory)
+        polls = Counter(label: "bothost_polls_total", dimensions: labels, factory: factory)
+        conflicts = Counter(label: "bothost_conflicts_total", dimensions: labels, factory: factory)
+        retries = Counter(label: "bothost_retries_total", dimensions: labels, factory: factory)
+        rateLimited = Counter(label: "bothost_rate_limited_total", dimensions: labels, factory: factory)
+        lockHeld = Gauge(label: "bothost_lock_held", dimensions: labels, factory: factory)
+        states = Dictionary(
+            uniqueKeysWithValues: BotState.allCases.map { state in
+                (state, Gauge(label: "bothost_bot_state", dimensions: labels + [("state", state.rawValue)], factory: factory))
+            })
+    }
+
+    /// Sets the `bothost_bot_state` gauge of `state` to 1 and the others to 0.
+    func show(_ state: BotState) {
+        for (each, gauge) in states { gauge.record(each == state ? 1 : 0) }
+    }
+}

@@ -1,0 +1,75 @@
+import BotHostKit
+import Foundation
+
+/// What `/health`, `/ready` and systemd's `STATUS=` say about the host, computed from
+/// the bots' statuses when asked.
+struct HostReport: Sendable {
+    struct Bot: Encodable, Sendable {
+        var name: String
+        var state: String
+        var retries: Int
+        var lastError: String?
+        var updatesReceived: Int
+        var updatesHandled: Int
+        var handlerErrors: Int
+        var conflicts: Int
+
+        enum CodingKeys: String, CodingKey {
+            case name, state, retries, conflicts
+            case lastError = "last_error"
+            case updatesReceived = "updates_received"
+            case updatesHandled = "updates_handled"
+            case handlerErrors = "handler_errors"
+        }
+    }
+
+    struct Health: Encodable, Sendable {
+        var status = "ok"
+        var pid: Int32
+        var uptimeSeconds: Double
+        var bots: [Bot]
+
+        enum CodingKeys: String, CodingKey {
+            case status, pid, bots
+            case uptimeSeconds = "uptime_seconds"
+        }
+    }
+
+    struct Readiness: Encodable, Sendable {
+        var ready: Bool
+        /// Bots that are not yet polling or standing by.
+        var waitingFor: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case ready
+            case waitingFor = "waiting_for"
+        }
+    }
+
+    let started: ContinuousClock.Instant
+    let statuses: @Sendable () -> [(name: String, snapshot: BotStatus.Snapshot)]
+    /// Bots skipped at start-up (`on_locked: skip`): never polled by this host.
+    let skipped: @Sendable () -> [String]
+
+    func health() -> Health {
+        let bots = statuses().map { name, snapshot in
+            Bot(
+                name: name, state: snapshot.state.rawValue, retries: snapshot.retries, lastError: snapshot.lastError,
+                updatesReceived: snapshot.updatesReceived, updatesHandled: snapshot.updatesHandled,
+                handlerErrors: snapshot.handlerErrors, conflicts: snapshot.conflicts)
+        } + skipped().map { Bot(name: $0, state: BotState.skipped.rawValue, retries: 0, updatesReceived: 0, updatesHandled: 0, handlerErrors: 0, conflicts: 0) }
+        return Health(pid: getpid(), uptimeSeconds: (ContinuousClock.now - started).seconds, bots: bots)
+    }
+
+    func readiness() -> (ready: Bool, body: Readiness) {
+        let waiting = statuses().filter { ![.polling, .standby].contains($0.snapshot.state) }.map(\.name)
+        return (waiting.isEmpty, Readiness(ready: waiting.isEmpty, waitingFor: waiting))
+    }
+
+    /// `3 polling, 1 standby`: the one-line summary for systemd's `STATUS=`.
+    func summary() -> String {
+        let counts = Dictionary(grouping: statuses(), by: \.snapshot.state).mapValues(\.count)
+        let parts = BotState.allCases.compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }
+        return parts.isEmpty ? "no bots" : parts.joined(separator: ", ")
+    }
+}
