@@ -80,3 +80,29 @@ import TelegramBotAPI
         }
     }
 }
+
+/// SIGHUP reloads the manifest of a running `bothost`.
+@Suite struct ReloadProcessTests {
+    @Test func anInvalidReloadKeepsTheBotsAndAValidOneApplies() async throws {
+        let tokens = processTokens(2, test: 30)
+        let emulator = try await startedEmulator(knowing: tokens)
+        try await withScratchDirectory { directory in
+            let manifest = try writeManifest(in: directory, emulator: emulator, tokens: [tokens[0]])
+            let host = try BothostProcess(["run", manifest], in: directory)
+            #expect(await emulator.waitUntil { emulator.isPolling(tokens[0]) })
+
+            try "version: 1\nbots: [ {name: oops".write(to: directory.appendingPathComponent(manifest), atomically: true, encoding: .utf8)
+            host.signal(SIGHUP)
+            #expect(await emulator.waitUntil { host.stderr.contains("keeping the running bots") })
+            #expect(emulator.isPolling(tokens[0]))
+
+            try writeManifest(in: directory, emulator: emulator, tokens: tokens)
+            host.signal(SIGHUP)
+            #expect(await emulator.waitUntil { emulator.isPolling(tokens[1]) })
+            #expect(host.stderr.contains("reload: 1 added, 0 removed, 0 restarted, 1 unchanged"))
+            host.signal(SIGTERM)
+            #expect(await host.exitCode() == 0)
+        }
+        await emulator.stop()
+    }
+}

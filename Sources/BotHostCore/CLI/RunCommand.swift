@@ -39,6 +39,8 @@ struct RunCommand: ParsableCommand {
         }
         let logger = Logger(label: "bothost")
         let host = Host(manifest: manifest, plugins: plugins, environment: HostEnvironment(logger: logger))
+        let reloads = Task { await reloadOnHangup(host, plugins: plugins, logger: logger) }
+        defer { reloads.cancel() }
         let service = HostService(host: host, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
@@ -53,6 +55,23 @@ struct RunCommand: ParsableCommand {
             return .botFailed
         }
         return service.exitStatus
+    }
+}
+
+extension RunCommand {
+    /// SIGHUP reloads the manifest; an invalid one is logged and the running bots are kept.
+    private func reloadOnHangup(_ host: Host, plugins: [any BotPlugin.Type], logger: Logger) async {
+        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+            logger.info("reload: SIGHUP, reading \(manifest)")
+            do {
+                let reloaded = try Manifest.load(
+                    path: manifest, environment: ProcessInfo.processInfo.environment, plugins: Set(plugins.map { $0.name }))
+                await host.reload(reloaded)
+            } catch {
+                for problem in error.problems { logger.error("reload: \(problem.description)") }
+                logger.error("reload: the manifest has \(error.problems.count) problems; keeping the running bots")
+            }
+        }
     }
 }
 

@@ -28,9 +28,22 @@ public final class Host: Sendable {
 
     private struct State {
         var stopRequestedAt: ContinuousClock.Instant?
+        /// The bots being hosted (failed ones stay, for `/health`).
         var runtimes: [BotRuntime] = []
         var skipped: [String] = []
         var adminPort: Int?
+        /// Hands new runtimes to the task group of ``run()``; finished when none are left.
+        var launcher: AsyncStream<Launch>.Continuation?
+        var running = 0
+        var reloading = 0
+        var failures = 0
+        var tokenLock: (any TokenLock)?
+        var sandboxURL: String?
+    }
+
+    private struct Launch: Sendable {
+        let runtime: BotRuntime
+        let lock: (any HeldTokenLock)?
     }
 
     public init(manifest: Manifest, plugins: [any BotPlugin.Type], environment: HostEnvironment) {
@@ -111,42 +124,147 @@ public final class Host: Sendable {
         case .exit(let status): return status
         }
 
-        let runtimes = manifest.bots.compactMap { bot -> BotRuntime? in
-            guard claimed[bot.name] != nil || manifest.onLocked == .wait else { return nil }
-            let apiURL =
-                switch bot.apiURL {
-                case .url(let url): url
-                case .sandbox: sandbox?.baseURL ?? ""
-                }
-            return BotRuntime(
-                configuration: bot, plugin: plugins[bot.plugin]!, apiURL: apiURL, shutdown: manifest.shutdown,
-                environment: environment, metrics: BotMetrics(bot: bot.name, factory: PrometheusMetricsFactory(registry: metrics)))
+        let (launches, launcher) = AsyncStream<Launch>.makeStream()
+        state.withLock { state in
+            state.launcher = launcher
+            state.tokenLock = tokenLock
+            state.sandboxURL = sandbox?.baseURL
         }
-        let stopAlreadyRequested = state.withLock { state in
-            state.runtimes = runtimes
-            return state.stopRequestedAt != nil
+        let runtimes = manifest.bots.filter { claimed[$0.name] != nil || manifest.onLocked == .wait }.map {
+            makeRuntime(for: $0, shutdown: manifest.shutdown)
         }
-        if stopAlreadyRequested { for runtime in runtimes { runtime.requestStop() } }
         logger.info("hosting \(runtimes.count) of \(manifest.bots.count) bots", metadata: ["pid": "\(getpid())"])
+        for runtime in runtimes { launch(runtime, lock: claimed[runtime.configuration.name]) }
+        finishIfIdle()
 
         let monitoring = Task { await monitor() }
-        let outcomes = await withTaskGroup(of: BotRuntime.Outcome.self) { group in
-            for runtime in runtimes {
-                group.addTask { await runtime.run(lock: claimed[runtime.configuration.name], tokenLock: tokenLock) }
+        await withDiscardingTaskGroup { group in
+            for await launch in launches {
+                group.addTask {
+                    let outcome = await launch.runtime.run(lock: launch.lock, tokenLock: tokenLock)
+                    self.ended(launch.runtime, outcome)
+                }
             }
-            return await group.reduce(into: []) { $0.append($1) }
         }
         monitoring.cancel()
         await shutdown.run()
-        let failed = outcomes.filter { $0 != .stopped }.count
+        let failed = state.withLock { $0.failures }
         if let stopRequestedAt = state.withLock({ $0.stopRequestedAt }) {
             logger.info("shutdown complete in \(formatDuration(.now - stopRequestedAt))")
         }
         if failed > 0 {
-            logger.error("\(failed) of \(runtimes.count) bots failed")
+            logger.error("\(failed) bots failed")
             return .botFailed
         }
         return .success
+    }
+
+    private func makeRuntime(for bot: BotConfiguration, shutdown: ShutdownSettings) -> BotRuntime {
+        let apiURL =
+            switch bot.apiURL {
+            case .url(let url): url
+            case .sandbox: state.withLock { $0.sandboxURL } ?? ""
+            }
+        return BotRuntime(
+            configuration: bot, plugin: plugins[bot.plugin]!, apiURL: apiURL, shutdown: shutdown,
+            environment: environment, metrics: BotMetrics(bot: bot.name, factory: PrometheusMetricsFactory(registry: metrics)))
+    }
+
+    /// Starts `runtime` in ``run()``'s task group, or releases `lock` if the host is stopping.
+    private func launch(_ runtime: BotRuntime, lock: (any HeldTokenLock)?) {
+        let launcher = state.withLock { state -> AsyncStream<Launch>.Continuation? in
+            guard state.stopRequestedAt == nil, let launcher = state.launcher else { return nil }
+            state.running += 1
+            state.runtimes.append(runtime)
+            return launcher
+        }
+        guard let launcher else {
+            if let lock { Task { await lock.release() } }
+            return
+        }
+        launcher.yield(Launch(runtime: runtime, lock: lock))
+    }
+
+    private func ended(_ runtime: BotRuntime, _ outcome: BotRuntime.Outcome) {
+        state.withLock { state in
+            state.running -= 1
+            if case .failed = outcome { state.failures += 1 }
+        }
+        finishIfIdle()
+    }
+
+    /// Ends ``run()``'s task group once no bot runs and no reload is adding one.
+    private func finishIfIdle() {
+        let launcher = state.withLock { state -> AsyncStream<Launch>.Continuation? in
+            guard state.running == 0, state.reloading == 0 else { return nil }
+            return state.launcher.take()
+        }
+        launcher?.finish()
+    }
+
+    // MARK: - Reload
+
+    /// Applies a new manifest without a restart (SIGHUP): bots that are new start, bots
+    /// that are gone stop gracefully (hooks, offset, lock), bots whose settings changed
+    /// restart, and the rest are not disturbed: their polls go on.
+    ///
+    /// Only `bots` (with `defaults`) is reloaded; changes to `lock`, `api_url: sandbox`,
+    /// `admin` or `shutdown` need a restart and are reported as such.
+    public func reload(_ new: Manifest) async {
+        let current = state.withLock { state -> [BotRuntime]? in
+            guard state.stopRequestedAt == nil, state.launcher != nil else { return nil }
+            state.reloading += 1
+            return state.runtimes.filter { ![.stopped, .failed].contains($0.status.state) }
+        }
+        guard let current else { return }
+        defer {
+            state.withLock { $0.reloading -= 1 }
+            finishIfIdle()
+        }
+        if new.lock != manifest.lock || new.admin != manifest.admin || new.shutdown != manifest.shutdown {
+            logger.warning("reload: changes to lock, admin and shutdown take effect after a restart")
+        }
+        let wanted = Dictionary(new.bots.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let running = Dictionary(current.map { ($0.configuration.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let removed = current.filter { wanted[$0.configuration.name] == nil }
+        let changed = current.filter { runtime in
+            wanted[runtime.configuration.name].map { !$0.isSameDeployment(as: runtime.configuration) } ?? false
+        }
+        let retiring = removed + changed
+        for runtime in retiring { runtime.requestStop() }
+        for runtime in retiring {
+            while ![.stopped, .failed].contains(runtime.status.state) { try? await Task.sleep(for: .milliseconds(10)) }
+        }
+        state.withLock { state in
+            state.runtimes.removeAll { runtime in retiring.contains { $0 === runtime } }
+            state.skipped.removeAll { wanted[$0] != nil }
+        }
+        let added = new.bots.filter { running[$0.name] == nil }
+        let restarted = new.bots.filter { bot in changed.contains { $0.configuration.name == bot.name } }
+        for bot in (added + restarted).sorted(by: { $0.lockID < $1.lockID }) {
+            await start(bot, onLocked: new.onLocked, shutdown: new.shutdown)
+        }
+        let unchanged = current.count - retiring.count
+        logger.info("reload: \(added.count) added, \(removed.count) removed, \(changed.count) restarted, \(unchanged) unchanged")
+    }
+
+    /// Takes a reloaded bot's lock and starts it; a held lock never stops the host here.
+    private func start(_ bot: BotConfiguration, onLocked: OnLocked, shutdown: ShutdownSettings) async {
+        guard let tokenLock = state.withLock({ $0.tokenLock }) else { return }
+        do {
+            switch try await tokenLock.tryAcquire(bot.lockID, owner: .currentProcess(bot: bot.name)) {
+            case .acquired(let lock):
+                launch(makeRuntime(for: bot, shutdown: shutdown), lock: lock)
+            case .heldElsewhere where onLocked == .wait:
+                launch(makeRuntime(for: bot, shutdown: shutdown), lock: nil)
+            case .heldElsewhere(let holder):
+                let by = holder.map { "pid \($0.pid) on \($0.hostname)" } ?? "another process"
+                logger.warning("reload: not started, the bot is already polled by \(by)", metadata: ["bot": "\(bot.name)"])
+                state.withLock { $0.skipped.append(bot.name) }
+            }
+        } catch {
+            logger.error("reload: cannot take the lock: \(error)", metadata: ["bot": "\(bot.name)"])
+        }
     }
 
     private enum LockClaim {

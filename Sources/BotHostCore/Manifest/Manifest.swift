@@ -139,6 +139,15 @@ public struct BotConfiguration: Sendable {
         self.location = location
     }
 
+    /// Whether a reload may leave a running bot alone: everything that shapes how it
+    /// polls and what its plugin sees is the same. (Where in the file it stands is not.)
+    public func isSameDeployment(as other: BotConfiguration) -> Bool {
+        token == other.token && plugin == other.plugin
+            && apiURL == other.apiURL && retry == other.retry && polling == other.polling
+            && handlerTimeout == other.handlerTimeout && sendRetries == other.sendRetries
+            && deleteWebhook == other.deleteWebhook && settings.value == other.settings.value
+    }
+
     /// The name of this bot's lock, derived from its bot id, never from the secret.
     public var lockID: LockID { LockID(botID: token.botID) }
 }

@@ -25,6 +25,25 @@ final class HostFixture: Sendable {
         let emulator = if let emulator { emulator } else { try await Self.startedEmulator() }
         for token in tokens { emulator.addBot(token) }
         let lockDirectory = NSTemporaryDirectory() + "bothost-test-\(UUID().uuidString)"
+        let manifest = try Self.manifest(
+            bots: bots, extra: extra, emulator: emulator, lockDirectory: lockDirectory, plugins: plugins)
+        let logs = LogCapture()
+        let host = BotHostCore.Host(
+            manifest: manifest, plugins: plugins,
+            environment: HostEnvironment(
+                clock: clock, random: { 0.5 }, logger: logs.logger(label: "bothost"), variables: variables))
+        let running = Task { await host.run() }
+        return HostFixture(emulator: emulator, host: host, logs: logs, lockDirectory: lockDirectory, running: running)
+    }
+
+    /// A manifest for this fixture's emulator and lock directory, for ``BotHostCore/Host/reload(_:)``.
+    func manifest(bots: String, extra: String = "", plugins: [any BotPlugin.Type] = [RecordingPlugin.self]) throws -> Manifest {
+        try Self.manifest(bots: bots, extra: extra, emulator: emulator, lockDirectory: lockDirectory, plugins: plugins)
+    }
+
+    private static func manifest(
+        bots: String, extra: String, emulator: BotAPIEmulator, lockDirectory: String, plugins: [any BotPlugin.Type]
+    ) throws -> Manifest {
         let yaml = """
             version: 1
             api_url: \(emulator.baseURL)
@@ -33,15 +52,8 @@ final class HostFixture: Sendable {
             bots:
             \(bots)
             """
-        let manifest = try Manifest.parse(
+        return try Manifest.parse(
             yaml: yaml, file: "test.yaml", baseDirectory: ".", environment: [:], plugins: Set(plugins.map { $0.name }))
-        let logs = LogCapture()
-        let host = BotHostCore.Host(
-            manifest: manifest, plugins: plugins,
-            environment: HostEnvironment(
-                clock: clock, random: { 0.5 }, logger: logs.logger(label: "bothost"), variables: variables))
-        let running = Task { await host.run() }
-        return HostFixture(emulator: emulator, host: host, logs: logs, lockDirectory: lockDirectory, running: running)
     }
 
     private static func startedEmulator() async throws -> BotAPIEmulator {
