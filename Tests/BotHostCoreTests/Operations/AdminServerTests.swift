@@ -58,7 +58,7 @@ import Testing
                   - { name: wrong, token: "\(rejected.secretValue)", plugin: recording }
                 """,
             extra: "admin: { listen: 127.0.0.1:0 }", tokens: [good])
-        #expect(await fixture.waitUntil { fixture.state(of: "wrong") == .failed })
+        #expect(await fixture.waitUntil { fixture.state(of: "wrong") == .failed && fixture.state(of: "fine") == .polling })
         let ready = try await get("http://127.0.0.1:\(fixture.host.adminPort ?? 0)/ready")
         #expect(ready.status == 503)
         #expect(ready.body.contains("wrong") && !ready.body.contains("fine"))
