@@ -55,7 +55,14 @@ struct EmulatorRouter: Sendable {
         }
         let answer: EmulatorState.Answer
         switch method.lowercased() {
-        case "getupdates": answer = try await getUpdates(botID: botID, parameters: parameters, request: request)
+        case "getupdates":
+            let (polled, waited) = try await getUpdates(botID: botID, parameters: parameters, request: request)
+            var response = Self.response(for: polled)
+            // A poll that waited watched its connection for the client going away, which
+            // uses the connection up: say so, or the client would send its next request
+            // on a connection that is closing.
+            if waited { response.headers[.connection] = "close" }
+            return response
         case "getme": answer = .result(jsonValue(of: state.user(of: botID)))
         case "sendmessage": answer = sendMessage(botID: botID, parameters: parameters)
         case "getwebhookinfo": answer = .result(jsonValue(of: state.webhookInfo(botID: botID)))
@@ -71,7 +78,10 @@ struct EmulatorRouter: Sendable {
         return Self.response(for: answer)
     }
 
-    private func getUpdates(botID: String, parameters: Parameters, request: Request) async throws -> EmulatorState.Answer {
+    /// The answer, and whether the poll waited for an update.
+    private func getUpdates(botID: String, parameters: Parameters, request: Request) async throws -> (
+        EmulatorState.Answer, waited: Bool
+    ) {
         let offset = parameters.int("offset").map(Int64.init)
         let limit = min(max(parameters.int("limit") ?? 100, 1), 100)
         let timeout = max(parameters.int("timeout") ?? 0, 0)
@@ -84,11 +94,11 @@ struct EmulatorRouter: Sendable {
 
         let mayWait = timeout > 0 && state.pendingUpdateIDs(botID: botID).isEmpty
         guard mayWait else {
-            return await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout, onWait: { _ in })
+            return (await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout, onWait: { _ in }), false)
         }
         let waiterID = Mutex<UInt64?>(nil)
         let state = self.state
-        return try await request.body.consumeWithInboundCloseHandler { _ in
+        let answer = try await request.body.consumeWithInboundCloseHandler { _ in
             await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout) { id in
                 waiterID.withLock { $0 = id }
                 Task {
@@ -99,6 +109,7 @@ struct EmulatorRouter: Sendable {
         } onInboundClosed: {
             if let id = waiterID.withLock({ $0 }) { state.abandon(botID: botID, waiterID: id) }
         }
+        return (answer, true)
     }
 
     private func sendMessage(botID: String, parameters: Parameters) -> EmulatorState.Answer {

@@ -19,7 +19,8 @@ import TelegramBotAPI
                 let survivors = hosts.filter(\.isRunning)
                 #expect(survivors.count == 1, "round \(round): \(survivors.count) hosts kept running")
                 #expect(exits.allSatisfy { $0 == 3 }, "round \(round): exits \(exits)")
-                #expect(tokens.allSatisfy { emulator.isPolling($0) }, "round \(round): the winner polls every bot")
+                #expect(
+                    await emulator.waitUntil { tokens.allSatisfy { emulator.isPolling($0) } }, "round \(round): the winner polls every bot")
                 for host in survivors {
                     host.signal(SIGTERM)
                     #expect(await host.exitCode() == 0)

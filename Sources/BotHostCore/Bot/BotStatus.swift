@@ -51,8 +51,9 @@ final class BotStatus: Sendable {
         metrics.lockHeld.record(held ? 1 : 0)
     }
 
-    /// A poll succeeded with `count` updates.
-    func polled(updates count: Int) {
+    /// A poll succeeded with `count` updates not seen before (Telegram sends unconfirmed
+    /// ones again; they are not received twice).
+    func polled(newUpdates count: Int) {
         metrics.polls.increment()
         if count > 0 { metrics.updatesReceived.increment(by: Int64(count)) }
         snapshot.withLock { snapshot in

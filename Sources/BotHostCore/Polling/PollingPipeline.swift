@@ -64,8 +64,7 @@ final class PollingPipeline: Sendable {
                     offset: dispatcher.confirmableOffset, limit: polling.limit, timeout: polling.timeout,
                     allowedUpdates: polling.allowedUpdates)
                 backoff.reset()
-                status.polled(updates: updates.count)
-                if !updates.isEmpty { dispatcher.enqueue(updates) }
+                status.polled(newUpdates: dispatcher.enqueue(updates))
             } catch is CancellationError {
                 return .stopped
             } catch {

@@ -74,23 +74,28 @@ final class UpdateDispatcher: Sendable {
     /// Updates fetched and not yet finished.
     var unfinishedCount: Int { state.withLock { $0.unfinished.count } }
 
-    /// Queues new updates (already-seen ones are dropped) and starts workers for them.
-    func enqueue(_ updates: [Update]) {
-        let workersToStart = state.withLock { state -> Int in
-            guard !state.abandoned else { return 0 }
+    /// Queues new updates (already-seen ones are dropped), starts workers for them, and
+    /// returns how many were new.
+    @discardableResult
+    func enqueue(_ updates: [Update]) -> Int {
+        let (fresh, workersToStart) = state.withLock { state -> (Int, Int) in
+            guard !state.abandoned else { return (0, 0) }
+            var fresh = 0
             for update in updates.sorted(by: { $0.updateID < $1.updateID }) {
                 if let highest = state.highestSeen, update.updateID <= highest { continue }
+                fresh += 1
                 state.highestSeen = update.updateID
                 state.unfinished.insert(update.updateID)
                 let key = update.chatID.map { "chat:\($0)" } ?? "update:\(update.updateID)"
                 state.lanes[key, default: Lane()].queue.append(update)
                 if state.lanes[key]?.running == false, !state.ready.contains(key) { state.ready.append(key) }
             }
-            let start = min(state.ready.count, maxConcurrent - state.workers)
-            state.workers += max(0, start)
-            return max(0, start)
+            let start = max(0, min(state.ready.count, maxConcurrent - state.workers))
+            state.workers += start
+            return (fresh, start)
         }
         for _ in 0..<workersToStart { startWorker() }
+        return fresh
     }
 
     /// Returns once every fetched update has finished, or after `limit`, whichever is first.
