@@ -28,9 +28,12 @@ public struct FileTokenLock: TokenLock {
     /// and garbage must not cost more.
     static let recordReadLimit = 4096
 
+    private let watcher: LockFileWatcher
+
     public init(directory: String, recheckInterval: Duration = .seconds(1)) {
         self.directory = directory
         self.recheckInterval = recheckInterval
+        self.watcher = LockFileWatcher(interval: recheckInterval)
     }
 
     /// The path of the lock file for `id`.
@@ -73,8 +76,7 @@ public struct FileTokenLock: TokenLock {
         handedOver = true
         return .acquired(
             HeldFileTokenLock(
-                id: id, path: lockFile.path, descriptor: descriptor, identity: identity,
-                recheckInterval: recheckInterval))
+                id: id, path: lockFile.path, descriptor: descriptor, identity: identity, watcher: watcher))
     }
 }
 

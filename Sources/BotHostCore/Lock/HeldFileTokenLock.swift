@@ -12,25 +12,22 @@ final class HeldFileTokenLock: HeldTokenLock {
     let path: String
     /// The locked file, which must stay the one at `path`.
     private let identity: FileIdentity
-    private let recheckInterval: Duration
+    private let watcher: LockFileWatcher
     /// `nil` once released.
     private let descriptor: Mutex<Int32?>
 
-    init(id: LockID, path: String, descriptor: Int32, identity: FileIdentity, recheckInterval: Duration) {
+    init(id: LockID, path: String, descriptor: Int32, identity: FileIdentity, watcher: LockFileWatcher) {
         self.id = id
         self.path = path
         self.identity = identity
-        self.recheckInterval = recheckInterval
+        self.watcher = watcher
         self.descriptor = Mutex(descriptor)
     }
 
     deinit { closeDescriptor() }
 
     func lost() async throws -> LockLossReason {
-        while true {
-            if let reason = lossReason() { return reason }
-            try await Task.sleep(for: recheckInterval)
-        }
+        try await watcher.watch { [self] in lossReason() }
     }
 
     func release() async { closeDescriptor() }
