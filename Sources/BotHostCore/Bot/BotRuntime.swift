@@ -53,15 +53,16 @@ final class BotRuntime: Sendable {
         cancel?()
     }
 
-    /// Runs the bot until stopped or failed. `lock` is the bot's lock if the host already
-    /// took it; otherwise the bot stands by until `tokenLock` gives it.
-    func run(lock: (any HeldTokenLock)?, tokenLock: any TokenLock) async -> Outcome {
+    /// Runs the bot until stopped or failed. `lock` is the bot's lock (and its slot) if the
+    /// host already took it; otherwise the bot stands by until a slot is free and
+    /// `tokenLock` gives it the lock. The slot is given back with the lock.
+    func run(lock: (any HeldTokenLock)?, tokenLock: any TokenLock, slots: BotSlots) async -> Outcome {
         let held: any HeldTokenLock
         if let lock {
             held = lock
         } else {
             status.enter(.standby)
-            guard let taken = await standBy(for: tokenLock) else {
+            guard let taken = await standBy(for: tokenLock, slots: slots) else {
                 status.enter(.stopped)
                 return .stopped
             }
@@ -71,6 +72,7 @@ final class BotRuntime: Sendable {
         status.lockHeld(true)
         let outcome = await runHoldingLock(held)
         await held.release()
+        slots.give()
         status.lockHeld(false)
         logger.info("lock released")
         status.enter(outcome == .stopped ? .stopped : .failed)
@@ -78,13 +80,19 @@ final class BotRuntime: Sendable {
         return outcome
     }
 
-    /// Waits for the lock until it is free or a stop is requested (`nil`).
-    private func standBy(for tokenLock: any TokenLock) async -> (any HeldTokenLock)? {
+    /// Waits for a slot and the lock until both are free or a stop is requested (`nil`).
+    private func standBy(for tokenLock: any TokenLock, slots: BotSlots) async -> (any HeldTokenLock)? {
         let owner = LockOwner.currentProcess(bot: configuration.name)
         var reportedHolder: Int32?
         while !isStopRequested {
+            guard slots.take() else {
+                guard await sleepUnlessStopped(environment.standbyRecheckInterval) else { return nil }
+                continue
+            }
             do {
-                switch try await tokenLock.tryAcquire(configuration.lockID, owner: owner) {
+                let attempt = try await tokenLock.tryAcquire(configuration.lockID, owner: owner)
+                if case .heldElsewhere = attempt { slots.give() }
+                switch attempt {
                 case .acquired(let held): return held
                 case .heldElsewhere(let holder):
                     if let pid = holder?.pid, pid != reportedHolder {
@@ -93,6 +101,7 @@ final class BotRuntime: Sendable {
                     }
                 }
             } catch {
+                slots.give()
                 logger.error("cannot take the lock: \(error)")
             }
             guard await sleepUnlessStopped(environment.standbyRecheckInterval) else { return nil }

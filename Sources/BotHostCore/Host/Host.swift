@@ -23,6 +23,7 @@ public final class Host: Sendable {
     private let environment: HostEnvironment
     private let logger: Logger
     private let notifier: SystemdNotifier?
+    private let slots: BotSlots
     private let started = ContinuousClock.now
     private let state = Mutex(State())
 
@@ -52,6 +53,7 @@ public final class Host: Sendable {
         self.environment = environment
         self.logger = environment.logger
         self.notifier = SystemdNotifier(environment: environment.variables)
+        self.slots = BotSlots(limit: manifest.maxBots)
         self.shutdown = ShutdownHooks(defaultTimeout: manifest.shutdown.hookTimeout, logger: environment.logger)
     }
 
@@ -141,7 +143,7 @@ public final class Host: Sendable {
         await withDiscardingTaskGroup { group in
             for await launch in launches {
                 group.addTask {
-                    let outcome = await launch.runtime.run(lock: launch.lock, tokenLock: tokenLock)
+                    let outcome = await launch.runtime.run(lock: launch.lock, tokenLock: tokenLock, slots: self.slots)
                     self.ended(launch.runtime, outcome)
                 }
             }
@@ -251,8 +253,19 @@ public final class Host: Sendable {
     /// Takes a reloaded bot's lock and starts it; a held lock never stops the host here.
     private func start(_ bot: BotConfiguration, onLocked: OnLocked, shutdown: ShutdownSettings) async {
         guard let tokenLock = state.withLock({ $0.tokenLock }) else { return }
+        guard slots.take() else {
+            if onLocked == .wait {
+                launch(makeRuntime(for: bot, shutdown: shutdown), lock: nil)
+            } else {
+                logger.warning("reload: not started, max_bots reached", metadata: ["bot": "\(bot.name)"])
+                state.withLock { $0.skipped.append(bot.name) }
+            }
+            return
+        }
         do {
-            switch try await tokenLock.tryAcquire(bot.lockID, owner: .currentProcess(bot: bot.name)) {
+            let attempt = try await tokenLock.tryAcquire(bot.lockID, owner: .currentProcess(bot: bot.name))
+            if case .heldElsewhere = attempt { slots.give() }
+            switch attempt {
             case .acquired(let lock):
                 launch(makeRuntime(for: bot, shutdown: shutdown), lock: lock)
             case .heldElsewhere where onLocked == .wait:
@@ -263,6 +276,7 @@ public final class Host: Sendable {
                 state.withLock { $0.skipped.append(bot.name) }
             }
         } catch {
+            slots.give()
             logger.error("reload: cannot take the lock: \(error)", metadata: ["bot": "\(bot.name)"])
         }
     }
@@ -286,6 +300,13 @@ public final class Host: Sendable {
                 await releaseAll()
                 return .exit(.success)
             }
+            guard slots.take() else {
+                if manifest.onLocked != .wait {
+                    logger.warning("skipped: max_bots (\(manifest.maxBots ?? 0)) reached", metadata: ["bot": "\(bot.name)"])
+                    state.withLock { $0.skipped.append(bot.name) }
+                }
+                continue
+            }
             let attempt: LockAttempt
             do {
                 attempt = try await tokenLock.tryAcquire(bot.lockID, owner: .currentProcess(bot: bot.name))
@@ -294,6 +315,7 @@ public final class Host: Sendable {
                 await releaseAll()
                 return .exit(.botFailed)
             }
+            if case .heldElsewhere = attempt { slots.give() }
             switch attempt {
             case .acquired(let lock):
                 claimed[bot.name] = lock
