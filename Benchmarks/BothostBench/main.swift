@@ -2,15 +2,23 @@ import BotAPIEmulator
 import Foundation
 import TelegramBotAPI
 
-// bothost-bench: BotHost's costs per bot and per update, measured against the in-process
-// Bot API emulator with the host running as a separate release-mode process.
+// bothost-bench: the costs of hosting many bots, per bot and per update, measured against
+// the in-process Bot API emulator, with each host running as a separate process: BotHost
+// (release build, echo plugin), and, unless --only-bothost, aiogram 3 and
+// python-telegram-bot 22 echo bots (Benchmarks/peers/*.py) run by --python.
 //
-//   swift build -c release && .build/release/bothost-bench [--idle-seconds 30]
+//   Benchmarks/run.sh [--only-bothost] [--idle-seconds 30]
 //
 // The host binary is the `bothost` next to this executable.
 
+setvbuf(stdout, nil, _IOLBF, 0)
 let arguments = CommandLine.arguments
-let idleSeconds = arguments.firstIndex(of: "--idle-seconds").flatMap { Int(arguments[$0 + 1]) } ?? 30
+func option(_ name: String) -> String? { arguments.firstIndex(of: name).map { arguments[$0 + 1] } }
+let idleSeconds = option("--idle-seconds").flatMap { Int($0) } ?? 30
+let onlyBotHost = arguments.contains("--only-bothost")
+let python = option("--python") ?? ".build/peers-venv/bin/python"
+let peersDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("peers").path
 let hostBinary = URL(fileURLWithPath: arguments[0]).deletingLastPathComponent().appendingPathComponent("bothost").path
 let workDirectory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("bothost-bench-\(getpid())")
 try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
@@ -58,14 +66,40 @@ func manifest(_ name: String, emulator: BotAPIEmulator, tokens: [BotToken], onLo
     return path
 }
 
-func startHost(_ manifestPath: String) throws -> Process {
+/// A way to host echo bots: BotHost or one of the Python frameworks people use today.
+struct Contender {
+    let name: String
+    /// Starts a host process polling `emulator` for `tokens`.
+    let start: @MainActor (_ emulator: BotAPIEmulator, _ tokens: [BotToken], _ label: String) throws -> Process
+}
+
+func launch(_ executable: String, _ arguments: [String]) throws -> Process {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: hostBinary)
-    process.arguments = ["run", manifestPath, "--log-level", "warning"]
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
     process.standardError = FileHandle(forWritingAtPath: "/dev/null")
     try process.run()
     return process
 }
+
+let botHost = Contender(name: "BotHost") { emulator, tokens, label in
+    try launch(hostBinary, ["run", try manifest("\(label).yaml", emulator: emulator, tokens: tokens), "--log-level", "warning"])
+}
+
+func pythonContender(_ name: String, script: String) -> Contender {
+    Contender(name: name) { emulator, tokens, label in
+        let tokensFile = workDirectory.appendingPathComponent("\(label)-tokens.txt").path
+        try tokens.map(\.secretValue).joined(separator: "\n").write(toFile: tokensFile, atomically: true, encoding: .utf8)
+        return try launch(python, ["\(peersDirectory)/\(script)", emulator.baseURL, tokensFile])
+    }
+}
+
+let contenders =
+    [botHost]
+    + (onlyBotHost
+        ? []
+        : [pythonContender("aiogram 3", script: "aiogram_echo.py"), pythonContender("python-telegram-bot 22", script: "ptb_echo.py")])
 
 @MainActor func waitUntil(timeout: Duration = .seconds(120), _ condition: () -> Bool) async -> Duration {
     let start = ContinuousClock.now
@@ -86,94 +120,106 @@ func startHost(_ manifestPath: String) throws -> Process {
 func milliseconds(_ duration: Duration) -> String { String(format: "%.1f ms", duration.seconds * 1000) }
 extension Duration { var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 } }
 
-var rows: [(String, String)] = []
-@MainActor func report(_ name: String, _ value: String) {
-    rows.append((name, value))
-    print("\(name): \(value)")
+var measures: [String] = []
+var results: [String: [String: String]] = [:]
+@MainActor func report(_ contender: Contender, _ measure: String, _ value: String) {
+    if !measures.contains(measure) { measures.append(measure) }
+    results[measure, default: [:]][contender.name] = value
+    print("\(contender.name): \(measure): \(value)")
+}
+
+@MainActor func allPolling(_ emulator: BotAPIEmulator, _ tokens: [BotToken]) -> Bool {
+    tokens.allSatisfy { emulator.getUpdatesCalls(of: $0).last?.outcome == .pending }
 }
 
 let emulator = BotAPIEmulator()
 try await emulator.start()
 
-// 1. Throughput: 10 bots x 5,000 text updates, echo replies.
-do {
-    let bots = tokens(10, base: 100_000)
-    for token in bots { emulator.addBot(token) }
-    let host = try startHost(try manifest("throughput.yaml", emulator: emulator, tokens: bots))
-    _ = await waitUntil { bots.allSatisfy { emulator.getUpdatesCalls(of: $0).last?.outcome == .pending } }
-    let hostCPU = cpuSeconds(of: host.processIdentifier)
-    let emulatorCPU = ownCPUSeconds()
-    let start = ContinuousClock.now
-    for index in 0..<5000 {
-        for token in bots { emulator.sendText("message \(index)", to: token, from: User(id: Int64(index % 50 + 1), firstName: "U")) }
+for (index, contender) in contenders.enumerated() {
+    let base = 1_000_000 * (index + 1)
+
+    // 1. Throughput: 10 bots x 5,000 text updates, echo replies.
+    do {
+        let bots = tokens(10, base: base + 100_000)
+        for token in bots { emulator.addBot(token) }
+        let host = try contender.start(emulator, bots, "throughput")
+        _ = await waitUntil { allPolling(emulator, bots) }
+        let hostCPU = cpuSeconds(of: host.processIdentifier)
+        let emulatorCPU = ownCPUSeconds()
+        let start = ContinuousClock.now
+        for index in 0..<5000 {
+            for token in bots { emulator.sendText("message \(index)", to: token, from: User(id: Int64(index % 50 + 1), firstName: "U")) }
+        }
+        _ = await waitUntil(timeout: .seconds(600)) { bots.allSatisfy { emulator.sentCount(by: $0) == 5000 } }
+        let elapsed = ContinuousClock.now - start
+        let hostUsed = cpuSeconds(of: host.processIdentifier) - hostCPU
+        let emulatorUsed = ownCPUSeconds() - emulatorCPU
+        report(contender, "throughput (10 bots x 5,000 updates)", String(format: "%.0f updates/s", 50_000 / elapsed.seconds))
+        report(contender, "host CPU per 1,000 updates", String(format: "%.1f ms", hostUsed * 1000 / 50))
+        report(contender, "emulator CPU per 1,000 updates", String(format: "%.1f ms", emulatorUsed * 1000 / 50))
+        _ = await stop(host)
     }
-    _ = await waitUntil { bots.allSatisfy { emulator.sentCount(by: $0) == 5000 } }
-    let elapsed = ContinuousClock.now - start
-    let hostUsed = cpuSeconds(of: host.processIdentifier) - hostCPU
-    let emulatorUsed = ownCPUSeconds() - emulatorCPU
-    report("throughput (10 bots x 5,000 updates)", String(format: "%.0f updates/s", 50_000 / elapsed.seconds))
-    report("host CPU per 1,000 updates", String(format: "%.1f ms", hostUsed * 1000 / 50))
-    report("emulator CPU per 1,000 updates", String(format: "%.1f ms", emulatorUsed * 1000 / 50))
-    _ = await stop(host)
-}
 
-// 2. Latency: update injected -> reply received, at a steady 200 updates/s over 20 bots.
-do {
-    let bots = tokens(20, base: 200_000)
-    for token in bots { emulator.addBot(token) }
-    let host = try startHost(try manifest("latency.yaml", emulator: emulator, tokens: bots))
-    _ = await waitUntil { bots.allSatisfy { emulator.getUpdatesCalls(of: $0).last?.outcome == .pending } }
-    var injected: [String: ContinuousClock.Instant] = [:]
-    let total = 2000
-    let start = ContinuousClock.now
-    for index in 0..<total {
-        let due = start + .milliseconds(5 * index)
-        try await ContinuousClock().sleep(until: due)
-        let text = "latency \(index)"
-        injected[text] = .now
-        emulator.sendText(text, to: bots[index % bots.count])
+    // 2. Latency: update injected -> reply received, at a steady 200 updates/s over 20 bots.
+    do {
+        let bots = tokens(20, base: base + 200_000)
+        for token in bots { emulator.addBot(token) }
+        let host = try contender.start(emulator, bots, "latency")
+        _ = await waitUntil { allPolling(emulator, bots) }
+        var injected: [String: ContinuousClock.Instant] = [:]
+        let total = 2000
+        let start = ContinuousClock.now
+        for index in 0..<total {
+            try await ContinuousClock().sleep(until: start + .milliseconds(5 * index))
+            let text = "latency \(index)"
+            injected[text] = .now
+            emulator.sendText(text, to: bots[index % bots.count])
+        }
+        _ = await waitUntil { bots.map { emulator.sentCount(by: $0) }.reduce(0, +) == total }
+        let latencies = bots.flatMap { emulator.sentMessages(by: $0) }.compactMap { message in
+            injected[message.text].map { message.receivedAt - $0 }
+        }.sorted()
+        report(contender, "latency p50 at 200 updates/s (20 bots)", milliseconds(latencies[latencies.count / 2]))
+        report(contender, "latency p99 at 200 updates/s (20 bots)", milliseconds(latencies[latencies.count * 99 / 100]))
+        _ = await stop(host)
     }
-    _ = await waitUntil { bots.map { emulator.sentCount(by: $0) }.reduce(0, +) == total }
-    let latencies = bots.flatMap { emulator.sentMessages(by: $0) }.compactMap { message in
-        injected[message.text].map { message.receivedAt - $0 }
-    }.sorted()
-    report("latency p50 at 200 updates/s (20 bots)", milliseconds(latencies[latencies.count / 2]))
-    report("latency p99 at 200 updates/s (20 bots)", milliseconds(latencies[latencies.count * 99 / 100]))
-    _ = await stop(host)
+
+    // 3 and 4. Scale: 1,000 bots long-polling idle; then SIGTERM.
+    do {
+        let bots = tokens(1000, base: base + 300_000)
+        for token in bots { emulator.addBot(token) }
+        let launched = ContinuousClock.now
+        let host = try contender.start(emulator, bots, "scale")
+        _ = await waitUntil(timeout: .seconds(600)) { allPolling(emulator, bots) }
+        report(contender, "1,000 bots: time until all poll", milliseconds(ContinuousClock.now - launched))
+        let idleCPU = cpuSeconds(of: host.processIdentifier)
+        try await Task.sleep(for: .seconds(idleSeconds))
+        let perSecond = (cpuSeconds(of: host.processIdentifier) - idleCPU) / Double(idleSeconds)
+        report(contender, "1,000 idle bots: host RSS", String(format: "%.0f MiB", residentMiB(of: host.processIdentifier)))
+        report(contender, "1,000 idle bots: host CPU", String(format: "%.2f%% of one core", perSecond * 100))
+        report(contender, "stop: SIGTERM -> exit, 1,000 bots", milliseconds(await stop(host)))
+    }
 }
 
-// 3 and 4. Scale: 1,000 bots long-polling idle; then SIGTERM.
-do {
-    let bots = tokens(1000, base: 300_000)
-    for token in bots { emulator.addBot(token) }
-    let launched = ContinuousClock.now
-    let host = try startHost(try manifest("scale.yaml", emulator: emulator, tokens: bots))
-    _ = await waitUntil { bots.allSatisfy { emulator.getUpdatesCalls(of: $0).last?.outcome == .pending } }
-    report("1,000 bots: time until all poll", milliseconds(ContinuousClock.now - launched))
-    let idleCPU = cpuSeconds(of: host.processIdentifier)
-    try await Task.sleep(for: .seconds(idleSeconds))
-    let perSecond = (cpuSeconds(of: host.processIdentifier) - idleCPU) / Double(idleSeconds)
-    report("1,000 idle bots: host RSS", String(format: "%.0f MiB", residentMiB(of: host.processIdentifier)))
-    report("1,000 idle bots: host CPU", String(format: "%.2f%% of one core (over %d s)", perSecond * 100, idleSeconds))
-    report("stop: SIGTERM -> exit, 1,000 bots", milliseconds(await stop(host)))
-}
-
-// 5. Failover: SIGKILL the holder -> a `wait` standby polls.
+// 5. Failover (BotHost only: the others have no lock to take over): SIGKILL the holder -> a `wait` standby polls.
 do {
     let bots = tokens(1, base: 400_000)
     for token in bots { emulator.addBot(token) }
     let path = try manifest("failover.yaml", emulator: emulator, tokens: bots, onLocked: "wait")
-    let holder = try startHost(path)
+    let holder = try launch(hostBinary, ["run", path, "--log-level", "warning"])
     _ = await waitUntil { emulator.getUpdatesCalls(of: bots[0]).last?.outcome == .pending }
-    let standby = try startHost(path)
+    let standby = try launch(hostBinary, ["run", path, "--log-level", "warning"])
     try await Task.sleep(for: .seconds(1))
     let before = emulator.getUpdatesCalls(of: bots[0]).count
     kill(holder.processIdentifier, SIGKILL)
     let takeover = await waitUntil { emulator.getUpdatesCalls(of: bots[0]).count > before }
-    report("failover: SIGKILL holder -> standby polls", milliseconds(takeover))
+    report(botHost, "failover: SIGKILL holder -> standby polls", milliseconds(takeover))
     _ = await stop(standby)
 }
 
 await emulator.stop()
-print("\n| measure | BotHost |\n| --- | --- |")
-for (name, value) in rows { print("| \(name) | \(value) |") }
+print("\n| measure (idle over \(idleSeconds) s) | " + contenders.map(\.name).joined(separator: " | ") + " |")
+print("| --- |" + String(repeating: " --- |", count: contenders.count))
+for measure in measures {
+    print("| \(measure) | " + contenders.map { results[measure]?[$0.name] ?? "n/a" }.joined(separator: " | ") + " |")
+}
