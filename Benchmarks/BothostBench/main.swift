@@ -11,7 +11,6 @@ import TelegramBotAPI
 //
 // The host binary is the `bothost` next to this executable.
 
-setvbuf(stdout, nil, _IOLBF, 0)
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? { arguments.firstIndex(of: name).map { arguments[$0 + 1] } }
 let idleSeconds = option("--idle-seconds").flatMap { Int($0) } ?? 30
@@ -125,7 +124,7 @@ var results: [String: [String: String]] = [:]
 @MainActor func report(_ contender: Contender, _ measure: String, _ value: String) {
     if !measures.contains(measure) { measures.append(measure) }
     results[measure, default: [:]][contender.name] = value
-    print("\(contender.name): \(measure): \(value)")
+    FileHandle.standardOutput.write(Data("\(contender.name): \(measure): \(value)\n".utf8))
 }
 
 @MainActor func allPolling(_ emulator: BotAPIEmulator, _ tokens: [BotToken]) -> Bool {
