@@ -109,10 +109,19 @@ let contenders =
     return ContinuousClock.now - start
 }
 
-@MainActor func stop(_ host: Process) async -> Duration {
+/// SIGTERM, then the time until the process exited, or `nil` if it had not after 30 s
+/// (it is SIGKILLed then).
+@MainActor func stop(_ host: Process) async -> Duration? {
     let start = ContinuousClock.now
     kill(host.processIdentifier, SIGTERM)
-    while host.isRunning { try? await Task.sleep(for: .microseconds(200)) }
+    while host.isRunning {
+        if ContinuousClock.now - start > .seconds(30) {
+            kill(host.processIdentifier, SIGKILL)
+            while host.isRunning { try? await Task.sleep(for: .milliseconds(1)) }
+            return nil
+        }
+        try? await Task.sleep(for: .microseconds(200))
+    }
     return ContinuousClock.now - start
 }
 
@@ -196,7 +205,7 @@ for (index, contender) in contenders.enumerated() {
         let perSecond = (cpuSeconds(of: host.processIdentifier) - idleCPU) / Double(idleSeconds)
         report(contender, "1,000 idle bots: host RSS", String(format: "%.0f MiB", residentMiB(of: host.processIdentifier)))
         report(contender, "1,000 idle bots: host CPU", String(format: "%.2f%% of one core", perSecond * 100))
-        report(contender, "stop: SIGTERM -> exit, 1,000 bots", milliseconds(await stop(host)))
+        report(contender, "stop: SIGTERM -> exit, 1,000 bots", (await stop(host)).map(milliseconds) ?? "no exit within 30 s")
     }
 }
 
