@@ -22,8 +22,10 @@ async def echo(message: Message) -> None:
 async def main() -> None:
     base_url, tokens_file = sys.argv[1], sys.argv[2]
     tokens = [line.strip() for line in open(tokens_file) if line.strip()]
-    session = AiohttpSession(api=TelegramAPIServer.from_base(base_url))
-    bots = [Bot(token, session=session) for token in tokens]
+    server = TelegramAPIServer.from_base(base_url)
+    # One session per bot, as `Bot(token)` makes by default: a shared session's
+    # connection pool (100) would starve long polls past the 100th bot.
+    bots = [Bot(token, session=AiohttpSession(api=server)) for token in tokens]
     await dp.start_polling(*bots, handle_signals=True, close_bot_session=True)
 
 
