@@ -119,7 +119,6 @@ final class BotRuntime: Sendable {
             logger: logger)
         let hooks = ShutdownHooks(defaultTimeout: shutdownSettings.hookTimeout, logger: logger)
         let scheduler = Scheduler(clock: environment.clock, logger: logger)
-        defer { Task { try? await api.shutdown() } }
 
         let outcome: Outcome
         var pipeline: PollingPipeline?
@@ -138,6 +137,7 @@ final class BotRuntime: Sendable {
         }
         await hooks.run()
         await scheduler.cancelAll()
+        try? await api.shutdown()
         if case .failed(let reason) = outcome {
             status.failed(reason)
             logger.error("bot failed: \(reason)")
