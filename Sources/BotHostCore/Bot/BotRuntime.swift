@@ -55,29 +55,54 @@ final class BotRuntime: Sendable {
 
     /// Runs the bot until stopped or failed. `lock` is the bot's lock (and its slot) if the
     /// host already took it; otherwise the bot stands by until a slot is free and
-    /// `tokenLock` gives it the lock. The slot is given back with the lock.
+    /// `tokenLock` gives it the lock. The slot is given back with the lock. A lock lost
+    /// with its database session stops the bot and sends it back to stand by.
     func run(lock: (any HeldTokenLock)?, tokenLock: any TokenLock, slots: BotSlots) async -> Outcome {
-        let held: any HeldTokenLock
-        if let lock {
-            held = lock
-        } else {
-            status.enter(.standby)
-            guard let taken = await standBy(for: tokenLock, slots: slots) else {
-                status.enter(.stopped)
-                return .stopped
+        var given = lock
+        while true {
+            let held: any HeldTokenLock
+            if let lock = given.take() {
+                held = lock
+            } else {
+                status.enter(.standby)
+                guard let taken = await standBy(for: tokenLock, slots: slots) else {
+                    status.enter(.stopped)
+                    status.events.finish()
+                    return .stopped
+                }
+                held = taken
+                logger.info("lock taken over: this host now polls the bot")
             }
-            held = taken
-            logger.info("lock taken over: this host now polls the bot")
+            status.lockHeld(true)
+            let ending = await runHoldingLock(held)
+            await held.release()
+            slots.give()
+            status.lockHeld(false)
+            logger.info("lock released")
+            let outcome: Outcome
+            switch ending {
+            case .lockLost(let reason) where reason.canBeRetaken && !isStopRequested:
+                logger.warning("standing by to take the lock again")
+                continue
+            case .lockLost(let reason):
+                outcome = isStopRequested ? .stopped : .failed("lock lost: \(reason)")
+            case .outcome(let ended):
+                outcome = ended
+            }
+            if case .failed(let reason) = outcome {
+                status.failed(reason)
+                logger.error("bot failed: \(reason)")
+            }
+            status.enter(outcome == .stopped ? .stopped : .failed)
+            status.events.finish()
+            return outcome
         }
-        status.lockHeld(true)
-        let outcome = await runHoldingLock(held)
-        await held.release()
-        slots.give()
-        status.lockHeld(false)
-        logger.info("lock released")
-        status.enter(outcome == .stopped ? .stopped : .failed)
-        status.events.finish()
-        return outcome
+    }
+
+    /// How a bot's time holding its lock ended.
+    private enum Ending {
+        case outcome(Outcome)
+        case lockLost(LockLossReason)
     }
 
     /// Waits for a slot and the lock until both are free or a stop is requested (`nil`).
@@ -109,7 +134,7 @@ final class BotRuntime: Sendable {
         return nil
     }
 
-    private func runHoldingLock(_ held: any HeldTokenLock) async -> Outcome {
+    private func runHoldingLock(_ held: any HeldTokenLock) async -> Ending {
         status.enter(.starting)
         let api = BotAPIClient(
             token: configuration.token,
@@ -120,29 +145,27 @@ final class BotRuntime: Sendable {
         let hooks = ShutdownHooks(defaultTimeout: shutdownSettings.hookTimeout, logger: logger)
         let scheduler = Scheduler(clock: environment.clock, logger: logger)
 
-        let outcome: Outcome
+        let ending: Ending
         var pipeline: PollingPipeline?
         switch await start(api: api, hooks: hooks, scheduler: scheduler) {
         case .ready(let started):
             pipeline = started
-            outcome = await poll(with: started, watching: held)
+            ending = await poll(with: started, watching: held)
         case .ended(let ended):
-            outcome = ended
+            ending = .outcome(ended)
         }
 
         status.enter(.stopping)
         if let pipeline {
             await pipeline.drain(within: shutdownSettings.drainTimeout)
-            await pipeline.confirmOffset()
+            // Confirming is a poll; without the lock it could end the new holder's poll with
+            // a 409. The new holder gets the unconfirmed updates again instead.
+            if case .outcome = ending { await pipeline.confirmOffset() }
         }
         await hooks.run()
         await scheduler.cancelAll()
         try? await api.shutdown()
-        if case .failed(let reason) = outcome {
-            status.failed(reason)
-            logger.error("bot failed: \(reason)")
-        }
-        return outcome
+        return ending
     }
 
     /// How start-up ended: a pipeline ready to poll, or the bot's outcome.
@@ -206,23 +229,27 @@ final class BotRuntime: Sendable {
                 random: environment.random, logger: logger, handler: { update in try await instance.handle(update) }))
     }
 
-    /// Polls until a stop, a failure, or the loss of the lock.
-    private func poll(with pipeline: PollingPipeline, watching held: any HeldTokenLock) async -> Outcome {
-        let lockWatch = Task { [logger] () -> String? in
+    /// Polls until a stop, a failure, or the loss of the lock; first waits until the lock is
+    /// safe to poll under (``HeldTokenLock/waitUntilSafeToPoll()``).
+    private func poll(with pipeline: PollingPipeline, watching held: any HeldTokenLock) async -> Ending {
+        let lockWatch = Task { [logger] () -> LockLossReason? in
             guard let reason = try? await held.lost() else { return nil }
             logger.error("lock lost: \(reason); stopping this bot's polling")
-            return "lock lost: \(reason)"
+            return reason
         }
         defer { lockWatch.cancel() }
-        let polling = Task { await pipeline.run() }
+        let polling = Task {
+            guard (try? await held.waitUntilSafeToPoll()) != nil else { return PollingPipeline.End.stopped }
+            return await pipeline.run()
+        }
         let watcher = Task {
             if await lockWatch.value != nil { polling.cancel() }
         }
         defer { watcher.cancel() }
         let end = await cancellableOnStop(polling)
-        if case .failed(let reason) = end { return .failed(reason) }
-        if !isStopRequested, let reason = await lockWatch.value { return .failed(reason) }
-        return .stopped
+        if case .failed(let reason) = end { return .outcome(.failed(reason)) }
+        if !isStopRequested, let reason = await lockWatch.value { return .lockLost(reason) }
+        return .outcome(.stopped)
     }
 
     // MARK: - Stop-aware waiting

@@ -25,7 +25,7 @@ public enum BotHost {
         switch command {
         case let run as RunCommand: return await run.execute(plugins: plugins)
         case let validate as ValidateCommand: return validate.execute(plugins: plugins)
-        case let status as StatusCommand: return status.execute(plugins: plugins)
+        case let status as StatusCommand: return await status.execute(plugins: plugins)
         case let emulator as EmulatorCommand: return await emulator.execute()
         default:
             // `help`, `--help` and friends: ArgumentParser's own commands, which throw the

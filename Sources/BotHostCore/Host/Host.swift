@@ -96,10 +96,16 @@ public final class Host: Sendable {
         switch manifest.lock {
         case .file(let directory):
             tokenLock = FileTokenLock(directory: directory)
-        case .postgres:
-            logger.error("\(manifest.file): lock.backend: postgres is not supported by this build yet; use backend: file")
-            return .usage
+        case .postgres(let url, let passwordFile):
+            do {
+                let database = try LockDatabase(url: url, passwordFile: passwordFile, environment: environment.variables)
+                tokenLock = PostgresTokenLock(database: database, timing: environment.lockSessionTiming, logger: logger)
+            } catch {
+                logger.error("\(manifest.file): lock: \(error)")
+                return .usage
+            }
         }
+        defer { Task { await tokenLock.shutdown() } }
         let sandbox: Sandbox?
         do {
             sandbox = try await Sandbox.startIfNeeded(for: manifest, logger: logger)

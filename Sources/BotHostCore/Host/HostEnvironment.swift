@@ -11,18 +11,23 @@ public struct HostEnvironment: Sendable {
     public var logger: Logger
     /// How often a standby bot tries its lock again (`on_locked: wait`).
     public var standbyRecheckInterval: Duration
-    /// The process environment: `NOTIFY_SOCKET` and `WATCHDOG_USEC` for systemd.
+    /// The process environment: `NOTIFY_SOCKET` and `WATCHDOG_USEC` for systemd,
+    /// `PGPASSWORD` for the lock database.
     public var variables: [String: String]
+    /// Heartbeat and takeover timing of the PostgreSQL lock backend.
+    public var lockSessionTiming: LockSessionTiming
 
     public init(
         clock: any Clock<Duration> = ContinuousClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         logger: Logger, standbyRecheckInterval: Duration = .milliseconds(200),
-        variables: [String: String] = ProcessInfo.processInfo.environment
+        variables: [String: String] = ProcessInfo.processInfo.environment,
+        lockSessionTiming: LockSessionTiming = LockSessionTiming()
     ) {
         self.clock = clock
         self.random = random
         self.logger = logger
         self.standbyRecheckInterval = standbyRecheckInterval
         self.variables = variables
+        self.lockSessionTiming = lockSessionTiming
     }
 }

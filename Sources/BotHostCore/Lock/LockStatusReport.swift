@@ -6,7 +6,7 @@ public enum LockStatusReport {
     /// A JSON array with one object per lock file: `lock_id`, `bot`, `state`
     /// (`held`, `free`, `unknown`), `pid`, `since` (ISO 8601) and `hostname`; every key is
     /// always present, `null` when not known, so scripts need no existence checks.
-    public static func json(_ statuses: [LockFileStatus]) -> String {
+    public static func json(_ statuses: [LockStatus]) -> String {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -16,7 +16,7 @@ public enum LockStatusReport {
 
     /// An aligned table with the columns LOCK ID, BOT, STATE, PID and SINCE (ISO 8601);
     /// `-` where a value is not known. Only the header when there are no lock files.
-    public static func table(_ statuses: [LockFileStatus]) -> String {
+    public static func table(_ statuses: [LockStatus]) -> String {
         let header = ["LOCK ID", "BOT", "STATE", "PID", "SINCE"]
         let rows = statuses.map { status in
             [
@@ -31,7 +31,7 @@ public enum LockStatusReport {
     }
 }
 
-extension LockFileStatus: Encodable {
+extension LockStatus: Encodable {
     enum CodingKeys: String, CodingKey {
         case lockID = "lock_id"
         case bot, state, pid, since, hostname

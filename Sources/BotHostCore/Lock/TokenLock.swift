@@ -9,6 +9,14 @@ public protocol TokenLock: Sendable {
     /// Takes the lock if nobody holds it; otherwise answers `.heldElsewhere` with what the
     /// backend knows of the holder. Never blocks on a holder.
     func tryAcquire(_ id: LockID, owner: LockOwner) async throws(TokenLockError) -> LockAttempt
+
+    /// Lets go of what the backend keeps open (a database connection) once every lock is
+    /// released; the host calls it last.
+    func shutdown() async
+}
+
+extension TokenLock {
+    public func shutdown() async {}
 }
 
 /// The answer of `TokenLock.tryAcquire`.
@@ -31,8 +39,19 @@ public protocol HeldTokenLock: Sendable {
     /// the calling task is cancelled, which is how a bot stops watching at shutdown.
     func lost() async throws -> LockLossReason
 
+    /// Returns once this host may poll: when a previous holder may still be polling without
+    /// knowing it lost the lock, not before that holder has certainly stopped. Throws
+    /// `CancellationError` when the calling task is cancelled.
+    func waitUntilSafeToPoll() async throws
+
     /// Gives the lock up. Calling it again does nothing.
     func release() async
+}
+
+extension HeldTokenLock {
+    /// A lock that nobody can lose without knowing it (a kernel `flock` freed only by its
+    /// holder's exit) is safe to poll at once.
+    public func waitUntilSafeToPoll() async throws {}
 }
 
 /// Why a held lock stopped being ours.
@@ -43,12 +62,23 @@ public enum LockLossReason: Sendable, Hashable, CustomStringConvertible {
     case fileRemoved(path: String)
     /// Another file now sits at the lock path: a newcomer locks that one.
     case fileReplaced(path: String)
+    /// The database session that carried the lock ended or stopped answering, so the
+    /// server frees (or has freed) the lock for another host.
+    case sessionEnded(String)
+
+    /// Whether the bot should stand by and take its lock again. A lost database session is
+    /// an outage that passes; a lock file removed or replaced by hand is not, and the bot fails.
+    public var canBeRetaken: Bool {
+        if case .sessionEnded = self { return true }
+        return false
+    }
 
     public var description: String {
         switch self {
         case .released: "released"
         case .fileRemoved(let path): "lock file \(path) was removed"
         case .fileReplaced(let path): "lock file \(path) was replaced by another file"
+        case .sessionEnded(let problem): "the lock database session ended: \(problem)"
         }
     }
 }

@@ -15,6 +15,10 @@ public enum TokenLockError: Error, Sendable, Hashable, CustomStringConvertible {
     case unsafeLockFile(path: String, problem: String)
     /// A system call failed for another reason.
     case systemCallFailed(call: String, path: String, errno: Int32)
+    /// The lock database cannot be used: unreachable, refusing us, or behind a pooler
+    /// that breaks session locks. `endpoint` is `host:port/database`, never the URL, which
+    /// may carry a password.
+    case database(endpoint: String, problem: String)
 
     public var description: String {
         switch self {
@@ -24,6 +28,8 @@ public enum TokenLockError: Error, Sendable, Hashable, CustomStringConvertible {
             "refusing lock file \(path): \(problem)"
         case .systemCallFailed(let call, let path, let code):
             "\(call) \(path): \(String(cString: strerror(code)))"
+        case .database(let endpoint, let problem):
+            "lock database \(endpoint): \(problem)"
         }
     }
 }

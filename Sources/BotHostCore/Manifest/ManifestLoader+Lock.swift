@@ -64,8 +64,10 @@ extension ManifestLoader {
                 return defaultLock
             }
             guard let url = reader.string(urlNode) else { return defaultLock }
-            guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
-                reader.report("expected a postgres:// or postgresql:// URL", at: urlNode)
+            do {
+                try LockDatabase.check(url: url)
+            } catch {
+                reader.report(error.description, at: urlNode)
                 return defaultLock
             }
             return .postgres(url: url, passwordFile: passwordFile)

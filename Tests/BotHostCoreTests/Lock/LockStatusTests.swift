@@ -31,7 +31,7 @@ import Testing
             #expect(held.since.map { abs($0.timeIntervalSinceNow) < 60 } == true)
             let free = try #require(statuses.first { $0.id == newsID })
             #expect(
-                free == LockFileStatus(id: newsID, bot: "news", state: .free, pid: nil, since: nil, hostname: nil))
+                free == LockStatus(id: newsID, bot: "news", state: .free, pid: nil, since: nil, hostname: nil))
 
             await support.release()
             #expect(try FileTokenLock.statuses(directory: directory).map(\.state) == [.free, .free])
@@ -41,7 +41,7 @@ import Testing
     @Test func symlinkInTheDirectoryIsUnknown() async throws {
         try await withTemporaryDirectory { directory in
             try #require(symlink("/etc/hostname", "\(directory)/\(testLockID.hex).lock") == 0)
-            let unknown = LockFileStatus(id: testLockID, bot: nil, state: .unknown, pid: nil, since: nil, hostname: nil)
+            let unknown = LockStatus(id: testLockID, bot: nil, state: .unknown, pid: nil, since: nil, hostname: nil)
             #expect(try FileTokenLock.statuses(directory: directory) == [unknown])
         }
     }
@@ -132,13 +132,13 @@ import Testing
             let owner = LockOwner(
                 pid: 999_999_999, bot: "remote", hostname: "other-host", startedAt: Date(timeIntervalSince1970: 0))
             try writeFile(path, owner.encodedRecord)
-            func status(kernelHolders: [FileIdentity: Int32]?, hostname: String) -> LockFileStatus {
+            func status(kernelHolders: [FileIdentity: Int32]?, hostname: String) -> LockStatus {
                 FileTokenLock.status(of: testLockID, at: path, kernelHolders: kernelHolders, hostname: hostname)
             }
 
             #expect(
                 status(kernelHolders: [:], hostname: "this-host")
-                    == LockFileStatus(
+                    == LockStatus(
                         id: testLockID, bot: "remote", state: .unknown, pid: 999_999_999, since: owner.startedAt,
                         hostname: "other-host"))
             #expect(status(kernelHolders: [:], hostname: "other-host").state == .free)
@@ -183,13 +183,13 @@ import Testing
     }
 
     static let sample = [
-        LockFileStatus(
+        LockStatus(
             id: LockID(hex: "0123456789abcdef0123456789abcdef")!, bot: "support", state: .held, pid: 4242,
             since: Date(timeIntervalSince1970: 1_735_725_600), hostname: "host-1"),
-        LockFileStatus(
+        LockStatus(
             id: LockID(hex: "fedcba9876543210fedcba9876543210")!, bot: nil, state: .unknown, pid: nil, since: nil,
             hostname: nil),
-        LockFileStatus(
+        LockStatus(
             id: LockID(hex: "ffffffffffffffffffffffffffffffff")!, bot: "news", state: .free, pid: nil, since: nil,
             hostname: nil),
     ]

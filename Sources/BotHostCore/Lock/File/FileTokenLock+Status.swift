@@ -1,41 +1,4 @@
-import Foundation
 import Glibc
-
-/// One lock file as `bothost status` reports it.
-public struct LockFileStatus: Sendable, Hashable {
-    public enum State: String, Sendable, Hashable {
-        /// Some process holds the lock.
-        case held
-        /// Nobody on this machine holds the lock.
-        case free
-        /// Whether someone holds it cannot be told from here: the file's last holder ran on
-        /// another host or container, whose locks this PID namespace cannot see; or
-        /// `/proc/locks` cannot be read; or the file is not a readable regular file.
-        case unknown
-    }
-
-    public var id: LockID
-    /// The bot named in the file, `nil` when it holds no readable record. Kept when the lock
-    /// is free: it says whose lock file this is.
-    public var bot: String?
-    public var state: State
-    /// The holder's pid: the kernel's when `/proc/locks` lists it, else the recorded one
-    /// (possibly from another PID namespace). `nil` when free.
-    public var pid: Int32?
-    /// When the holder took the lock, as it recorded; `nil` when free.
-    public var since: Date?
-    /// Where the holder ran, as it recorded; `nil` when free.
-    public var hostname: String?
-
-    public init(id: LockID, bot: String?, state: State, pid: Int32?, since: Date?, hostname: String?) {
-        self.id = id
-        self.bot = bot
-        self.state = state
-        self.pid = pid
-        self.since = since
-        self.hostname = hostname
-    }
-}
 
 extension FileTokenLock {
     /// The status of every lock file (`<32 hex digits>.lock`) in `directory`, by lock id; an
@@ -46,12 +9,12 @@ extension FileTokenLock {
     /// `/proc/locks`, or, for a holder that it hides (another PID namespace), the recorded
     /// pid being a live process here with the file open. No entry in `/proc/locks` means free
     /// only when the file's last holder ran on this host; otherwise the state is unknown.
-    public static func statuses(directory: String) throws(TokenLockError) -> [LockFileStatus] {
+    public static func statuses(directory: String) throws(TokenLockError) -> [LockStatus] {
         let lockDirectory = LockDirectory(path: directory)
         guard let names = try directoryEntries(atPath: lockDirectory.path) else { return [] }
         let kernelHolders = FlockHolders.fromProcLocks()
         let hostname = currentHostname()
-        return names.compactMap { name -> LockFileStatus? in
+        return names.compactMap { name -> LockStatus? in
             guard name.hasSuffix(".lock"), let id = LockID(hex: String(name.dropLast(".lock".count))) else {
                 return nil
             }
@@ -64,11 +27,11 @@ extension FileTokenLock {
     /// this host's name.
     static func status(
         of id: LockID, at path: String, kernelHolders: [FileIdentity: Int32]?, hostname: String
-    ) -> LockFileStatus {
+    ) -> LockStatus {
         guard let (file, owner) = readLockFile(at: path) else {
-            return LockFileStatus(id: id, bot: nil, state: .unknown, pid: nil, since: nil, hostname: nil)
+            return LockStatus(id: id, bot: nil, state: .unknown, pid: nil, since: nil, hostname: nil)
         }
-        var status = LockFileStatus(
+        var status = LockStatus(
             id: id, bot: owner?.bot, state: .unknown, pid: owner?.pid, since: owner?.startedAt,
             hostname: owner?.hostname)
         if let kernelPID = kernelHolders?[file] {
