@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "ProcessTests",
             dependencies: [
-                "BotAPIEmulator", "TelegramBotAPI",
+                "BotAPIEmulator", "TelegramBotAPI", "BotHostCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),

@@ -10,16 +10,17 @@ func processTokens(_ count: Int, test: Int) -> [BotToken] {
     (0..<count).map { try! BotToken("\(900_000 + Int(getpid() % 500) * 1000 + test * 100 + $0):\(processSecret)\($0)") }
 }
 
-/// Writes a manifest for `tokens` (bots `bot0`, `bot1`, ...) that polls `emulator`.
+/// Writes a manifest for `tokens` (bots `bot0`, `bot1`, ...) that polls `emulator`; the
+/// lock is a file in `directory/locks` unless `lock` says otherwise.
 @discardableResult
 func writeManifest(
     in directory: URL, emulator: BotAPIEmulator, tokens: [BotToken], onLocked: String = "fail", name: String = "bots.yaml",
-    extra: String = "", pollingTimeout: String = "30s"
+    extra: String = "", pollingTimeout: String = "30s", lock: String? = nil
 ) throws -> String {
     var yaml = """
         version: 1
         api_url: \(emulator.baseURL)
-        lock: { backend: file, dir: \(directory.path)/locks }
+        lock: \(lock ?? "{ backend: file, dir: \(directory.path)/locks }")
         on_locked: \(onLocked)
         shutdown: { timeout: 20s, drain_timeout: 10s }
         defaults:

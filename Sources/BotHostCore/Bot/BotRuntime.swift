@@ -105,29 +105,50 @@ final class BotRuntime: Sendable {
         case lockLost(LockLossReason)
     }
 
+    /// How many standby rechecks pass between tries of a bot over the `max_bots` limit:
+    /// hosts under their limit get the first chance at a freed lock.
+    static let overLimitTryEvery = 5
+
     /// Waits for a slot and the lock until both are free or a stop is requested (`nil`).
+    ///
+    /// Over the `max_bots` limit, the bot still tries its lock now and then: a lock it has
+    /// seen held elsewhere and then finds free belonged to a host that died or stopped, and
+    /// the bot is adopted beyond the limit rather than left unpolled. A lock it never saw
+    /// held is let go at once: nobody polls that bot, and the limit says not here.
     private func standBy(for tokenLock: any TokenLock, slots: BotSlots) async -> (any HeldTokenLock)? {
         let owner = LockOwner.currentProcess(bot: configuration.name)
         var reportedHolder: Int32?
+        var reportedError: String?
+        var sawHolder = false
+        var round = 0
         while !isStopRequested {
-            guard slots.take() else {
-                guard await sleepUnlessStopped(environment.standbyRecheckInterval) else { return nil }
-                continue
-            }
-            do {
-                let attempt = try await tokenLock.tryAcquire(configuration.lockID, owner: owner)
-                if case .heldElsewhere = attempt { slots.give() }
-                switch attempt {
-                case .acquired(let held): return held
-                case .heldElsewhere(let holder):
-                    if let pid = holder?.pid, pid != reportedHolder {
-                        reportedHolder = pid
-                        logger.info("standing by: the bot is polled by pid \(pid) on \(holder?.hostname ?? "?")")
+            round += 1
+            let withinLimit = slots.take()
+            if withinLimit || round % Self.overLimitTryEvery == 0 {
+                if !withinLimit { slots.takeBeyondLimit() }
+                do {
+                    switch try await tokenLock.tryAcquire(configuration.lockID, owner: owner) {
+                    case .acquired(let held) where withinLimit || sawHolder:
+                        if !withinLimit { logger.warning("adopting the bot beyond max_bots: its previous host is gone") }
+                        return held
+                    case .acquired(let held):
+                        slots.give()
+                        await held.release()
+                    case .heldElsewhere(let holder):
+                        slots.give()
+                        sawHolder = true
+                        if let pid = holder?.pid, pid != reportedHolder {
+                            reportedHolder = pid
+                            logger.info("standing by: the bot is polled by pid \(pid) on \(holder?.hostname ?? "?")")
+                        }
+                    }
+                } catch {
+                    slots.give()
+                    if "\(error)" != reportedError {
+                        reportedError = "\(error)"
+                        logger.error("cannot take the lock: \(error); trying again")
                     }
                 }
-            } catch {
-                slots.give()
-                logger.error("cannot take the lock: \(error)")
             }
             guard await sleepUnlessStopped(environment.standbyRecheckInterval) else { return nil }
         }
