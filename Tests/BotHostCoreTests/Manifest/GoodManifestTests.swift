@@ -152,7 +152,7 @@ import TelegramBotAPI
         #expect(manifest.bots.map(\.apiURL) == [.sandbox, .telegram])
     }
 
-    @Test(arguments: ["bots.yaml", "minimal.yaml"]) func theExamplesAreValid(name: String) throws {
+    @Test(arguments: ["bots.yaml", "minimal.yaml", "multi-host.yaml"]) func theExamplesAreValid(name: String) throws {
         let path = ManifestFixtures.examplesDirectory.appendingPathComponent(name).path
 
         let manifest = try ManifestFixtures.load(path)

@@ -13,6 +13,8 @@ enum ManifestFixtures {
     static let environment: [String: String] = [
         "SUPPORT_BOT_TOKEN": "1001:AAHleakCANARYleakCANARYleakCANARY1001",
         "SALES_BOT_TOKEN": "2002:AAHleakCANARYleakCANARYleakCANARY2002",
+        "NEWS_BOT_TOKEN": "3003:AAHleakCANARYleakCANARYleakCANARY3003",
+        "DOCS_BOT_TOKEN": "4004:AAHleakCANARYleakCANARYleakCANARY4004",
         "DUPLICATE_BOT_TOKEN": "1001:AAHleakCANARYotherleakCANARYother99",
         "EMPTY_TOKEN": "",
         "BAD_TOKEN": "AAHleakCANARYleakCANARYleakCANARYnocolon",
