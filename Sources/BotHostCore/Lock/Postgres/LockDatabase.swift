@@ -18,7 +18,7 @@ public struct LockDatabase: Sendable {
 
     /// A URL that cannot name a lock database, or a password file that cannot be read; the
     /// message says which part is wrong.
-    public struct Problem: Error, Sendable, CustomStringConvertible {
+    public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
         public let description: String
     }
 
