@@ -1,6 +1,8 @@
 import BotHostKit
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import PostgresNIO
 
 /// The one database session that carries every advisory lock of this host.
@@ -258,9 +260,19 @@ actor LockSession {
     /// itself generically on purpose (a query could hold secrets); its parts here do not.
     static func describe(_ error: any Error) -> String {
         if let error = error as? TokenLockError, case .database(_, let problem) = error { return problem }
-        guard let error = error as? PSQLError else { return "\(error)" }
+        guard let error = error as? PSQLError else { return describeTransport(error) }
         if let message = error.serverInfo?[.message] { return message }
-        if let underlying = error.underlying { return "\(underlying)" }
+        if let underlying = error.underlying { return describeTransport(underlying) }
         return "\(error.code)"
+    }
+
+    /// A socket error as the system words it ("Connection refused"), not NIO's dump of it.
+    private static func describeTransport(_ error: any Error) -> String {
+        var error = error
+        if let connection = error as? NIOConnectionError, let last = connection.connectionErrors.last {
+            error = last.error
+        }
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        return "\(error)"
     }
 }
