@@ -52,7 +52,7 @@ final class PostgresServer: Sendable {
     /// Starts the server (again, after ``stop()``), on the same port and data.
     func startAgain() async throws {
         try await run(
-            "pg_ctl",
+            tool("pg_ctl"),
             [
                 "-D", dataDirectory, "-l", directory.appendingPathComponent("server.log").path, "-w", "-o",
                 "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off", "start",
@@ -62,13 +62,42 @@ final class PostgresServer: Sendable {
     /// Stops the server the way an administrator restarting it would: `fast` ends every
     /// session at once, which frees every advisory lock.
     func stop() async throws {
-        try await run("pg_ctl", ["-D", dataDirectory, "-m", "fast", "-w", "stop"])
+        try await run(tool("pg_ctl"), ["-D", dataDirectory, "-m", "fast", "-w", "stop"])
     }
 
     /// Stops the server if it runs and removes its files.
     func remove() async {
-        try? await run("pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "stop"])
+        if let pooler = try? String(contentsOf: directory.appendingPathComponent("pgbouncer.pid"), encoding: .utf8),
+            let pid = Int32(pooler.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
+            kill(pid, SIGKILL)
+        }
+        try? await run(tool("pg_ctl"), ["-D", dataDirectory, "-m", "immediate", "-w", "stop"])
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Starts PgBouncer in front of the server in transaction pooling mode, the setup that
+    /// breaks session locks; returns its lock URL.
+    func startTransactionPooler() async throws -> String {
+        let port = try Self.freePort()
+        let configuration = directory.appendingPathComponent("pgbouncer.ini")
+        try """
+            [databases]
+            postgres = host=127.0.0.1 port=\(self.port) dbname=postgres
+            [pgbouncer]
+            listen_addr = 127.0.0.1
+            listen_port = \(port)
+            unix_socket_dir =
+            auth_type = trust
+            auth_file = \(directory.appendingPathComponent("users.txt").path)
+            pool_mode = transaction
+            ignore_startup_parameters = extra_float_digits
+            pidfile = \(directory.appendingPathComponent("pgbouncer.pid").path)
+            logfile = \(directory.appendingPathComponent("pgbouncer.log").path)
+            """.write(to: configuration, atomically: true, encoding: .utf8)
+        try "\"postgres\" \"\"\n".write(to: directory.appendingPathComponent("users.txt"), atomically: true, encoding: .utf8)
+        try await run("/usr/sbin/pgbouncer", ["-d", configuration.path])
+        return "postgres://postgres@127.0.0.1:\(port)/postgres?sslmode=disable"
     }
 
     /// Runs `sql` on a connection of its own and returns the first column of each row.
@@ -98,14 +127,17 @@ final class PostgresServer: Sendable {
         ).count
     }
 
-    /// Runs `tool` to its end, as the `postgres` user when root.
+    /// Runs the program at `path` to its end, as the `postgres` user when root.
     ///
     /// Spawned by hand rather than with `Process`: `pg_ctl start` leaves the server running
     /// with every descriptor it inherited, and `Process` learns of an exit through one of
     /// them, so it would wait for the server instead. Here the child gets no descriptor but
     /// its output file.
-    private func run(_ tool: String, _ arguments: [String]) async throws {
-        let path = binaries.appendingPathComponent(tool).path
+    /// The path of the PostgreSQL program `name`.
+    private func tool(_ name: String) -> String { binaries.appendingPathComponent(name).path }
+
+    private func run(_ path: String, _ arguments: [String]) async throws {
+        let tool = URL(fileURLWithPath: path).lastPathComponent
         let command = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", path] + arguments : [path] + arguments
         let output = directory.appendingPathComponent("\(tool).out").path
         var actions = posix_spawn_file_actions_t()

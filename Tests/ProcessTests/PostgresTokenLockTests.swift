@@ -95,4 +95,18 @@ import Testing
             await tokenLock.shutdown()
         }
     }
+
+    @Test func aTransactionPoolerIsRefused() async throws {
+        try await PostgresServer.with { server in
+            let url = try await server.startTransactionPooler()
+            let tokenLock = PostgresTokenLock(
+                database: try LockDatabase(url: url, passwordFile: nil, environment: [:]), logger: logger)
+            await #expect {
+                try await tokenLock.tryAcquire(LockID(botID: "71"), owner: .currentProcess(bot: "a"))
+            } throws: { error in
+                "\(error)".contains("a transaction-pooling proxy (PgBouncer) sits in between")
+            }
+            await tokenLock.shutdown()
+        }
+    }
 }

@@ -151,6 +151,9 @@ actor LockSession {
                     backendPID = pid
                 }
                 guard let backendPID, !closed else { throw CancellationError() }
+                if try await Self.anotherClientGetsBackend(backendPID, configuration: database.configuration, logger: logger) {
+                    throw TokenLockError.database(endpoint: database.endpoint, problem: Self.pooledProblem)
+                }
                 connection = Connection(postgres: postgres, backendPID: backendPID, generation: generation)
             } catch {
                 try? await postgres.close()
@@ -209,14 +212,40 @@ actor LockSession {
         return try await body()
     }
 
-    /// A session whose backend changes under it is behind a transaction-pooling proxy
-    /// (PgBouncer's `pool_mode = transaction`), which hands each query to any server
-    /// session: a lock taken in one is not held by the next, and mutual exclusion is gone.
+    // MARK: - Transaction pooling
+
+    /// Why a transaction-pooling proxy (PgBouncer's `pool_mode = transaction`) is refused:
+    /// it hands each transaction to any server session, so a lock taken in one is not held
+    /// by the next, and mutual exclusion is gone.
+    static let pooledProblem =
+        "a transaction-pooling proxy (PgBouncer) sits in between and breaks session locks; "
+        + "connect to PostgreSQL directly or use session pooling"
+
+    /// Whether a second client lands on the server session `backendPID` of ours: never on
+    /// PostgreSQL itself, where every connection has its own; at once behind a transaction
+    /// pooler, which hands our idle session to the next client.
+    private static func anotherClientGetsBackend(
+        _ backendPID: Int32, configuration: PostgresConnection.Configuration, logger: Logger
+    ) async throws -> Bool {
+        let probe = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        do {
+            var probePID: Int32?
+            for try await pid in try await probe.query("SELECT pg_backend_pid()", logger: logger).decode(Int32.self) {
+                probePID = pid
+            }
+            try? await probe.close()
+            return probePID == backendPID
+        } catch {
+            try? await probe.close()
+            throw error
+        }
+    }
+
+    /// A session whose backend changes under it is behind a transaction pooler too: the
+    /// check for whatever the one at connect time missed.
     private func checkSameBackend(_ backendPID: Int32, on connection: Connection) throws(TokenLockError) {
         guard backendPID != connection.backendPID else { return }
-        let problem =
-            "the session moved from server backend \(connection.backendPID) to \(backendPID): a transaction-pooling "
-            + "proxy (PgBouncer) sits in between and breaks session locks; connect to PostgreSQL directly or use session pooling"
+        let problem = "the session moved from server backend \(connection.backendPID) to \(backendPID): \(Self.pooledProblem)"
         lose(connection.generation, problem: problem)
         throw .database(endpoint: database.endpoint, problem: problem)
     }
