@@ -105,7 +105,13 @@ public final class Host: Sendable {
                 return .usage
             }
         }
-        defer { Task { await tokenLock.shutdown() } }
+        let status = await run(with: tokenLock)
+        await tokenLock.shutdown()
+        return status
+    }
+
+    /// Hosts the bots, their locks taken from `tokenLock`.
+    private func run(with tokenLock: any TokenLock) async -> ExitStatus {
         let sandbox: Sandbox?
         do {
             sandbox = try await Sandbox.startIfNeeded(for: manifest, logger: logger)
