@@ -157,23 +157,29 @@ public final class BotAPIClient: Sendable {
 
     private struct NoParameters: Encodable, Sendable {}
 
-    private struct Envelope<Result: Decodable>: Decodable {
+    /// A Bot API answer: `{"ok": true, "result": ...}` or `{"ok": false, "error_code": ..., ...}`.
+    private struct Envelope: JSONValueDecodable {
         var ok: Bool
-        var result: Result?
-        var error_code: Int?
+        var result: JSONValue?
+        var errorCode: Int?
         var description: String?
-        var parameters: ResponseParameters?
+        var retryAfter: Int?
+
+        init(json: JSONValue) throws {
+            let fields = try JSONFields(json, of: Envelope.self)
+            ok = try fields.required("ok")
+            result = try fields.optional("result")
+            errorCode = try fields.optional("error_code")
+            description = try fields.optional("description")
+            let parameters: JSONValue? = try fields.optional("parameters")
+            retryAfter = try parameters.flatMap { try JSONFields($0, of: Envelope.self).optional("retry_after") }
+        }
     }
 
-    private struct ResponseParameters: Decodable {
-        var retry_after: Int?
-    }
-
-    private struct Failure: Decodable {
-        var ok: Bool
-        var error_code: Int?
-        var description: String?
-        var parameters: ResponseParameters?
+    /// The `result` of an answer, for result types that are not ``JSONValueDecodable``,
+    /// which `JSONDecoder` reads from the text itself.
+    private struct DecodableEnvelope<Result: Decodable>: Decodable {
+        var result: Result
     }
 
     private func perform<Result: Decodable>(_ method: String, parameters: some Encodable, timeout: Duration) async throws
@@ -202,26 +208,35 @@ public final class BotAPIClient: Sendable {
     }
 
     private func decode<Result: Decodable>(status: Int, body: ByteBuffer) throws -> Result {
-        let decoder = JSONDecoder()
+        let notBotAPI = BotAPIError.malformedResponse("status \(status), body is not a Bot API response")
+        let envelope: Envelope
+        do {
+            envelope = try Envelope(json: body.withUnsafeReadableBytes { try JSONValue(parsing: $0) })
+        } catch {
+            if status >= 500 { throw BotAPIError.server(status: status, description: "HTTP \(status)") }
+            throw notBotAPI
+        }
         if (200..<300).contains(status) {
-            do {
-                let envelope = try decoder.decode(Envelope<Result>.self, from: body)
-                if envelope.ok, let result = envelope.result { return result }
+            guard envelope.ok, let result = envelope.result else {
                 throw BotAPIError.malformedResponse("ok response without a result")
-            } catch let error as BotAPIError {
-                throw error
+            }
+            do {
+                if let type = Result.self as? any JSONValueDecodable.Type {
+                    return try type.init(json: result) as! Result
+                }
+                return try JSONDecoder().decode(DecodableEnvelope<Result>.self, from: body).result
             } catch {
-                throw BotAPIError.malformedResponse("status \(status), body is not a Bot API response")
+                throw notBotAPI
             }
         }
-        guard let failure = try? decoder.decode(Failure.self, from: body), !failure.ok else {
+        guard !envelope.ok else {
             if status >= 500 { throw BotAPIError.server(status: status, description: "HTTP \(status)") }
-            throw BotAPIError.malformedResponse("status \(status), body is not a Bot API response")
+            throw notBotAPI
         }
         throw BotAPIError(
-            status: failure.error_code ?? status,
-            description: token.redact(failure.description ?? "HTTP \(status)"),
-            retryAfter: failure.parameters?.retry_after
+            status: envelope.errorCode ?? status,
+            description: token.redact(envelope.description ?? "HTTP \(status)"),
+            retryAfter: envelope.retryAfter
         )
     }
 }
