@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import TelegramBotAPI
+import NIOCore
+@testable import TelegramBotAPI
 
 @Suite struct JSONParserTests {
     private func parse(_ text: String) throws -> JSONValue {
@@ -77,5 +78,24 @@ import TelegramBotAPI
     ])
     func anUpdateMissingARequiredFieldIsADecodingError(_ text: String) {
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(Update.self, from: Data(text.utf8)) }
+    }
+}
+
+@Suite struct JSONWriterTests {
+    @Test func writtenTextParsesBackToTheSameValue() throws {
+        let value: JSONValue = [
+            "text": "quote \" backslash \\ newline \n tab \t bell \u{7} é 😀", "chat_id": -1001234567890,
+            "ratio": 0.25, "flags": [true, false, nil], "nested": ["empty": [:], "list": []],
+        ]
+        var buffer = ByteBuffer()
+        value.write(to: &buffer)
+        #expect(try JSONValue(parsing: Data(buffer.readableBytesView)) == value)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView)) == value)
+    }
+
+    @Test func wholeNumbersHaveNoFraction() {
+        var buffer = ByteBuffer()
+        JSONValue.array([42, -1001234567890, 1.5]).write(to: &buffer)
+        #expect(String(buffer: buffer) == "[42,-1001234567890,1.5]")
     }
 }
