@@ -10,8 +10,9 @@ import TelegramBotAPI
 //   Benchmarks/run.sh [--only-bothost] [--idle-seconds 30]
 //
 // `--workload throughput|latency|scale|failover` runs one workload alone and
-// `--updates-per-bot N` shrinks the throughput workload, for profiling a host under a
-// slow tool such as valgrind. The host binary is the `bothost` next to this executable.
+// `--updates-per-bot N` resizes the throughput workload, for profiling a host (attach
+// `perf record -g -p PID` to the `bothost` child; valgrind 3.19 cannot read the DWARF 5
+// of Swift 6.3 binaries). The host binary is the `bothost` next to this executable.
 
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? { arguments.firstIndex(of: name).map { arguments[$0 + 1] } }
