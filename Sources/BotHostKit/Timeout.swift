@@ -16,9 +16,99 @@ package enum TimeLimitedOutcome: Sendable {
 package func runWithTimeLimit(
     _ limit: Duration, clock: any Clock<Duration>, _ operation: @escaping @Sendable () async throws -> Void
 ) async -> TimeLimitedOutcome {
+    await runUntilFirstOutcome(operation) { outcome in
+        let timer = Task {
+            guard (try? await clock.sleep(for: limit)) != nil else { return }
+            outcome.settle(.timedOut)
+        }
+        return { timer.cancel() }
+    }
+}
+
+/// Runs many operations, each for at most the same `limit`, as ``runWithTimeLimit(_:clock:_:)``
+/// does, but with one timer among them instead of one each.
+///
+/// A bot runs its handler of every update under the handler timeout: a timer per update
+/// cost a task and a timer armed for the whole limit (60 s by default) and cancelled
+/// right after, thousands of them a second. Here one watchdog task sleeps until the
+/// earliest deadline of the operations still running, times out those past it, and ends
+/// when none are left; with a constant limit and a monotonic clock, deadlines come in the
+/// order the operations started.
+package final class TimeLimiter: Sendable {
+    private struct Watched {
+        var deadline: ContinuousClock.Instant
+        var outcome: FirstOutcome
+    }
+
+    private struct State {
+        var watched: [UInt64: Watched] = [:]
+        var nextID: UInt64 = 0
+        var watchdogRunning = false
+    }
+
+    private let limit: Duration
+    private let clock = ContinuousClock()
+    private let state = Mutex(State())
+
+    package init(limit: Duration) {
+        self.limit = limit
+    }
+
+    /// Runs `operation` for at most the limit; see ``runWithTimeLimit(_:clock:_:)``.
+    package func run(_ operation: @escaping @Sendable () async throws -> Void) async -> TimeLimitedOutcome {
+        await runUntilFirstOutcome(operation) { outcome in
+            let id = watch(outcome)
+            return { self.state.withLock { _ = $0.watched.removeValue(forKey: id) } }
+        }
+    }
+
+    private func watch(_ outcome: FirstOutcome) -> UInt64 {
+        let deadline = clock.now.advanced(by: limit)
+        let (id, startWatchdog) = state.withLock { state in
+            state.nextID += 1
+            state.watched[state.nextID] = Watched(deadline: deadline, outcome: outcome)
+            defer { state.watchdogRunning = true }
+            return (state.nextID, !state.watchdogRunning)
+        }
+        if startWatchdog { Task { await watchdog() } }
+        return id
+    }
+
+    private func watchdog() async {
+        while let earliest = nextDeadline() {
+            try? await clock.sleep(until: earliest)
+            let now = clock.now
+            let expired = state.withLock { state in
+                let expired = state.watched.filter { $0.value.deadline <= now }
+                for id in expired.keys { state.watched.removeValue(forKey: id) }
+                return expired.values.map(\.outcome)
+            }
+            for outcome in expired { outcome.settle(.timedOut) }
+        }
+    }
+
+    /// The earliest deadline being watched; `nil` ends the watchdog.
+    private func nextDeadline() -> ContinuousClock.Instant? {
+        state.withLock { state in
+            guard let earliest = state.watched.values.lazy.map(\.deadline).min() else {
+                state.watchdogRunning = false
+                return nil
+            }
+            return earliest
+        }
+    }
+}
+
+/// Runs `operation` in its own task and returns whichever comes first: its end, a timeout
+/// that `armTimer` settles on the outcome, or the cancellation of the calling task.
+/// `armTimer` returns what disarms it. An operation that did not finish is cancelled.
+private func runUntilFirstOutcome(
+    _ operation: @escaping @Sendable () async throws -> Void,
+    armTimer: (FirstOutcome) -> @Sendable () -> Void
+) async -> TimeLimitedOutcome {
     let outcome = FirstOutcome()
     var work: Task<Void, Never>?
-    var timer: Task<Void, Never>?
+    var disarm: (@Sendable () -> Void)?
     let result = await withTaskCancellationHandler {
         await withCheckedContinuation { continuation in
             outcome.wait(with: continuation)
@@ -34,15 +124,12 @@ package func runWithTimeLimit(
                     outcome.settle(.failed(error))
                 }
             }
-            timer = Task {
-                guard (try? await clock.sleep(for: limit)) != nil else { return }
-                outcome.settle(.timedOut)
-            }
+            disarm = armTimer(outcome)
         }
     } onCancel: {
         outcome.settle(.failed(CancellationError()))
     }
-    timer?.cancel()
+    disarm?()
     if case .finished = result {} else { work?.cancel() }
     return result
 }

@@ -88,24 +88,22 @@ public final class BotAPIClient: Sendable {
     public func getUpdates(offset: Int64?, limit: Int? = nil, timeout: Duration = .zero, allowedUpdates: [String]? = nil)
         async throws -> [Update]
     {
-        struct Parameters: Encodable, Sendable {
-            var offset: Int64?
-            var limit: Int?
-            var timeout: Int64
-            var allowed_updates: [String]?
-        }
-        let parameters = Parameters(
-            offset: offset, limit: limit, timeout: timeout.components.seconds, allowed_updates: allowedUpdates)
-        return try await perform("getUpdates", parameters: parameters, timeout: configuration.requestTimeout + timeout)
+        var parameters: [String: JSONValue] = ["timeout": .number(Double(timeout.components.seconds))]
+        parameters["offset"] = offset.map { .number(Double($0)) }
+        parameters["limit"] = limit.map { .number(Double($0)) }
+        parameters["allowed_updates"] = allowedUpdates.map { .array($0.map(JSONValue.string)) }
+        return try await perform(
+            "getUpdates", body: Self.body(parameters), timeout: configuration.requestTimeout + timeout)
     }
 
     public func sendMessage(chatID: ChatID, text: String, replyToMessageID: Int64? = nil) async throws -> Message {
-        struct Parameters: Encodable, Sendable {
-            var chat_id: ChatID
-            var text: String
-            var reply_to_message_id: Int64?
+        var parameters: [String: JSONValue] = ["text": .string(text)]
+        switch chatID {
+        case .id(let id): parameters["chat_id"] = .number(Double(id))
+        case .username(let name): parameters["chat_id"] = .string(name)
         }
-        return try await call("sendMessage", parameters: Parameters(chat_id: chatID, text: text, reply_to_message_id: replyToMessageID))
+        parameters["reply_to_message_id"] = replyToMessageID.map { .number(Double($0)) }
+        return try await call("sendMessage", body: Self.body(parameters))
     }
 
     public func getWebhookInfo() async throws -> WebhookInfo {
@@ -130,10 +128,15 @@ public final class BotAPIClient: Sendable {
     public func call<Result: Decodable & Sendable>(
         _ method: String, parameters: some Encodable & Sendable, as type: Result.Type = Result.self
     ) async throws -> Result {
+        try await call(method, body: ByteBuffer(data: JSONEncoder().encode(parameters)))
+    }
+
+    /// ``call(_:parameters:as:)`` with the parameters already encoded as `body`.
+    private func call<Result: Decodable>(_ method: String, body: ByteBuffer) async throws -> Result {
         var retries = 0
         while true {
             do {
-                return try await perform(method, parameters: parameters, timeout: configuration.requestTimeout)
+                return try await perform(method, body: body, timeout: configuration.requestTimeout)
             } catch let error as BotAPIError where retries < configuration.sendRetries {
                 let wait: Duration
                 switch error {
@@ -150,6 +153,13 @@ public final class BotAPIClient: Sendable {
         }
     }
 
+    /// The JSON object of `parameters`, as a request body.
+    private static func body(_ parameters: [String: JSONValue]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        JSONValue.object(parameters).write(to: &buffer)
+        return buffer
+    }
+
     /// The first pause before resending a call that failed on the way; it grows linearly.
     static let transientRetryDelay = Duration.milliseconds(100)
 
@@ -157,39 +167,43 @@ public final class BotAPIClient: Sendable {
 
     private struct NoParameters: Encodable, Sendable {}
 
-    private struct Envelope<Result: Decodable>: Decodable {
+    /// A Bot API answer: `{"ok": true, "result": ...}` or `{"ok": false, "error_code": ..., ...}`.
+    private struct Envelope: JSONValueDecodable {
         var ok: Bool
-        var result: Result?
-        var error_code: Int?
+        var result: JSONValue?
+        var errorCode: Int?
         var description: String?
-        var parameters: ResponseParameters?
+        var retryAfter: Int?
+
+        init(json: JSONValue) throws {
+            let fields = try JSONFields(json, of: Envelope.self)
+            ok = try fields.required("ok")
+            result = try fields.optional("result")
+            errorCode = try fields.optional("error_code")
+            description = try fields.optional("description")
+            let parameters: JSONValue? = try fields.optional("parameters")
+            retryAfter = try parameters.flatMap { try JSONFields($0, of: Envelope.self).optional("retry_after") }
+        }
     }
 
-    private struct ResponseParameters: Decodable {
-        var retry_after: Int?
+    /// The `result` of an answer, for result types that are not ``JSONValueDecodable``,
+    /// which `JSONDecoder` reads from the text itself.
+    private struct DecodableEnvelope<Result: Decodable>: Decodable {
+        var result: Result
     }
 
-    private struct Failure: Decodable {
-        var ok: Bool
-        var error_code: Int?
-        var description: String?
-        var parameters: ResponseParameters?
-    }
-
-    private func perform<Result: Decodable>(_ method: String, parameters: some Encodable, timeout: Duration) async throws
-        -> Result
-    {
+    private func perform<Result: Decodable>(_ method: String, body: ByteBuffer, timeout: Duration) async throws -> Result {
         var request = HTTPClientRequest(url: "\(configuration.baseURL)/bot\(token.secretValue)/\(method)")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(parameters)))
+        request.body = .bytes(body)
 
         let status: Int
-        let body: ByteBuffer
+        let answer: ByteBuffer
         do {
             let response = try await http.execute(request, timeout: .init(timeout))
             status = Int(response.status.code)
-            body = try await response.body.collect(upTo: Self.maxResponseBytes)
+            answer = try await response.body.collect(upTo: Self.maxResponseBytes)
         } catch is CancellationError {
             throw CancellationError()
         } catch let error as BotAPIError {
@@ -198,30 +212,39 @@ public final class BotAPIClient: Sendable {
             if Task.isCancelled { throw CancellationError() }
             throw BotAPIError.transport(token.redact(String(describing: error)))
         }
-        return try decode(status: status, body: body)
+        return try decode(status: status, body: answer)
     }
 
     private func decode<Result: Decodable>(status: Int, body: ByteBuffer) throws -> Result {
-        let decoder = JSONDecoder()
+        let notBotAPI = BotAPIError.malformedResponse("status \(status), body is not a Bot API response")
+        let envelope: Envelope
+        do {
+            envelope = try Envelope(json: body.withUnsafeReadableBytes { try JSONValue(parsing: $0) })
+        } catch {
+            if status >= 500 { throw BotAPIError.server(status: status, description: "HTTP \(status)") }
+            throw notBotAPI
+        }
         if (200..<300).contains(status) {
-            do {
-                let envelope = try decoder.decode(Envelope<Result>.self, from: body)
-                if envelope.ok, let result = envelope.result { return result }
+            guard envelope.ok, let result = envelope.result else {
                 throw BotAPIError.malformedResponse("ok response without a result")
-            } catch let error as BotAPIError {
-                throw error
+            }
+            do {
+                if let type = Result.self as? any JSONValueDecodable.Type {
+                    return try type.init(json: result) as! Result
+                }
+                return try JSONDecoder().decode(DecodableEnvelope<Result>.self, from: body).result
             } catch {
-                throw BotAPIError.malformedResponse("status \(status), body is not a Bot API response")
+                throw notBotAPI
             }
         }
-        guard let failure = try? decoder.decode(Failure.self, from: body), !failure.ok else {
+        guard !envelope.ok else {
             if status >= 500 { throw BotAPIError.server(status: status, description: "HTTP \(status)") }
-            throw BotAPIError.malformedResponse("status \(status), body is not a Bot API response")
+            throw notBotAPI
         }
         throw BotAPIError(
-            status: failure.error_code ?? status,
-            description: token.redact(failure.description ?? "HTTP \(status)"),
-            retryAfter: failure.parameters?.retry_after
+            status: envelope.errorCode ?? status,
+            description: token.redact(envelope.description ?? "HTTP \(status)"),
+            retryAfter: envelope.retryAfter
         )
     }
 }

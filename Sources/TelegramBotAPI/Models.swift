@@ -23,6 +23,21 @@ public struct User: Sendable, Hashable, Codable {
     }
 }
 
+extension User: JSONValueDecodable {
+    public init(from decoder: any Decoder) throws {
+        try self.init(json: JSONValue(from: decoder))
+    }
+
+    init(json: JSONValue) throws {
+        let fields = try JSONFields(json, of: User.self)
+        id = try fields.required("id")
+        isBot = try fields.required("is_bot")
+        firstName = try fields.required("first_name")
+        lastName = try fields.optional("last_name")
+        username = try fields.optional("username")
+    }
+}
+
 /// Telegram's `Chat`.
 public struct Chat: Sendable, Hashable, Codable {
     public var id: Int64
@@ -36,6 +51,20 @@ public struct Chat: Sendable, Hashable, Codable {
         self.type = type
         self.title = title
         self.username = username
+    }
+}
+
+extension Chat: JSONValueDecodable {
+    public init(from decoder: any Decoder) throws {
+        try self.init(json: JSONValue(from: decoder))
+    }
+
+    init(json: JSONValue) throws {
+        let fields = try JSONFields(json, of: Chat.self)
+        id = try fields.required("id")
+        type = try fields.required("type")
+        title = try fields.optional("title")
+        username = try fields.optional("username")
     }
 }
 
@@ -65,13 +94,7 @@ public struct Message: Sendable, Hashable, Codable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        messageID = try container.decode(Int64.self, forKey: .messageID)
-        from = try container.decodeIfPresent(User.self, forKey: .from)
-        chat = try container.decode(Chat.self, forKey: .chat)
-        date = try container.decode(Int64.self, forKey: .date)
-        text = try container.decodeIfPresent(String.self, forKey: .text)
-        raw = try JSONValue(from: decoder)
+        try self.init(json: JSONValue(from: decoder))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -88,6 +111,18 @@ public struct Message: Sendable, Hashable, Codable {
     }
 }
 
+extension Message: JSONValueDecodable {
+    init(json: JSONValue) throws {
+        let fields = try JSONFields(json, of: Message.self)
+        messageID = try fields.required("message_id")
+        from = try fields.optional("from")
+        chat = try fields.required("chat")
+        date = try fields.required("date")
+        text = try fields.optional("text")
+        raw = json
+    }
+}
+
 /// Telegram's `CallbackQuery`: a press on an inline keyboard button.
 public struct CallbackQuery: Sendable, Hashable, Codable {
     public var id: String
@@ -100,6 +135,20 @@ public struct CallbackQuery: Sendable, Hashable, Codable {
         self.from = from
         self.message = message
         self.data = data
+    }
+}
+
+extension CallbackQuery: JSONValueDecodable {
+    public init(from decoder: any Decoder) throws {
+        try self.init(json: JSONValue(from: decoder))
+    }
+
+    init(json: JSONValue) throws {
+        let fields = try JSONFields(json, of: CallbackQuery.self)
+        id = try fields.required("id")
+        from = try fields.required("from")
+        message = try fields.optional("message")
+        data = try fields.optional("data")
     }
 }
 
@@ -127,18 +176,7 @@ public struct Update: Sendable, Hashable, Codable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        updateID = try container.decode(Int64.self, forKey: .updateID)
-        message = try container.decodeIfPresent(Message.self, forKey: .message)
-        editedMessage = try container.decodeIfPresent(Message.self, forKey: .editedMessage)
-        channelPost = try container.decodeIfPresent(Message.self, forKey: .channelPost)
-        callbackQuery = try container.decodeIfPresent(CallbackQuery.self, forKey: .callbackQuery)
-        raw = try JSONValue(from: decoder)
-        if case .object(let fields) = raw {
-            kind = fields.keys.filter { $0 != "update_id" }.sorted().first ?? "unknown"
-        } else {
-            kind = "unknown"
-        }
+        try self.init(json: JSONValue(from: decoder))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -149,6 +187,19 @@ public struct Update: Sendable, Hashable, Codable {
     public var chatID: Int64? {
         (message ?? editedMessage ?? channelPost ?? callbackQuery?.message)?.chat.id
             ?? raw[kind]?["chat"]?["id"]?.intValue.map(Int64.init)
+    }
+}
+
+extension Update: JSONValueDecodable {
+    init(json: JSONValue) throws {
+        let fields = try JSONFields(json, of: Update.self)
+        updateID = try fields.required("update_id")
+        message = try fields.optional("message")
+        editedMessage = try fields.optional("edited_message")
+        channelPost = try fields.optional("channel_post")
+        callbackQuery = try fields.optional("callback_query")
+        raw = json
+        kind = fields.keys.filter { $0 != "update_id" }.min() ?? "unknown"
     }
 }
 
@@ -166,6 +217,18 @@ public struct WebhookInfo: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case url
         case pendingUpdateCount = "pending_update_count"
+    }
+}
+
+extension WebhookInfo: JSONValueDecodable {
+    public init(from decoder: any Decoder) throws {
+        try self.init(json: JSONValue(from: decoder))
+    }
+
+    init(json: JSONValue) throws {
+        let fields = try JSONFields(json, of: WebhookInfo.self)
+        url = try fields.required("url")
+        pendingUpdateCount = try fields.required("pending_update_count")
     }
 }
 

@@ -1,6 +1,8 @@
 import ArgumentParser
 import BotHostKit
 import Foundation
+import NIOCore
+import NIOPosix
 
 /// The `bothost` command line, for any set of plugins.
 ///
@@ -9,7 +11,15 @@ import Foundation
 /// CLI (`run`, `validate`, `status`, `emulator`).
 public enum BotHost {
     /// Parses the process's arguments, runs the command and exits with its status.
+    ///
+    /// Swift Concurrency's jobs run on NIO's event loop threads, where every HTTP call of
+    /// every bot does its I/O: otherwise each call hops from a concurrency thread to an
+    /// event loop and back, and those thread switches cost about a tenth of the host's
+    /// CPU per update (measured with `bothost-bench`). A plugin that blocks its thread
+    /// now blocks an event loop, as it blocked one of as few concurrency threads before.
+    /// Done first, before any other task exists, as NIO requires.
     public static func main(plugins: [any BotPlugin.Type]) async -> Never {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let status = await run(arguments: Array(CommandLine.arguments.dropFirst()), plugins: plugins)
         exit(status.rawValue)
     }

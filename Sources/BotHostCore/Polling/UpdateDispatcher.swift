@@ -46,9 +46,9 @@ final class UpdateDispatcher: Sendable {
 
     private let state = Mutex(State())
     private let maxConcurrent: Int
-    private let handlerTimeout: Duration
-    /// Handler timeouts and idle waits run in real time, whatever clock the bot's
-    /// backoff uses: they bound real work.
+    private let handlerTimeLimit: TimeLimiter
+    /// Handler timeouts (``handlerTimeLimit``) and idle waits run in real time, whatever
+    /// clock the bot's backoff uses: they bound real work.
     private let clock = ContinuousClock()
     private let handler: Handler
     private let onResult: @Sendable (Update, HandlerResult) -> Void
@@ -58,7 +58,7 @@ final class UpdateDispatcher: Sendable {
         onResult: @escaping @Sendable (Update, HandlerResult) -> Void
     ) {
         self.maxConcurrent = max(1, maxConcurrent)
-        self.handlerTimeout = handlerTimeout
+        self.handlerTimeLimit = TimeLimiter(limit: handlerTimeout)
         self.handler = handler
         self.onResult = onResult
     }
@@ -140,7 +140,7 @@ final class UpdateDispatcher: Sendable {
 
     private func run(_ update: Update) async -> HandlerResult {
         let (outcome, duration) = await measure(on: clock) {
-            await runWithTimeLimit(handlerTimeout, clock: clock) { [handler] in try await handler(update) }
+            await handlerTimeLimit.run { [handler] in try await handler(update) }
         }
         switch outcome {
         case .finished: return .handled(duration)
