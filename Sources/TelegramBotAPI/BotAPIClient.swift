@@ -192,18 +192,23 @@ public final class BotAPIClient: Sendable {
         var result: Result
     }
 
+    /// Sends one call through `HTTPClient.Request` and a `ResponseAccumulator`, which
+    /// collect the whole answer on the connection's event loop and resume the caller once;
+    /// `HTTPClientRequest` resumes it for the head and again for every part of the body.
     private func perform<Result: Decodable>(_ method: String, body: ByteBuffer, timeout: Duration) async throws -> Result {
-        var request = HTTPClientRequest(url: "\(configuration.baseURL)/bot\(token.secretValue)/\(method)")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(body)
-
-        let status: Int
-        let answer: ByteBuffer
+        let response: HTTPClient.Response
         do {
-            let response = try await http.execute(request, timeout: .init(timeout))
-            status = Int(response.status.code)
-            answer = try await response.body.collect(upTo: Self.maxResponseBytes)
+            let request = try HTTPClient.Request(
+                url: "\(configuration.baseURL)/bot\(token.secretValue)/\(method)", method: .POST,
+                headers: ["Content-Type": "application/json"], body: .byteBuffer(body))
+            let call = http.execute(
+                request: request, delegate: ResponseAccumulator(request: request, maxBodySize: Self.maxResponseBytes),
+                deadline: .now() + TimeAmount(timeout))
+            response = try await withTaskCancellationHandler {
+                try await call.futureResult.get()
+            } onCancel: {
+                call.cancel()
+            }
         } catch is CancellationError {
             throw CancellationError()
         } catch let error as BotAPIError {
@@ -212,7 +217,7 @@ public final class BotAPIClient: Sendable {
             if Task.isCancelled { throw CancellationError() }
             throw BotAPIError.transport(token.redact(String(describing: error)))
         }
-        return try decode(status: status, body: answer)
+        return try decode(status: Int(response.status.code), body: response.body ?? ByteBuffer())
     }
 
     private func decode<Result: Decodable>(status: Int, body: ByteBuffer) throws -> Result {
