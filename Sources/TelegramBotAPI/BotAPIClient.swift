@@ -61,9 +61,12 @@ public final class BotAPIClient: Sendable {
         self.token = token
         self.configuration = configuration
         self.logger = logger
+        // No read timeout: every call has a deadline (``Configuration/requestTimeout``,
+        // plus the poll's own timeout for a long poll) that bounds its reads as well, while
+        // a read timeout arms a timer for every answer and re-arms it at every read.
         var http = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .init(configuration.connectTimeout), read: .seconds(90)),
+            timeout: .init(connect: .init(configuration.connectTimeout)),
             connectionPool: .init(
                 idleTimeout: .seconds(60),
                 concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, configuration.maxConnections)
