@@ -61,9 +61,12 @@ public final class BotAPIClient: Sendable {
         self.token = token
         self.configuration = configuration
         self.logger = logger
+        // No read timeout: every call has a deadline (``Configuration/requestTimeout``,
+        // plus the poll's own timeout for a long poll) that bounds its reads as well, while
+        // a read timeout arms a timer for every answer and re-arms it at every read.
         var http = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .init(configuration.connectTimeout), read: .seconds(90)),
+            timeout: .init(connect: .init(configuration.connectTimeout)),
             connectionPool: .init(
                 idleTimeout: .seconds(60),
                 concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, configuration.maxConnections)
@@ -192,18 +195,23 @@ public final class BotAPIClient: Sendable {
         var result: Result
     }
 
+    /// Sends one call through `HTTPClient.Request` and a `ResponseAccumulator`, which
+    /// collect the whole answer on the connection's event loop and resume the caller once;
+    /// `HTTPClientRequest` resumes it for the head and again for every part of the body.
     private func perform<Result: Decodable>(_ method: String, body: ByteBuffer, timeout: Duration) async throws -> Result {
-        var request = HTTPClientRequest(url: "\(configuration.baseURL)/bot\(token.secretValue)/\(method)")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(body)
-
-        let status: Int
-        let answer: ByteBuffer
+        let response: HTTPClient.Response
         do {
-            let response = try await http.execute(request, timeout: .init(timeout))
-            status = Int(response.status.code)
-            answer = try await response.body.collect(upTo: Self.maxResponseBytes)
+            let request = try HTTPClient.Request(
+                url: "\(configuration.baseURL)/bot\(token.secretValue)/\(method)", method: .POST,
+                headers: ["Content-Type": "application/json"], body: .byteBuffer(body))
+            let call = http.execute(
+                request: request, delegate: ResponseAccumulator(request: request, maxBodySize: Self.maxResponseBytes),
+                deadline: .now() + TimeAmount(timeout))
+            response = try await withTaskCancellationHandler {
+                try await call.futureResult.get()
+            } onCancel: {
+                call.cancel()
+            }
         } catch is CancellationError {
             throw CancellationError()
         } catch let error as BotAPIError {
@@ -212,7 +220,7 @@ public final class BotAPIClient: Sendable {
             if Task.isCancelled { throw CancellationError() }
             throw BotAPIError.transport(token.redact(String(describing: error)))
         }
-        return try decode(status: status, body: answer)
+        return try decode(status: Int(response.status.code), body: response.body ?? ByteBuffer())
     }
 
     private func decode<Result: Decodable>(status: Int, body: ByteBuffer) throws -> Result {
