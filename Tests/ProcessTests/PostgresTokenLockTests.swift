@@ -109,4 +109,19 @@ import Testing
             await tokenLock.shutdown()
         }
     }
+
+    @Test func sslmodeRequireRefusesAServerWithoutTLS() async throws {
+        try await PostgresServer.with { server in
+            let url = server.url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=require")
+            let tokenLock = PostgresTokenLock(
+                database: try LockDatabase(url: url, passwordFile: nil, environment: [:]), logger: logger)
+            await #expect {
+                try await tokenLock.tryAcquire(LockID(botID: "81"), owner: .currentProcess(bot: "a"))
+            } throws: { error in
+                "\(error)" == "lock database 127.0.0.1:\(server.port)/postgres: cannot connect: "
+                    + "the server offers no TLS, which the URL's sslmode requires"
+            }
+            await tokenLock.shutdown()
+        }
+    }
 }

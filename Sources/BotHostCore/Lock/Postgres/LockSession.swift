@@ -292,6 +292,7 @@ actor LockSession {
         guard let error = error as? PSQLError else { return describeTransport(error) }
         if let message = error.serverInfo?[.message] { return message }
         if let underlying = error.underlying { return describeTransport(underlying) }
+        if error.code == .sslUnsupported { return "the server offers no TLS, which the URL's sslmode requires" }
         return "\(error.code)"
     }
 
