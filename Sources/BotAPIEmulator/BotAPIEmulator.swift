@@ -14,7 +14,7 @@ import TelegramBotAPI
 public final class BotAPIEmulator: Sendable {
     let state = EmulatorState()
     private let logger: Logger
-    private let server = Mutex<(task: Task<Void, any Error>, port: Int)?>(nil)
+    private let running = Mutex<(server: Task<Void, any Error>?, port: Int?)>((nil, nil))
 
     /// - Parameter logger: the HTTP server's own logs; silent unless given.
     public init(logger: Logger = Logger(label: "bothost.emulator") { _ in SwiftLogNoOpLogHandler() }) {
@@ -22,43 +22,37 @@ public final class BotAPIEmulator: Sendable {
     }
 
     /// Starts serving on `127.0.0.1:port` (0 picks a free port) and returns the port.
+    /// Throws when it cannot listen.
     @discardableResult
     public func start(port: Int = 0) async throws -> Int {
-        let (bound, boundContinuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: EmulatorRouter(state: state, logger: logger).build(),
-            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil, backlog: 4096),
-            onServerRunning: { channel in
-                boundContinuation.yield(channel.localAddress?.port ?? 0)
-                boundContinuation.finish()
-            },
-            logger: logger
-        )
-        // Detached: the server's life is ``stop()``'s alone, not that of whatever task
-        // started it (a host's graceful shutdown must not take the sandbox down first).
-        let task = Task.detached {
-            defer { boundContinuation.finish() }
-            try await app.run()
-        }
-        var iterator = bound.makeAsyncIterator()
-        guard let port = await iterator.next() else {
-            try await task.value
-            throw CancellationError()
-        }
-        server.withLock { $0 = (task, port) }
-        return port
+        let server = server(port: port)
+        // Owned by the emulator: ``stop()`` cancels it and waits for its end. Detached so
+        // that it does not inherit the caller's graceful shutdown: the caller's service
+        // group stopping must not take the emulator down before ``stop()``.
+        let task = Task.detached { try await server.run() }
+        running.withLock { $0.server = task }
+        return try await server.port()
+    }
+
+    /// The emulator's HTTP server as a service for a service group to own (the host's
+    /// sandbox); ``port`` and ``baseURL`` are known once it listens.
+    package func server(port: Int = 0) -> HTTPServer {
+        HTTPServer(
+            name: "the Bot API emulator", router: EmulatorRouter(state: state, logger: logger).build(), host: "127.0.0.1",
+            port: port, backlog: 4096, logger: logger, onListening: { [self] port in running.withLock { $0.port = port } })
     }
 
     /// Stops serving; pending polls are dropped.
     public func stop() async {
-        guard let running = server.withLock({ $0.take() }) else { return }
-        running.task.cancel()
+        guard let task = running.withLock({ $0.server.take() }) else { return }
+        task.cancel()
         state.endAllPolls()
-        _ = await running.task.result
+        _ = await task.result
+        running.withLock { $0.port = nil }
     }
 
     /// The port while running.
-    public var port: Int? { server.withLock { $0?.port } }
+    public var port: Int? { running.withLock { $0.port } }
 
     /// `http://127.0.0.1:PORT`, the base URL clients use.
     public var baseURL: String { "http://127.0.0.1:\(port ?? 0)" }

@@ -101,6 +101,8 @@ struct EmulatorRouter: Sendable {
         let answer = try await request.body.consumeWithInboundCloseHandler { _ in
             await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout) { id in
                 waiterID.withLock { $0 = id }
+                // Ends by itself after the poll's timeout; expiring a poll that was
+                // already answered does nothing.
                 Task {
                     try? await Task.sleep(for: .seconds(timeout))
                     state.expire(botID: botID, waiterID: id)

@@ -6,6 +6,9 @@ public enum BotState: String, Sendable, Hashable, CaseIterable {
     case polling
     /// Waiting after a failed poll, per its retry policy.
     case backingOff = "backing_off"
+    /// Waiting out Telegram's `retry_after` (429) before polling again; not a failure, so
+    /// it spends none of the retry budget.
+    case rateLimited = "rate_limited"
     /// Waiting for another process to give up the bot's lock (`on_locked: wait`).
     case standby
     /// Not run: another process holds its lock (`on_locked: skip`).

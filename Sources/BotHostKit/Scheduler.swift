@@ -4,8 +4,9 @@ import Synchronization
 /// Repeating and one-shot jobs for a plugin: `every: 1h`, `after: 10s`.
 ///
 /// Jobs run on the bot's clock (a manual one in tests, so a test can move time instead of
-/// waiting) and stop with the bot: ``cancelAll()`` is what a `scheduler` shutdown hook
-/// calls. A job that throws is logged; a repeating job keeps its schedule.
+/// waiting) and stop with the bot: the host calls ``cancelAll()`` before the bot's
+/// shutdown hooks run, so no job uses what a hook closes. A job that throws is logged; a
+/// repeating job keeps its schedule.
 public final class Scheduler: Sendable {
     /// A scheduled job; ``cancel()`` stops it.
     public struct Job: Sendable {
@@ -80,20 +81,25 @@ public final class Scheduler: Sendable {
     }
 
     private func schedule(name: String, _ body: @escaping @Sendable () async -> Void) -> Job {
+        // The task is made and recorded under one lock, so a ``cancelAll()`` either sees it
+        // and cancels it, or came first and refuses it: no job outlives its scheduler.
         let id = state.withLock { state -> UInt64? in
             guard !state.cancelled else { return nil }
             state.nextID += 1
-            return state.nextID
+            let id = state.nextID
+            // Owned by this scheduler: ends with its job, or when cancelled by ``Job/cancel()``
+            // or ``cancelAll()``, which waits for it.
+            let task = Task { [weak self] in
+                await body()
+                self?.state.withLock { _ = $0.jobs.removeValue(forKey: id) }
+            }
+            state.jobs[id] = Entry(name: name, task: task)
+            return id
         }
         guard let id else {
             logger.warning("job not scheduled: the scheduler has stopped", metadata: ["job": "\(name)"])
             return Job(id: 0, scheduler: self)
         }
-        let task = Task { [weak self] in
-            await body()
-            self?.state.withLock { _ = $0.jobs.removeValue(forKey: id) }
-        }
-        state.withLock { state in state.jobs[id] = Entry(name: name, task: task) }
         return Job(id: id, scheduler: self)
     }
 

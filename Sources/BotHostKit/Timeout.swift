@@ -17,6 +17,7 @@ package func runWithTimeLimit(
     _ limit: Duration, clock: any Clock<Duration>, _ operation: @escaping @Sendable () async throws -> Void
 ) async -> TimeLimitedOutcome {
     await runUntilFirstOutcome(operation) { outcome in
+        // Cancelled by the returned closure once the operation has an outcome.
         let timer = Task {
             guard (try? await clock.sleep(for: limit)) != nil else { return }
             outcome.settle(.timedOut)
@@ -70,6 +71,7 @@ package final class TimeLimiter: Sendable {
             defer { state.watchdogRunning = true }
             return (state.nextID, !state.watchdogRunning)
         }
+        // Owned by this limiter: it ends by itself once nothing is watched.
         if startWatchdog { Task { await watchdog() } }
         return id
     }
@@ -116,6 +118,8 @@ private func runUntilFirstOutcome(
                 outcome.settle(.failed(CancellationError()))
                 return
             }
+            // Unstructured on purpose: work that overruns its limit is abandoned, not
+            // awaited; it ends by itself or with the process.
             work = Task {
                 do {
                     try await operation()

@@ -72,6 +72,10 @@ public final class BotAPIClient: Sendable {
                 concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, configuration.maxConnections)
             )
         )
+        // A connection that cannot be made fails the call at once, so the caller's retry
+        // policy (and its log line) takes over, instead of the pool retrying silently until
+        // the connect timeout.
+        http.connectionPool.retryConnectionEstablishment = false
         http.tracing.tracer = nil
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
     }
@@ -83,11 +87,16 @@ public final class BotAPIClient: Sendable {
 
     // MARK: - Methods
 
+    /// The bot itself: the first call a host makes with a token. Not retried here: the
+    /// caller's retry policy decides, so that each failure is seen (and logged) at once.
     public func getMe() async throws -> User {
-        try await call("getMe", parameters: NoParameters())
+        try await perform("getMe", body: ByteBuffer(string: "{}"), timeout: configuration.requestTimeout)
     }
 
     /// One long poll. Not retried here: the polling pipeline owns the retry policy.
+    ///
+    /// Each update is read on its own: one that does not fit the model comes back with its
+    /// ``Update/decodingProblem`` set rather than failing the batch.
     public func getUpdates(offset: Int64?, limit: Int? = nil, timeout: Duration = .zero, allowedUpdates: [String]? = nil)
         async throws -> [Update]
     {
@@ -95,8 +104,17 @@ public final class BotAPIClient: Sendable {
         parameters["offset"] = offset.map { .number(Double($0)) }
         parameters["limit"] = limit.map { .number(Double($0)) }
         parameters["allowed_updates"] = allowedUpdates.map { .array($0.map(JSONValue.string)) }
-        return try await perform(
+        let result: JSONValue = try await perform(
             "getUpdates", body: Self.body(parameters), timeout: configuration.requestTimeout + timeout)
+        do {
+            let batch = try Update.batch(from: result)
+            for problem in batch.unreadable {
+                logger.error("getUpdates: left out an update without a readable update_id: \(problem)")
+            }
+            return batch.updates
+        } catch let error as DecodingError {
+            throw BotAPIError.malformedResponse("getUpdates: \(error.fieldProblem)")
+        }
     }
 
     public func sendMessage(chatID: ChatID, text: String, replyToMessageID: Int64? = nil) async throws -> Message {
@@ -220,10 +238,10 @@ public final class BotAPIClient: Sendable {
             if Task.isCancelled { throw CancellationError() }
             throw BotAPIError.transport(token.redact(String(describing: error)))
         }
-        return try decode(status: Int(response.status.code), body: response.body ?? ByteBuffer())
+        return try decode(method, status: Int(response.status.code), body: response.body ?? ByteBuffer())
     }
 
-    private func decode<Result: Decodable>(status: Int, body: ByteBuffer) throws -> Result {
+    private func decode<Result: Decodable>(_ method: String, status: Int, body: ByteBuffer) throws -> Result {
         let notBotAPI = BotAPIError.malformedResponse("status \(status), body is not a Bot API response")
         let envelope: Envelope
         do {
@@ -241,8 +259,10 @@ public final class BotAPIClient: Sendable {
                     return try type.init(json: result) as! Result
                 }
                 return try JSONDecoder().decode(DecodableEnvelope<Result>.self, from: body).result
+            } catch let error as DecodingError {
+                throw BotAPIError.malformedResponse("\(method): the result does not fit: \(error.fieldProblem)")
             } catch {
-                throw notBotAPI
+                throw BotAPIError.malformedResponse("\(method): the result does not fit: \(error)")
             }
         }
         guard !envelope.ok else {

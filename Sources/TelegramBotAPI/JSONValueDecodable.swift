@@ -10,7 +10,8 @@ protocol JSONValueDecodable {
 }
 
 /// The fields of one JSON object being read into a model. Errors are `DecodingError`s,
-/// as `JSONDecoder`'s would be.
+/// as `JSONDecoder`'s would be, with the `codingPath` from the outermost model read down
+/// to the field that did not fit (``DecodingError/fieldProblem``).
 struct JSONFields {
     private let fields: [String: JSONValue]
     private let model: Any.Type
@@ -28,7 +29,7 @@ struct JSONFields {
     /// The value of `key`; throws if it is missing, `null` or of another type.
     func required<Value: JSONValueDecodable>(_ key: String) throws -> Value {
         guard let value: Value = try optional(key) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "\(model).\(key) is missing"))
+            throw DecodingError.valueNotFound(Value.self, .init(codingPath: [JSONKey(stringValue: key)], debugDescription: "missing"))
         }
         return value
     }
@@ -37,8 +38,68 @@ struct JSONFields {
     func optional<Value: JSONValueDecodable>(_ key: String) throws -> Value? {
         switch fields[key] {
         case nil, .null?: return nil
-        case let value?: return try Value(json: value)
+        case let value?: return try within(JSONKey(stringValue: key)) { try Value(json: value) }
         }
+    }
+}
+
+/// One step of a `DecodingError`'s `codingPath`: an object's key or an array's index.
+struct JSONKey: CodingKey {
+    let stringValue: String
+    let intValue: Int?
+
+    init(stringValue: String) {
+        self.stringValue = stringValue
+        intValue = nil
+    }
+
+    init(intValue: Int) {
+        stringValue = "\(intValue)"
+        self.intValue = intValue
+    }
+}
+
+/// Runs `read`, putting `key` in front of the `codingPath` of a `DecodingError` it throws.
+func within<Value>(_ key: some CodingKey, _ read: () throws -> Value) throws -> Value {
+    do {
+        return try read()
+    } catch let error as DecodingError {
+        throw error.prefixed(by: key)
+    }
+}
+
+extension DecodingError {
+    fileprivate func prefixed(by key: some CodingKey) -> DecodingError {
+        switch self {
+        case .typeMismatch(let type, let context): .typeMismatch(type, context.prefixed(by: key))
+        case .valueNotFound(let type, let context): .valueNotFound(type, context.prefixed(by: key))
+        case .keyNotFound(let missing, let context): .keyNotFound(missing, context.prefixed(by: key))
+        case .dataCorrupted(let context): .dataCorrupted(context.prefixed(by: key))
+        @unknown default: self
+        }
+    }
+
+    /// Where and why a value did not fit its model, for a log line:
+    /// `message.from.is_bot: User.is_bot is missing`.
+    public var fieldProblem: String {
+        let context: Context? =
+            switch self {
+            case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
+                .dataCorrupted(let context):
+                context
+            @unknown default: nil
+            }
+        guard let context else { return "\(self)" }
+        let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        let field = path.hasPrefix(".") ? String(path.dropFirst()) : path
+        return field.isEmpty ? context.debugDescription : "\(field): \(context.debugDescription)"
+    }
+}
+
+extension DecodingError.Context {
+    fileprivate func prefixed(by key: some CodingKey) -> DecodingError.Context {
+        DecodingError.Context(
+            codingPath: [key] + codingPath, debugDescription: debugDescription, underlyingError: underlyingError)
     }
 }
 
@@ -91,6 +152,8 @@ extension Int: JSONValueDecodable {
 extension Array: JSONValueDecodable where Element: JSONValueDecodable {
     init(json: JSONValue) throws {
         guard case .array(let elements) = json else { throw mismatch(Array.self, json) }
-        self = try elements.map(Element.init(json:))
+        self = try elements.enumerated().map { index, element in
+            try within(JSONKey(intValue: index)) { try Element(json: element) }
+        }
     }
 }

@@ -166,6 +166,10 @@ public struct Update: Sendable, Hashable, Codable {
     public var channelPost: Message?
     public var callbackQuery: CallbackQuery?
     public var raw: JSONValue
+    /// Set when the update's typed fields do not fit this version's model: which field and
+    /// why, such as `message.from.is_bot: missing`. The typed fields are then `nil`; the
+    /// update keeps its ``updateID``, ``kind`` and ``raw``, so a plugin can still read it.
+    public var decodingProblem: String?
 
     enum CodingKeys: String, CodingKey {
         case updateID = "update_id"
@@ -187,6 +191,44 @@ public struct Update: Sendable, Hashable, Codable {
     public var chatID: Int64? {
         (message ?? editedMessage ?? channelPost ?? callbackQuery?.message)?.chat.id
             ?? raw[kind]?["chat"]?["id"]?.intValue.map(Int64.init)
+    }
+}
+
+extension Update {
+    /// Reads the updates of a `getUpdates` answer one by one, so that one update that does
+    /// not fit the model never holds back the others: it is kept with its
+    /// ``decodingProblem``. An update without a readable `update_id` can be neither handled
+    /// nor confirmed; it is left out and its problem returned in `unreadable`.
+    static func batch(from json: JSONValue) throws -> (updates: [Update], unreadable: [String]) {
+        guard case .array(let elements) = json else {
+            throw DecodingError.typeMismatch([Update].self, .init(codingPath: [], debugDescription: "expected an array of updates"))
+        }
+        var updates: [Update] = []
+        var unreadable: [String] = []
+        for (index, element) in elements.enumerated() {
+            do {
+                updates.append(try Update(json: element))
+            } catch let error as DecodingError {
+                guard let updateID = element["update_id"]?.intValue.map(Int64.init) else {
+                    unreadable.append("update [\(index)]: \(error.fieldProblem)")
+                    continue
+                }
+                updates.append(Update(updateID: updateID, raw: element, decodingProblem: error.fieldProblem))
+            }
+        }
+        return (updates, unreadable)
+    }
+
+    /// An update whose typed fields could not be read.
+    private init(updateID: Int64, raw: JSONValue, decodingProblem: String) {
+        self.updateID = updateID
+        self.raw = raw
+        self.decodingProblem = decodingProblem
+        if case .object(let fields) = raw {
+            kind = fields.keys.filter { $0 != "update_id" }.min() ?? "unknown"
+        } else {
+            kind = "unknown"
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import BotHostKit
 import BotHostTesting
+import Logging
 import Synchronization
 import Testing
 
@@ -119,6 +120,34 @@ import Testing
         }
         #expect(logs.lines.contains { $0.contains("scheduled job failed") && $0.contains("job=flaky") })
         await scheduler.cancelAll()
+    }
+
+    /// A job scheduled while ``Scheduler/cancelAll()`` runs is either refused or cancelled
+    /// with the rest: none is left running after the scheduler has stopped. The two calls
+    /// start together on two threads, `cancelAll()` a little later each time, so that it
+    /// falls between a job's start and its bookkeeping in some of the rounds.
+    @Test func noJobOutlivesCancelAll() async {
+        final class StartingGun: Sendable {
+            let fired = Atomic(false)
+        }
+        var leftRunning = 0
+        for round in 0..<4000 {
+            let scheduler = Scheduler(clock: ContinuousClock(), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            let gun = StartingGun()
+            async let scheduling: Void = {
+                while !gun.fired.load(ordering: .acquiring) {}
+                _ = scheduler.every(.seconds(3600), name: "late") {}
+            }()
+            gun.fired.store(true, ordering: .releasing)
+            for _ in 0..<(round % 400) { _ = gun.fired.load(ordering: .relaxed) }
+            await scheduler.cancelAll()
+            await scheduling
+            if !scheduler.jobNames.isEmpty {
+                leftRunning += 1
+                await scheduler.cancelAll()
+            }
+        }
+        #expect(leftRunning == 0)
     }
 
     private func waitFor(_ condition: () -> Bool) async throws {

@@ -14,7 +14,7 @@ final class BotRuntime: Sendable {
     /// How a bot's run ended.
     enum Outcome: Sendable, Equatable {
         case stopped
-        case failed(String)
+        case failed(BotFailure)
     }
 
     let configuration: BotConfiguration
@@ -54,10 +54,10 @@ final class BotRuntime: Sendable {
     }
 
     /// Runs the bot until stopped or failed. `lock` is the bot's lock (and its slot) if the
-    /// host already took it; otherwise the bot stands by until a slot is free and
-    /// `tokenLock` gives it the lock. The slot is given back with the lock. A lock lost
-    /// with its database session stops the bot and sends it back to stand by.
-    func run(lock: (any HeldTokenLock)?, tokenLock: any TokenLock, slots: BotSlots) async -> Outcome {
+    /// host already took it; otherwise the bot stands by until `claims` gives it one. The
+    /// slot is given back with the lock. A lock lost with its database session stops the
+    /// bot and sends it back to stand by.
+    func run(lock: (any HeldTokenLock)?, claims: LockClaims) async -> Outcome {
         var given = lock
         while true {
             let held: any HeldTokenLock
@@ -65,7 +65,7 @@ final class BotRuntime: Sendable {
                 held = lock
             } else {
                 status.enter(.standby)
-                guard let taken = await standBy(for: tokenLock, slots: slots) else {
+                guard let taken = await standBy(claims) else {
                     status.enter(.stopped)
                     status.events.finish()
                     return .stopped
@@ -75,8 +75,7 @@ final class BotRuntime: Sendable {
             }
             status.lockHeld(true)
             let ending = await runHoldingLock(held)
-            await held.release()
-            slots.give()
+            await claims.release(held)
             status.lockHeld(false)
             logger.info("lock released")
             let outcome: Outcome
@@ -85,13 +84,13 @@ final class BotRuntime: Sendable {
                 logger.warning("standing by to take the lock again")
                 continue
             case .lockLost(let reason):
-                outcome = isStopRequested ? .stopped : .failed("lock lost: \(reason)")
+                outcome = isStopRequested ? .stopped : .failed(.lockLost(reason))
             case .outcome(let ended):
                 outcome = ended
             }
-            if case .failed(let reason) = outcome {
-                status.failed(reason)
-                logger.error("bot failed: \(reason)")
+            if case .failed(let failure) = outcome {
+                status.failed(failure.description)
+                logger.error("bot failed: \(failure)")
             }
             status.enter(outcome == .stopped ? .stopped : .failed)
             status.events.finish()
@@ -105,51 +104,11 @@ final class BotRuntime: Sendable {
         case lockLost(LockLossReason)
     }
 
-    /// How many standby rechecks pass between tries of a bot over the `max_bots` limit:
-    /// hosts under their limit get the first chance at a freed lock.
-    static let overLimitTryEvery = 5
-
-    /// Waits for a slot and the lock until both are free or a stop is requested (`nil`).
-    ///
-    /// Over the `max_bots` limit, the bot still tries its lock now and then: a lock it has
-    /// seen held elsewhere and then finds free belonged to a host that died or stopped, and
-    /// the bot is adopted beyond the limit rather than left unpolled. A lock it never saw
-    /// held is let go at once: nobody polls that bot, and the limit says not here.
-    private func standBy(for tokenLock: any TokenLock, slots: BotSlots) async -> (any HeldTokenLock)? {
-        let owner = LockOwner.currentProcess(bot: configuration.name)
-        var reportedHolder: Int32?
-        var reportedError: String?
-        var sawHolder = false
-        var round = 0
+    /// Waits until `claims` gives the bot its lock, or a stop is requested (`nil`).
+    private func standBy(_ claims: LockClaims) async -> (any HeldTokenLock)? {
+        var standby = LockClaims.Standby()
         while !isStopRequested {
-            round += 1
-            let withinLimit = slots.take()
-            if withinLimit || round % Self.overLimitTryEvery == 0 {
-                if !withinLimit { slots.takeBeyondLimit() }
-                do {
-                    switch try await tokenLock.tryAcquire(configuration.lockID, owner: owner) {
-                    case .acquired(let held) where withinLimit || sawHolder:
-                        if !withinLimit { logger.warning("adopting the bot beyond max_bots: its previous host is gone") }
-                        return held
-                    case .acquired(let held):
-                        slots.give()
-                        await held.release()
-                    case .heldElsewhere(let holder):
-                        slots.give()
-                        sawHolder = true
-                        if let pid = holder?.pid, pid != reportedHolder {
-                            reportedHolder = pid
-                            logger.info("standing by: the bot is polled by pid \(pid) on \(holder?.hostname ?? "?")")
-                        }
-                    }
-                } catch {
-                    slots.give()
-                    if "\(error)" != reportedError {
-                        reportedError = "\(error)"
-                        logger.error("cannot take the lock: \(error); trying again")
-                    }
-                }
-            }
+            if let held = await claims.tryTakeOver(configuration, standby: &standby, logger: logger) { return held }
             guard await sleepUnlessStopped(environment.standbyRecheckInterval) else { return nil }
         }
         return nil
@@ -183,8 +142,9 @@ final class BotRuntime: Sendable {
             // a 409. The new holder gets the unconfirmed updates again instead.
             if case .outcome = ending { await pipeline.confirmOffset() }
         }
-        await hooks.run()
+        // Scheduled jobs end before the hooks run, so no job uses what a hook closes.
         await scheduler.cancelAll()
+        await hooks.run()
         try? await api.shutdown()
         return ending
     }
@@ -206,10 +166,10 @@ final class BotRuntime: Sendable {
             } catch is CancellationError {
                 return .ended(.stopped)
             } catch let error as BotAPIError where error.isTokenRejected {
-                return .ended(.failed("the token was rejected (\(error)); check it with @BotFather"))
+                return .ended(.failed(.tokenRejected(error)))
             } catch {
                 guard let delay = backoff.nextDelay() else {
-                    return .ended(.failed("gave up after \(backoff.attempt - 1) retries: getMe: \(error)"))
+                    return .ended(.failed(.gaveUp(retries: backoff.attempt - 1, "getMe: \(error)")))
                 }
                 logger.warning("getMe failed: \(error) (attempt \(backoff.progress)), retrying in \(formatDuration(delay))")
                 status.failed("getMe: \(error)")
@@ -223,8 +183,7 @@ final class BotRuntime: Sendable {
             let webhook = try await cancellableOnStop { try await api.getWebhookInfo() }
             if !webhook.url.isEmpty {
                 guard configuration.deleteWebhook else {
-                    return .ended(
-                        .failed("a webhook is set, so getUpdates cannot poll; delete it or set delete_webhook: true"))
+                    return .ended(.failed(.webhookInTheWay))
                 }
                 try await cancellableOnStop { _ = try await api.deleteWebhook(dropPendingUpdates: false) }
                 logger.info("deleted the webhook so that the bot can poll")
@@ -242,7 +201,7 @@ final class BotRuntime: Sendable {
         do {
             instance = try await plugin.init(context: context)
         } catch {
-            return .ended(.failed("plugin '\(plugin.name)' did not start: \(error)"))
+            return .ended(.failed(.pluginDidNotStart(plugin: plugin.name, "\(error)")))
         }
         return .ready(
             PollingPipeline(
@@ -253,37 +212,50 @@ final class BotRuntime: Sendable {
     /// Polls until a stop, a failure, or the loss of the lock; first waits until the lock is
     /// safe to poll under (``HeldTokenLock/waitUntilSafeToPoll()``).
     private func poll(with pipeline: PollingPipeline, watching held: any HeldTokenLock) async -> Ending {
-        let lockWatch = Task { [logger] () -> LockLossReason? in
-            guard let reason = try? await held.lost() else { return nil }
-            logger.error("lock lost: \(reason); stopping this bot's polling")
-            return reason
+        enum Event: Sendable {
+            case polled(PollingPipeline.End)
+            /// The lock was lost; `nil` when the watch was cancelled instead.
+            case lockLost(LockLossReason?)
         }
-        defer { lockWatch.cancel() }
-        let polling = Task {
-            guard (try? await held.waitUntilSafeToPoll()) != nil else { return PollingPipeline.End.stopped }
-            return await pipeline.run()
+        return await cancellableOnStop { [logger] in
+            await withTaskGroup(of: Event.self) { group in
+                group.addTask {
+                    guard (try? await held.waitUntilSafeToPoll()) != nil else { return .polled(.stopped) }
+                    return .polled(await pipeline.run())
+                }
+                group.addTask {
+                    guard let reason = try? await held.lost() else { return .lockLost(nil) }
+                    logger.error("lock lost: \(reason); stopping this bot's polling")
+                    return .lockLost(reason)
+                }
+                defer { group.cancelAll() }
+                while let event = await group.next() {
+                    switch event {
+                    case .polled(.failed(let failure)): return .outcome(.failed(failure))
+                    case .polled(.stopped): return .outcome(.stopped)
+                    case .lockLost(let reason?): return self.isStopRequested ? .outcome(.stopped) : .lockLost(reason)
+                    case .lockLost(nil): continue
+                    }
+                }
+                return .outcome(.stopped)
+            }
         }
-        let watcher = Task {
-            if await lockWatch.value != nil { polling.cancel() }
-        }
-        defer { watcher.cancel() }
-        let end = await cancellableOnStop(polling)
-        if case .failed(let reason) = end { return .outcome(.failed(reason)) }
-        if !isStopRequested, let reason = await lockWatch.value { return .lockLost(reason) }
-        return .outcome(.stopped)
     }
 
     // MARK: - Stop-aware waiting
 
     /// Runs `operation` in a task that ``requestStop()`` cancels.
     private func cancellableOnStop<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        // Awaited right here; a stop cancels it.
         let task = Task { try await operation() }
         onStop { task.cancel() }
         return try await task.value
     }
 
-    /// Awaits `task`, cancelling it when a stop is requested.
-    private func cancellableOnStop<T: Sendable>(_ task: Task<T, Never>) async -> T {
+    /// Runs `operation` in a task that ``requestStop()`` cancels.
+    private func cancellableOnStop<T: Sendable>(_ operation: @escaping @Sendable () async -> T) async -> T {
+        // Awaited right here; a stop cancels it.
+        let task = Task { await operation() }
         onStop { task.cancel() }
         return await task.value
     }

@@ -1,4 +1,5 @@
 import BotHostKit
+import Foundation
 import CoreMetrics
 import Logging
 import Synchronization
@@ -13,6 +14,8 @@ final class BotStatus: Sendable {
         /// Failed attempts in a row.
         var retries = 0
         var lastError: String?
+        /// When a rate-limited bot polls again.
+        var resumesAt: Date?
         var updatesReceived = 0
         var updatesHandled = 0
         var handlerErrors = 0
@@ -22,6 +25,8 @@ final class BotStatus: Sendable {
     let name: String
     let events = BotEvents()
     private let snapshot = Mutex(Snapshot())
+    /// Who waits in ``waitUntilEnded()``; `nil` once the bot has ended.
+    private let endWaiters = Mutex<[CheckedContinuation<Void, Never>]?>([])
     private let logger: Logger
     private let metrics: BotMetrics
 
@@ -45,6 +50,20 @@ final class BotStatus: Sendable {
         metrics.show(state)
         logger.info("state changed", metadata: ["state": "\(state.rawValue)"])
         events.publish(.stateChanged(state))
+        if state == .stopped || state == .failed {
+            for waiter in endWaiters.withLock({ $0.take() }) ?? [] { waiter.resume() }
+        }
+    }
+
+    /// Returns once the bot has stopped or failed for good.
+    func waitUntilEnded() async {
+        await withCheckedContinuation { continuation in
+            let ended = endWaiters.withLock { waiters in
+                waiters?.append(continuation)
+                return waiters == nil
+            }
+            if ended { continuation.resume() }
+        }
     }
 
     func lockHeld(_ held: Bool) {
@@ -58,6 +77,7 @@ final class BotStatus: Sendable {
         if count > 0 { metrics.updatesReceived.increment(by: Int64(count)) }
         snapshot.withLock { snapshot in
             snapshot.retries = 0
+            snapshot.resumesAt = nil
             snapshot.updatesReceived += count
         }
     }
@@ -80,6 +100,17 @@ final class BotStatus: Sendable {
             snapshot.lastError = error.description
             if case .conflict = error { snapshot.conflicts += 1 }
         }
+    }
+
+    /// Telegram answered a poll with 429: the bot polls again after `retryAfter`.
+    func rateLimited(_ error: BotAPIError, retryAfter: Duration) {
+        metrics.polls.increment()
+        metrics.rateLimited.increment()
+        snapshot.withLock { snapshot in
+            snapshot.lastError = error.description
+            snapshot.resumesAt = Date().addingTimeInterval(retryAfter.seconds)
+        }
+        enter(.rateLimited)
     }
 
     /// Something went wrong that the operator should see in `/health`.

@@ -56,7 +56,7 @@ struct EmulatorCommand: ParsableCommand {
         do {
             bound = try await emulator.start(port: port)
         } catch {
-            printError("cannot listen on 127.0.0.1:\(port): \(error)")
+            printError("\(error)")
             return .botFailed
         }
         FileHandle.standardOutput.write(Data("listening on http://127.0.0.1:\(bound)\n".utf8))

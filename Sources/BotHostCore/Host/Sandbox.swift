@@ -1,15 +1,20 @@
 import BotAPIEmulator
 import Logging
+import ServiceLifecycle
 import TelegramBotAPI
 
 /// `api_url: sandbox`: the Bot API emulator in-process, with simulated users who write to
 /// every sandbox bot, so a new user sees the host work without a token or a network.
 ///
-/// The conversation is logged: what each user writes and what each bot answers.
-final class Sandbox: Sendable {
-    let emulator: BotAPIEmulator
-    let baseURL: String
-    private let chatter: Task<Void, Never>
+/// A service of the host's group, started first and stopped last: the bots poll it until
+/// they have stopped. The conversation is logged: what each user writes and what each bot
+/// answers.
+final class Sandbox: Service {
+    private let emulator = BotAPIEmulator(logger: Logger(label: "bothost.sandbox") { _ in SwiftLogNoOpLogHandler() })
+    private let server: HTTPServer
+    private let bots: [BotConfiguration]
+    private let settings: SandboxSettings
+    private let logger: Logger
 
     /// What simulated users say: plain text for echo-style bots, and questions for bots
     /// that answer `/ask`.
@@ -18,39 +23,37 @@ final class Sandbox: Sendable {
         "/start", "/ask what happens on SIGTERM?", "good bot",
     ]
 
-    private init(emulator: BotAPIEmulator, chatter: Task<Void, Never>) {
-        self.emulator = emulator
-        self.baseURL = emulator.baseURL
-        self.chatter = chatter
-    }
-
-    /// Starts the sandbox if any bot of `manifest` uses it; `nil` otherwise.
-    static func startIfNeeded(for manifest: Manifest, logger: Logger) async throws -> Sandbox? {
-        let bots = manifest.bots.filter { $0.apiURL == .sandbox }
+    /// A sandbox for the bots of `manifest` that use it; `nil` when none does.
+    init?(for manifest: Manifest, logger: Logger) {
+        bots = manifest.bots.filter { $0.apiURL == .sandbox }
         guard !bots.isEmpty else { return nil }
-        let emulator = BotAPIEmulator(logger: Logger(label: "bothost.sandbox") { _ in SwiftLogNoOpLogHandler() })
-        try await emulator.start()
+        settings = manifest.sandbox
+        self.logger = logger
+        server = emulator.server()
         for bot in bots { emulator.addBot(bot.token, username: "\(bot.name)_bot") }
-        logger.info(
-            "sandbox: emulator listening on \(emulator.baseURL) with \(manifest.sandbox.users) simulated users",
-            metadata: ["messages_per_minute": "\(manifest.sandbox.messagesPerMinute)"])
-        let chatter = Task {
-            await converse(emulator: emulator, bots: bots, settings: manifest.sandbox, logger: logger)
-        }
-        return Sandbox(emulator: emulator, chatter: chatter)
     }
 
-    func stop() async {
-        chatter.cancel()
-        await chatter.value
-        await emulator.stop()
+    /// The emulator's base URL once it listens; throws when it cannot.
+    func baseURL() async throws -> String {
+        "http://127.0.0.1:\(try await server.port())"
+    }
+
+    func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await self.server.run() }
+            group.addTask {
+                guard let url = try? await self.baseURL() else { return }
+                self.logger.info(
+                    "sandbox: emulator listening on \(url) with \(self.settings.users) simulated users",
+                    metadata: ["messages_per_minute": "\(self.settings.messagesPerMinute)"])
+                await cancelWhenGracefulShutdown { await self.converse() }
+            }
+        }
     }
 
     /// Users take turns writing to the bots at `messagesPerMinute` per bot, and every
     /// reply is logged as it arrives.
-    private static func converse(emulator: BotAPIEmulator, bots: [BotConfiguration], settings: SandboxSettings, logger: Logger)
-        async
-    {
+    private func converse() async {
         let users = (0..<max(1, settings.users)).map { index in
             User(id: Int64(2001 + index), firstName: ["Alice", "Bob", "Carol", "Dave", "Erin", "Frank"][index % 6])
         }
@@ -62,7 +65,7 @@ final class Sandbox: Sendable {
             if ContinuousClock.now >= nextMessage {
                 for bot in bots {
                     let user = users[turn % users.count]
-                    let text = phrases[turn % phrases.count]
+                    let text = Self.phrases[turn % Self.phrases.count]
                     emulator.sendText(text, to: bot.token, from: user)
                     logger.info("sandbox: \(user.firstName) → \(bot.name): \(text)")
                 }

@@ -1,10 +1,9 @@
-import BotHostKit
+import BotAPIEmulator
 import Foundation
 import Hummingbird
 import Logging
 import NIOCore
 import Prometheus
-import Synchronization
 
 /// The operator's window into a running host, on `admin.listen` (loopback by default):
 ///
@@ -13,17 +12,12 @@ import Synchronization
 /// - `GET /ready`: 200 once every bot that should poll is polling or standing by, 503
 ///   before;
 /// - `GET /metrics`: Prometheus text format.
-final class AdminServer: Sendable {
-    let port: Int
-    private let task: Task<Void, any Error>
-
-    private init(port: Int, task: Task<Void, any Error>) {
-        self.port = port
-        self.task = task
-    }
-
-    static func start(listen: AdminSettings, report: HostReport, registry: PrometheusCollectorRegistry, logger: Logger)
-        async throws -> AdminServer
+///
+/// The host's service group runs it; the fleet awaits its port before taking any lock, so
+/// a port in use stops the host before anything started.
+enum AdminServer {
+    static func server(listen: AdminSettings, report: HostReport, registry: PrometheusCollectorRegistry, logger: Logger)
+        -> HTTPServer
     {
         let router = Router()
         router.get("/health") { _, _ in
@@ -40,32 +34,12 @@ final class AdminServer: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
-        let (bound, boundContinuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
-            onServerRunning: { channel in
-                boundContinuation.yield(channel.localAddress?.port ?? 0)
-                boundContinuation.finish()
-            },
-            logger: Logger(label: "bothost.admin") { _ in SwiftLogNoOpLogHandler() }
-        )
-        let task = Task.detached {
-            defer { boundContinuation.finish() }
-            try await app.run()
-        }
-        var iterator = bound.makeAsyncIterator()
-        guard let port = await iterator.next() else {
-            try await task.value
-            throw CancellationError()
-        }
-        logger.info("admin listening on http://\(listen.host):\(port) (/health, /ready, /metrics)")
-        return AdminServer(port: port, task: task)
-    }
-
-    func stop() async {
-        task.cancel()
-        _ = await task.result
+        return HTTPServer(
+            name: "the admin server", router: router, host: listen.host, port: listen.port,
+            logger: Logger(label: "bothost.admin") { _ in SwiftLogNoOpLogHandler() },
+            onListening: { port in
+                logger.info("admin listening on http://\(listen.host):\(port) (/health, /ready, /metrics)")
+            })
     }
 
     private static func json(_ value: some Encodable, status: HTTPResponse.Status) -> Response {

@@ -9,6 +9,8 @@ struct HostReport: Sendable {
         var state: String
         var retries: Int
         var lastError: String?
+        /// When a rate-limited bot polls again (ISO 8601).
+        var resumesAt: String?
         var updatesReceived: Int
         var updatesHandled: Int
         var handlerErrors: Int
@@ -17,6 +19,7 @@ struct HostReport: Sendable {
         enum CodingKeys: String, CodingKey {
             case name, state, retries, conflicts
             case lastError = "last_error"
+            case resumesAt = "resumes_at"
             case updatesReceived = "updates_received"
             case updatesHandled = "updates_handled"
             case handlerErrors = "handler_errors"
@@ -55,6 +58,7 @@ struct HostReport: Sendable {
         let bots = statuses().map { name, snapshot in
             Bot(
                 name: name, state: snapshot.state.rawValue, retries: snapshot.retries, lastError: snapshot.lastError,
+                resumesAt: snapshot.resumesAt.map { $0.formatted(.iso8601) },
                 updatesReceived: snapshot.updatesReceived, updatesHandled: snapshot.updatesHandled,
                 handlerErrors: snapshot.handlerErrors, conflicts: snapshot.conflicts)
         } + skipped().map { Bot(name: $0, state: BotState.skipped.rawValue, retries: 0, updatesReceived: 0, updatesHandled: 0, handlerErrors: 0, conflicts: 0) }

@@ -15,7 +15,7 @@ final class PollingPipeline: Sendable {
         /// Its task was cancelled: a stop.
         case stopped
         /// The bot cannot go on (token rejected, webhook in the way, retries used up).
-        case failed(String)
+        case failed(BotFailure)
     }
 
     /// How long the loop waits for running handlers before polling past them. Telegram
@@ -55,6 +55,7 @@ final class PollingPipeline: Sendable {
     /// Polls until cancelled or the bot cannot go on.
     func run() async -> End {
         var backoff = Backoff(policy: configuration.retry, random: random)
+        var failures = RepeatedFailures()
         let polling = configuration.polling
         while !Task.isCancelled {
             await dispatcher.waitUntilIdle(atMost: Self.busyHandlerPollInterval)
@@ -63,26 +64,34 @@ final class PollingPipeline: Sendable {
                 let updates = try await api.getUpdates(
                     offset: dispatcher.confirmableOffset, limit: polling.limit, timeout: polling.timeout,
                     allowedUpdates: polling.allowedUpdates)
+                if backoff.attempt > 0 { logger.info("polling again after \(backoff.attempt) failed attempts") }
                 backoff.reset()
+                failures.reset()
+                for update in updates {
+                    guard let problem = update.decodingProblem else { continue }
+                    logger.warning(
+                        "update does not fit the Bot API model (\(problem)); the plugin gets it as raw JSON",
+                        metadata: ["update_id": "\(update.updateID)", "kind": "\(update.kind)"])
+                }
                 status.polled(newUpdates: dispatcher.enqueue(updates))
             } catch is CancellationError {
                 return .stopped
             } catch {
                 let failure = error as? BotAPIError ?? .transport(api.token.redact(String(describing: error)))
-                if let end = await recover(from: failure, backoff: &backoff) { return end }
+                if let end = await recover(from: failure, backoff: &backoff, failures: &failures) { return end }
             }
         }
         return .stopped
     }
 
     /// Handles a failed poll: returns how the loop ends, or `nil` to poll again.
-    private func recover(from error: BotAPIError, backoff: inout Backoff) async -> End? {
+    private func recover(from error: BotAPIError, backoff: inout Backoff, failures: inout RepeatedFailures) async -> End? {
         switch error {
         case .unauthorized, .notFound:
-            return .failed("the token was rejected (\(error)); check it with @BotFather")
+            return .failed(.tokenRejected(error))
         case .conflict(.webhookActive, _):
             guard configuration.deleteWebhook else {
-                return .failed("a webhook is set, so getUpdates cannot poll; delete it or set delete_webhook: true")
+                return .failed(.webhookInTheWay)
             }
             do {
                 try await api.deleteWebhook(dropPendingUpdates: false)
@@ -91,29 +100,39 @@ final class PollingPipeline: Sendable {
             } catch is CancellationError {
                 return .stopped
             } catch {
-                return await wait(after: BotAPIError.transport("deleteWebhook failed: \(error)"), backoff: &backoff)
+                return await wait(
+                    after: BotAPIError.transport("deleteWebhook failed: \(error)"), backoff: &backoff, failures: &failures)
             }
+        case .rateLimited(let retryAfter, _):
+            return await waitOut(error, retryAfter: retryAfter)
         default:
-            return await wait(after: error, backoff: &backoff)
+            return await wait(after: error, backoff: &backoff, failures: &failures)
         }
     }
 
+    /// Waits out a 429 on `getUpdates`: Telegram says exactly when to come back, so this
+    /// is no failure and spends none of the retry budget, however long the wait (flood
+    /// bans last hours). A stop ends the wait at once.
+    private func waitOut(_ error: BotAPIError, retryAfter: Duration) async -> End? {
+        status.rateLimited(error, retryAfter: retryAfter)
+        logger.warning("rate limited by Telegram: polling again in \(formatDuration(retryAfter))")
+        do {
+            try await clock.sleep(for: retryAfter)
+        } catch {
+            return .stopped
+        }
+        return nil
+    }
+
     /// Backs off after `error` per the retry policy; `.failed` once it gives up.
-    private func wait(after error: BotAPIError, backoff: inout Backoff) async -> End? {
-        var minimum = Duration.zero
-        if case .rateLimited(let retryAfter, _) = error { minimum = retryAfter }
-        guard let delay = backoff.nextDelay(atLeast: minimum) else {
-            return .failed("gave up after \(backoff.attempt - 1) retries: \(error)")
+    private func wait(after error: BotAPIError, backoff: inout Backoff, failures: inout RepeatedFailures) async -> End? {
+        guard let delay = backoff.nextDelay() else {
+            return .failed(.gaveUp(retries: backoff.attempt - 1, "\(error)"))
         }
         status.pollFailed(error, attempt: backoff.attempt, delay: delay)
-        let retrying = "(attempt \(backoff.progress)), retrying in \(formatDuration(delay))"
-        switch error {
-        case .conflict:
-            logger.warning("conflict: another poller took this token \(retrying)")
-        case .rateLimited(let retryAfter, _):
-            logger.warning("rate limited: retry after \(formatDuration(retryAfter)) \(retrying)")
-        default:
-            logger.warning("poll failed: \(error) \(retrying)")
+        if failures.shouldLog(error.description) {
+            let problem = if case .conflict = error { "conflict: another poller took this token" } else { "poll failed: \(error)" }
+            logger.warning("\(problem) (attempt \(backoff.progress)), retrying in \(formatDuration(delay))")
         }
         status.enter(.backingOff)
         do {
@@ -138,15 +157,29 @@ final class PollingPipeline: Sendable {
     }
 
     /// Tells Telegram which updates are done, so a restart does not receive them again.
+    /// A failure is tried again, up to ``confirmTries`` times in all, so that one bad
+    /// moment at shutdown does not send the finished updates again after a restart.
     func confirmOffset() async {
         guard let offset = dispatcher.confirmableOffset else { return }
-        do {
-            _ = try await api.getUpdates(offset: offset, limit: 1, timeout: .zero)
-            logger.info("offset confirmed", metadata: ["offset": "\(offset)"])
-        } catch {
-            logger.warning("could not confirm the offset: \(error)", metadata: ["offset": "\(offset)"])
+        for attempt in 1...Self.confirmTries {
+            do {
+                _ = try await api.getUpdates(offset: offset, limit: 1, timeout: .zero)
+                logger.info("offset confirmed", metadata: ["offset": "\(offset)"])
+                return
+            } catch {
+                let last = attempt == Self.confirmTries
+                logger.warning(
+                    "could not confirm the offset (try \(attempt)/\(Self.confirmTries)): \(error)\(last ? "; the unconfirmed updates come again after a restart" : "")",
+                    metadata: ["offset": "\(offset)"])
+                guard !last, (try? await ContinuousClock().sleep(for: Self.confirmRetryDelay * attempt)) != nil else { return }
+            }
         }
     }
+
+    /// How often ``confirmOffset()`` tries, and the pause before the second try (it grows
+    /// linearly): a few hundred milliseconds of the shutdown budget at most.
+    static let confirmTries = 3
+    static let confirmRetryDelay = Duration.milliseconds(100)
 
     private static func log(_ result: UpdateDispatcher.HandlerResult, of update: Update, logger: Logger, timeout: Duration) {
         switch result {

@@ -123,6 +123,7 @@ final class UpdateDispatcher: Sendable {
             state.nextWaiterID += 1
             return state.nextWaiterID
         }
+        // Owned by the dispatcher: it ends when no lane is ready, and ``abandon()`` cancels it.
         let task = Task { [self] in
             while let (key, update) = takeNext() {
                 let result = await run(update)

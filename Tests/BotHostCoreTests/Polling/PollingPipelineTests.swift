@@ -1,6 +1,7 @@
 import BotAPIEmulator
 import BotHostKit
 import BotHostTesting
+import Foundation
 import Testing
 
 @testable import BotHostCore
@@ -47,19 +48,39 @@ import Testing
         #expect(await fixture.stop() == .success)
     }
 
-    @Test func rateLimitWaitsAtLeastRetryAfter() async throws {
+    /// A 429 is Telegram saying when to come back, not a failure: eight in a row (more
+    /// than `max_retries`) are waited out and the bot polls on.
+    @Test func rateLimitsAreWaitedOutWithoutSpendingRetries() async throws {
         let token = uniqueToken()
         let clock = ManualClock(advancesOnSleep: true)
         let emulator = try await startedEmulator(with: token) {
-            $0.injectFault(.rateLimited(retryAfter: 30), method: "getUpdates", for: token)
-            $0.injectFault(.rateLimited(retryAfter: 2), method: "getUpdates", for: token)
+            $0.injectFault(.rateLimited(retryAfter: 2), method: "getUpdates", count: 8, for: token)
             $0.sendText("after", to: token)
         }
-        let fixture = try await HostFixture.start(bots: bot("news", token), clock: clock, tokens: [], emulator: emulator)
-        #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: "news").contains("after") })
-        #expect(clock.sleeps == [.seconds(30), .seconds(10)])
-        #expect(fixture.logLines(containing: "rate limited: retry after 30s (attempt 1/5), retrying in 30s").count == 1)
+        let name = "limited-\(token.botID)"
+        let fixture = try await HostFixture.start(bots: bot(name, token), clock: clock, tokens: [], emulator: emulator)
+        #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: name).contains("after") })
+        #expect(clock.sleeps == Array(repeating: .seconds(2), count: 8))
+        #expect(fixture.logLines(containing: "rate limited by Telegram: polling again in 2s").count == 8)
+        #expect(fixture.logLines(containing: "gave up").isEmpty)
         #expect(await fixture.stop() == .success)
+    }
+
+    /// A flood ban of an hour is honoured, shows in `/health` as `rate_limited` with the
+    /// time the bot resumes, and does not hold up a stop.
+    @Test func aLongRateLimitIsShownAndDoesNotDelayAStop() async throws {
+        let token = uniqueToken()
+        let clock = ManualClock()
+        let emulator = try await startedEmulator(with: token) {
+            $0.injectFault(.rateLimited(retryAfter: 3600), method: "getUpdates", for: token)
+        }
+        let fixture = try await HostFixture.start(bots: bot("news", token), clock: clock, tokens: [], emulator: emulator)
+        #expect(await fixture.waitUntil { fixture.state(of: "news") == .rateLimited })
+        let resumesAt = try #require(fixture.host.botStatuses["news"]?.resumesAt)
+        #expect(abs(resumesAt.timeIntervalSinceNow - 3600) < 60)
+        let stopping = ContinuousClock.now
+        #expect(await fixture.stop() == .success)
+        #expect(ContinuousClock.now - stopping < .seconds(5))
     }
 
     @Test func conflictsAreLoggedWithAttemptAndDelay() async throws {

@@ -39,6 +39,7 @@ final class LockFileWatcher: Sendable {
                 let cancelled = state.withLock { state in
                     if Task.isCancelled { return true }
                     state.watches[id] = Watch(check: check, continuation: continuation)
+                    // Owned by the watcher: it ends by itself once no lock is watched.
                     if state.timer == nil { state.timer = Task { await self.tick() } }
                     return false
                 }

@@ -114,6 +114,7 @@ actor LockSession {
         if let connection { return connection }
         guard !closed else { throw .database(endpoint: database.endpoint, problem: "the host is stopping") }
         if let lastFailure, ContinuousClock.now - lastFailure.at < timing.reconnectDelay { throw lastFailure.error }
+        // Shared by every caller that needs the connection meanwhile; ends with the attempt.
         let attempt = connecting ?? Task { try await open() }
         connecting = attempt
         do {
@@ -162,8 +163,10 @@ actor LockSession {
             self.connection = connection
             lastFailure = nil
             postgres.closeFuture.whenComplete { _ in
+                // Ends at once: it only tells the session, from NIO's callback.
                 Task { await self.lose(generation, problem: "the server closed the connection") }
             }
+            // Owned by the session: `lose` and `close` cancel it.
             heartbeat = Task { await beat(connection) }
             logger.info(
                 "lock database session open",
@@ -204,6 +207,7 @@ actor LockSession {
         on connection: Connection, what: String, _ body: () async throws -> T
     ) async throws -> T {
         let limit = timing.answerTimeout
+        // Cancelled below as soon as `body` ends.
         let watchdog = Task {
             try await Task.sleep(for: limit)
             lose(connection.generation, problem: "no answer to \(what) within \(formatDuration(limit))")
@@ -277,6 +281,7 @@ actor LockSession {
     /// share one read.
     private func recentHolders(on connection: Connection) async throws -> AdvisoryLockHolders {
         if let holders, ContinuousClock.now - holders.at < timing.holdersMaxAge { return holders.holders }
+        // Shared by the standbys that ask meanwhile; ends with the query.
         let reading = readingHolders ?? Task { [logger] in try await AdvisoryLockHolders.read(on: connection.postgres, logger: logger) }
         readingHolders = reading
         defer { readingHolders = nil }

@@ -1,0 +1,96 @@
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// A Hummingbird application as a service whose bound port can be awaited.
+///
+/// The host's admin server and sandbox emulator, and the emulator that tests start, all
+/// serve HTTP the same way: the service group (or the emulator's ``BotAPIEmulator/stop()``)
+/// owns the running server, and whoever needs the address awaits ``port()``, which
+/// throws the server's error when it could not listen. Graceful shutdown stops accepting
+/// connections and ends the server.
+package struct HTTPServer: Service {
+    /// What the server is, for messages: "the admin server".
+    package let name: String
+    package let host: String
+    private let requestedPort: Int
+    private let application: Application<RouterResponder<BasicRequestContext>>
+    private let bound: BoundPort
+
+    /// - Parameters:
+    ///   - port: the port to listen on; 0 picks a free one.
+    ///   - onListening: called with the bound port before ``port()`` returns it.
+    package init(
+        name: String, router: Router<BasicRequestContext>, host: String, port: Int, backlog: Int = 256, logger: Logger,
+        onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
+        let bound = BoundPort()
+        self.name = name
+        self.host = host
+        self.requestedPort = port
+        self.bound = bound
+        application = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: backlog),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                onListening(port)
+                bound.resolve(.success(port))
+            },
+            logger: logger
+        )
+    }
+
+    /// The port the server listens on, once it does; throws ``ListenFailure`` when it
+    /// could not listen, `CancellationError` when it ended first.
+    package func port() async throws -> Int {
+        try await bound.value()
+    }
+
+    package func run() async throws {
+        do {
+            try await application.run()
+        } catch {
+            let failure = ListenFailure(server: name, address: "\(host):\(requestedPort)", error: error)
+            bound.resolve(.failure(failure))
+            throw failure
+        }
+        bound.resolve(.failure(CancellationError()))
+    }
+
+    /// A server that could not serve: `the admin server cannot listen on 127.0.0.1:9464: ...`.
+    package struct ListenFailure: Error, CustomStringConvertible {
+        package let server: String
+        package let address: String
+        package let error: any Error
+
+        package var description: String { "\(server) cannot listen on \(address): \(error)" }
+    }
+}
+
+/// A port that becomes known once: every waiter gets the first result.
+private final class BoundPort: Sendable {
+    private let state = Mutex<(result: Result<Int, any Error>?, waiters: [CheckedContinuation<Int, any Error>])>((nil, []))
+
+    func resolve(_ result: Result<Int, any Error>) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Int, any Error>] in
+            guard state.result == nil else { return [] }
+            state.result = result
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(with: result) }
+    }
+
+    func value() async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            let known = state.withLock { state -> Result<Int, any Error>? in
+                if state.result == nil { state.waiters.append(continuation) }
+                return state.result
+            }
+            if let known { continuation.resume(with: known) }
+        }
+    }
+}

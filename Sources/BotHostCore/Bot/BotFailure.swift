@@ -1,0 +1,26 @@
+import TelegramBotAPI
+
+/// Why a bot stopped for good, in words an operator can act on. Each failure is named
+/// here once; logs, `/health` and the exit status all read it from here.
+enum BotFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Telegram answered 401 or 404: the token is wrong or was revoked.
+    case tokenRejected(BotAPIError)
+    /// A webhook is set and `delete_webhook: false` forbids deleting it.
+    case webhookInTheWay
+    /// The retry policy gave up after this many retries; the last error.
+    case gaveUp(retries: Int, String)
+    /// The plugin's `init(context:)` threw.
+    case pluginDidNotStart(plugin: String, String)
+    /// The bot's lock stopped being ours and cannot be taken again.
+    case lockLost(LockLossReason)
+
+    var description: String {
+        switch self {
+        case .tokenRejected(let error): "the token was rejected (\(error)); check it with @BotFather"
+        case .webhookInTheWay: "a webhook is set, so getUpdates cannot poll; delete it or set delete_webhook: true"
+        case .gaveUp(let retries, let error): "gave up after \(retries) retries: \(error)"
+        case .pluginDidNotStart(let plugin, let error): "plugin '\(plugin)' did not start: \(error)"
+        case .lockLost(let reason): "lock lost: \(reason)"
+        }
+    }
+}

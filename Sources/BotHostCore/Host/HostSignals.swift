@@ -1,0 +1,57 @@
+import BotHostKit
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// What signals do to `bothost run`, as the first service of the host's group (so the
+/// last one stopped):
+///
+/// - SIGTERM or SIGINT stops the host gracefully; a second one exits at once (the kernel
+///   releases the lock files), and `shutdown.timeout` bounds the whole stop.
+/// - SIGHUP reloads the manifest; an invalid one is logged and the running bots are kept.
+struct HostSignals: Service {
+    let host: Host
+    /// Reads the manifest again.
+    let reload: @Sendable () throws(ManifestError) -> Manifest
+    let logger: Logger
+
+    func run() async {
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                var stopping = false
+                for await signal in signals {
+                    switch signal {
+                    case .sighup:
+                        group.addTask { await reloadManifest() }
+                    case _ where stopping:
+                        logger.warning("second \(signal): exiting at once; the kernel releases the locks")
+                        exit(ExitStatus.botFailed.rawValue)
+                    default:
+                        stopping = true
+                        host.requestStop()
+                        group.addTask { await exitAfterDeadline() }
+                    }
+                }
+            }
+        }
+    }
+
+    private func reloadManifest() async {
+        logger.info("reload: SIGHUP, reading \(host.manifest.file)")
+        do {
+            await host.reload(try reload())
+        } catch {
+            for problem in error.problems { logger.error("reload: \(problem.description)") }
+            logger.error("reload: the manifest has \(error.problems.count) problems; keeping the running bots")
+        }
+    }
+
+    private func exitAfterDeadline() async {
+        let timeout = host.manifest.shutdown.timeout
+        guard (try? await Task.sleep(for: timeout)) != nil else { return }
+        logger.error("shutdown took longer than shutdown.timeout (\(formatDuration(timeout))): exiting now")
+        exit(ExitStatus.botFailed.rawValue)
+    }
+}
