@@ -20,7 +20,7 @@ public struct BotContext: Sendable {
     /// The bot's state changes and conflicts.
     public let events: BotEvents
 
-    public init(
+    package init(
         botName: String, bot: User, api: BotAPIClient, logger: Logger, settings: PluginSettings, shutdown: ShutdownHooks,
         scheduler: Scheduler, events: BotEvents
     ) {

@@ -6,7 +6,7 @@ public final class BotEvents: Sendable {
     private let subscribers = Mutex<[UInt64: AsyncStream<BotEvent>.Continuation]>([:])
     private let nextID = Atomic<UInt64>(0)
 
-    public init() {}
+    package init() {}
 
     /// A stream of every event from now on. It ends when the bot has stopped.
     public func stream() -> AsyncStream<BotEvent> {

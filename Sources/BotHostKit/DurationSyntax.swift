@@ -3,23 +3,23 @@
 ///
 /// Parsed exactly (`0.1s` is 100 ms, not a binary fraction of a second) and capped at a
 /// year, so that a typo of a few extra digits is an error rather than an overflow trap.
-public enum DurationSyntax {
-    public enum ParseError: Error, Equatable, Sendable {
+package enum DurationSyntax {
+    package enum ParseError: Error, Equatable, Sendable {
         case malformed
         case negative
         case tooLong
     }
 
-    public static let longest = Duration.seconds(365 * 24 * 3600)
-    public static let longestDescription = "365 days"
-    public static let examples = "250ms, 5s, 2m, 1h or a number of seconds"
+    package static let longest = Duration.seconds(365 * 24 * 3600)
+    package static let longestDescription = "365 days"
+    package static let examples = "250ms, 5s, 2m, 1h or a number of seconds"
 
     /// Suffix and nanoseconds per unit; `ms` comes before `s` and `m`, which it ends and starts with.
     private static let units: [(suffix: String, nanoseconds: Int64)] = [
         ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000),
     ]
 
-    public static func parse(_ text: String) -> Result<Duration, ParseError> {
+    package static func parse(_ text: String) -> Result<Duration, ParseError> {
         if text.hasPrefix("-") {
             return parse(String(text.dropFirst())).flatMap { _ in .failure(.negative) }
         }
@@ -72,5 +72,28 @@ public struct SettingDuration: Sendable, Hashable, Decodable {
             throw DecodingError.dataCorruptedError(
                 in: container, debugDescription: "expected a duration such as \(DurationSyntax.examples)")
         }
+    }
+}
+
+/// `12ms`, `1.5s`, `3m`: durations as operators read them in logs.
+package func formatDuration(_ duration: Duration) -> String {
+    let (seconds, attoseconds) = duration.components
+    let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    if milliseconds == 0 { return "0s" }
+    if milliseconds < 1000 { return "\(milliseconds)ms" }
+    if seconds < 60 {
+        let tenths = milliseconds / 100
+        return tenths % 10 == 0 ? "\(tenths / 10)s" : "\(tenths / 10).\(tenths % 10)s"
+    }
+    if seconds % 3600 == 0 { return "\(seconds / 3600)h" }
+    if seconds % 60 == 0 { return "\(seconds / 60)m" }
+    return "\(seconds)s"
+}
+
+extension Duration {
+    /// The duration in seconds as a `Double`.
+    package var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -33,7 +33,7 @@ public final class Scheduler: Sendable {
     private let clock: any Clock<Duration>
     private let logger: Logger
 
-    public init(clock: any Clock<Duration> = ContinuousClock(), logger: Logger) {
+    package init(clock: any Clock<Duration> = ContinuousClock(), logger: Logger) {
         self.clock = clock
         self.logger = logger
     }

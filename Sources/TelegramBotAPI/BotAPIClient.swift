@@ -117,6 +117,7 @@ public final class BotAPIClient: Sendable {
         }
     }
 
+    @discardableResult
     public func sendMessage(chatID: ChatID, text: String, replyToMessageID: Int64? = nil) async throws -> Message {
         var parameters: [String: JSONValue] = ["text": .string(text)]
         switch chatID {

@@ -12,10 +12,10 @@ import Synchronization
 /// (`api_url: sandbox`), the admin server, the lock backend, the systemd monitor and the
 /// ``BotFleet``, which waits until the services before it listen, takes the locks and
 /// runs the bots. The group ends when the fleet does: every bot stopped or failed.
-public final class Host: Sendable {
-    public let manifest: Manifest
+package final class Host: Sendable {
+    package let manifest: Manifest
     /// Cleanup of the host's own, run after every bot has stopped.
-    public let shutdown: ShutdownHooks
+    package let shutdown: ShutdownHooks
     /// Every bot's metrics, as `/metrics` shows them.
     let metrics = PrometheusCollectorRegistry()
     private let plugins: [String: any BotPlugin.Type]
@@ -25,7 +25,7 @@ public final class Host: Sendable {
     /// The running fleet, and whether a stop came before it existed.
     private let running = Mutex<(fleet: BotFleet?, stopRequested: Bool)>((nil, false))
 
-    public init(manifest: Manifest, plugins: [any BotPlugin.Type], environment: HostEnvironment) {
+    package init(manifest: Manifest, plugins: [any BotPlugin.Type], environment: HostEnvironment) {
         self.manifest = manifest
         self.plugins = Dictionary(plugins.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.environment = environment
@@ -35,19 +35,19 @@ public final class Host: Sendable {
 
     /// Hosts the bots until they have all stopped, or until ``requestStop()``; returns the
     /// process exit status. Signals are left alone.
-    public func run() async -> ExitStatus {
+    package func run() async -> ExitStatus {
         await run(before: [])
     }
 
     /// Hosts the bots as ``run()`` does, stopping gracefully on SIGTERM or SIGINT (a second
     /// one exits at once) and reloading on SIGHUP with what `reload` reads: `bothost run`.
-    public func runHandlingSignals(reload: @escaping @Sendable () throws(ManifestError) -> Manifest) async -> ExitStatus {
+    package func runHandlingSignals(reload: @escaping @Sendable () throws(ManifestError) -> Manifest) async -> ExitStatus {
         await run(before: [HostSignals(host: self, reload: reload, logger: logger)])
     }
 
     /// Stops every bot at once: pending polls end, fetched updates drain, hooks run,
     /// locks are released. Safe to call more than once and from any task.
-    public func requestStop() {
+    package func requestStop() {
         let fleet = running.withLock { running in
             running.stopRequested = true
             return running.fleet
@@ -56,7 +56,7 @@ public final class Host: Sendable {
     }
 
     /// Applies a new manifest without a restart; see ``BotFleet/reload(_:)``.
-    public func reload(_ new: Manifest) async {
+    package func reload(_ new: Manifest) async {
         await fleet?.reload(new)
     }
 

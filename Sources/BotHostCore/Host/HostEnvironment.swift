@@ -5,19 +5,19 @@ import Logging
 /// that retry backoff, lock standby and plugin schedulers wait on, the randomness behind
 /// jitter, the logger. (Timeouts that bound real work, such as a handler's or a hook's,
 /// always run in real time.)
-public struct HostEnvironment: Sendable {
-    public var clock: any Clock<Duration>
-    public var random: @Sendable () -> Double
-    public var logger: Logger
+package struct HostEnvironment: Sendable {
+    package var clock: any Clock<Duration>
+    package var random: @Sendable () -> Double
+    package var logger: Logger
     /// How often a standby bot tries its lock again (`on_locked: wait`).
-    public var standbyRecheckInterval: Duration
+    package var standbyRecheckInterval: Duration
     /// The process environment: `NOTIFY_SOCKET` and `WATCHDOG_USEC` for systemd,
     /// `PGPASSWORD` for the lock database.
-    public var variables: [String: String]
+    package var variables: [String: String]
     /// Heartbeat and takeover timing of the PostgreSQL lock backend.
-    public var lockSessionTiming: LockSessionTiming
+    package var lockSessionTiming: LockSessionTiming
 
-    public init(
+    package init(
         clock: any Clock<Duration> = ContinuousClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         logger: Logger, standbyRecheckInterval: Duration = .milliseconds(200),
         variables: [String: String] = ProcessInfo.processInfo.environment,

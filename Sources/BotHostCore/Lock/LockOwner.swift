@@ -7,16 +7,16 @@ import Glibc
 /// Only informative: the lock itself (a kernel `flock`, a database session) is the truth,
 /// and a recorded owner may be stale or garbage. Encoded as
 /// `{"bot":…,"hostname":…,"pid":…,"started_at":"2025-01-01T10:00:00Z"}`.
-public struct LockOwner: Sendable, Hashable, Codable {
+package struct LockOwner: Sendable, Hashable, Codable {
     /// The process id in the holder's own PID namespace.
-    public var pid: Int32
+    package var pid: Int32
     /// The bot's name from the manifest.
-    public var bot: String
-    public var hostname: String
+    package var bot: String
+    package var hostname: String
     /// When the holder took the lock; whole seconds survive encoding.
-    public var startedAt: Date
+    package var startedAt: Date
 
-    public init(pid: Int32, bot: String, hostname: String, startedAt: Date) {
+    package init(pid: Int32, bot: String, hostname: String, startedAt: Date) {
         self.pid = pid
         self.bot = bot
         self.hostname = hostname
@@ -24,7 +24,7 @@ public struct LockOwner: Sendable, Hashable, Codable {
     }
 
     /// This process, taking the lock for `bot` now.
-    public static func currentProcess(bot: String) -> LockOwner {
+    package static func currentProcess(bot: String) -> LockOwner {
         LockOwner(pid: getpid(), bot: bot, hostname: currentHostname(), startedAt: Date())
     }
 

@@ -2,11 +2,11 @@ import Foundation
 
 /// What `bothost status` prints, as pure functions of the statuses: the CLI only prints
 /// the string, and tests compare it.
-public enum LockStatusReport {
+package enum LockStatusReport {
     /// A JSON array with one object per lock file: `lock_id`, `bot`, `state`
     /// (`held`, `free`, `unknown`), `pid`, `since` (ISO 8601) and `hostname`; every key is
     /// always present, `null` when not known, so scripts need no existence checks.
-    public static func json(_ statuses: [LockStatus]) -> String {
+    package static func json(_ statuses: [LockStatus]) -> String {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -16,7 +16,7 @@ public enum LockStatusReport {
 
     /// An aligned table with the columns LOCK ID, BOT, STATE, PID and SINCE (ISO 8601);
     /// `-` where a value is not known. Only the header when there are no lock files.
-    public static func table(_ statuses: [LockStatus]) -> String {
+    package static func table(_ statuses: [LockStatus]) -> String {
         let header = ["LOCK ID", "BOT", "STATE", "PID", "SINCE"]
         let rows = statuses.map { status in
             [
@@ -38,7 +38,7 @@ extension LockStatus: Encodable {
     }
 
     /// Encodes missing values as `null` rather than leaving the key out.
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id.hex, forKey: .lockID)
         try container.encode(bot, forKey: .bot)

@@ -5,7 +5,7 @@
 /// know a `LockID` and who asks (`LockOwner`); a token secret never reaches them.
 /// `tryAcquire` never waits for a holder to go: `on_locked` (fail, skip, wait) is the
 /// host's policy, built on top by calling it again.
-public protocol TokenLock: Sendable {
+package protocol TokenLock: Sendable {
     /// Takes the lock if nobody holds it; otherwise answers `.heldElsewhere` with what the
     /// backend knows of the holder. Never blocks on a holder.
     func tryAcquire(_ id: LockID, owner: LockOwner) async throws(TokenLockError) -> LockAttempt
@@ -16,11 +16,11 @@ public protocol TokenLock: Sendable {
 }
 
 extension TokenLock {
-    public func shutdown() async {}
+    package func shutdown() async {}
 }
 
 /// The answer of `TokenLock.tryAcquire`.
-public enum LockAttempt: Sendable {
+package enum LockAttempt: Sendable {
     /// The lock is ours until released or lost.
     case acquired(any HeldTokenLock)
     /// Someone else holds the lock; the holder as it described itself, when that is readable.
@@ -32,7 +32,7 @@ public enum LockAttempt: Sendable {
 /// Holding can end without `release()`: a lock file removed or replaced by hand, a
 /// database connection dropped. A bot must stop polling as soon as `lost()` returns, or two
 /// pollers may run at once.
-public protocol HeldTokenLock: Sendable {
+package protocol HeldTokenLock: Sendable {
     var id: LockID { get }
 
     /// Waits until the lock is no longer ours and says why. Throws `CancellationError` when
@@ -51,11 +51,11 @@ public protocol HeldTokenLock: Sendable {
 extension HeldTokenLock {
     /// A lock that nobody can lose without knowing it (a kernel `flock` freed only by its
     /// holder's exit) is safe to poll at once.
-    public func waitUntilSafeToPoll() async throws {}
+    package func waitUntilSafeToPoll() async throws {}
 }
 
 /// Why a held lock stopped being ours.
-public enum LockLossReason: Sendable, Hashable, CustomStringConvertible {
+package enum LockLossReason: Sendable, Hashable, CustomStringConvertible {
     /// `release()` was called.
     case released
     /// The lock file was unlinked: a newcomer creates a fresh file and locks it.
@@ -68,12 +68,12 @@ public enum LockLossReason: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether the bot should stand by and take its lock again. A lost database session is
     /// an outage that passes; a lock file removed or replaced by hand is not, and the bot fails.
-    public var canBeRetaken: Bool {
+    package var canBeRetaken: Bool {
         if case .sessionEnded = self { return true }
         return false
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .released: "released"
         case .fileRemoved(let path): "lock file \(path) was removed"

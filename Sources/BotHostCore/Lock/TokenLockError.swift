@@ -5,7 +5,7 @@ import Glibc
 ///
 /// Every message names the path and the problem, so an operator can fix it without
 /// reading code.
-public enum TokenLockError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum TokenLockError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The lock directory is not private to this user: a symlink, not a directory, owned by
     /// another user, or open to group or others. Anyone who can write there can plant a
     /// symlink or swap lock files and break mutual exclusion.
@@ -20,7 +20,7 @@ public enum TokenLockError: Error, Sendable, Hashable, CustomStringConvertible {
     /// may carry a password.
     case database(endpoint: String, problem: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unsafeDirectory(let path, let problem):
             "refusing lock directory \(path): \(problem)"

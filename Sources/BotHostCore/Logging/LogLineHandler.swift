@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 /// How log lines look on stderr.
-public enum LogFormat: String, Sendable, CaseIterable {
+package enum LogFormat: String, Sendable, CaseIterable {
     /// `ts=... level=info msg="..." bot=news`: one event per line, for people and `grep`.
     case logfmt
     /// One JSON object per line, for log shippers.
@@ -13,22 +13,22 @@ public enum LogFormat: String, Sendable, CaseIterable {
 ///
 /// Lines are written whole with one `write(2)`, so lines from concurrent bots never
 /// interleave.
-public struct LogLineHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level
+package struct LogLineHandler: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level
     private let format: LogFormat
 
-    public init(format: LogFormat, level: Logger.Level) {
+    package init(format: LogFormat, level: Logger.Level) {
         self.format = format
         self.logLevel = level
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         let fields = metadata.merging(event.metadata ?? [:]) { _, new in new }
             .sorted { $0.key < $1.key }
             .map { ($0.key, "\($0.value)") }

@@ -4,7 +4,7 @@ import Yams
 extension Manifest {
     /// Manifests are hand-written lists of bots: anything larger is a wrong path, and is
     /// refused before a byte of it is parsed.
-    public static let maxFileSize = 1 << 20
+    package static let maxFileSize = 1 << 20
 
     /// Reads, resolves and validates the manifest at `path` (step 1 of `bothost run`).
     ///
@@ -13,7 +13,7 @@ extension Manifest {
     ///   - plugins: the names of the registered plugins; any other `plugin:` is an error.
     /// - Throws: every problem found, each pointing at its line and column; a file that
     ///   cannot be read or parsed as YAML yields a single problem.
-    public static func load(
+    package static func load(
         path: String, environment: [String: String], plugins: Set<String>
     ) throws(ManifestError) -> Manifest {
         switch TextFile.contents(atPath: path, maxBytes: maxFileSize) {
@@ -33,7 +33,7 @@ extension Manifest {
     ///   - file: the name that problems and locations carry.
     ///   - baseDirectory: what relative `token_file`, `lock.dir` and `lock.password_file`
     ///     paths are relative to: the manifest's directory.
-    public static func parse(
+    package static func parse(
         yaml: String, file: String, baseDirectory: String, environment: [String: String], plugins: Set<String>
     ) throws(ManifestError) -> Manifest {
         guard let root = try ManifestYAML.compose(yaml, file: file) else {

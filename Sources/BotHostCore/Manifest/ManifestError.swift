@@ -6,39 +6,39 @@ import BotHostKit
 /// points at a place: the offending node, or line 1, column 1 with the path `manifest`
 /// when the whole file is at fault. The message never contains a token, however the
 /// manifest got it wrong.
-public struct ManifestProblem: Sendable, Hashable, CustomStringConvertible {
-    public var location: SourceLocation
+package struct ManifestProblem: Sendable, Hashable, CustomStringConvertible {
+    package var location: SourceLocation
     /// The manifest path of the offending value, such as `bots[1].retry.max_delay`.
-    public var path: String
-    public var message: String
+    package var path: String
+    package var message: String
 
-    public init(location: SourceLocation, path: String, message: String) {
+    package init(location: SourceLocation, path: String, message: String) {
         self.location = location
         self.path = path
         self.message = message
     }
 
     /// A problem with the file as a whole: it cannot be read, or is not a YAML manifest.
-    public init(wholeFile file: String, message: String) {
+    package init(wholeFile file: String, message: String) {
         self.init(location: SourceLocation(file: file, line: 1, column: 1), path: Self.wholeFilePath, message: message)
     }
 
     /// The path named by problems that concern the whole file or its YAML syntax.
-    public static let wholeFilePath = "manifest"
+    package static let wholeFilePath = "manifest"
 
-    public var description: String { "\(location): \(path): \(message)" }
+    package var description: String { "\(location): \(path): \(message)" }
 }
 
 /// Everything wrong with a manifest, not just the first problem, so that one run of
 /// `bothost validate` shows the operator all there is to fix.
-public struct ManifestError: Error, Sendable, CustomStringConvertible {
+package struct ManifestError: Error, Sendable, CustomStringConvertible {
     /// In the order of their place in the file.
-    public var problems: [ManifestProblem]
+    package var problems: [ManifestProblem]
 
-    public init(problems: [ManifestProblem]) {
+    package init(problems: [ManifestProblem]) {
         self.problems = problems
     }
 
     /// One `FILE:LINE:COL: path: message` line per problem.
-    public var description: String { problems.map(\.description).joined(separator: "\n") }
+    package var description: String { problems.map(\.description).joined(separator: "\n") }
 }

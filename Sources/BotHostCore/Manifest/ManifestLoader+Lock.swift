@@ -21,7 +21,7 @@ enum LockBackend: String, CaseIterable {
 extension LockSettings {
     /// Where lock files go when the manifest names no `lock.dir`: `$XDG_RUNTIME_DIR/bothost`
     /// (private to the user, emptied at logout), else `/tmp/bothost-<uid>`.
-    public static func defaultFileDirectory(environment: [String: String]) -> String {
+    package static func defaultFileDirectory(environment: [String: String]) -> String {
         if let runtimeDirectory = environment["XDG_RUNTIME_DIR"], !runtimeDirectory.isEmpty {
             return "\(runtimeDirectory)/bothost"
         }

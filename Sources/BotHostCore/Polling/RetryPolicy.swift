@@ -7,16 +7,16 @@ import Foundation
 /// spread uniformly by ±`jitter` so that many bots failing together do not retry in step.
 /// After `maxRetries` failed attempts in a row the bot gives up; a successful poll starts
 /// the count again.
-public struct RetryPolicy: Sendable, Hashable {
+package struct RetryPolicy: Sendable, Hashable {
     /// `nil` retries for ever (`max_retries: unlimited`).
-    public var maxRetries: Int? = 5
-    public var initialDelay: Duration = .seconds(5)
-    public var maxDelay: Duration = .seconds(300)
-    public var backoffFactor: Double = 2.0
+    package var maxRetries: Int? = 5
+    package var initialDelay: Duration = .seconds(5)
+    package var maxDelay: Duration = .seconds(300)
+    package var backoffFactor: Double = 2.0
     /// Fraction of the delay to spread by, 0...1.
-    public var jitter: Double = 0.1
+    package var jitter: Double = 0.1
 
-    public init(
+    package init(
         maxRetries: Int? = 5, initialDelay: Duration = .seconds(5), maxDelay: Duration = .seconds(300),
         backoffFactor: Double = 2.0, jitter: Double = 0.1
     ) {
@@ -29,7 +29,7 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// The delay before retry `attempt` (1-based) without jitter, or `nil` once the
     /// policy gives up.
-    public func baseDelay(attempt: Int) -> Duration? {
+    package func baseDelay(attempt: Int) -> Duration? {
         precondition(attempt >= 1, "attempts count from 1")
         if let maxRetries, attempt > maxRetries { return nil }
         let initial = initialDelay.seconds
@@ -39,12 +39,12 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// The delay before retry `attempt` with jitter drawn from `random` (0..<1), or `nil`
     /// once the policy gives up.
-    public func delay(attempt: Int, random: Double) -> Duration? {
+    package func delay(attempt: Int, random: Double) -> Duration? {
         guard let base = baseDelay(attempt: attempt) else { return nil }
         let spread = 1 + jitter * (2 * random - 1)
         return .seconds(max(0, base.seconds * spread))
     }
 
     /// How `max_retries` reads in logs: `5` or `unlimited`.
-    public var maxRetriesDescription: String { maxRetries.map(String.init) ?? "unlimited" }
+    package var maxRetriesDescription: String { maxRetries.map(String.init) ?? "unlimited" }
 }

@@ -9,7 +9,7 @@ extension FileTokenLock {
     /// `/proc/locks`, or, for a holder that it hides (another PID namespace), the recorded
     /// pid being a live process here with the file open. No entry in `/proc/locks` means free
     /// only when the file's last holder ran on this host; otherwise the state is unknown.
-    public static func statuses(directory: String) throws(TokenLockError) -> [LockStatus] {
+    package static func statuses(directory: String) throws(TokenLockError) -> [LockStatus] {
         let lockDirectory = LockDirectory(path: directory)
         guard let names = try directoryEntries(atPath: lockDirectory.path) else { return [] }
         let kernelHolders = FlockHolders.fromProcLocks()

@@ -14,12 +14,12 @@ import Glibc
 /// unlinked inode while a newcomer locks a new file at the same path. For the same reason,
 /// after locking, the descriptor must still be the file at the path, else the attempt starts
 /// again; and a held lock keeps checking that (`HeldTokenLock.lost()`).
-public struct FileTokenLock: TokenLock {
+package struct FileTokenLock: TokenLock {
     /// Where the lock files are; created with mode 0700 when missing, refused when not
     /// private to this user (see `LockDirectory`).
-    public let directory: String
+    package let directory: String
     /// How often a held lock checks that its file is still at its path.
-    public let recheckInterval: Duration
+    package let recheckInterval: Duration
 
     /// How many times a lock file replaced under an attempt is opened again before giving up:
     /// one replacement is a race, several in a row mean something keeps swapping the files.
@@ -30,21 +30,21 @@ public struct FileTokenLock: TokenLock {
 
     private let watcher: LockFileWatcher
 
-    public init(directory: String, recheckInterval: Duration = .seconds(1)) {
+    package init(directory: String, recheckInterval: Duration = .seconds(1)) {
         self.directory = directory
         self.recheckInterval = recheckInterval
         self.watcher = LockFileWatcher(interval: recheckInterval)
     }
 
     /// The path of the lock file for `id`.
-    public func path(of id: LockID) -> String {
+    package func path(of id: LockID) -> String {
         LockDirectory(path: directory).filePath(Self.fileName(of: id))
     }
 
     static func fileName(of id: LockID) -> String { "\(id.hex).lock" }
 
     /// Every system call here returns at once (`LOCK_NB`), so this runs inline.
-    public func tryAcquire(_ id: LockID, owner: LockOwner) async throws(TokenLockError) -> LockAttempt {
+    package func tryAcquire(_ id: LockID, owner: LockOwner) async throws(TokenLockError) -> LockAttempt {
         let lockDirectory = LockDirectory(path: directory)
         let directoryDescriptor = try lockDirectory.openVerified()
         defer { close(directoryDescriptor) }

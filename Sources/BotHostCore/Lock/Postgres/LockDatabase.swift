@@ -11,15 +11,15 @@ import PostgresNIO
 /// Unix socket). Other parameters are refused rather than ignored, so a typo cannot
 /// silently weaken TLS. The password comes from the URL, else `password_file`, else
 /// `PGPASSWORD`.
-public struct LockDatabase: Sendable {
+package struct LockDatabase: Sendable {
     /// `host:port/database`: what messages name. Never the URL, which may carry a password.
-    public let endpoint: String
+    package let endpoint: String
     let configuration: PostgresConnection.Configuration
 
     /// A URL that cannot name a lock database, or a password file that cannot be read; the
     /// message says which part is wrong.
-    public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
-        public let description: String
+    package struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
+        package let description: String
     }
 
     /// The parts of a lock database URL, checked; no password file is read.
@@ -88,7 +88,7 @@ public struct LockDatabase: Sendable {
     }
 
     /// - Parameter environment: where `PGPASSWORD` is looked up.
-    public init(url: String, passwordFile: String?, environment: [String: String]) throws(Problem) {
+    package init(url: String, passwordFile: String?, environment: [String: String]) throws(Problem) {
         let address = try Address(url: url)
         var password = address.password
         if password == nil, let passwordFile { password = try Self.readPassword(passwordFile) }

@@ -14,26 +14,26 @@
 /// The server frees the locks of a host that vanished silently once its TCP keepalives
 /// go unanswered (`keepalive*`, set on the session; PostgreSQL's default waits two hours),
 /// and those of a host that exits or is killed at once.
-public struct LockSessionTiming: Sendable {
-    public var heartbeatInterval: Duration = .milliseconds(500)
+package struct LockSessionTiming: Sendable {
+    package var heartbeatInterval: Duration = .milliseconds(500)
     /// How long the server may take to answer any query (a heartbeat, a lock, an unlock)
     /// before the session is given up as lost.
-    public var answerTimeout: Duration = .seconds(1)
+    package var answerTimeout: Duration = .seconds(1)
     /// Longer than `heartbeatInterval + answerTimeout`, with room for a busy machine.
-    public var takeoverDelay: Duration = .seconds(2)
+    package var takeoverDelay: Duration = .seconds(2)
     /// How long after a failed connection attempt the next one may start; attempts in
     /// between fail at once with the same error, so standbys do not hammer a down server.
-    public var reconnectDelay: Duration = .seconds(1)
+    package var reconnectDelay: Duration = .seconds(1)
     /// How old a snapshot of the server's advisory locks may be when a standby asks
     /// whether its lock is free: all of a host's standbys share one query.
-    public var holdersMaxAge: Duration = .milliseconds(100)
+    package var holdersMaxAge: Duration = .milliseconds(100)
     /// Seconds of silence before the server probes the connection, and between probes.
-    public var keepaliveIdle = 5
-    public var keepaliveInterval = 1
+    package var keepaliveIdle = 5
+    package var keepaliveInterval = 1
     /// Unanswered probes after which the server drops the connection and frees its locks.
-    public var keepaliveCount = 3
+    package var keepaliveCount = 3
 
-    public init() {}
+    package init() {}
 
     /// The most a connection can stay silent before the server frees its locks.
     var serverDetection: Duration { .seconds(keepaliveIdle + keepaliveInterval * keepaliveCount) }

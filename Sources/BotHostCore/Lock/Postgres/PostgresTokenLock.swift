@@ -9,24 +9,24 @@ import PostgresNIO
 /// All of a host's locks live on one dedicated connection (``LockSession``); when it is
 /// lost, every bot of the host stops polling before another host can start, and takes its
 /// lock again once the database is back.
-public struct PostgresTokenLock: TokenLock {
+package struct PostgresTokenLock: TokenLock {
     private let session: LockSession
 
-    public init(database: LockDatabase, timing: LockSessionTiming = LockSessionTiming(), logger: Logger) {
+    package init(database: LockDatabase, timing: LockSessionTiming = LockSessionTiming(), logger: Logger) {
         self.session = LockSession(database: database, timing: timing, logger: logger)
     }
 
-    public func tryAcquire(_ id: LockID, owner: LockOwner) async throws(TokenLockError) -> LockAttempt {
+    package func tryAcquire(_ id: LockID, owner: LockOwner) async throws(TokenLockError) -> LockAttempt {
         try await session.tryAcquire(id, owner: owner)
     }
 
-    public func shutdown() async {
+    package func shutdown() async {
         await session.close()
     }
 
     /// The lock of every bot in `bots` (name, lock id), as the server shows it now, in
     /// lock-id order. Reads `pg_locks` on a connection of its own: it takes no lock.
-    public static func statuses(
+    package static func statuses(
         of bots: [(name: String, id: LockID)], database: LockDatabase, logger: Logger
     ) async throws(TokenLockError) -> [LockStatus] {
         let holders: AdvisoryLockHolders
