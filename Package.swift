@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "BotHost",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "bothost", targets: ["bothost"]),
         .library(name: "BotHostKit", targets: ["BotHostKit"]),
@@ -33,6 +32,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -43,6 +43,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -61,21 +62,27 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                "TelegramBotAPI",
             ]
         ),
         .target(
             name: "BotHostTesting",
-            dependencies: ["BotHostKit", "BotAPIEmulator", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BotHostKit", "BotAPIEmulator", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
+        // A manual clock and a log capture: for the kit's harness and for the tests of
+        // every layer, the wire layer's included.
+        .target(name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "Echo", dependencies: ["BotHostKit"], path: "Plugins/Echo"),
         .target(name: "AutoPoster", dependencies: ["BotHostKit"], path: "Plugins/AutoPoster"),
         .target(name: "DocsObserver", dependencies: ["BotHostKit"], path: "Plugins/DocsObserver"),
@@ -91,31 +98,49 @@ let package = Package(
         .testTarget(
             name: "TelegramBotAPITests",
             dependencies: [
-                "TelegramBotAPI", "BotAPIEmulator", "BotHostTesting",
+                "TelegramBotAPI", "BotAPIEmulator", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(
             name: "BotHostKitTests",
-            dependencies: ["BotHostKit", "BotHostTesting"]
+            dependencies: ["BotHostKit", "BotHostTesting", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "BotHostCoreTests",
             dependencies: [
-                "BotHostCore", "BotHostTesting", "BotAPIEmulator", "Echo",
+                "BotHostCore", "BotHostKit", "BotHostTesting", "BotAPIEmulator", "TelegramBotAPI", "Echo",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "PluginTests",
-            dependencies: ["BotHostTesting", "Echo", "AutoPoster", "DocsObserver"]
+            dependencies: ["BotHostTesting", "BotHostKit", "BotAPIEmulator", "TelegramBotAPI", "Echo", "AutoPoster", "DocsObserver"]
         ),
         .testTarget(
             name: "ProcessTests",
             dependencies: [
                 "BotAPIEmulator", "TelegramBotAPI", "BotHostCore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
     ]
 )
+
+// Swift 6's upcoming language features, for every target: `any` spelled out, members
+// visible only from modules a file imports, and imports internal unless marked public.
+for target in package.targets {
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("ExistentialAny"),
+            .enableUpcomingFeature("MemberImportVisibility"),
+            .enableUpcomingFeature("InternalImportsByDefault"),
+        ]
+}

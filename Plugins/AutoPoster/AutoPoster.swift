@@ -1,4 +1,4 @@
-import BotHostKit
+public import BotHostKit
 
 /// `plugin: autoposter`: posts a message to a chat on a schedule.
 ///

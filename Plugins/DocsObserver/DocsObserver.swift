@@ -1,4 +1,4 @@
-import BotHostKit
+public import BotHostKit
 import Foundation
 
 /// `plugin: docs-observer`: a small retrieval bot over a folder of text files.

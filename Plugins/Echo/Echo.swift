@@ -1,4 +1,4 @@
-import BotHostKit
+public import BotHostKit
 
 /// `plugin: echo`: answers every message that has text with the same text, in the same chat.
 public struct Echo: BotPlugin {

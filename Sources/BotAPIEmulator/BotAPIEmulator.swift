@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
-import Logging
+public import Logging
 import NIOCore
 import Synchronization
-import TelegramBotAPI
+public import TelegramBotAPI
 
 /// A Telegram Bot API server on 127.0.0.1, for tests, benchmarks and the sandbox.
 ///

@@ -1,4 +1,4 @@
-import TelegramBotAPI
+public import TelegramBotAPI
 
 /// A message a bot sent, as the emulator received it.
 public struct SentMessage: Sendable, Hashable {

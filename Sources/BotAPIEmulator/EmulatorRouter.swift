@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOFoundationCompat
 import Synchronization
 import TelegramBotAPI
 

@@ -1,5 +1,5 @@
-import BotAPIEmulator
-import BotHostKit
+public import BotAPIEmulator
+public import BotHostKit
 import Foundation
 
 /// Runs one plugin against the Bot API emulator inside a unit test.

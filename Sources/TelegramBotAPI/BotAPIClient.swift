@@ -1,8 +1,9 @@
 import AsyncHTTPClient
 import Foundation
-import Logging
+public import Logging
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 
 /// A client of one bot's Bot API, over its own HTTP connection pool.
 ///

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A Telegram bot token: `<bot id>:<secret>`.
 ///
 /// The secret is what lets anyone act as the bot, so a `BotToken` never shows it:

@@ -1,4 +1,5 @@
 import AutoPoster
+import BotAPIEmulator
 import BotHostKit
 import BotHostTesting
 import Testing

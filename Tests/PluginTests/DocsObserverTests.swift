@@ -1,6 +1,9 @@
+import BotAPIEmulator
+import BotHostKit
 import BotHostTesting
 import DocsObserver
 import Foundation
+import TelegramBotAPI
 import Testing
 
 @Suite struct DocsObserverTests {

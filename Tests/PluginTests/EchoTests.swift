@@ -1,5 +1,7 @@
+import BotAPIEmulator
 import BotHostTesting
 import Echo
+import TelegramBotAPI
 import Testing
 
 @Suite struct EchoTests {

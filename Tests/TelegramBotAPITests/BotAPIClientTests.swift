@@ -1,8 +1,8 @@
 import BotAPIEmulator
-import BotHostTesting
 import Foundation
-import Testing
 import TelegramBotAPI
+import TestSupport
+import Testing
 
 @Suite struct BotAPIClientTests {
     @Test func getMeReturnsTheBot() async throws {

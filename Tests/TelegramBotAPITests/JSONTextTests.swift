@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import NIOCore
+import Testing
+
 @testable import TelegramBotAPI
 
 @Suite struct JSONParserTests {

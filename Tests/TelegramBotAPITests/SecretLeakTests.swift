@@ -1,8 +1,8 @@
 import BotAPIEmulator
-import BotHostTesting
 import Logging
-import Testing
 import TelegramBotAPI
+import TestSupport
+import Testing
 
 /// Every error the client can produce, rendered every way an operator could see it,
 /// must be free of the token's secret.

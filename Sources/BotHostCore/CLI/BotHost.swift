@@ -1,5 +1,5 @@
 import ArgumentParser
-import BotHostKit
+public import BotHostKit
 import Foundation
 import NIOCore
 import NIOPosix

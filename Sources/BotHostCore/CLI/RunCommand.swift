@@ -1,7 +1,7 @@
-import ArgumentParser
+public import ArgumentParser
 import BotHostKit
 import Foundation
-import Logging
+public import Logging
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Columns padded to their widest cell, two spaces apart.
 func renderTable(header: [String], rows: [[String]]) -> String {
     let all = [header] + rows

@@ -1,5 +1,5 @@
 import BotAPIEmulator
-import BotHostKit
+package import BotHostKit
 import Logging
 import Prometheus
 import ServiceLifecycle

@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+package import Logging
 
 /// What the host takes from the world, so that tests can hand in their own: the clock
 /// that retry backoff, lock standby and plugin schedulers wait on, the randomness behind

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import Glibc
 
 /// Who holds a lock, as the holder records it for people: `bothost status` and the

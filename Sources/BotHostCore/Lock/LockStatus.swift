@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// One lock as `bothost status` reports it: a lock file, or a bot's advisory lock on PostgreSQL.
 package struct LockStatus: Sendable, Hashable {

@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+package import Logging
 
 /// How log lines look on stderr.
 package enum LogFormat: String, Sendable, CaseIterable {

@@ -1,5 +1,5 @@
-import BotHostKit
-import TelegramBotAPI
+package import BotHostKit
+package import TelegramBotAPI
 
 /// An operator's whole fleet: what `bots.yaml` says once loaded, resolved and validated.
 ///

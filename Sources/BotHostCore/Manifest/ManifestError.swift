@@ -1,4 +1,4 @@
-import BotHostKit
+package import BotHostKit
 
 /// One thing wrong with a manifest, printed as `FILE:LINE:COL: path: message`.
 ///

@@ -1,4 +1,5 @@
 import BotHostKit
+import Yams
 
 /// Reading the shared keys, from a bot or from `defaults:`.
 extension ManifestLoader {

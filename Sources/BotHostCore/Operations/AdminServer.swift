@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOFoundationCompat
 import Prometheus
 
 /// The operator's window into a running host, on `admin.listen` (loopback by default):

@@ -1,7 +1,11 @@
 import AsyncHTTPClient
 import BotAPIEmulator
+import BotHostKit
 import BotHostTesting
 import Foundation
+import NIOCore
+import NIOHTTP1
+import TelegramBotAPI
 import Testing
 
 @testable import BotHostCore

@@ -1,7 +1,8 @@
 import BotAPIEmulator
+import BotHostKit
 import BotHostTesting
-import Testing
 import TelegramBotAPI
+import Testing
 
 @testable import BotHostCore
 

@@ -1,4 +1,5 @@
 import BotAPIEmulator
+import BotHostKit
 import BotHostTesting
 import TelegramBotAPI
 import Testing

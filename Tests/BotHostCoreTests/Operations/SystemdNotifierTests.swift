@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TelegramBotAPI
 import Testing
 
 @testable import BotHostCore

@@ -1,3 +1,7 @@
+import BotHostKit
+import Logging
+import Synchronization
+
 extension BotFleet {
     /// Applies a new manifest without a restart (SIGHUP): bots that are new start, bots
     /// that are gone stop gracefully (hooks, offset, lock), bots whose settings changed

@@ -1,4 +1,4 @@
-import Logging
+package import Logging
 import PostgresNIO
 
 /// `TokenLock` for hosts on many machines: a PostgreSQL session advisory lock per bot,

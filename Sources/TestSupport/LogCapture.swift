@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 import Synchronization
 
 /// Collects log lines in memory, so tests can assert on what an operator would read.
