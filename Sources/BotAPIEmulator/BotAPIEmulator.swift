@@ -106,6 +106,14 @@ public final class BotAPIEmulator: Sendable {
     }
 
     /// Sets (or with `""` clears) the bot's webhook, as `setWebhook` would.
+    /// Numbers the bot's next updates from `firstUpdateID` (a random one when `nil`), as
+    /// Telegram does after a week without updates: a client's offset is then far past the
+    /// queue, and ignored.
+    public func restartUpdateSequence(for token: BotToken, at firstUpdateID: Int64? = nil) {
+        state.addBot(token: token, username: nil)
+        state.restartUpdateSequence(botID: token.botID, at: firstUpdateID)
+    }
+
     public func setWebhook(_ url: String, for token: BotToken) {
         state.setWebhook(botID: token.botID, url: url)
     }

@@ -70,9 +70,7 @@ struct EmulatorRouter: Sendable {
         case "deletewebhook":
             state.deleteWebhook(botID: botID, dropPendingUpdates: parameters.bool("drop_pending_updates") ?? false)
             answer = .result(.bool(true))
-        case "setwebhook":
-            state.setWebhook(botID: botID, url: parameters.string("url") ?? "")
-            answer = .result(.bool(true))
+        case "setwebhook": answer = state.setWebhookLimited(botID: botID, url: parameters.string("url") ?? "")
         case "answercallbackquery", "close", "logout": answer = .result(.bool(true))
         default: answer = .error(status: 404, description: "Not Found: method not found")
         }
@@ -93,14 +91,15 @@ struct EmulatorRouter: Sendable {
             try await Task.sleep(for: .milliseconds(1))
         }
 
-        let mayWait = timeout > 0 && state.pendingUpdateIDs(botID: botID).isEmpty
+        let mayWait =
+            state.pollTimeout(botID: botID, offset: offset, asked: timeout) > 0 && state.pendingUpdateIDs(botID: botID).isEmpty
         guard mayWait else {
-            return (await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout, onWait: { _ in }), false)
+            return (await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout, onWait: { _, _ in }), false)
         }
         let waiterID = Mutex<UInt64?>(nil)
         let state = self.state
         let answer = try await request.body.consumeWithInboundCloseHandler { _ in
-            await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout) { id in
+            await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout) { id, timeout in
                 waiterID.withLock { $0 = id }
                 // Ends by itself after the poll's timeout; expiring a poll that was
                 // already answered does nothing.
@@ -174,6 +173,9 @@ struct EmulatorRouter: Sendable {
             return Self.controlResponse(.object(["ok": .bool(true)]))
         case "webhook":
             state.setWebhook(botID: token.botID, url: parameters.string("url") ?? "")
+            return Self.controlResponse(.object(["ok": .bool(true)]))
+        case "restart_sequence":
+            state.restartUpdateSequence(botID: token.botID, at: parameters.int("first_update_id").map(Int64.init))
             return Self.controlResponse(.object(["ok": .bool(true)]))
         case "sent":
             let sent = state.sentMessages(botID: token.botID).map { message -> JSONValue in

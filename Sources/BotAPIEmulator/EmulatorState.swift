@@ -4,9 +4,13 @@ import TelegramBotAPI
 
 /// Everything the emulator knows, per bot id, behind one lock.
 ///
-/// Telegram's rules that tests rely on live here: rising `update_id`s, an offset
-/// confirming every lower update, a later `getUpdates` ending an earlier pending one
-/// with 409, the webhook conflict, and 401 for tokens it does not know.
+/// Telegram's rules that tests rely on live here: rising `update_id`s from a random first
+/// one, an offset confirming every lower update (an offset far past the queue's tail or far
+/// behind it is ignored), a repeated offset answered with one update and a short `timeout`
+/// raised, a later `getUpdates` ending an earlier pending one with 409, the webhook
+/// conflict, `setWebhook` at most once a second, and 401 for tokens it does not know. The
+/// queue rules are the real server's (tdlib/telegram-bot-api, `do_get_updates` and td's
+/// `TQueue`), so that clients meet here what they meet in production.
 final class EmulatorState: Sendable {
     /// What a Bot API method answers: a result or Telegram's error object.
     enum Answer: Sendable {
@@ -26,7 +30,10 @@ final class EmulatorState: Sendable {
         var token: String
         var user: User
         var queue: [(id: Int64, update: JSONValue)] = []
-        var nextUpdateID: Int64 = 1
+        var nextUpdateID = EmulatorState.randomFirstUpdateID()
+        /// The previous `getUpdates`: a repeated offset soon after gets less.
+        var lastPoll: (offset: Int64?, at: ContinuousClock.Instant)?
+        var lastSetWebhook: ContinuousClock.Instant?
         var nextMessageID: Int64 = 1
         var webhookURL = ""
         var waiter: PollWaiter?
@@ -44,6 +51,16 @@ final class EmulatorState: Sendable {
     }
 
     private let state = Mutex(State())
+
+    /// A first `update_id` as the real server picks one: random, from 2,000,001 on.
+    static func randomFirstUpdateID() -> Int64 {
+        Int64.random(in: 2_000_001...1_000_000_000)
+    }
+
+    /// Repeating an offset within this gets `limit` 1.
+    static let repeatedOffsetLimitWindow = Duration.milliseconds(500)
+    /// Repeating an offset within this raises a shorter `timeout` to it.
+    static let repeatedOffsetTimeout = 3
 
     static let otherPollConflict =
         "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
@@ -168,18 +185,23 @@ final class EmulatorState: Sendable {
         state.withLock { $0.bots[botID]?.waiter != nil }
     }
 
-    /// `getUpdates`: confirms below `offset`, ends an earlier pending poll with 409, then
-    /// answers at once if updates are queued or `timeout` is 0, and otherwise waits for one.
-    /// `onWait` receives the waiter's id so that the caller can abandon it.
-    func getUpdates(botID: String, offset: Int64?, limit: Int, timeout: Int, onWait: @Sendable (UInt64) -> Void) async
-        -> Answer
-    {
+    /// `getUpdates`: confirms below `offset` (unless the offset is one the server ignores),
+    /// ends an earlier pending poll with 409, then answers at once if updates are queued or
+    /// `timeout` is 0, and otherwise waits for one. `onWait` receives the waiter's id, so
+    /// that the caller can abandon it, and the `timeout` in force, which a repeated offset
+    /// may have raised.
+    func getUpdates(
+        botID: String, offset: Int64?, limit: Int, timeout: Int, onWait: @Sendable (_ waiterID: UInt64, _ timeout: Int) -> Void
+    ) async -> Answer {
         var earlier: CheckedContinuation<Answer, Never>?
         let answer = await withCheckedContinuation { (continuation: CheckedContinuation<Answer, Never>) in
             let immediate = mutate { state -> Answer? in
                 guard var bot = state.bots[botID] else { return .error(status: 401, description: "Unauthorized") }
                 defer { state.bots[botID] = bot }
-                if let offset { Self.confirm(&bot, below: offset) }
+                let now = ContinuousClock.now
+                let granted = Self.inForce(limit: limit, timeout: timeout, offset: offset, bot: bot, now: now)
+                bot.lastPoll = (offset, now)
+                if let offset, Self.honours(offset, bot) { Self.confirm(&bot, below: offset) }
                 let index = bot.calls.count
                 bot.calls.append(GetUpdatesCall(offset: offset, limit: limit, timeout: timeout, outcome: .pending))
                 if let waiter = bot.waiter {
@@ -195,15 +217,15 @@ final class EmulatorState: Sendable {
                             "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
                     )
                 }
-                if !bot.queue.isEmpty || timeout == 0 {
-                    let taken = Array(bot.queue.prefix(limit))
+                if !bot.queue.isEmpty || granted.timeout == 0 {
+                    let taken = Array(bot.queue.prefix(granted.limit))
                     bot.calls[index].outcome = .updates(taken.map(\.id))
                     return .result(.array(taken.map(\.update)))
                 }
                 let id = state.nextWaiterID
                 state.nextWaiterID += 1
-                bot.waiter = PollWaiter(id: id, callIndex: index, limit: limit, continuation: continuation)
-                onWait(id)
+                bot.waiter = PollWaiter(id: id, callIndex: index, limit: granted.limit, continuation: continuation)
+                onWait(id, granted.timeout)
                 return nil
             }
             if let immediate { continuation.resume(returning: immediate) }
@@ -247,6 +269,41 @@ final class EmulatorState: Sendable {
         for continuation in continuations { continuation.resume(returning: .result(.array([]))) }
     }
 
+    /// The `timeout` a poll with `offset` gets: the asked one, or more if it repeats the
+    /// previous poll's offset.
+    func pollTimeout(botID: String, offset: Int64?, asked: Int) -> Int {
+        state.withLock { state in
+            guard let bot = state.bots[botID] else { return asked }
+            return Self.inForce(limit: 1, timeout: asked, offset: offset, bot: bot, now: .now).timeout
+        }
+    }
+
+    /// The `limit` and `timeout` in force: the same offset again within 0.5 s gets `limit`
+    /// 1, and within 3 s a `timeout` under 3 becomes 3 (the real server's guard against
+    /// clients that poll one offset in a tight loop).
+    private static func inForce(limit: Int, timeout: Int, offset: Int64?, bot: Bot, now: ContinuousClock.Instant) -> (
+        limit: Int, timeout: Int
+    ) {
+        guard let last = bot.lastPoll, offset != nil, last.offset == offset else { return (limit, timeout) }
+        return (
+            now - last.at < repeatedOffsetLimitWindow ? 1 : limit,
+            now - last.at < .seconds(repeatedOffsetTimeout) ? max(timeout, repeatedOffsetTimeout) : timeout
+        )
+    }
+
+    /// Whether the server acts on `offset`: a negative one (the queue's last updates), or
+    /// one neither more than 10 past the queue's tail nor more than 2,000,000 behind it.
+    /// Others are ignored and updates come from the head, as after an id sequence restart.
+    private static func honours(_ offset: Int64, _ bot: Bot) -> Bool {
+        offset < 0 || (bot.nextUpdateID - 2_000_000...bot.nextUpdateID + 10).contains(offset)
+    }
+
+    /// Numbers the bot's next updates from `firstID` (random when `nil`), as the real server
+    /// does when its queue starts again after a week without updates.
+    func restartUpdateSequence(botID: String, at firstID: Int64?) {
+        mutate { state in state.bots[botID]?.nextUpdateID = firstID ?? Self.randomFirstUpdateID() }
+    }
+
     private static func confirm(_ bot: inout Bot, below offset: Int64) {
         if offset < 0 {
             bot.queue = Array(bot.queue.suffix(Int(-offset)))
@@ -264,6 +321,20 @@ final class EmulatorState: Sendable {
     }
 
     // MARK: - Webhooks and messages
+
+    /// `setWebhook` as a client calls it: with a URL, at most once a second, else 429.
+    func setWebhookLimited(botID: String, url: String) -> Answer {
+        let now = ContinuousClock.now
+        let tooSoon = mutate { state -> Bool in
+            guard !url.isEmpty else { return false }
+            if let last = state.bots[botID]?.lastSetWebhook, now - last < .seconds(1) { return true }
+            state.bots[botID]?.lastSetWebhook = now
+            return false
+        }
+        if tooSoon { return .error(status: 429, description: "Too Many Requests: retry after 1", retryAfter: 1) }
+        setWebhook(botID: botID, url: url)
+        return .result(.bool(true))
+    }
 
     func setWebhook(botID: String, url: String) {
         let terminated = mutate { state -> CheckedContinuation<Answer, Never>? in

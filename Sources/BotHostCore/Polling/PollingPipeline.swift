@@ -1,5 +1,6 @@
 import BotHostKit
 import Logging
+import Synchronization
 import TelegramBotAPI
 
 /// One bot's long-polling loop: fetch, dispatch, back off, repeat.
@@ -32,6 +33,9 @@ final class PollingPipeline: Sendable {
     private let random: @Sendable () -> Double
     private let logger: Logger
     private let dispatcher: UpdateDispatcher
+    /// The last poll sent: its offset, when it was sent, and whether the server answered.
+    /// The server confirms every update below a poll's offset as it receives the poll.
+    private let lastPoll = Mutex<(offset: Int64?, sentAt: ContinuousClock.Instant, answered: Bool)?>(nil)
 
     init(
         configuration: BotConfiguration, api: BotAPIClient, status: BotStatus, clock: any Clock<Duration>,
@@ -61,19 +65,22 @@ final class PollingPipeline: Sendable {
             await dispatcher.waitUntilIdle(atMost: Self.busyHandlerPollInterval)
             status.enter(.polling)
             do {
+                let offset = dispatcher.confirmableOffset
+                lastPoll.withLock { $0 = (offset, .now, false) }
                 let updates = try await api.getUpdates(
-                    offset: dispatcher.confirmableOffset, limit: polling.limit, timeout: polling.timeout,
-                    allowedUpdates: polling.allowedUpdates)
+                    offset: offset, limit: polling.limit, timeout: polling.timeout, allowedUpdates: polling.allowedUpdates)
+                lastPoll.withLock { $0?.answered = true }
                 if backoff.attempt > 0 { logger.info("polling again after \(backoff.attempt) failed attempts") }
                 backoff.reset()
                 failures.reset()
-                for update in updates {
+                let fresh = dispatcher.enqueue(updates)
+                status.polled(newUpdates: fresh.count)
+                for update in fresh {
                     guard let problem = update.decodingProblem else { continue }
                     logger.warning(
                         "update does not fit the Bot API model (\(problem)); the plugin gets it as raw JSON",
                         metadata: ["update_id": "\(update.updateID)", "kind": "\(update.kind)"])
                 }
-                status.polled(newUpdates: dispatcher.enqueue(updates))
             } catch is CancellationError {
                 return .stopped
             } catch {
@@ -161,6 +168,12 @@ final class PollingPipeline: Sendable {
     /// moment at shutdown does not send the finished updates again after a restart.
     func confirmOffset() async {
         guard let offset = dispatcher.confirmableOffset else { return }
+        if let last = lastPoll.withLock({ $0 }), last.offset == offset,
+            last.answered || ContinuousClock.now - last.sentAt >= Self.pollSurelyReceived
+        {
+            logger.info("offset confirmed by the last poll", metadata: ["offset": "\(offset)"])
+            return
+        }
         for attempt in 1...Self.confirmTries {
             do {
                 _ = try await api.getUpdates(offset: offset, limit: 1, timeout: .zero)
@@ -175,6 +188,11 @@ final class PollingPipeline: Sendable {
             }
         }
     }
+
+    /// How long a poll has been on its way when the server has surely received it (and so
+    /// confirmed below its offset), though it has not answered. Confirming again would repeat
+    /// that offset, which Telegram answers with a `timeout` of at least 3 s.
+    static let pollSurelyReceived = Duration.seconds(1)
 
     /// How often ``confirmOffset()`` tries, and the pause before the second try (it grows
     /// linearly): a few hundred milliseconds of the shutdown budget at most.

@@ -75,15 +75,15 @@ final class UpdateDispatcher: Sendable {
     var unfinishedCount: Int { state.withLock { $0.unfinished.count } }
 
     /// Queues new updates (already-seen ones are dropped), starts workers for them, and
-    /// returns how many were new.
+    /// returns the new ones.
     @discardableResult
-    func enqueue(_ updates: [Update]) -> Int {
-        let (fresh, workersToStart) = state.withLock { state -> (Int, Int) in
-            guard !state.abandoned else { return (0, 0) }
-            var fresh = 0
+    func enqueue(_ updates: [Update]) -> [Update] {
+        let (fresh, workersToStart) = state.withLock { state -> ([Update], Int) in
+            guard !state.abandoned else { return ([], 0) }
+            var fresh: [Update] = []
             for update in updates.sorted(by: { $0.updateID < $1.updateID }) {
                 if let highest = state.highestSeen, update.updateID <= highest { continue }
-                fresh += 1
+                fresh.append(update)
                 state.highestSeen = update.updateID
                 state.unfinished.insert(update.updateID)
                 let key = update.chatID.map { "chat:\($0)" } ?? "update:\(update.updateID)"
