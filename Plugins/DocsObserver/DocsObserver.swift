@@ -57,6 +57,6 @@ public struct DocsObserver: BotPlugin {
         } else {
             answer = "I found nothing about that in the docs."
         }
-        _ = try await context.api.sendMessage(chatID: .id(message.chat.id), text: answer, replyToMessageID: message.messageID)
+        try await context.api.sendMessage(chatID: .id(message.chat.id), text: answer, replyToMessageID: message.messageID)
     }
 }

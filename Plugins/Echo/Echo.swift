@@ -11,6 +11,6 @@ public struct Echo: BotPlugin {
 
     public func handle(_ update: Update) async throws {
         guard let message = update.message, let text = message.text else { return }
-        _ = try await context.api.sendMessage(chatID: .id(message.chat.id), text: text)
+        try await context.api.sendMessage(chatID: .id(message.chat.id), text: text)
     }
 }

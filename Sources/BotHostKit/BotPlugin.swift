@@ -7,6 +7,11 @@ import TelegramBotAPI
 /// at a time and in order; updates of different chats arrive concurrently, so an
 /// instance must be safe to call from several tasks at once.
 ///
+/// Plugin code runs on Swift Concurrency's executor, which in `bothost` is the event-loop
+/// threads that do every bot's network I/O: await, never block (no synchronous sleeps,
+/// file reads or long CPU loops), or other bots' I/O waits until the thread is free again.
+/// See <doc:CallingTheBotAPI>.
+///
 /// ```swift
 /// struct Echo: BotPlugin {
 ///     static let name = "echo"
@@ -14,7 +19,7 @@ import TelegramBotAPI
 ///     init(context: BotContext) async throws { self.context = context }
 ///     func handle(_ update: Update) async throws {
 ///         guard let message = update.message, let text = message.text else { return }
-///         _ = try await context.api.sendMessage(chatID: .id(message.chat.id), text: text)
+///         try await context.api.sendMessage(chatID: .id(message.chat.id), text: text)
 ///     }
 /// }
 /// ```

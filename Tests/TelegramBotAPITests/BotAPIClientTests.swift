@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct BotAPIClientTests {
     @Test func getMeReturnsTheBot() async throws {
-        try await withEmulator { _, client in
+        try await withClient { _, client in
             let me = try await client.getMe()
             #expect(me.id == 123_456_789)
             #expect(me.isBot)
@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func longPollAnswersAsSoonAsAnUpdateArrives() async throws {
-        try await withEmulator { emulator, client in
+        try await withClient { emulator, client in
             let clock = ContinuousClock()
             async let poll = client.getUpdates(offset: nil, timeout: .seconds(30))
             #expect(await emulator.waitUntil { emulator.getUpdatesCalls(of: testToken).first?.outcome == .pending })
@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func offsetsConfirmEarlierUpdates() async throws {
-        try await withEmulator { emulator, client in
+        try await withClient { emulator, client in
             let first = emulator.sendText("one", to: testToken)
             emulator.sendText("two", to: testToken)
             #expect(try await client.getUpdates(offset: nil).count == 2)
@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func updatesKeepUnknownKindsAndFields() async throws {
-        try await withEmulator { emulator, client in
+        try await withClient { emulator, client in
             emulator.injectUpdate(
                 kind: "business_message_2031",
                 payload: .object(["chat": .object(["id": .number(7)]), "future_field": .string("kept")]), to: testToken)
@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func aSecondPollerEndsTheFirstWithConflict() async throws {
-        try await withEmulator { emulator, client in
+        try await withClient { emulator, client in
             let second = BotAPIClient(token: testToken, configuration: .init(baseURL: emulator.baseURL))
             defer { Task { try? await second.shutdown() } }
             let first = Task { try await client.getUpdates(offset: nil, timeout: .seconds(20)) }
@@ -69,7 +69,7 @@ import Testing
     }
 
     @Test func webhookBlocksPolling() async throws {
-        try await withEmulator { emulator, client in
+        try await withClient { emulator, client in
             try await client.setWebhook(url: "https://example.com/hook")
             #expect(try await client.getWebhookInfo().url == "https://example.com/hook")
             await #expect(
@@ -85,7 +85,7 @@ import Testing
     }
 
     @Test func rateLimitCarriesRetryAfterAndPollsAreNotRetried() async throws {
-        try await withEmulator { emulator, client in
+        try await withClient { emulator, client in
             emulator.injectFault(.rateLimited(retryAfter: 7), method: "getUpdates", for: testToken)
             await #expect(throws: BotAPIError.rateLimited(retryAfter: .seconds(7), description: "Too Many Requests: retry after 7")) {
                 _ = try await client.getUpdates(offset: nil)
@@ -96,7 +96,7 @@ import Testing
 
     @Test func outgoingCallsWaitOutRateLimitsAndRetry() async throws {
         let clock = ManualClock()
-        try await withEmulator(configuration: { $0.clock = clock; $0.sendRetries = 3 }) { emulator, client in
+        try await withClient(configuration: { $0.clock = clock; $0.sendRetries = 3 }) { emulator, client in
             emulator.injectFault(.rateLimited(retryAfter: 5), method: "sendMessage", count: 3, for: testToken)
             async let sent = client.sendMessage(chatID: 42, text: "hi")
             for _ in 0..<3 {
@@ -112,7 +112,7 @@ import Testing
     }
 
     @Test func outgoingCallsGiveUpAfterSendRetries() async throws {
-        try await withEmulator(configuration: { $0.clock = ManualClock(advancesOnSleep: true); $0.sendRetries = 2 }) { emulator, client in
+        try await withClient(configuration: { $0.clock = ManualClock(advancesOnSleep: true); $0.sendRetries = 2 }) { emulator, client in
             emulator.injectFault(.rateLimited(retryAfter: 1), method: "sendMessage", count: 5, for: testToken)
             await #expect(throws: BotAPIError.self) { _ = try await client.sendMessage(chatID: 42, text: "hi") }
             #expect(emulator.callCount("sendMessage", of: testToken) == 3)
@@ -121,7 +121,7 @@ import Testing
 
     @Test func outgoingCallsResendAfterFailuresOnTheWay() async throws {
         let clock = ManualClock(advancesOnSleep: true)
-        try await withEmulator(configuration: { $0.clock = clock; $0.sendRetries = 3 }) { emulator, client in
+        try await withClient(configuration: { $0.clock = clock; $0.sendRetries = 3 }) { emulator, client in
             for fault in [EmulatorFault.dropConnection, .serverError(status: 502), .malformedJSON] {
                 emulator.injectFault(fault, method: "sendMessage", for: testToken)
             }
@@ -133,7 +133,7 @@ import Testing
     }
 
     @Test func unknownTokenIsUnauthorized() async throws {
-        try await withEmulator { emulator, _ in
+        try await withClient { emulator, _ in
             let stranger = BotAPIClient(token: try BotToken("999:nope"), configuration: .init(baseURL: emulator.baseURL))
             await #expect(throws: BotAPIError.unauthorized(description: "Unauthorized")) { _ = try await stranger.getMe() }
             try await stranger.shutdown()
@@ -146,7 +146,7 @@ import Testing
         (.malformedJSON, "malformed"),
     ])
     func faultsBecomeTypedErrors(fault: EmulatorFault, expected: String) async throws {
-        try await withEmulator { emulator, client in
+        try await withClient { emulator, client in
             emulator.injectFault(fault, method: "getUpdates", for: testToken)
             do {
                 _ = try await client.getUpdates(offset: nil)
@@ -158,7 +158,7 @@ import Testing
     }
 
     @Test func cancellingAPendingPollEndsItAtOnce() async throws {
-        try await withEmulator { emulator, client in
+        try await withClient { emulator, client in
             let poll = Task { try await client.getUpdates(offset: nil, timeout: .seconds(30)) }
             #expect(await emulator.waitUntil { emulator.getUpdatesCalls(of: testToken).first?.outcome == .pending })
             let clock = ContinuousClock()
@@ -171,26 +171,24 @@ import Testing
     }
 
     @Test func fiveHundredBotsLongPollAtOnce() async throws {
-        let emulator = BotAPIEmulator()
-        try await emulator.start()
         let tokens = try (1...500).map { try BotToken("\(10_000 + $0):secret\($0)") }
-        let clients = tokens.map { token in
-            emulator.addBot(token)
-            return BotAPIClient(token: token, configuration: .init(baseURL: emulator.baseURL, maxConnections: 2))
-        }
-        let answered = try await withThrowingTaskGroup(of: Int.self) { group in
-            for client in clients {
-                group.addTask { try await client.getUpdates(offset: nil, timeout: .seconds(30)).count }
+        try await withEmulator(knowing: tokens) { emulator in
+            let clients = tokens.map { token in
+                BotAPIClient(token: token, configuration: .init(baseURL: emulator.baseURL, maxConnections: 2))
             }
-            let allWaiting = await emulator.waitUntil(timeout: .seconds(60)) {
-                tokens.allSatisfy { emulator.getUpdatesCalls(of: $0).first?.outcome == .pending }
+            let answered = try await withThrowingTaskGroup(of: Int.self) { group in
+                for client in clients {
+                    group.addTask { try await client.getUpdates(offset: nil, timeout: .seconds(30)).count }
+                }
+                let allWaiting = await emulator.waitUntil(timeout: .seconds(60)) {
+                    tokens.allSatisfy { emulator.getUpdatesCalls(of: $0).first?.outcome == .pending }
+                }
+                #expect(allWaiting, "every bot's poll reached the server: none queued behind another")
+                for token in tokens { emulator.sendText("ping", to: token) }
+                return try await group.reduce(0, +)
             }
-            #expect(allWaiting, "every bot's poll reached the server: none queued behind another")
-            for token in tokens { emulator.sendText("ping", to: token) }
-            return try await group.reduce(0, +)
+            #expect(answered == 500)
+            for client in clients { try await client.shutdown() }
         }
-        #expect(answered == 500)
-        for client in clients { try await client.shutdown() }
-        await emulator.stop()
     }
 }

@@ -6,7 +6,7 @@ import Testing
 /// that what clients meet in tests is what they meet in production.
 @Suite struct EmulatorQueueRulesTests {
     @Test func aBotsFirstUpdateIDIsRandomFromTwoMillionOn() async throws {
-        try await withEmulator { emulator, _ in
+        try await withClient { emulator, _ in
             let first = emulator.sendText("one", to: testToken)
             #expect(first >= 2_000_001)
             #expect(emulator.sendText("two", to: testToken) == first + 1)
@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func anOffsetFarPastTheTailIsIgnoredAndConfirmsNothing() async throws {
-        try await withEmulator { emulator, client in
+        try await withClient { emulator, client in
             let first = emulator.sendText("one", to: testToken)
             let updates = try await client.getUpdates(offset: first + 50, timeout: .zero)
             #expect(updates.map(\.updateID) == [first])
@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func theSameOffsetAgainSoonGetsOneUpdate() async throws {
-        try await withEmulator { emulator, client in
+        try await withClient { emulator, client in
             let first = emulator.sendText("one", to: testToken)
             emulator.sendText("two", to: testToken)
             emulator.sendText("three", to: testToken)
@@ -39,7 +39,7 @@ import Testing
     /// A `timeout` of 0 with the offset just used is raised to 3 s: the poll waits, and an
     /// update ends it.
     @Test func theSameOffsetAgainSoonWaitsAtLeastThreeSeconds() async throws {
-        try await withEmulator { emulator, client in
+        try await withClient { emulator, client in
             let first = emulator.sendText("one", to: testToken)
             _ = try await client.getUpdates(offset: first + 1, timeout: .zero)
             async let repeated = client.getUpdates(offset: first + 1, timeout: .zero)
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func setWebhookMoreThanOnceASecondIsRateLimited() async throws {
-        try await withEmulator(configuration: { $0.sendRetries = 0 }) { _, client in
+        try await withClient(configuration: { $0.sendRetries = 0 }) { _, client in
             try await client.setWebhook(url: "https://example.com/a")
             await #expect {
                 try await client.call("setWebhook", parameters: ["url": "https://example.com/b"], as: Bool.self)
@@ -64,7 +64,7 @@ import Testing
     /// After a restart of the id sequence the client's offset lies far past the queue, so
     /// the new, lower ids still reach it.
     @Test func aRestartedSequenceIsDeliveredDespiteAHigherOffset() async throws {
-        try await withEmulator { emulator, client in
+        try await withClient { emulator, client in
             let old = emulator.sendText("before", to: testToken)
             _ = try await client.getUpdates(offset: old + 1, timeout: .zero)
             emulator.restartUpdateSequence(for: testToken, at: 3000)

@@ -29,7 +29,8 @@ import Testing
 
     @Test func keepsIntegersExactUpToTelegramsIDs() throws {
         #expect(try parse("-1001234567890123") == .number(-1001234567890123))
-        #expect(try parse("9007199254740993") == .number(9007199254740993))
+        // Past 2^53 a number rounds as Double does: JSON numbers are doubles.
+        #expect(try parse("9007199254740993") == .number(Double("9007199254740993")!))
         #expect(try parse("123456789012345678901234567890") == .number(123456789012345678901234567890.0))
     }
 

@@ -12,7 +12,7 @@ import Testing
         let faults: [EmulatorFault] = [
             .rateLimited(retryAfter: 3), .serverError(status: 500), .serverError(status: 503), .dropConnection, .malformedJSON,
         ]
-        try await withEmulator(configuration: { $0.clock = ManualClock(advancesOnSleep: true); $0.sendRetries = 0 }) { emulator, client in
+        try await withClient(configuration: { $0.clock = ManualClock(advancesOnSleep: true); $0.sendRetries = 0 }) { emulator, client in
             for fault in faults {
                 emulator.injectFault(fault, method: "getUpdates", for: testToken)
                 errors.append(await failure { _ = try await client.getUpdates(offset: nil) })

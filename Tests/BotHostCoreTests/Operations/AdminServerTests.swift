@@ -13,60 +13,60 @@ import Testing
 @Suite struct AdminServerTests {
     @Test func healthReadyAndMetricsOverHTTP() async throws {
         let good = uniqueToken()
-        let fixture = try await HostFixture.start(
-            bots: """
+        try await withHost(bots: """
                   - { name: news, token: "\(good.secretValue)", plugin: recording }
                 """,
-            extra: "admin: { listen: 127.0.0.1:0 }", tokens: [good])
-        #expect(await fixture.waitUntil { fixture.host.adminPort != nil })
-        let base = "http://127.0.0.1:\(fixture.host.adminPort ?? 0)"
+            extra: "admin: { listen: 127.0.0.1:0 }", tokens: [good]) { fixture in
+            #expect(await fixture.waitUntil { fixture.host.adminPort != nil })
+            let base = "http://127.0.0.1:\(fixture.host.adminPort ?? 0)"
 
-        #expect(await fixture.waitUntil { fixture.state(of: "news") == .polling })
-        let ready = try await get("\(base)/ready")
-        #expect(ready.status == 200)
-        fixture.emulator.sendText("hello", to: good)
-        fixture.emulator.sendText("fail please", to: good)
-        #expect(await fixture.waitUntil { fixture.host.botStatuses["news"]?.updatesHandled == 2 })
+            #expect(await fixture.waitUntil { fixture.state(of: "news") == .polling })
+            let ready = try await get("\(base)/ready")
+            #expect(ready.status == 200)
+            fixture.emulator.sendText("hello", to: good)
+            fixture.emulator.sendText("fail please", to: good)
+            #expect(await fixture.waitUntil { fixture.host.botStatuses["news"]?.updatesHandled == 2 })
 
-        let health = try await get("\(base)/health")
-        #expect(health.status == 200)
-        let body = try JSONSerialization.jsonObject(with: Data(health.body.utf8)) as? [String: Any]
-        let bots = body?["bots"] as? [[String: Any]]
-        #expect(bots?.first?["name"] as? String == "news")
-        #expect(bots?.first?["state"] as? String == "polling")
-        #expect(bots?.first?["updates_handled"] as? Int == 2)
-        #expect(bots?.first?["handler_errors"] as? Int == 1)
-        #expect(body?["pid"] as? Int == Int(getpid()))
-        #expect(!health.body.contains("testsecret"))
+            let health = try await get("\(base)/health")
+            #expect(health.status == 200)
+            let body = try JSONSerialization.jsonObject(with: Data(health.body.utf8)) as? [String: Any]
+            let bots = body?["bots"] as? [[String: Any]]
+            #expect(bots?.first?["name"] as? String == "news")
+            #expect(bots?.first?["state"] as? String == "polling")
+            #expect(bots?.first?["updates_handled"] as? Int == 2)
+            #expect(bots?.first?["handler_errors"] as? Int == 1)
+            #expect(body?["pid"] as? Int == Int(getpid()))
+            #expect(!health.body.contains("testsecret"))
 
-        let metrics = try await get("\(base)/metrics")
-        #expect(metrics.status == 200)
-        for line in [
-            #"bothost_updates_received_total{bot="news"} 2"#, #"bothost_updates_handled_total{bot="news"} 2"#,
-            #"bothost_handler_errors_total{bot="news"} 1"#, #"bothost_bot_state{bot="news",state="polling"} 1"#,
-            #"bothost_lock_held{bot="news"} 1"#,
-        ] {
-            #expect(metrics.body.contains(line), "missing \(line)")
+            let metrics = try await get("\(base)/metrics")
+            #expect(metrics.status == 200)
+            for line in [
+                #"bothost_updates_received_total{bot="news"} 2"#, #"bothost_updates_handled_total{bot="news"} 2"#,
+                #"bothost_handler_errors_total{bot="news"} 1"#, #"bothost_bot_state{bot="news",state="polling"} 1"#,
+                #"bothost_lock_held{bot="news"} 1"#,
+            ] {
+                #expect(metrics.body.contains(line), "missing \(line)")
+            }
+            #expect(metrics.body.contains("bothost_handler_duration_seconds_bucket"))
+            #expect(!metrics.body.contains("testsecret"))
+            #expect(await fixture.stop() == .success)
         }
-        #expect(metrics.body.contains("bothost_handler_duration_seconds_bucket"))
-        #expect(!metrics.body.contains("testsecret"))
-        #expect(await fixture.stop() == .success)
     }
 
     @Test func notReadyWhileABotIsNotPolling() async throws {
         let good = uniqueToken()
         let rejected = uniqueToken()
-        let fixture = try await HostFixture.start(
-            bots: """
+        try await withHost(bots: """
                   - { name: fine, token: "\(good.secretValue)", plugin: recording }
                   - { name: wrong, token: "\(rejected.secretValue)", plugin: recording }
                 """,
-            extra: "admin: { listen: 127.0.0.1:0 }", tokens: [good])
-        #expect(await fixture.waitUntil { fixture.state(of: "wrong") == .failed && fixture.state(of: "fine") == .polling })
-        let ready = try await get("http://127.0.0.1:\(fixture.host.adminPort ?? 0)/ready")
-        #expect(ready.status == 503)
-        #expect(ready.body.contains("wrong") && !ready.body.contains("fine"))
-        #expect(await fixture.stop() == .botFailed)
+            extra: "admin: { listen: 127.0.0.1:0 }", tokens: [good]) { fixture in
+            #expect(await fixture.waitUntil { fixture.state(of: "wrong") == .failed && fixture.state(of: "fine") == .polling })
+            let ready = try await get("http://127.0.0.1:\(fixture.host.adminPort ?? 0)/ready")
+            #expect(ready.status == 503)
+            #expect(ready.body.contains("wrong") && !ready.body.contains("fine"))
+            #expect(await fixture.stop() == .botFailed)
+        }
     }
 
     private func get(_ url: String) async throws -> (status: Int, body: String) {

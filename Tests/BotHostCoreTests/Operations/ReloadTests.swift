@@ -12,33 +12,33 @@ import Testing
         func entry(_ name: String, _ token: BotToken, _ extra: String = "") -> String {
             "  - { name: \(name), token: \"\(token.secretValue)\", plugin: recording\(extra) }"
         }
-        let fixture = try await HostFixture.start(
-            bots: [entry("kept", kept), entry("changed", changed), entry("gone", gone)].joined(separator: "\n"),
-            tokens: [kept, changed, gone, added])
-        let emulator = fixture.emulator
-        #expect(await fixture.waitUntil { [kept, changed, gone].allSatisfy { emulator.getUpdatesCalls(of: $0).last?.outcome == .pending } })
-        emulator.sendText("bye", to: gone)
-        #expect(await fixture.waitUntil { emulator.sentMessages(by: gone).count == 1 && emulator.getUpdatesCalls(of: gone).last?.outcome == .pending })
-        let keptCalls = emulator.getUpdatesCalls(of: kept).count
+        try await withHost(bots: [entry("kept", kept), entry("changed", changed), entry("gone", gone)].joined(separator: "\n"),
+            tokens: [kept, changed, gone, added]) { fixture in
+            let emulator = fixture.emulator
+            #expect(await fixture.waitUntil { [kept, changed, gone].allSatisfy { emulator.getUpdatesCalls(of: $0).last?.outcome == .pending } })
+            emulator.sendText("bye", to: gone)
+            #expect(await fixture.waitUntil { emulator.sentMessages(by: gone).count == 1 && emulator.getUpdatesCalls(of: gone).last?.outcome == .pending })
+            let keptCalls = emulator.getUpdatesCalls(of: kept).count
 
-        let next = try fixture.manifest(
-            bots: [entry("kept", kept), entry("changed", changed, ", handler_timeout: 31s"), entry("added", added)]
-                .joined(separator: "\n"))
-        await fixture.host.reload(next)
+            let next = try fixture.manifest(
+                bots: [entry("kept", kept), entry("changed", changed, ", handler_timeout: 31s"), entry("added", added)]
+                    .joined(separator: "\n"))
+            await fixture.host.reload(next)
 
-        #expect(await fixture.waitUntil { fixture.state(of: "added") == .polling && fixture.state(of: "changed") == .polling })
-        #expect(fixture.state(of: "gone") == nil)
-        #expect(emulator.callCount("getMe", of: changed) == 2, "a changed bot restarts")
-        #expect(emulator.callCount("getMe", of: kept) == 1, "an unchanged bot is left alone")
-        #expect(emulator.getUpdatesCalls(of: kept).count == keptCalls, "its long poll was not interrupted")
-        #expect(emulator.getUpdatesCalls(of: kept).last?.outcome == .pending)
-        #expect(emulator.pendingUpdateIDs(of: gone).isEmpty, "a removed bot confirms its offset")
-        let locks = try FileTokenLock.statuses(directory: fixture.lockDirectory)
-        #expect(locks.first { $0.id == LockID(botID: gone.botID) }?.state == .free)
-        #expect(fixture.logLines(containing: "reload: 1 added, 1 removed, 1 restarted, 1 unchanged").count == 1)
+            #expect(await fixture.waitUntil { fixture.state(of: "added") == .polling && fixture.state(of: "changed") == .polling })
+            #expect(fixture.state(of: "gone") == nil)
+            #expect(emulator.callCount("getMe", of: changed) == 2, "a changed bot restarts")
+            #expect(emulator.callCount("getMe", of: kept) == 1, "an unchanged bot is left alone")
+            #expect(emulator.getUpdatesCalls(of: kept).count == keptCalls, "its long poll was not interrupted")
+            #expect(emulator.getUpdatesCalls(of: kept).last?.outcome == .pending)
+            #expect(emulator.pendingUpdateIDs(of: gone).isEmpty, "a removed bot confirms its offset")
+            let locks = try FileTokenLock.statuses(directory: fixture.lockDirectory)
+            #expect(locks.first { $0.id == LockID(botID: gone.botID) }?.state == .free)
+            #expect(fixture.logLines(containing: "reload: 1 added, 1 removed, 1 restarted, 1 unchanged").count == 1)
 
-        emulator.sendText("still here", to: kept)
-        #expect(await fixture.waitUntil { emulator.sentMessages(by: kept).map(\.text) == ["still here"] })
-        #expect(await fixture.stop() == .success)
+            emulator.sendText("still here", to: kept)
+            #expect(await fixture.waitUntil { emulator.sentMessages(by: kept).map(\.text) == ["still here"] })
+            #expect(await fixture.stop() == .success)
+        }
     }
 }

@@ -13,20 +13,20 @@ import Testing
         let receiver = try DatagramReceiver(name: socketName)
         defer { receiver.close() }
         let token = uniqueToken()
-        let fixture = try await HostFixture.start(
-            bots: """
+        try await withHost(bots: """
                   - { name: news, token: "\(token.secretValue)", plugin: recording }
                 """,
-            tokens: [token], variables: ["NOTIFY_SOCKET": socketName, "WATCHDOG_USEC": "200000"])
-        #expect(await fixture.waitUntil { receiver.messages.contains("READY=1") })
-        #expect(await fixture.waitUntil { receiver.messages.filter { $0 == "WATCHDOG=1" }.count >= 2 })
-        #expect(await fixture.stop() == .success)
-        let messages = receiver.messages
-        let ready = try #require(messages.firstIndex(of: "READY=1"))
-        let stopping = try #require(messages.firstIndex(of: "STOPPING=1"))
-        #expect(ready < stopping)
-        #expect(messages[..<ready].contains { $0.hasPrefix("STATUS=") })
-        #expect(messages.contains("STATUS=1 polling"))
+            tokens: [token], variables: ["NOTIFY_SOCKET": socketName, "WATCHDOG_USEC": "200000"]) { fixture in
+            #expect(await fixture.waitUntil { receiver.messages.contains("READY=1") })
+            #expect(await fixture.waitUntil { receiver.messages.filter { $0 == "WATCHDOG=1" }.count >= 2 })
+            #expect(await fixture.stop() == .success)
+            let messages = receiver.messages
+            let ready = try #require(messages.firstIndex(of: "READY=1"))
+            let stopping = try #require(messages.firstIndex(of: "STOPPING=1"))
+            #expect(ready < stopping)
+            #expect(messages[..<ready].contains { $0.hasPrefix("STATUS=") })
+            #expect(messages.contains("STATUS=1 polling"))
+        }
     }
 }
 

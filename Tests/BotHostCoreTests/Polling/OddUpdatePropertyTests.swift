@@ -51,35 +51,35 @@ import Testing
     @Test func oddFieldsNeverHoldBackTheUpdatesThatFit() async throws {
         let token = uniqueToken()
         let name = "property-\(token.botID)"
-        let fixture = try await HostFixture.start(
-            bots: "  - { name: \(name), token: \"\(token.secretValue)\", plugin: recording }", tokens: [token])
-        // About half the messages are left as they are.
-        let batches = Gen.element(of: Array(repeating: Mutation.unchanged, count: Mutation.all.count) + Mutation.all).array(of: 1...8)
-        var batch = 0
-        var expected: [String] = []
-        await propertyCheck(count: 40, input: batches) { mutations in
-            batch += 1
-            for (index, mutation) in mutations.compactMap({ $0 }).enumerated() {
-                let text = "b\(batch)-\(index)"
-                let message: JSONValue = [
-                    "message_id": .number(Double(batch * 100 + index)), "from": ["id": 42, "is_bot": false, "first_name": "Alice"],
-                    "chat": ["id": .number(Double(index % 3 + 1)), "type": "private"], "date": 1, "text": .string(text),
-                ]
-                let sent = mutation.applied(to: message)
-                if Self.fitsTheModel(sent), case .string(let handled)? = sent["text"] { expected.append(handled) }
-                fixture.emulator.injectUpdate(kind: "message", payload: sent, to: token)
+        try await withHost(bots: "  - { name: \(name), token: \"\(token.secretValue)\", plugin: recording }", tokens: [token]) { fixture in
+            // About half the messages are left as they are.
+            let batches = Gen.element(of: Array(repeating: Mutation.unchanged, count: Mutation.all.count) + Mutation.all).array(of: 1...8)
+            var batch = 0
+            var expected: [String] = []
+            await propertyCheck(count: 40, input: batches) { mutations in
+                batch += 1
+                for (index, mutation) in mutations.compactMap({ $0 }).enumerated() {
+                    let text = "b\(batch)-\(index)"
+                    let message: JSONValue = [
+                        "message_id": .number(Double(batch * 100 + index)), "from": ["id": 42, "is_bot": false, "first_name": "Alice"],
+                        "chat": ["id": .number(Double(index % 3 + 1)), "type": "private"], "date": 1, "text": .string(text),
+                    ]
+                    let sent = mutation.applied(to: message)
+                    if Self.fitsTheModel(sent), case .string(let handled)? = sent["text"] { expected.append(handled) }
+                    fixture.emulator.injectUpdate(kind: "message", payload: sent, to: token)
+                }
+                let want = expected
+                let handled = await fixture.waitUntil(timeout: .seconds(10)) {
+                    Set(want).isSubset(of: Set(RecordingPlugin.journal.handled(by: name)))
+                }
+                #expect(handled, "not handled: \(Set(want).subtracting(RecordingPlugin.journal.handled(by: name)))")
+                #expect(fixture.state(of: name) == .polling)
             }
-            let want = expected
-            let handled = await fixture.waitUntil(timeout: .seconds(10)) {
-                Set(want).isSubset(of: Set(RecordingPlugin.journal.handled(by: name)))
-            }
-            #expect(handled, "not handled: \(Set(want).subtracting(RecordingPlugin.journal.handled(by: name)))")
-            #expect(fixture.state(of: name) == .polling)
+            print("\(batch) batches: \(expected.count) updates fit the model and were handled")
+            #expect(RecordingPlugin.journal.handled(by: name).count == expected.count)
+            #expect(!fixture.logLines(containing: "update does not fit the Bot API model").isEmpty)
+            #expect(await fixture.stop() == .success)
         }
-        print("\(batch) batches: \(expected.count) updates fit the model and were handled")
-        #expect(RecordingPlugin.journal.handled(by: name).count == expected.count)
-        #expect(!fixture.logLines(containing: "update does not fit the Bot API model").isEmpty)
-        #expect(await fixture.stop() == .success)
     }
 
     /// Whether `message` decodes as a `Message` of an `Update`.

@@ -14,38 +14,39 @@ import Testing
     @Test func defaultRetrySequenceThenGiveUp() async throws {
         let token = uniqueToken()
         let clock = ManualClock(advancesOnSleep: true)
-        let emulator = try await startedEmulator(with: token) {
-            $0.injectFault(.serverError(status: 502), method: "getUpdates", count: 6, for: token)
+        try await withHost(bots: bot("news", token), clock: clock, tokens: [token], prepare: { emulator in
+            emulator.injectFault(.serverError(status: 502), method: "getUpdates", count: 6, for: token)
+        }) { fixture in
+            #expect(await fixture.exitStatus == .botFailed)
+            #expect(clock.sleeps == [5, 10, 20, 40, 80].map { .seconds($0) })
+            #expect(fixture.logLines(containing: "gave up after 5 retries").count == 1)
+            _ = await fixture.stop()
         }
-        let fixture = try await HostFixture.start(bots: bot("news", token), clock: clock, tokens: [token], emulator: emulator)
-        #expect(await fixture.exitStatus == .botFailed)
-        #expect(clock.sleeps == [5, 10, 20, 40, 80].map { .seconds($0) })
-        #expect(fixture.logLines(containing: "gave up after 5 retries").count == 1)
-        _ = await fixture.stop()
     }
 
     @Test func successResetsTheAttemptCount() async throws {
         let token = uniqueToken()
         let clock = ManualClock()
-        let emulator = try await startedEmulator(with: token) {
-            $0.injectFault(.serverError(status: 502), method: "getUpdates", count: 2, for: token)
-        }
-        let fixture = try await HostFixture.start(bots: bot("news", token), clock: clock, tokens: [], emulator: emulator)
-        for expected in [5, 10] {
+        try await withHost(bots: bot("news", token), clock: clock, tokens: [token], prepare: { emulator in
+            emulator.injectFault(.serverError(status: 502), method: "getUpdates", count: 2, for: token)
+        }) { fixture in
+            let emulator = fixture.emulator
+            for expected in [5, 10] {
+                await clock.waitForSleepers()
+                #expect(clock.sleeps.last == .seconds(Int64(expected)))
+                #expect(fixture.state(of: "news") == .backingOff)
+                clock.advance(by: .seconds(Int64(expected)))
+            }
+            #expect(await fixture.waitUntil { emulator.getUpdatesCalls(of: token).last?.outcome == .pending })
+            #expect(fixture.state(of: "news") == .polling)
+            fixture.emulator.injectFault(.serverError(status: 503), method: "getUpdates", for: token)
+            fixture.emulator.sendText("wake", to: token)
             await clock.waitForSleepers()
-            #expect(clock.sleeps.last == .seconds(Int64(expected)))
-            #expect(fixture.state(of: "news") == .backingOff)
-            clock.advance(by: .seconds(Int64(expected)))
+            #expect(clock.sleeps == [5, 10, 5].map { .seconds($0) })
+            clock.advance(by: .seconds(5))
+            #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: "news").contains("wake") })
+            #expect(await fixture.stop() == .success)
         }
-        #expect(await fixture.waitUntil { emulator.getUpdatesCalls(of: token).last?.outcome == .pending })
-        #expect(fixture.state(of: "news") == .polling)
-        fixture.emulator.injectFault(.serverError(status: 503), method: "getUpdates", for: token)
-        fixture.emulator.sendText("wake", to: token)
-        await clock.waitForSleepers()
-        #expect(clock.sleeps == [5, 10, 5].map { .seconds($0) })
-        clock.advance(by: .seconds(5))
-        #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: "news").contains("wake") })
-        #expect(await fixture.stop() == .success)
     }
 
     /// A 429 is Telegram saying when to come back, not a failure: eight in a row (more
@@ -53,17 +54,17 @@ import Testing
     @Test func rateLimitsAreWaitedOutWithoutSpendingRetries() async throws {
         let token = uniqueToken()
         let clock = ManualClock(advancesOnSleep: true)
-        let emulator = try await startedEmulator(with: token) {
-            $0.injectFault(.rateLimited(retryAfter: 2), method: "getUpdates", count: 8, for: token)
-            $0.sendText("after", to: token)
-        }
         let name = "limited-\(token.botID)"
-        let fixture = try await HostFixture.start(bots: bot(name, token), clock: clock, tokens: [], emulator: emulator)
-        #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: name).contains("after") })
-        #expect(clock.sleeps == Array(repeating: .seconds(2), count: 8))
-        #expect(fixture.logLines(containing: "rate limited by Telegram: polling again in 2s").count == 8)
-        #expect(fixture.logLines(containing: "gave up").isEmpty)
-        #expect(await fixture.stop() == .success)
+        try await withHost(bots: bot(name, token), clock: clock, tokens: [token], prepare: { emulator in
+            emulator.injectFault(.rateLimited(retryAfter: 2), method: "getUpdates", count: 8, for: token)
+            emulator.sendText("after", to: token)
+        }) { fixture in
+            #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: name).contains("after") })
+            #expect(clock.sleeps == Array(repeating: .seconds(2), count: 8))
+            #expect(fixture.logLines(containing: "rate limited by Telegram: polling again in 2s").count == 8)
+            #expect(fixture.logLines(containing: "gave up").isEmpty)
+            #expect(await fixture.stop() == .success)
+        }
     }
 
     /// A flood ban of an hour is honoured, shows in `/health` as `rate_limited` with the
@@ -71,157 +72,146 @@ import Testing
     @Test func aLongRateLimitIsShownAndDoesNotDelayAStop() async throws {
         let token = uniqueToken()
         let clock = ManualClock()
-        let emulator = try await startedEmulator(with: token) {
-            $0.injectFault(.rateLimited(retryAfter: 3600), method: "getUpdates", for: token)
+        try await withHost(bots: bot("news", token), clock: clock, tokens: [token], prepare: { emulator in
+            emulator.injectFault(.rateLimited(retryAfter: 3600), method: "getUpdates", for: token)
+        }) { fixture in
+            #expect(await fixture.waitUntil { fixture.state(of: "news") == .rateLimited })
+            let resumesAt = try #require(fixture.host.botStatuses["news"]?.resumesAt)
+            #expect(abs(resumesAt.timeIntervalSinceNow - 3600) < 60)
+            let stopping = ContinuousClock.now
+            #expect(await fixture.stop() == .success)
+            #expect(ContinuousClock.now - stopping < .seconds(5))
         }
-        let fixture = try await HostFixture.start(bots: bot("news", token), clock: clock, tokens: [], emulator: emulator)
-        #expect(await fixture.waitUntil { fixture.state(of: "news") == .rateLimited })
-        let resumesAt = try #require(fixture.host.botStatuses["news"]?.resumesAt)
-        #expect(abs(resumesAt.timeIntervalSinceNow - 3600) < 60)
-        let stopping = ContinuousClock.now
-        #expect(await fixture.stop() == .success)
-        #expect(ContinuousClock.now - stopping < .seconds(5))
     }
 
     @Test func conflictsAreLoggedWithAttemptAndDelay() async throws {
         let token = uniqueToken()
         let clock = ManualClock(advancesOnSleep: true)
-        let emulator = try await startedEmulator(with: token) {
-            $0.injectFault(.conflict, method: "getUpdates", count: 2, for: token)
-            $0.sendText("after", to: token)
+        try await withHost(bots: bot("news", token), clock: clock, tokens: [token], prepare: { emulator in
+            emulator.injectFault(.conflict, method: "getUpdates", count: 2, for: token)
+            emulator.sendText("after", to: token)
+        }) { fixture in
+            #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: "news").contains("after") })
+            let conflicts = fixture.logLines(containing: "conflict: another poller took this token")
+            #expect(conflicts.count == 2)
+            #expect(conflicts.last?.contains("conflict: another poller took this token (attempt 2/5), retrying in 10s") == true)
+            #expect(conflicts.allSatisfy { $0.contains("bot=news") })
+            #expect(await fixture.stop() == .success)
         }
-        let fixture = try await HostFixture.start(bots: bot("news", token), clock: clock, tokens: [], emulator: emulator)
-        #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: "news").contains("after") })
-        let conflicts = fixture.logLines(containing: "conflict: another poller took this token")
-        #expect(conflicts.count == 2)
-        #expect(conflicts.last?.contains("conflict: another poller took this token (attempt 2/5), retrying in 10s") == true)
-        #expect(conflicts.allSatisfy { $0.contains("bot=news") })
-        #expect(await fixture.stop() == .success)
     }
 
     @Test func rejectedTokenFailsAtOnceWithoutRetrying() async throws {
         let token = uniqueToken()
         let clock = ManualClock(advancesOnSleep: true)
-        let fixture = try await HostFixture.start(bots: bot("news", token), clock: clock, tokens: [])
-        #expect(await fixture.exitStatus == .botFailed)
-        #expect(clock.sleeps.isEmpty)
-        #expect(fixture.logLines(containing: "token was rejected").count == 1)
-        #expect(!fixture.logs.lines.joined().contains("testsecret"))
-        _ = await fixture.stop()
+        try await withHost(bots: bot("news", token), clock: clock, tokens: []) { fixture in
+            #expect(await fixture.exitStatus == .botFailed)
+            #expect(clock.sleeps.isEmpty)
+            #expect(fixture.logLines(containing: "token was rejected").count == 1)
+            #expect(!fixture.logs.lines.joined().contains("testsecret"))
+            _ = await fixture.stop()
+        }
     }
 
     @Test func webhookIsDeletedOrFailsWithAHint() async throws {
         let deleting = uniqueToken()
         let keeping = uniqueToken()
-        let emulator = BotAPIEmulator()
-        try await emulator.start()
-        for token in [deleting, keeping] {
-            emulator.addBot(token)
-            emulator.setWebhook("https://example.com/hook", for: token)
+        try await withHost(bots: bot("deleting", deleting) + "\n" + bot("keeping", keeping, extra: "delete_webhook: false"),
+            tokens: [deleting, keeping], prepare: { emulator in
+            for token in [deleting, keeping] { emulator.setWebhook("https://example.com/hook", for: token) }
+        }) { fixture in
+            let emulator = fixture.emulator
+            #expect(await fixture.waitUntil { fixture.state(of: "deleting") == .polling })
+            #expect(await fixture.waitUntil { fixture.state(of: "keeping") == .failed })
+            #expect(emulator.webhookInfo(for: deleting).url.isEmpty)
+            #expect(emulator.webhookInfo(for: keeping).url == "https://example.com/hook")
+            #expect(fixture.logLines(containing: "set delete_webhook: true").count == 1)
+            #expect(await fixture.stop() == .botFailed)
         }
-        let fixture = try await HostFixture.start(
-            bots: bot("deleting", deleting) + "\n" + bot("keeping", keeping, extra: "delete_webhook: false"),
-            tokens: [], emulator: emulator)
-        #expect(await fixture.waitUntil { fixture.state(of: "deleting") == .polling })
-        #expect(await fixture.waitUntil { fixture.state(of: "keeping") == .failed })
-        #expect(emulator.webhookInfo(for: deleting).url.isEmpty)
-        #expect(emulator.webhookInfo(for: keeping).url == "https://example.com/hook")
-        #expect(fixture.logLines(containing: "set delete_webhook: true").count == 1)
-        #expect(await fixture.stop() == .botFailed)
     }
 
     @Test func chatsKeepTheirOrderAndAHungHandlerStallsNoOtherChat() async throws {
         let token = uniqueToken()
-        let fixture = try await HostFixture.start(
-            bots: bot("order", token, extra: "handler_timeout: 60s, polling: { max_concurrent_updates: 8 }"), tokens: [token])
-        let emulator = fixture.emulator
-        emulator.sendText("hang-1", to: token, from: User(id: 1, firstName: "Stuck"))
-        for chat in 10..<15 {
-            for index in 0..<10 {
-                emulator.sendText("slow-\(chat)-\(index)", to: token, from: User(id: Int64(chat), firstName: "U\(chat)"))
+        try await withHost(bots: bot("order", token, extra: "handler_timeout: 60s, polling: { max_concurrent_updates: 8 }"), tokens: [token]) { fixture in
+            let emulator = fixture.emulator
+            emulator.sendText("hang-1", to: token, from: User(id: 1, firstName: "Stuck"))
+            for chat in 10..<15 {
+                for index in 0..<10 {
+                    emulator.sendText("slow-\(chat)-\(index)", to: token, from: User(id: Int64(chat), firstName: "U\(chat)"))
+                }
             }
+            #expect(await fixture.waitUntil { emulator.sentMessages(by: token).count == 50 })
+            let sent = emulator.sentMessages(by: token)
+            for chat in 10..<15 {
+                let texts = sent.filter { $0.chatID == .id(Int64(chat)) }.map(\.text)
+                #expect(texts == (0..<10).map { "slow-\(chat)-\($0)" })
+            }
+            #expect(!sent.contains { $0.text == "hang-1" })
+            let status = await fixture.stop()
+            #expect(status == .success)
         }
-        #expect(await fixture.waitUntil { emulator.sentMessages(by: token).count == 50 })
-        let sent = emulator.sentMessages(by: token)
-        for chat in 10..<15 {
-            let texts = sent.filter { $0.chatID == .id(Int64(chat)) }.map(\.text)
-            #expect(texts == (0..<10).map { "slow-\(chat)-\($0)" })
-        }
-        #expect(!sent.contains { $0.text == "hang-1" })
-        let status = await fixture.stop()
-        #expect(status == .success)
     }
 
     @Test func handlersPastTheirTimeoutAreCancelledAndCountedAsHandled() async throws {
         let token = uniqueToken()
-        let fixture = try await HostFixture.start(bots: bot("timeouts", token, extra: "handler_timeout: 2s"), tokens: [token])
-        let hang = fixture.emulator.sendText("hang", to: token)
-        fixture.emulator.sendText("after", to: token)
-        #expect(await fixture.waitUntil { fixture.emulator.sentMessages(by: token).map(\.text) == ["after"] })
-        let timedOut = fixture.logLines(containing: "handler timed out after 2s and was cancelled")
-        #expect(timedOut.filter { $0.contains("update_id=\(hang)") }.count == 1, "\(timedOut)")
-        #expect(await fixture.waitUntil { fixture.emulator.pendingUpdateIDs(of: token).isEmpty })
-        #expect(await fixture.stop() == .success)
+        try await withHost(bots: bot("timeouts", token, extra: "handler_timeout: 2s"), tokens: [token]) { fixture in
+            let hang = fixture.emulator.sendText("hang", to: token)
+            fixture.emulator.sendText("after", to: token)
+            #expect(await fixture.waitUntil { fixture.emulator.sentMessages(by: token).map(\.text) == ["after"] })
+            let timedOut = fixture.logLines(containing: "handler timed out after 2s and was cancelled")
+            #expect(timedOut.filter { $0.contains("update_id=\(hang)") }.count == 1, "\(timedOut)")
+            #expect(await fixture.waitUntil { fixture.emulator.pendingUpdateIDs(of: token).isEmpty })
+            #expect(await fixture.stop() == .success)
+        }
     }
 
     @Test func oneBotInBackoffDoesNotDelayAnother() async throws {
         let stuck = uniqueToken()
         let busy = uniqueToken()
         let clock = ManualClock()
-        let emulator = try await startedEmulator(with: stuck) {
-            $0.injectFault(.conflict, method: "getUpdates", count: 1000, for: stuck)
+        try await withHost(bots: bot("stuck", stuck, extra: "retry: { max_retries: unlimited }") + "\n" + bot("busy", busy), clock: clock,
+            tokens: [stuck, busy], prepare: { emulator in
+            emulator.injectFault(.conflict, method: "getUpdates", count: 1000, for: stuck)
+        }) { fixture in
+            #expect(await fixture.waitUntil { fixture.state(of: "stuck") == .backingOff })
+            for index in 0..<200 { fixture.emulator.sendText("m\(index)", to: busy, from: User(id: Int64(index % 7 + 1), firstName: "U")) }
+            #expect(await fixture.waitUntil { fixture.emulator.sentMessages(by: busy).count == 200 })
+            #expect(fixture.state(of: "stuck") == .backingOff)
+            #expect(await fixture.stop() == .success)
         }
-        let fixture = try await HostFixture.start(
-            bots: bot("stuck", stuck, extra: "retry: { max_retries: unlimited }") + "\n" + bot("busy", busy), clock: clock,
-            tokens: [busy], emulator: emulator)
-        #expect(await fixture.waitUntil { fixture.state(of: "stuck") == .backingOff })
-        for index in 0..<200 { fixture.emulator.sendText("m\(index)", to: busy, from: User(id: Int64(index % 7 + 1), firstName: "U")) }
-        #expect(await fixture.waitUntil { fixture.emulator.sentMessages(by: busy).count == 200 })
-        #expect(fixture.state(of: "stuck") == .backingOff)
-        #expect(await fixture.stop() == .success)
     }
 
     @Test func twentyBotsUnderFaultsAnswerEveryUpdate() async throws {
         let tokens = (0..<20).map { _ in uniqueToken() }
-        let emulator = BotAPIEmulator()
-        try await emulator.start()
-        for token in tokens {
-            emulator.addBot(token)
-            emulator.injectPeriodicFaults(
-                [.serverError(status: 502), .dropConnection, .malformedJSON, .serverError(status: 500)],
-                method: "getUpdates", every: 20, for: token)
-            emulator.injectPeriodicFaults(
-                [.serverError(status: 500), .dropConnection, .rateLimited(retryAfter: 1), .malformedJSON],
-                method: "sendMessage", every: 20, for: token)
-        }
-        emulator.injectFault(.conflict, method: "getUpdates", count: 30, for: tokens[0])
         let bots = tokens.enumerated().map { index, token in
             bot("bot\(index)", token, extra: "retry: { max_retries: unlimited }, polling: { limit: 20 }")
         }.joined(separator: "\n")
-        let fixture = try await HostFixture.start(bots: bots, tokens: [], emulator: emulator)
-        for index in 0..<500 {
+        try await withHost(bots: bots, tokens: tokens, prepare: { emulator in
             for token in tokens {
-                emulator.sendText("u\(index)", to: token, from: User(id: Int64(index % 25 + 1), firstName: "U"))
+                emulator.injectPeriodicFaults(
+                    [.serverError(status: 502), .dropConnection, .malformedJSON, .serverError(status: 500)],
+                    method: "getUpdates", every: 20, for: token)
+                emulator.injectPeriodicFaults(
+                    [.serverError(status: 500), .dropConnection, .rateLimited(retryAfter: 1), .malformedJSON],
+                    method: "sendMessage", every: 20, for: token)
             }
+            emulator.injectFault(.conflict, method: "getUpdates", count: 30, for: tokens[0])
+        }) { fixture in
+            let emulator = fixture.emulator
+            for index in 0..<500 {
+                for token in tokens {
+                    emulator.sendText("u\(index)", to: token, from: User(id: Int64(index % 25 + 1), firstName: "U"))
+                }
+            }
+            let everyReply = await fixture.waitUntil(timeout: .seconds(120)) {
+                tokens.allSatisfy { emulator.sentMessages(by: $0).count >= 500 }
+            }
+            #expect(everyReply, "\(tokens.map { emulator.sentMessages(by: $0).count })")
+            if !everyReply { print(fixture.logs.lines.filter { $0.hasPrefix("error") }.prefix(20).joined(separator: "\n")) }
+            for token in tokens {
+                #expect(Set(emulator.sentMessages(by: token).map(\.text)) == Set((0..<500).map { "u\($0)" }))
+            }
+            #expect(await fixture.stop() == .success)
+            for token in tokens { #expect(emulator.pendingUpdateIDs(of: token).isEmpty) }
         }
-        let everyReply = await fixture.waitUntil(timeout: .seconds(120)) {
-            tokens.allSatisfy { emulator.sentMessages(by: $0).count >= 500 }
-        }
-        #expect(everyReply, "\(tokens.map { emulator.sentMessages(by: $0).count })")
-        if !everyReply { print(fixture.logs.lines.filter { $0.hasPrefix("error") }.prefix(20).joined(separator: "\n")) }
-        for token in tokens {
-            #expect(Set(emulator.sentMessages(by: token).map(\.text)) == Set((0..<500).map { "u\($0)" }))
-        }
-        #expect(await fixture.stop() == .success)
-        for token in tokens { #expect(emulator.pendingUpdateIDs(of: token).isEmpty) }
-    }
-
-    /// An emulator that knows `token`, prepared by `setUp` before any host polls it.
-    private func startedEmulator(with token: BotToken, _ setUp: (BotAPIEmulator) -> Void) async throws -> BotAPIEmulator {
-        let emulator = BotAPIEmulator()
-        try await emulator.start()
-        emulator.addBot(token)
-        setUp(emulator)
-        return emulator
     }
 }

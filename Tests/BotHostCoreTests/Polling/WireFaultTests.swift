@@ -2,6 +2,7 @@ import BotAPIEmulator
 import BotHostKit
 import BotHostTesting
 import Foundation
+import Synchronization
 import Testing
 
 @testable import BotHostCore
@@ -45,22 +46,25 @@ import Testing
     @Test(arguments: oddUpdates)
     func anUpdateThatDoesNotFitHoldsNothingBack(_ odd: OddUpdate) async throws {
         let token = uniqueToken()
-        let emulator = BotAPIEmulator()
-        try await emulator.start()
-        emulator.sendText("one", to: token)
-        let oddID = emulator.injectUpdate(kind: odd.kind, payload: odd.payload, to: token)
-        emulator.sendText("two", to: token)
         let name = "odd-\(token.botID)"
-        let fixture = try await HostFixture.start(bots: bot(name, token), tokens: [], emulator: emulator)
-        #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: name) == ["one", "two"] })
-        let reports = fixture.logLines(containing: "update does not fit the Bot API model")
-        #expect(reports.count == 1)
-        #expect(reports.first?.contains("update_id=\(oddID)") == true)
-        #expect(reports.first?.contains(odd.field) == true, "\(reports)")
-        emulator.sendText("three", to: token)
-        #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: name) == ["one", "two", "three"] })
-        #expect(fixture.state(of: name) == .polling)
-        #expect(await fixture.stop() == .success)
+        let oddID = Mutex<Int64>(0)
+        try await withHost(bots: bot(name, token), tokens: [token], prepare: { emulator in
+            emulator.sendText("one", to: token)
+            oddID.withLock { $0 = emulator.injectUpdate(kind: odd.kind, payload: odd.payload, to: token) }
+            emulator.sendText("two", to: token)
+        }) { fixture in
+            let emulator = fixture.emulator
+            let oddID = oddID.withLock { $0 }
+            #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: name) == ["one", "two"] })
+            let reports = fixture.logLines(containing: "update does not fit the Bot API model")
+            #expect(reports.count == 1)
+            #expect(reports.first?.contains("update_id=\(oddID)") == true)
+            #expect(reports.first?.contains(odd.field) == true, "\(reports)")
+            emulator.sendText("three", to: token)
+            #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: name) == ["one", "two", "three"] })
+            #expect(fixture.state(of: name) == .polling)
+            #expect(await fixture.stop() == .success)
+        }
     }
 
     /// A Bot API server that cannot be reached is reported at once: at the first refused
@@ -69,18 +73,18 @@ import Testing
     @Test func theFirstRefusedConnectionIsLoggedAtOnce() async throws {
         let token = uniqueToken()
         let started = ContinuousClock.now
-        let fixture = try await HostFixture.start(
-            bots: bot("refused-\(token.botID)", token, extra: "api_url: \"http://127.0.0.1:1\""), clock: ManualClock(),
-            tokens: [token])
-        #expect(await fixture.waitUntil(timeout: .seconds(5)) { !fixture.logLines(containing: "getMe failed").isEmpty })
-        let elapsed = ContinuousClock.now - started
-        print("first refused connection logged after \(elapsed)")
-        #expect(elapsed < .seconds(5))
-        let line = try #require(fixture.logLines(containing: "getMe failed").first)
-        #expect(line.hasPrefix("warning"), "\(line)")
-        #expect(line.contains("attempt 1/5"))
-        #expect(line.contains("Connection refused") || line.contains("connection refused"), "\(line)")
-        #expect(await fixture.stop() == .success)
+        try await withHost(bots: bot("refused-\(token.botID)", token, extra: "api_url: \"http://127.0.0.1:1\""), clock: ManualClock(),
+            tokens: [token]) { fixture in
+            #expect(await fixture.waitUntil(timeout: .seconds(5)) { !fixture.logLines(containing: "getMe failed").isEmpty })
+            let elapsed = ContinuousClock.now - started
+            print("first refused connection logged after \(elapsed)")
+            #expect(elapsed < .seconds(5))
+            let line = try #require(fixture.logLines(containing: "getMe failed").first)
+            #expect(line.hasPrefix("warning"), "\(line)")
+            #expect(line.contains("attempt 1/5"))
+            #expect(line.contains("Connection refused") || line.contains("connection refused"), "\(line)")
+            #expect(await fixture.stop() == .success)
+        }
     }
 
     /// A confirmation that fails once at shutdown is tried again, so the handled updates
@@ -88,14 +92,15 @@ import Testing
     @Test func aFailedOffsetConfirmationIsRetried() async throws {
         let token = uniqueToken()
         let name = "confirm-\(token.botID)"
-        let fixture = try await HostFixture.start(bots: bot(name, token), tokens: [token])
-        fixture.emulator.sendText("hello", to: token)
-        #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: name) == ["hello"] })
-        #expect(await fixture.waitUntil { fixture.emulator.getUpdatesCalls(of: token).last?.outcome == .pending })
-        fixture.emulator.injectFault(.serverError(status: 502), method: "getUpdates", for: token)
-        #expect(await fixture.stop() == .success)
-        #expect(fixture.logLines(containing: "could not confirm the offset (try 1/3)").count == 1)
-        #expect(fixture.logLines(containing: "offset confirmed").count == 1)
-        #expect(fixture.emulator.pendingUpdateIDs(of: token).isEmpty)
+        try await withHost(bots: bot(name, token), tokens: [token]) { fixture in
+            fixture.emulator.sendText("hello", to: token)
+            #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: name) == ["hello"] })
+            #expect(await fixture.waitUntil { fixture.emulator.getUpdatesCalls(of: token).last?.outcome == .pending })
+            fixture.emulator.injectFault(.serverError(status: 502), method: "getUpdates", for: token)
+            #expect(await fixture.stop() == .success)
+            #expect(fixture.logLines(containing: "could not confirm the offset (try 1/3)").count == 1)
+            #expect(fixture.logLines(containing: "offset confirmed").count == 1)
+            #expect(fixture.emulator.pendingUpdateIDs(of: token).isEmpty)
+        }
     }
 }

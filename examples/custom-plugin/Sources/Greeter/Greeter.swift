@@ -25,6 +25,6 @@ public struct Greeter: BotPlugin {
     public func handle(_ update: Update) async throws {
         guard let message = update.message, message.text == "/start" else { return }
         let name = message.from?.firstName ?? "there"
-        _ = try await context.api.sendMessage(chatID: .id(message.chat.id), text: "\(settings.greeting), \(name)!")
+        try await context.api.sendMessage(chatID: .id(message.chat.id), text: "\(settings.greeting), \(name)!")
     }
 }

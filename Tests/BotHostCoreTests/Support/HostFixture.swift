@@ -6,8 +6,33 @@ import Logging
 
 @testable import BotHostCore
 
-/// A `Host` running in this process against an emulator, from a manifest written in the
-/// test. The manifest's `api_url` and lock directory are filled in.
+/// Runs `body` with a `Host` running in this process against an emulator that knows
+/// `tokens` (`prepare` sets the emulator up before the host starts), from a manifest
+/// written in the test; stops both afterwards, also when `body` throws.
+///
+/// `bots` is the YAML of the `bots:` list, indented by two spaces; `extra` adds top-level
+/// keys. The manifest's `api_url` and lock directory are filled in.
+func withHost<T>(
+    bots: String, extra: String = "", plugins: [any BotPlugin.Type] = [RecordingPlugin.self],
+    clock: any Clock<Duration> = ManualClock(advancesOnSleep: true), tokens: [BotToken], variables: [String: String] = [:],
+    prepare: (BotAPIEmulator) -> Void = { _ in }, _ body: (HostFixture) async throws -> T
+) async throws -> T {
+    try await withEmulator(knowing: tokens) { emulator in
+        prepare(emulator)
+        let fixture = try HostFixture(
+            bots: bots, extra: extra, plugins: plugins, clock: clock, emulator: emulator, variables: variables)
+        do {
+            let result = try await body(fixture)
+            _ = await fixture.stop()
+            return result
+        } catch {
+            _ = await fixture.stop()
+            throw error
+        }
+    }
+}
+
+/// A `Host` running in this process against an emulator; see ``withHost(bots:extra:plugins:clock:tokens:variables:prepare:_:)``.
 final class HostFixture: Sendable {
     let emulator: BotAPIEmulator
     let host: BotHostCore.Host
@@ -15,25 +40,22 @@ final class HostFixture: Sendable {
     let lockDirectory: String
     private let running: Task<ExitStatus, Never>
 
-    /// Starts a host for `bots` (the YAML of the `bots:` list, indented by two spaces) with
-    /// `extra` top-level keys.
-    static func start(
-        bots: String, extra: String = "", plugins: [any BotPlugin.Type] = [RecordingPlugin.self],
-        clock: any Clock<Duration> = ManualClock(advancesOnSleep: true), tokens: [BotToken],
-        emulator: BotAPIEmulator? = nil, variables: [String: String] = [:]
-    ) async throws -> HostFixture {
-        let emulator = if let emulator { emulator } else { try await Self.startedEmulator() }
-        for token in tokens { emulator.addBot(token) }
-        let lockDirectory = NSTemporaryDirectory() + "bothost-test-\(UUID().uuidString)"
+    fileprivate init(
+        bots: String, extra: String, plugins: [any BotPlugin.Type], clock: any Clock<Duration>, emulator: BotAPIEmulator,
+        variables: [String: String]
+    ) throws {
+        self.emulator = emulator
+        lockDirectory = NSTemporaryDirectory() + "bothost-test-\(UUID().uuidString)"
         let manifest = try Self.manifest(
             bots: bots, extra: extra, emulator: emulator, lockDirectory: lockDirectory, plugins: plugins)
-        let logs = LogCapture()
+        logs = LogCapture()
         let host = BotHostCore.Host(
             manifest: manifest, plugins: plugins,
             environment: HostEnvironment(
                 clock: clock, random: { 0.5 }, logger: logs.logger(label: "bothost"), variables: variables))
-        let running = Task { await host.run() }
-        return HostFixture(emulator: emulator, host: host, logs: logs, lockDirectory: lockDirectory, running: running)
+        self.host = host
+        // Owned by the fixture: ``stop()`` ends the host and awaits this task.
+        running = Task { await host.run() }
     }
 
     /// A manifest for this fixture's emulator and lock directory, for ``BotHostCore/Host/reload(_:)``.
@@ -56,30 +78,16 @@ final class HostFixture: Sendable {
             yaml: yaml, file: "test.yaml", baseDirectory: ".", environment: [:], plugins: Set(plugins.map { $0.name }))
     }
 
-    private static func startedEmulator() async throws -> BotAPIEmulator {
-        let emulator = BotAPIEmulator()
-        try await emulator.start()
-        return emulator
-    }
-
-    private init(emulator: BotAPIEmulator, host: BotHostCore.Host, logs: LogCapture, lockDirectory: String, running: Task<ExitStatus, Never>) {
-        self.emulator = emulator
-        self.host = host
-        self.logs = logs
-        self.lockDirectory = lockDirectory
-        self.running = running
-    }
-
     /// The host's exit status once it ends by itself.
     var exitStatus: ExitStatus {
         get async { await running.value }
     }
 
-    /// Stops the host as SIGTERM would and returns its exit status.
+    /// Stops the host as SIGTERM would and returns its exit status. Calling it again
+    /// returns the same status.
     func stop() async -> ExitStatus {
         host.requestStop()
         let status = await running.value
-        await emulator.stop()
         try? FileManager.default.removeItem(atPath: lockDirectory)
         return status
     }
