@@ -158,6 +158,7 @@ final class BotRuntime: Sendable {
     /// `getMe`, the webhook check and the plugin; `.ended(.stopped)` if a stop came first.
     private func start(api: BotAPIClient, hooks: ShutdownHooks, scheduler: Scheduler) async -> Start {
         var backoff = Backoff(policy: configuration.retry, random: environment.random)
+        var failures = RepeatedFailures()
         var me: User?
         while me == nil {
             if isStopRequested { return .ended(.stopped) }
@@ -171,7 +172,9 @@ final class BotRuntime: Sendable {
                 guard let delay = backoff.nextDelay() else {
                     return .ended(.failed(.gaveUp(retries: backoff.attempt - 1, "getMe: \(error)")))
                 }
-                logger.warning("getMe failed: \(error) (attempt \(backoff.progress)), retrying in \(formatDuration(delay))")
+                if failures.shouldLog("\(error)") {
+                    logger.warning("getMe failed: \(error) (attempt \(backoff.progress)), retrying in \(formatDuration(delay))")
+                }
                 status.failed("getMe: \(error)")
                 guard await sleepUnlessStopped(delay) else { return .ended(.stopped) }
             }
