@@ -80,9 +80,10 @@ let package = Package(
             name: "bothost",
             dependencies: ["BotHostCore", "Echo", "AutoPoster", "DocsObserver"]
         ),
+        .target(name: "ChildProcesses"),
         .executableTarget(
             name: "bothost-bench",
-            dependencies: ["BotAPIEmulator", "TelegramBotAPI"],
+            dependencies: ["BotAPIEmulator", "TelegramBotAPI", "ChildProcesses"],
             path: "Benchmarks/BothostBench"
         ),
         .testTarget(
@@ -110,7 +111,7 @@ let package = Package(
         .testTarget(
             name: "ProcessTests",
             dependencies: [
-                "BotAPIEmulator", "TelegramBotAPI", "BotHostCore",
+                "BotAPIEmulator", "TelegramBotAPI", "BotHostCore", "ChildProcesses",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
