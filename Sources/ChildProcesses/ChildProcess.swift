@@ -12,7 +12,10 @@ import Synchronization
 /// - gets a parent-death signal: it is launched through `setpriv --pdeathsig` (util-linux),
 ///   which sets `PR_SET_PDEATHSIG` and execs the program under the same pid, since
 ///   `posix_spawn` offers no way to run code between fork and exec. The signal comes when
-///   this process ends, even by a crash (see ``SpawningThread`` for why not earlier);
+///   this process ends, even by a crash (see ``SpawningThread`` for why not earlier). A
+///   process that ended before `setpriv` set the signal sends none, so a shell between
+///   `setpriv` and the program exits instead of running it when its parent is gone already
+///   (seen: a host spawned as the test crashed outlived it);
 /// - reads `/dev/null`, writes to files and inherits no other descriptor: a daemon that
 ///   kept one of ours would keep, say, a pipe open for ever;
 /// - starts with default signal handling and no blocked signals, whatever ours are.
@@ -48,7 +51,7 @@ public final class ChildProcess: Sendable {
             guard let account = getpwnam(user) else { throw ChildProcessError(description: "no user \(user)") }
             launcher += ["--reuid", "\(account.pointee.pw_uid)", "--regid", "\(account.pointee.pw_gid)", "--init-groups"]
         }
-        let command = launcher + ["--pdeathsig", deathSignal, "--", path] + arguments
+        let command = launcher + ["--pdeathsig", deathSignal, "--", "/bin/sh", "-c", Self.orphanCheck, "\(getpid())", path] + arguments
         let variables = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }.map { "\($0)=\($1)" }
         let spawned = SpawningThread.shared.run {
             Self.spawn(command, environment: variables, directory: directory, output: output, errors: errors ?? output)
@@ -60,6 +63,10 @@ public final class ChildProcess: Sendable {
 
     /// `setpriv`, which launches every child: util-linux, essential on Debian.
     static let setpriv = "/usr/bin/setpriv"
+
+    /// The shell script between `setpriv` and the program: runs the program (`$@`) only if
+    /// the parent is still the process that spawned it (`$0`, our pid).
+    private static let orphanCheck = #"[ "$PPID" = "$0" ] && exec "$@""#
 
     /// The exit code, or 128 + the signal that ended the process; `nil` while it runs.
     public var exitStatus: Int32? {
