@@ -46,14 +46,14 @@ public final class ChildProcess: Sendable {
         guard access(path, X_OK) == 0 else {
             throw ChildProcessError(description: "cannot run \(path): \(String(cString: strerror(errno)))")
         }
-        var launcher = [Self.setpriv]
+        var command = [Self.setpriv]
         if let user {
             guard let account = getpwnam(user) else { throw ChildProcessError(description: "no user \(user)") }
-            launcher += ["--reuid", "\(account.pointee.pw_uid)", "--regid", "\(account.pointee.pw_gid)", "--init-groups"]
+            command += ["--reuid", "\(account.pointee.pw_uid)", "--regid", "\(account.pointee.pw_gid)", "--init-groups"]
         }
-        let command = launcher + ["--pdeathsig", deathSignal, "--", "/bin/sh", "-c", Self.orphanCheck, "\(getpid())", path] + arguments
+        command += ["--pdeathsig", deathSignal, "--", "/bin/sh", "-c", Self.orphanCheck, "\(getpid())", path] + arguments
         let variables = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }.map { "\($0)=\($1)" }
-        let spawned = SpawningThread.shared.run {
+        let spawned = SpawningThread.shared.run { [command] in
             Self.spawn(command, environment: variables, directory: directory, output: output, errors: errors ?? output)
         }
         pid = try spawned.get()
@@ -62,7 +62,7 @@ public final class ChildProcess: Sendable {
     deinit { terminate() }
 
     /// `setpriv`, which launches every child: util-linux, essential on Debian.
-    static let setpriv = "/usr/bin/setpriv"
+    private static let setpriv = "/usr/bin/setpriv"
 
     /// The shell script between `setpriv` and the program: runs the program (`$@`) only if
     /// the parent is still the process that spawned it (`$0`, our pid).
@@ -153,6 +153,7 @@ public final class ChildProcess: Sendable {
     }
 }
 
+/// Why a child could not be started.
 public struct ChildProcessError: Error, CustomStringConvertible {
     public let description: String
 }
