@@ -91,9 +91,10 @@ let package = Package(
             name: "bothost",
             dependencies: ["BotHostCore", "Echo", "AutoPoster", "DocsObserver"]
         ),
+        .target(name: "ChildProcesses"),
         .executableTarget(
             name: "bothost-bench",
-            dependencies: ["BotAPIEmulator", "TelegramBotAPI"],
+            dependencies: ["BotAPIEmulator", "TelegramBotAPI", "ChildProcesses"],
             path: "Benchmarks/BothostBench"
         ),
         .testTarget(
@@ -128,7 +129,7 @@ let package = Package(
         .testTarget(
             name: "ProcessTests",
             dependencies: [
-                "BotAPIEmulator", "TelegramBotAPI", "BotHostCore",
+                "BotAPIEmulator", "TelegramBotAPI", "BotHostCore", "ChildProcesses",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]

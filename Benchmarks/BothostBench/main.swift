@@ -1,4 +1,5 @@
 import BotAPIEmulator
+import ChildProcesses
 import Foundation
 import TelegramBotAPI
 
@@ -75,29 +76,20 @@ func manifest(_ name: String, emulator: BotAPIEmulator, tokens: [BotToken], onLo
 /// A way to host echo bots: BotHost or one of the Python frameworks people use today.
 struct Contender {
     let name: String
-    /// Starts a host process polling `emulator` for `tokens`.
-    let start: @MainActor (_ emulator: BotAPIEmulator, _ tokens: [BotToken], _ label: String) throws -> Process
-}
-
-func launch(_ executable: String, _ arguments: [String]) throws -> Process {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-    try process.run()
-    return process
+    /// Starts a host process polling `emulator` for `tokens`, its output discarded; it
+    /// dies with the benchmark, even a crashed one.
+    let start: @MainActor (_ emulator: BotAPIEmulator, _ tokens: [BotToken], _ label: String) throws -> ChildProcess
 }
 
 let botHost = Contender(name: "BotHost") { emulator, tokens, label in
-    try launch(hostBinary, ["run", try manifest("\(label).yaml", emulator: emulator, tokens: tokens), "--log-level", "warning"])
+    try ChildProcess(hostBinary, ["run", try manifest("\(label).yaml", emulator: emulator, tokens: tokens), "--log-level", "warning"])
 }
 
 func pythonContender(_ name: String, script: String) -> Contender {
     Contender(name: name) { emulator, tokens, label in
         let tokensFile = workDirectory.appendingPathComponent("\(label)-tokens.txt").path
         try tokens.map(\.secretValue).joined(separator: "\n").write(toFile: tokensFile, atomically: true, encoding: .utf8)
-        return try launch(python, ["\(peersDirectory)/\(script)", emulator.baseURL, tokensFile])
+        return try ChildProcess(python, ["\(peersDirectory)/\(script)", emulator.baseURL, tokensFile])
     }
 }
 
@@ -119,12 +111,12 @@ let contenders =
 
 /// SIGTERM, then the time until the process exited, or `nil` if it had not after 30 s
 /// (it is SIGKILLed then).
-@MainActor func stop(_ host: Process) async -> Duration? {
+@MainActor func stop(_ host: ChildProcess) async -> Duration? {
     let start = ContinuousClock.now
-    kill(host.processIdentifier, SIGTERM)
+    kill(host.pid, SIGTERM)
     while host.isRunning {
         if ContinuousClock.now - start > .seconds(30) {
-            kill(host.processIdentifier, SIGKILL)
+            kill(host.pid, SIGKILL)
             while host.isRunning { try? await Task.sleep(for: .milliseconds(1)) }
             return nil
         }
@@ -160,7 +152,7 @@ for (index, contender) in contenders.enumerated() {
         for token in bots { emulator.addBot(token) }
         let host = try contender.start(emulator, bots, "throughput")
         _ = await waitUntil { allPolling(emulator, bots) }
-        let hostCPU = cpuSeconds(of: host.processIdentifier)
+        let hostCPU = cpuSeconds(of: host.pid)
         let emulatorCPU = ownCPUSeconds()
         let start = ContinuousClock.now
         for index in 0..<updatesPerBot {
@@ -168,7 +160,7 @@ for (index, contender) in contenders.enumerated() {
         }
         _ = await waitUntil(timeout: .seconds(600)) { bots.allSatisfy { emulator.sentCount(by: $0) == updatesPerBot } }
         let elapsed = ContinuousClock.now - start
-        let hostUsed = cpuSeconds(of: host.processIdentifier) - hostCPU
+        let hostUsed = cpuSeconds(of: host.pid) - hostCPU
         let emulatorUsed = ownCPUSeconds() - emulatorCPU
         let thousands = Double(bots.count * updatesPerBot) / 1000
         report(
@@ -215,10 +207,10 @@ for (index, contender) in contenders.enumerated() {
             continue
         }
         report(contender, "1,000 bots: time until all poll", milliseconds(ContinuousClock.now - launched))
-        let idleCPU = cpuSeconds(of: host.processIdentifier)
+        let idleCPU = cpuSeconds(of: host.pid)
         try await Task.sleep(for: .seconds(idleSeconds))
-        let perSecond = (cpuSeconds(of: host.processIdentifier) - idleCPU) / Double(idleSeconds)
-        report(contender, "1,000 idle bots: host RSS", String(format: "%.0f MiB", residentMiB(of: host.processIdentifier)))
+        let perSecond = (cpuSeconds(of: host.pid) - idleCPU) / Double(idleSeconds)
+        report(contender, "1,000 idle bots: host RSS", String(format: "%.0f MiB", residentMiB(of: host.pid)))
         report(contender, "1,000 idle bots: host CPU", String(format: "%.2f%% of one core", perSecond * 100))
         report(contender, "stop: SIGTERM -> exit, 1,000 bots", (await stop(host)).map(milliseconds) ?? "no exit within 30 s")
     }
@@ -229,12 +221,12 @@ if runs("failover") {
     let bots = tokens(1, base: 400_000)
     for token in bots { emulator.addBot(token) }
     let path = try manifest("failover.yaml", emulator: emulator, tokens: bots, onLocked: "wait")
-    let holder = try launch(hostBinary, ["run", path, "--log-level", "warning"])
+    let holder = try ChildProcess(hostBinary, ["run", path, "--log-level", "warning"])
     _ = await waitUntil { emulator.getUpdatesCalls(of: bots[0]).last?.outcome == .pending }
-    let standby = try launch(hostBinary, ["run", path, "--log-level", "warning"])
+    let standby = try ChildProcess(hostBinary, ["run", path, "--log-level", "warning"])
     try await Task.sleep(for: .seconds(1))
     let before = emulator.getUpdatesCalls(of: bots[0]).count
-    kill(holder.processIdentifier, SIGKILL)
+    kill(holder.pid, SIGKILL)
     let takeover = await waitUntil { emulator.getUpdatesCalls(of: bots[0]).count > before }
     report(botHost, "failover: SIGKILL holder -> standby polls", takeover.map(milliseconds) ?? "no takeover within 120 s")
     _ = await stop(standby)

@@ -1,8 +1,8 @@
+import ChildProcesses
 import Foundation
-import Synchronization
 
 /// A real `bothost` process, started from the binary this package built, with its
-/// output collected in files.
+/// output collected in files. It dies with its test: see `ChildProcess`.
 final class BothostProcess: Sendable {
     /// The `bothost` executable next to this test bundle.
     static let executable: URL = {
@@ -14,7 +14,7 @@ final class BothostProcess: Sendable {
         return packageRoot.appendingPathComponent(".build/debug/bothost")
     }()
 
-    private let process: Process
+    private let process: ChildProcess
     private let output: URL
     private let errors: URL
 
@@ -23,36 +23,23 @@ final class BothostProcess: Sendable {
         let id = UUID().uuidString
         output = directory.appendingPathComponent("stdout-\(id).txt")
         errors = directory.appendingPathComponent("stderr-\(id).txt")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
+        process = try ChildProcess(
+            Self.executable.path, arguments, in: directory.path, environment: environment, output: output.path, errors: errors.path)
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
     var isRunning: Bool { process.isRunning }
     var stdout: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOf: errors, encoding: .utf8)) ?? "" }
 
     func signal(_ signal: Int32) {
-        kill(process.processIdentifier, signal)
+        process.signal(signal)
     }
 
     /// Waits for the exit (at most `timeout`, then SIGKILL) and returns the exit code,
     /// or 128 + signal for a process killed by a signal.
     func exitCode(timeout: Duration = .seconds(60)) async -> Int32 {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline { kill(process.processIdentifier, SIGKILL) }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        await process.exitCode(timeout: timeout)
     }
 
     /// Runs `bothost arguments...` to the end: exit code, stdout, stderr.

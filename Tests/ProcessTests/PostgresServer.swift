@@ -1,16 +1,27 @@
+import ChildProcesses
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
-/// A throwaway PostgreSQL server for one test: `initdb` into a temporary directory and
-/// `pg_ctl start` on a free loopback port, with trust authentication.
+/// A throwaway PostgreSQL server for one test: `initdb` into a temporary directory and a
+/// server on a free loopback port, with trust authentication.
 ///
-/// PostgreSQL refuses to run as root, and CI runs as root: there, every server command
+/// The server runs as a `ChildProcess` of the test rather than daemonized by `pg_ctl`, so
+/// that it dies with the test: when the test process ends, however it ends, the server
+/// gets SIGQUIT, PostgreSQL's immediate shutdown, which ends every session and frees its
+/// shared memory. PgBouncer, when a test starts it, runs the same way.
+///
+/// PostgreSQL refuses to run as root, and CI runs as root: there, every server program
 /// runs as the `postgres` user, who owns the directory.
 final class PostgresServer: Sendable {
     let directory: URL
     let port: Int
     private let binaries: URL
+    /// The server's main process, `nil` once stopped.
+    private let postmaster = Mutex<ChildProcess?>(nil)
+    /// PgBouncer, once ``startTransactionPooler()`` has started it.
+    private let pooler = Mutex<ChildProcess?>(nil)
 
     /// The lock URL of the server's `postgres` database.
     var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres?sslmode=disable" }
@@ -44,36 +55,45 @@ final class PostgresServer: Sendable {
             try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: directory.path)
         }
         let server = PostgresServer(directory: directory, port: try freePort(), binaries: try binaryDirectory())
-        try await server.run("initdb", ["-D", server.dataDirectory, "-A", "trust", "-U", "postgres", "--no-sync"])
+        let initdb = try server.spawn(
+            server.tool("initdb"), ["-D", server.dataDirectory, "-A", "trust", "-U", "postgres", "--no-sync"], log: "initdb.log")
+        guard await initdb.exitCode() == 0 else { throw ServerError(description: "initdb failed: \(server.log("initdb.log"))") }
         try await server.startAgain()
         return server
     }
 
-    /// Starts the server (again, after ``stop()``), on the same port and data.
+    /// Starts the server (again, after ``stop()``), on the same port and data, and waits
+    /// until it answers.
     func startAgain() async throws {
-        try await run(
-            tool("pg_ctl"),
-            [
-                "-D", dataDirectory, "-l", directory.appendingPathComponent("server.log").path, "-w", "-o",
-                "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off", "start",
-            ])
+        let server = try spawn(
+            tool("postgres"),
+            ["-D", dataDirectory, "-p", "\(port)", "-k", directory.path, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+            log: "server.log", deathSignal: "QUIT")
+        postmaster.withLock { $0 = server }
+        try await waitUntilAnswering(server, on: port, log: "server.log")
     }
 
-    /// Stops the server the way an administrator restarting it would: `fast` ends every
-    /// session at once, which frees every advisory lock.
+    /// Stops the server the way an administrator restarting it would: a fast shutdown
+    /// (SIGINT) ends every session at once, which frees every advisory lock.
     func stop() async throws {
-        try await run(tool("pg_ctl"), ["-D", dataDirectory, "-m", "fast", "-w", "stop"])
+        try await shutDown(SIGINT)
     }
 
-    /// Stops the server if it runs and removes its files.
+    /// Stops PgBouncer and the server if they run, and removes their files.
     func remove() async {
-        if let pooler = try? String(contentsOf: directory.appendingPathComponent("pgbouncer.pid"), encoding: .utf8),
-            let pid = Int32(pooler.trimmingCharacters(in: .whitespacesAndNewlines))
-        {
-            kill(pid, SIGKILL)
-        }
-        try? await run(tool("pg_ctl"), ["-D", dataDirectory, "-m", "immediate", "-w", "stop"])
+        pooler.withLock { $0.take() }?.terminate()
+        try? await shutDown(SIGQUIT)
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Sends the server `signal` (PostgreSQL's shutdown modes are signals) and waits until
+    /// it has exited.
+    private func shutDown(_ signal: Int32) async throws {
+        guard let server = postmaster.withLock({ $0.take() }) else { return }
+        server.signal(signal)
+        let status = await server.exitCode(timeout: .seconds(30))
+        server.terminate()
+        guard status == 0 else { throw ServerError(description: "the server exited with status \(status): \(log("server.log"))") }
     }
 
     /// Starts PgBouncer in front of the server in transaction pooling mode, the setup that
@@ -92,19 +112,20 @@ final class PostgresServer: Sendable {
             auth_file = \(directory.appendingPathComponent("users.txt").path)
             pool_mode = transaction
             ignore_startup_parameters = extra_float_digits
-            pidfile = \(directory.appendingPathComponent("pgbouncer.pid").path)
-            logfile = \(directory.appendingPathComponent("pgbouncer.log").path)
             """.write(to: configuration, atomically: true, encoding: .utf8)
         try "\"postgres\" \"\"\n".write(to: directory.appendingPathComponent("users.txt"), atomically: true, encoding: .utf8)
-        try await run("/usr/sbin/pgbouncer", ["-d", configuration.path])
+        let bouncer = try spawn("/usr/sbin/pgbouncer", [configuration.path], log: "pgbouncer.log")
+        pooler.withLock { $0 = bouncer }
+        try await waitUntilAnswering(bouncer, on: port, log: "pgbouncer.log")
         return "postgres://postgres@127.0.0.1:\(port)/postgres?sslmode=disable"
     }
 
-    /// Runs `sql` on a connection of its own and returns the first column of each row.
-    func query(_ sql: String) async throws -> [String] {
+    /// Runs `sql` on a connection of its own (to the server, or to PgBouncer on `port`)
+    /// and returns the first column of each row.
+    func query(_ sql: String, port: Int? = nil) async throws -> [String] {
         let logger = Logger(label: "test.postgres") { _ in SwiftLogNoOpLogHandler() }
         let connection = try await PostgresConnection.connect(
-            configuration: .init(host: "127.0.0.1", port: port, username: "postgres", password: nil, database: "postgres", tls: .disable),
+            configuration: .init(host: "127.0.0.1", port: port ?? self.port, username: "postgres", password: nil, database: "postgres", tls: .disable),
             id: 1, logger: logger)
         do {
             var values: [String] = []
@@ -127,42 +148,32 @@ final class PostgresServer: Sendable {
         ).count
     }
 
-    /// Runs the program at `path` to its end, as the `postgres` user when root.
-    ///
-    /// Spawned by hand rather than with `Process`: `pg_ctl start` leaves the server running
-    /// with every descriptor it inherited, and `Process` learns of an exit through one of
-    /// them, so it would wait for the server instead. Here the child gets no descriptor but
-    /// its output file.
     /// The path of the PostgreSQL program `name`.
     private func tool(_ name: String) -> String { binaries.appendingPathComponent(name).path }
 
-    private func run(_ path: String, _ arguments: [String]) async throws {
-        let tool = URL(fileURLWithPath: path).lastPathComponent
-        let command = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", path] + arguments : [path] + arguments
-        let output = directory.appendingPathComponent("\(tool).out").path
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        Self.closeFrom(&actions, 3)
-        var pid: pid_t = 0
-        let argv = command.map { strdup($0) } + [nil]
-        defer { for argument in argv { free(argument) } }
-        let spawned = posix_spawn(&pid, command[0], &actions, nil, argv, environ)
-        guard spawned == 0 else { throw ServerError(description: "cannot run \(tool): \(String(cString: strerror(spawned)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, WNOHANG) == 0 { try await Task.sleep(for: .milliseconds(20)) }
-        guard status == 0 else {
-            let log = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-            throw ServerError(description: "\(tool) \(arguments.joined(separator: " ")) failed (status \(status)): \(log)")
-        }
+    /// Starts the program at `path` in the server's directory, as the `postgres` user when
+    /// we are root, with its output in the file `log` there.
+    private func spawn(_ path: String, _ arguments: [String], log: String, deathSignal: String = "KILL") throws -> ChildProcess {
+        try ChildProcess(
+            path, arguments, in: directory.path, output: directory.appendingPathComponent(log).path,
+            user: getuid() == 0 ? "postgres" : nil, deathSignal: deathSignal)
     }
 
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34), which its headers hide from Swift.
-    private static let closeFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 =
-        unsafeBitCast(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np"), to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    /// What the program writing the file `log` has said.
+    private func log(_ log: String) -> String {
+        (try? String(contentsOf: directory.appendingPathComponent(log), encoding: .utf8)) ?? ""
+    }
+
+    /// Waits until `process` answers a query on `port`: at most 30 s, and not after it exited.
+    private func waitUntilAnswering(_ process: ChildProcess, on port: Int, log: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while (try? await query("SELECT 'ready'", port: port)) == nil {
+            guard process.isRunning, ContinuousClock.now < deadline else {
+                throw ServerError(description: "nothing answers on port \(port): \(self.log(log))")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
 
     struct ServerError: Error, CustomStringConvertible {
         let description: String
@@ -180,7 +191,7 @@ final class PostgresServer: Sendable {
         where FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/initdb") {
             return URL(fileURLWithPath: "/usr/lib/postgresql/\(version)/bin")
         }
-        throw ServerError(description: "initdb is not installed: install PostgreSQL (.ci/run does)")
+        throw ServerError(description: "initdb is not installed: install PostgreSQL (scripts/test.sh does)")
     }
 
     /// A loopback port nobody listens on now.

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The test command (README.md's `<!-- test-command -->`, which .ci/run runs): installs
+# what a fresh Debian machine lacks, runs the package's tests and those of
+# examples/custom-plugin, then checks that the tests left no process running. Every step
+# runs even when an earlier one failed; the script fails when any did.
+#
+#   scripts/test.sh              # SWIFT=swiftb scripts/test.sh runs swift through a wrapper
+set -uo pipefail
+cd "$(dirname "$0")/.."
+swift=${SWIFT:-swift}
+
+# The PostgreSQL lock tests start their own server (initdb, postgres) and PgBouncer in
+# front of it; every test process is launched through setpriv (util-linux).
+missing=()
+{ command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 || missing+=(postgresql)
+[ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
+[ -x /usr/bin/setpriv ] || missing+=(util-linux)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "scripts/test.sh: the tests need ${missing[*]}; install them as root with:" >&2
+    echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "+ apt-get install -y ${missing[*]}"
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null || exit 1
+fi
+
+# Every process the tests start inherits this variable: whatever carries it after the
+# tests have ended was left behind.
+run_marker="BOTHOST_TEST_RUN=$$-$(date +%s%N)"
+
+marked_processes() {
+  local environ
+  for environ in /proc/[0-9]*/environ; do
+    if grep -qzxF "$run_marker" "$environ" 2>/dev/null; then
+      environ=${environ#/proc/}
+      echo "${environ%/environ}"
+    fi
+  done
+}
+
+# A child killed by its parent-death signal may take a moment to go (PostgreSQL shuts
+# down on it): wait up to 5 s, then report what is left and kill it.
+no_process_left() {
+  local left
+  for _ in $(seq 50); do
+    left=$(marked_processes)
+    [ -z "$left" ] && return 0
+    sleep 0.1
+  done
+  echo "left running by the tests:" >&2
+  ps -o pid,ppid,pgid,user,args -p "$(echo $left | tr ' ' ,)" >&2
+  kill -KILL $left 2>/dev/null
+  return 1
+}
+
+failed=()
+step() {
+  echo "+ $*"
+  "$@" || failed+=("$*")
+}
+step env "$run_marker" "$swift" test
+step env "$run_marker" "$swift" test --package-path examples/custom-plugin --scratch-path .build
+step no_process_left
+
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'failed: %s\n' "${failed[@]}" >&2
+  exit 1
+fi
+echo "all tests passed, no process left behind"
