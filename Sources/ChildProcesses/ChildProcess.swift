@@ -1,5 +1,5 @@
 import Foundation
-import Glibc
+public import Glibc
 import Synchronization
 
 /// A process started by a test or a benchmark, which never outlives it.

@@ -10,35 +10,35 @@ import TelegramBotAPI
 @Suite struct CommandLineTests {
     @Test func validateListsBotsOrEveryProblem() async throws {
         let tokens = processTokens(2, test: 20)
-        let emulator = try await startedEmulator(knowing: [])
-        try await withScratchDirectory { directory in
-            let manifest = try writeManifest(in: directory, emulator: emulator, tokens: tokens)
-            let valid = try await BothostProcess.run(["validate", manifest], in: directory)
-            #expect(valid.code == 0)
-            #expect(valid.stdout.contains("bot0") && valid.stdout.contains("echo"))
-            #expect(!valid.stdout.contains(processSecret))
+        try await withEmulator(knowing: []) { emulator in
+            try await withScratchDirectory { directory in
+                let manifest = try writeManifest(in: directory, emulator: emulator, tokens: tokens)
+                let valid = try await BothostProcess.run(["validate", manifest], in: directory)
+                #expect(valid.code == 0)
+                #expect(valid.stdout.contains("bot0") && valid.stdout.contains("echo"))
+                #expect(!valid.stdout.contains(processSecret))
 
-            let broken = directory.appendingPathComponent("broken.yaml")
-            try """
-                version: 1
-                bots:
-                  - name: Bad Name
-                    token: "12:\(processSecret)"
-                    plugin: nope
-                    retry: { max_delay: soon }
-                """.write(to: broken, atomically: true, encoding: .utf8)
-            let invalid = try await BothostProcess.run(["validate", "broken.yaml"], in: directory)
-            #expect(invalid.code == 2)
-            let lines = invalid.stderr.split(separator: "\n")
-            #expect(lines.count == 3, "\(invalid.stderr)")
-            #expect(lines.allSatisfy { $0.hasPrefix("broken.yaml:") })
-            #expect(lines.contains { $0.hasPrefix("broken.yaml:6:25: bots[0].retry.max_delay:") })
-            #expect(!invalid.stderr.contains(processSecret))
-            let run = try await BothostProcess.run(["run", "broken.yaml"], in: directory)
-            #expect(run.code == 2)
-            #expect(run.stderr == invalid.stderr)
+                let broken = directory.appendingPathComponent("broken.yaml")
+                try """
+                    version: 1
+                    bots:
+                      - name: Bad Name
+                        token: "12:\(processSecret)"
+                        plugin: nope
+                        retry: { max_delay: soon }
+                    """.write(to: broken, atomically: true, encoding: .utf8)
+                let invalid = try await BothostProcess.run(["validate", "broken.yaml"], in: directory)
+                #expect(invalid.code == 2)
+                let lines = invalid.stderr.split(separator: "\n")
+                #expect(lines.count == 3, "\(invalid.stderr)")
+                #expect(lines.allSatisfy { $0.hasPrefix("broken.yaml:") })
+                #expect(lines.contains { $0.hasPrefix("broken.yaml:6:25: bots[0].retry.max_delay:") })
+                #expect(!invalid.stderr.contains(processSecret))
+                let run = try await BothostProcess.run(["run", "broken.yaml"], in: directory)
+                #expect(run.code == 2)
+                #expect(run.stderr == invalid.stderr)
+            }
         }
-        await emulator.stop()
     }
 
     @Test func usageErrorsExitTwoAndHelpExitsZero() async throws {
@@ -85,24 +85,24 @@ import TelegramBotAPI
 @Suite struct ReloadProcessTests {
     @Test func anInvalidReloadKeepsTheBotsAndAValidOneApplies() async throws {
         let tokens = processTokens(2, test: 30)
-        let emulator = try await startedEmulator(knowing: tokens)
-        try await withScratchDirectory { directory in
-            let manifest = try writeManifest(in: directory, emulator: emulator, tokens: [tokens[0]])
-            let host = try BothostProcess(["run", manifest], in: directory)
-            #expect(await emulator.waitUntil { emulator.isPolling(tokens[0]) })
+        try await withEmulator(knowing: tokens) { emulator in
+            try await withScratchDirectory { directory in
+                let manifest = try writeManifest(in: directory, emulator: emulator, tokens: [tokens[0]])
+                let host = try BothostProcess(["run", manifest], in: directory)
+                #expect(await emulator.waitUntil { emulator.isPolling(tokens[0]) })
 
-            try "version: 1\nbots: [ {name: oops".write(to: directory.appendingPathComponent(manifest), atomically: true, encoding: .utf8)
-            host.signal(SIGHUP)
-            #expect(await emulator.waitUntil { host.stderr.contains("keeping the running bots") })
-            #expect(emulator.isPolling(tokens[0]))
+                try "version: 1\nbots: [ {name: oops".write(to: directory.appendingPathComponent(manifest), atomically: true, encoding: .utf8)
+                host.signal(SIGHUP)
+                #expect(await emulator.waitUntil { host.stderr.contains("keeping the running bots") })
+                #expect(emulator.isPolling(tokens[0]))
 
-            try writeManifest(in: directory, emulator: emulator, tokens: tokens)
-            host.signal(SIGHUP)
-            #expect(await emulator.waitUntil { emulator.isPolling(tokens[1]) })
-            #expect(host.stderr.contains("reload: 1 added, 0 removed, 0 restarted, 1 unchanged"))
-            host.signal(SIGTERM)
-            #expect(await host.exitCode() == 0)
+                try writeManifest(in: directory, emulator: emulator, tokens: tokens)
+                host.signal(SIGHUP)
+                #expect(await emulator.waitUntil { emulator.isPolling(tokens[1]) })
+                #expect(host.stderr.contains("reload: 1 added, 0 removed, 0 restarted, 1 unchanged"))
+                host.signal(SIGTERM)
+                #expect(await host.exitCode() == 0)
+            }
         }
-        await emulator.stop()
     }
 }

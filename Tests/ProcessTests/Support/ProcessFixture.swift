@@ -37,14 +37,6 @@ func writeManifest(
     return name
 }
 
-/// A started emulator that knows `tokens`.
-func startedEmulator(knowing tokens: [BotToken]) async throws -> BotAPIEmulator {
-    let emulator = BotAPIEmulator()
-    try await emulator.start()
-    for token in tokens { emulator.addBot(token) }
-    return emulator
-}
-
 extension BotAPIEmulator {
     /// Whether a `getUpdates` of this bot is waiting right now.
     func isPolling(_ token: BotToken) -> Bool {
