@@ -124,7 +124,9 @@ let package = Package(
         ),
         .testTarget(
             name: "PluginTests",
-            dependencies: ["BotHostTesting", "BotHostKit", "BotAPIEmulator", "TelegramBotAPI", "Echo", "AutoPoster", "DocsObserver"]
+            dependencies: [
+                "BotHostTesting", "BotHostKit", "BotAPIEmulator", "TelegramBotAPI", "Echo", "AutoPoster", "DocsObserver",
+            ]
         ),
         .testTarget(
             name: "ProcessTests",

@@ -82,7 +82,8 @@ struct Contender {
 }
 
 let botHost = Contender(name: "BotHost") { emulator, tokens, label in
-    try ChildProcess(hostBinary, ["run", try manifest("\(label).yaml", emulator: emulator, tokens: tokens), "--log-level", "warning"])
+    try ChildProcess(
+        hostBinary, ["run", try manifest("\(label).yaml", emulator: emulator, tokens: tokens), "--log-level", "warning"])
 }
 
 func pythonContender(_ name: String, script: String) -> Contender {
@@ -97,7 +98,10 @@ let contenders =
     [botHost]
     + (onlyBotHost
         ? []
-        : [pythonContender("aiogram 3", script: "aiogram_echo.py"), pythonContender("python-telegram-bot 22", script: "ptb_echo.py")])
+        : [
+            pythonContender("aiogram 3", script: "aiogram_echo.py"),
+            pythonContender("python-telegram-bot 22", script: "ptb_echo.py"),
+        ])
 
 /// The time until `condition` held, or `nil` if it did not within `timeout`.
 @MainActor func waitUntil(timeout: Duration = .seconds(120), _ condition: () -> Bool) async -> Duration? {
@@ -156,7 +160,9 @@ for (index, contender) in contenders.enumerated() {
         let emulatorCPU = ownCPUSeconds()
         let start = ContinuousClock.now
         for index in 0..<updatesPerBot {
-            for token in bots { emulator.sendText("message \(index)", to: token, from: User(id: Int64(index % 50 + 1), firstName: "U")) }
+            for token in bots {
+                emulator.sendText("message \(index)", to: token, from: User(id: Int64(index % 50 + 1), firstName: "U"))
+            }
         }
         _ = await waitUntil(timeout: .seconds(600)) { bots.allSatisfy { emulator.sentCount(by: $0) == updatesPerBot } }
         let elapsed = ContinuousClock.now - start

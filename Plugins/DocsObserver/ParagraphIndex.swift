@@ -53,7 +53,8 @@ final class ParagraphIndex: Sendable {
         }
         return files.withLock { files in
             for (name, file) in reread { files[name] = file }
-            return Summary(files: files.count, paragraphs: files.values.map(\.paragraphs.count).reduce(0, +), changedFiles: changed.count)
+            return Summary(
+                files: files.count, paragraphs: files.values.map(\.paragraphs.count).reduce(0, +), changedFiles: changed.count)
         }
     }
 

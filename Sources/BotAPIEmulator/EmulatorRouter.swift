@@ -78,7 +78,9 @@ struct EmulatorRouter: Sendable {
     }
 
     /// The answer, and whether the poll waited for an update.
-    private func getUpdates(botID: String, parameters: Parameters, request: Request) async throws -> (
+    private func getUpdates(
+        botID: String, parameters: Parameters, request: Request
+    ) async throws -> (
         EmulatorState.Answer, waited: Bool
     ) {
         let offset = parameters.int("offset").map(Int64.init)
@@ -94,7 +96,9 @@ struct EmulatorRouter: Sendable {
         let mayWait =
             state.pollTimeout(botID: botID, offset: offset, asked: timeout) > 0 && state.pendingUpdateIDs(botID: botID).isEmpty
         guard mayWait else {
-            return (await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout, onWait: { _, _ in }), false)
+            return (
+                await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout, onWait: { _, _ in }), false
+            )
         }
         let waiterID = Mutex<UInt64?>(nil)
         let state = self.state
@@ -216,7 +220,8 @@ struct EmulatorRouter: Sendable {
     private static func response(for answer: EmulatorState.Answer) -> Response {
         switch answer {
         case .result(let result): json(.object(["ok": .bool(true), "result": result]), status: .ok)
-        case .error(let status, let description, let retryAfter): error(status: status, description: description, retryAfter: retryAfter)
+        case .error(let status, let description, let retryAfter):
+            error(status: status, description: description, retryAfter: retryAfter)
         case .fault(let fault): response(for: fault)
         }
     }
@@ -261,7 +266,8 @@ struct EmulatorRouter: Sendable {
 
     private static func json(_ value: JSONValue, status: HTTPResponse.Status) -> Response {
         let data = (try? JSONEncoder().encode(value)) ?? Data()
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+        return Response(
+            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
     }
 
     // MARK: - Parameters

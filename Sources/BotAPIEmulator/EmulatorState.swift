@@ -281,7 +281,9 @@ final class EmulatorState: Sendable {
     /// The `limit` and `timeout` in force: the same offset again within 0.5 s gets `limit`
     /// 1, and within 3 s a `timeout` under 3 becomes 3 (the real server's guard against
     /// clients that poll one offset in a tight loop).
-    private static func inForce(limit: Int, timeout: Int, offset: Int64?, bot: Bot, now: ContinuousClock.Instant) -> (
+    private static func inForce(
+        limit: Int, timeout: Int, offset: Int64?, bot: Bot, now: ContinuousClock.Instant
+    ) -> (
         limit: Int, timeout: Int
     ) {
         guard let last = bot.lastPoll, offset != nil, last.offset == offset else { return (limit, timeout) }

@@ -28,7 +28,9 @@ public final class PluginHarness<Plugin: BotPlugin>: Sendable {
     public let logs: LogCapture
     private let token: BotToken
 
-    private init(plugin: Plugin, context: BotContext, emulator: BotAPIEmulator, clock: ManualClock, logs: LogCapture, token: BotToken) {
+    private init(
+        plugin: Plugin, context: BotContext, emulator: BotAPIEmulator, clock: ManualClock, logs: LogCapture, token: BotToken
+    ) {
         self.plugin = plugin
         self.context = context
         self.emulator = emulator

@@ -114,7 +114,9 @@ public final class ChildProcess: Sendable {
     }
 
     /// Runs on the ``SpawningThread``.
-    private static func spawn(_ command: [String], environment: [String], directory: String?, output: String, errors: String)
+    private static func spawn(
+        _ command: [String], environment: [String], directory: String?, output: String, errors: String
+    )
         -> Result<pid_t, ChildProcessError>
     {
         var actions = posix_spawn_file_actions_t()
@@ -147,7 +149,9 @@ public final class ChildProcess: Sendable {
         var pid: pid_t = 0
         let error = posix_spawn(&pid, command[0], &actions, &attributes, argv, envp)
         guard error == 0 else {
-            return .failure(ChildProcessError(description: "cannot spawn \(command.joined(separator: " ")): \(String(cString: strerror(error)))"))
+            return .failure(
+                ChildProcessError(
+                    description: "cannot spawn \(command.joined(separator: " ")): \(String(cString: strerror(error)))"))
         }
         return .success(pid)
     }

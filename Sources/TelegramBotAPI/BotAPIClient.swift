@@ -98,7 +98,9 @@ public final class BotAPIClient: Sendable {
     ///
     /// Each update is read on its own: one that does not fit the model comes back with its
     /// ``Update/decodingProblem`` set rather than failing the batch.
-    public func getUpdates(offset: Int64?, limit: Int? = nil, timeout: Duration = .zero, allowedUpdates: [String]? = nil)
+    public func getUpdates(
+        offset: Int64?, limit: Int? = nil, timeout: Duration = .zero, allowedUpdates: [String]? = nil
+    )
         async throws -> [Update]
     {
         var parameters: [String: JSONValue] = ["timeout": .number(Double(timeout.components.seconds))]

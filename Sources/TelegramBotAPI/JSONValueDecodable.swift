@@ -29,7 +29,8 @@ struct JSONFields {
     /// The value of `key`; throws if it is missing, `null` or of another type.
     func required<Value: JSONValueDecodable>(_ key: String) throws -> Value {
         guard let value: Value = try optional(key) else {
-            throw DecodingError.valueNotFound(Value.self, .init(codingPath: [JSONKey(stringValue: key)], debugDescription: "missing"))
+            throw DecodingError.valueNotFound(
+                Value.self, .init(codingPath: [JSONKey(stringValue: key)], debugDescription: "missing"))
         }
         return value
     }

@@ -201,7 +201,8 @@ extension Update {
     /// nor confirmed; it is left out and its problem returned in `unreadable`.
     static func batch(from json: JSONValue) throws -> (updates: [Update], unreadable: [String]) {
         guard case .array(let elements) = json else {
-            throw DecodingError.typeMismatch([Update].self, .init(codingPath: [], debugDescription: "expected an array of updates"))
+            throw DecodingError.typeMismatch(
+                [Update].self, .init(codingPath: [], debugDescription: "expected an array of updates"))
         }
         var updates: [Update] = []
         var unreadable: [String] = []

@@ -43,7 +43,8 @@ import Testing
         #expect(order.all == ["first"])
         #expect(logs.lines.contains { $0.contains("hook timed out after 20ms") && $0.contains("hook=own-timeout") })
         #expect(logs.lines.contains { $0.contains("hook failed") && $0.contains("disk full") && $0.contains("hook=failing") })
-        #expect(logs.lines.contains { $0.contains("hook timed out after 100ms") && $0.contains("hook=hung-ignoring-cancellation") })
+        #expect(
+            logs.lines.contains { $0.contains("hook timed out after 100ms") && $0.contains("hook=hung-ignoring-cancellation") })
     }
 
     @Test func registeringAfterShutdownBeganIsRefused() async throws {

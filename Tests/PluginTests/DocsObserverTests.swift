@@ -12,12 +12,13 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try """
-            Plugins implement BotPlugin: a name, an initializer that takes a context, and a handler.
+        Plugins implement BotPlugin: a name, an initializer that takes a context, and a handler.
 
-            Shutdown hooks run last-registered-first, each with its own timeout.
-            """.write(to: folder.appendingPathComponent("guide.md"), atomically: true, encoding: .utf8)
+        Shutdown hooks run last-registered-first, each with its own timeout.
+        """.write(to: folder.appendingPathComponent("guide.md"), atomically: true, encoding: .utf8)
 
-        let harness = try await PluginHarness.start(DocsObserver.self, settings: ["folder": .string(folder.path), "rescan_every": "2s"])
+        let harness = try await PluginHarness.start(
+            DocsObserver.self, settings: ["folder": .string(folder.path), "rescan_every": "2s"])
         let answer = try await harness.send("/ask in which order do shutdown hooks run?")
         #expect(answer.first?.text.hasPrefix("Shutdown hooks run last-registered-first") == true)
         #expect(try await harness.send("/ask quantum chromodynamics").first?.text == "I found nothing about that in the docs.")

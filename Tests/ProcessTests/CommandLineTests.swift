@@ -1,10 +1,11 @@
 import BotAPIEmulator
 import Foundation
+import TelegramBotAPI
+import Testing
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
-import TelegramBotAPI
 
 /// DESIGN.md's CLI contract, as operators and scripts see it.
 @Suite struct CommandLineTests {
@@ -20,13 +21,13 @@ import TelegramBotAPI
 
                 let broken = directory.appendingPathComponent("broken.yaml")
                 try """
-                    version: 1
-                    bots:
-                      - name: Bad Name
-                        token: "12:\(processSecret)"
-                        plugin: nope
-                        retry: { max_delay: soon }
-                    """.write(to: broken, atomically: true, encoding: .utf8)
+                version: 1
+                bots:
+                  - name: Bad Name
+                    token: "12:\(processSecret)"
+                    plugin: nope
+                    retry: { max_delay: soon }
+                """.write(to: broken, atomically: true, encoding: .utf8)
                 let invalid = try await BothostProcess.run(["validate", "broken.yaml"], in: directory)
                 #expect(invalid.code == 2)
                 let lines = invalid.stderr.split(separator: "\n")
@@ -57,7 +58,8 @@ import TelegramBotAPI
     @Test func theStandaloneEmulatorServesBotsAndControls() async throws {
         try await withScratchDirectory { directory in
             let token = processTokens(1, test: 21)[0]
-            try "\(token.secretValue)\n".write(to: directory.appendingPathComponent("tokens.txt"), atomically: true, encoding: .utf8)
+            try "\(token.secretValue)\n".write(
+                to: directory.appendingPathComponent("tokens.txt"), atomically: true, encoding: .utf8)
             let emulator = try BothostProcess(["emulator", "--port", "0", "--tokens", "tokens.txt"], in: directory)
             var port: Int?
             for _ in 0..<2000 where port == nil {
@@ -91,7 +93,8 @@ import TelegramBotAPI
                 let host = try BothostProcess(["run", manifest], in: directory)
                 #expect(await emulator.waitUntil { emulator.isPolling(tokens[0]) })
 
-                try "version: 1\nbots: [ {name: oops".write(to: directory.appendingPathComponent(manifest), atomically: true, encoding: .utf8)
+                try "version: 1\nbots: [ {name: oops".write(
+                    to: directory.appendingPathComponent(manifest), atomically: true, encoding: .utf8)
                 host.signal(SIGHUP)
                 #expect(await emulator.waitUntil { host.stderr.contains("keeping the running bots") })
                 #expect(emulator.isPolling(tokens[0]))

@@ -1,7 +1,7 @@
 import BotAPIEmulator
 import Foundation
-import Testing
 import TelegramBotAPI
+import Testing
 
 /// Stopping real `bothost` processes: SIGTERM loses nothing and repeats nothing; SIGKILL
 /// repeats at most what was unfinished.

@@ -1,7 +1,7 @@
 import BotAPIEmulator
 import Foundation
-import Testing
 import TelegramBotAPI
+import Testing
 
 /// The PostgreSQL lock against real `bothost` processes and a real server that the tests
 /// start: every bot has exactly one poller, across hosts, kills and database outages.
@@ -27,13 +27,16 @@ import TelegramBotAPI
                     killed.signal(SIGKILL)
                     let killedAt = ContinuousClock.now
                     let adopted = await emulator.waitUntil {
-                        zip(orphans, callsBefore).allSatisfy { index, before in emulator.getUpdatesCalls(of: tokens[index]).count > before }
+                        zip(orphans, callsBefore).allSatisfy { index, before in
+                            emulator.getUpdatesCalls(of: tokens[index]).count > before
+                        }
                     }
                     let failover = ContinuousClock.now - killedAt
                     #expect(adopted)
                     #expect(failover < .seconds(5), "the killed host's bots were polled again after \(failover)")
                     let afterKill = try await heldBy(manifest, in: directory)
-                    #expect(afterKill.count == 12 && Set(afterKill.values).isSubset(of: [hosts[1].pid, hosts[2].pid]), "\(afterKill)")
+                    #expect(
+                        afterKill.count == 12 && Set(afterKill.values).isSubset(of: [hosts[1].pid, hosts[2].pid]), "\(afterKill)")
 
                     let fenced = hosts[1]
                     #expect(try await server.terminateSession(ofHost: fenced.pid) == 1)
@@ -70,11 +73,17 @@ import TelegramBotAPI
                     #expect(await emulator.waitUntil { second.stderr.contains("state=standby") })
 
                     try await server.stop()
-                    #expect(await emulator.waitUntil { tokens.allSatisfy { !emulator.isPolling($0) } }, "polling went on without a lock")
+                    #expect(
+                        await emulator.waitUntil { tokens.allSatisfy { !emulator.isPolling($0) } },
+                        "polling went on without a lock")
                     let callsWhileDown = tokens.map { emulator.getUpdatesCalls(of: $0).count }
                     try await Task.sleep(for: .seconds(2))
-                    #expect(tokens.map { emulator.getUpdatesCalls(of: $0).count } == callsWhileDown, "a bot polled while the database was down")
-                    #expect(first.stderr.contains("cannot take the lock: lock database 127.0.0.1:\(server.port)/postgres: cannot connect"))
+                    #expect(
+                        tokens.map { emulator.getUpdatesCalls(of: $0).count } == callsWhileDown,
+                        "a bot polled while the database was down")
+                    #expect(
+                        first.stderr.contains(
+                            "cannot take the lock: lock database 127.0.0.1:\(server.port)/postgres: cannot connect"))
 
                     try await server.startAgain()
                     #expect(await emulator.waitUntil(timeout: .seconds(20)) { tokens.allSatisfy { emulator.isPolling($0) } })

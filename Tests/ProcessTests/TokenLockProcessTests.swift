@@ -1,7 +1,7 @@
 import BotAPIEmulator
 import Foundation
-import Testing
 import TelegramBotAPI
+import Testing
 
 /// The lock against real `bothost` processes: no two ever poll one bot.
 @Suite(.serialized) struct TokenLockProcessTests {
@@ -20,7 +20,8 @@ import TelegramBotAPI
                     #expect(survivors.count == 1, "round \(round): \(survivors.count) hosts kept running")
                     #expect(exits.allSatisfy { $0 == 3 }, "round \(round): exits \(exits)")
                     #expect(
-                        await emulator.waitUntil { tokens.allSatisfy { emulator.isPolling($0) } }, "round \(round): the winner polls every bot")
+                        await emulator.waitUntil { tokens.allSatisfy { emulator.isPolling($0) } },
+                        "round \(round): the winner polls every bot")
                     for host in survivors {
                         host.signal(SIGTERM)
                         #expect(await host.exitCode() == 0)
@@ -127,7 +128,9 @@ import TelegramBotAPI
                     #expect(!contents.contains(processSecret))
                     #expect(contents.contains("\"pid\":\(host.pid)"))
                 }
-                for arguments in [["status", "--lock-dir", locks.path], ["status", "--lock-dir", locks.path, "--json"], ["validate", manifest]] {
+                for arguments in [
+                    ["status", "--lock-dir", locks.path], ["status", "--lock-dir", locks.path, "--json"], ["validate", manifest],
+                ] {
                     let result = try await BothostProcess.run(arguments, in: directory)
                     #expect(result.code == 0)
                     #expect(!(result.stdout + result.stderr).contains(processSecret))

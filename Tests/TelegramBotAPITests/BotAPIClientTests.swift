@@ -61,7 +61,8 @@ import Testing
             await #expect(
                 throws: BotAPIError.conflict(
                     .otherGetUpdates,
-                    description: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+                    description:
+                        "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
                 )
             ) { _ = try await first.value }
             _ = try await later
@@ -87,7 +88,9 @@ import Testing
     @Test func rateLimitCarriesRetryAfterAndPollsAreNotRetried() async throws {
         try await withClient { emulator, client in
             emulator.injectFault(.rateLimited(retryAfter: 7), method: "getUpdates", for: testToken)
-            await #expect(throws: BotAPIError.rateLimited(retryAfter: .seconds(7), description: "Too Many Requests: retry after 7")) {
+            await #expect(
+                throws: BotAPIError.rateLimited(retryAfter: .seconds(7), description: "Too Many Requests: retry after 7")
+            ) {
                 _ = try await client.getUpdates(offset: nil)
             }
             #expect(emulator.callCount("getUpdates", of: testToken) == 1)
@@ -96,7 +99,9 @@ import Testing
 
     @Test func outgoingCallsWaitOutRateLimitsAndRetry() async throws {
         let clock = ManualClock()
-        try await withClient(configuration: { $0.clock = clock; $0.sendRetries = 3 }) { emulator, client in
+        try await withClient(configuration: {
+            $0.clock = clock; $0.sendRetries = 3
+        }) { emulator, client in
             emulator.injectFault(.rateLimited(retryAfter: 5), method: "sendMessage", count: 3, for: testToken)
             async let sent = client.sendMessage(chatID: 42, text: "hi")
             for _ in 0..<3 {
@@ -112,7 +117,9 @@ import Testing
     }
 
     @Test func outgoingCallsGiveUpAfterSendRetries() async throws {
-        try await withClient(configuration: { $0.clock = ManualClock(advancesOnSleep: true); $0.sendRetries = 2 }) { emulator, client in
+        try await withClient(configuration: {
+            $0.clock = ManualClock(advancesOnSleep: true); $0.sendRetries = 2
+        }) { emulator, client in
             emulator.injectFault(.rateLimited(retryAfter: 1), method: "sendMessage", count: 5, for: testToken)
             await #expect(throws: BotAPIError.self) { _ = try await client.sendMessage(chatID: 42, text: "hi") }
             #expect(emulator.callCount("sendMessage", of: testToken) == 3)
@@ -121,7 +128,9 @@ import Testing
 
     @Test func outgoingCallsResendAfterFailuresOnTheWay() async throws {
         let clock = ManualClock(advancesOnSleep: true)
-        try await withClient(configuration: { $0.clock = clock; $0.sendRetries = 3 }) { emulator, client in
+        try await withClient(configuration: {
+            $0.clock = clock; $0.sendRetries = 3
+        }) { emulator, client in
             for fault in [EmulatorFault.dropConnection, .serverError(status: 502), .malformedJSON] {
                 emulator.injectFault(fault, method: "sendMessage", for: testToken)
             }

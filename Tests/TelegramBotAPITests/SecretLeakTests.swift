@@ -12,7 +12,9 @@ import Testing
         let faults: [EmulatorFault] = [
             .rateLimited(retryAfter: 3), .serverError(status: 500), .serverError(status: 503), .dropConnection, .malformedJSON,
         ]
-        try await withClient(configuration: { $0.clock = ManualClock(advancesOnSleep: true); $0.sendRetries = 0 }) { emulator, client in
+        try await withClient(configuration: {
+            $0.clock = ManualClock(advancesOnSleep: true); $0.sendRetries = 0
+        }) { emulator, client in
             for fault in faults {
                 emulator.injectFault(fault, method: "getUpdates", for: testToken)
                 errors.append(await failure { _ = try await client.getUpdates(offset: nil) })
@@ -32,7 +34,9 @@ import Testing
             cancelled.cancel()
             errors.append(await failure { _ = try await cancelled.value })
         }
-        for baseURL in ["http://127.0.0.1:1", "http://no-such-host.invalid:80", "ht!tp://bad url", "http://127.0.0.1:1/\(testSecret)"] {
+        for baseURL in [
+            "http://127.0.0.1:1", "http://no-such-host.invalid:80", "ht!tp://bad url", "http://127.0.0.1:1/\(testSecret)",
+        ] {
             let client = BotAPIClient(
                 token: testToken, configuration: .init(baseURL: baseURL, connectTimeout: .seconds(2), sendRetries: 0))
             errors.append(await failure { _ = try await client.getUpdates(offset: nil) })

@@ -1,6 +1,6 @@
 import BotHostKit
-import Foundation
 import CoreMetrics
+import Foundation
 import Logging
 import Synchronization
 import TelegramBotAPI

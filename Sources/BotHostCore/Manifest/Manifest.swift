@@ -98,7 +98,9 @@ package struct PollingSettings: Sendable, Hashable {
     /// How many updates of different chats one bot handles at once.
     package var maxConcurrentUpdates: Int = 64
 
-    package init(timeout: Duration = .seconds(30), limit: Int = 100, allowedUpdates: [String]? = nil, maxConcurrentUpdates: Int = 64) {
+    package init(
+        timeout: Duration = .seconds(30), limit: Int = 100, allowedUpdates: [String]? = nil, maxConcurrentUpdates: Int = 64
+    ) {
         self.timeout = timeout
         self.limit = limit
         self.allowedUpdates = allowedUpdates

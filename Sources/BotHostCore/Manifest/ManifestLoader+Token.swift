@@ -37,7 +37,8 @@ extension ManifestLoader {
     /// A variable's name is shown in messages: it names the secret, it is not the secret.
     /// A value that is not a variable name (a pasted token, say) is not shown.
     private func tokenFromEnvironment(variable: String, at source: ManifestNode) -> BotToken? {
-        let isName = (variable.first.map { !$0.isNumber } ?? false)
+        let isName =
+            (variable.first.map { !$0.isNumber } ?? false)
             && variable.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
         guard isName else {
             reader.report("expected the name of an environment variable that holds the token", at: source)

@@ -17,7 +17,9 @@ import Prometheus
 /// The host's service group runs it; the fleet awaits its port before taking any lock, so
 /// a port in use stops the host before anything started.
 enum AdminServer {
-    static func server(listen: AdminSettings, report: HostReport, registry: PrometheusCollectorRegistry, logger: Logger)
+    static func server(
+        listen: AdminSettings, report: HostReport, registry: PrometheusCollectorRegistry, logger: Logger
+    )
         -> HTTPServer
     {
         let router = Router()
@@ -47,6 +49,7 @@ enum AdminServer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(value)) ?? Data()
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+        return Response(
+            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
     }
 }

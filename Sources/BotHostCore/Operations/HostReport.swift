@@ -55,13 +55,19 @@ struct HostReport: Sendable {
     let skipped: @Sendable () -> [String]
 
     func health() -> Health {
-        let bots = statuses().map { name, snapshot in
-            Bot(
-                name: name, state: snapshot.state.rawValue, retries: snapshot.retries, lastError: snapshot.lastError,
-                resumesAt: snapshot.resumesAt.map { $0.formatted(.iso8601) },
-                updatesReceived: snapshot.updatesReceived, updatesHandled: snapshot.updatesHandled,
-                handlerErrors: snapshot.handlerErrors, conflicts: snapshot.conflicts)
-        } + skipped().map { Bot(name: $0, state: BotState.skipped.rawValue, retries: 0, updatesReceived: 0, updatesHandled: 0, handlerErrors: 0, conflicts: 0) }
+        let bots =
+            statuses().map { name, snapshot in
+                Bot(
+                    name: name, state: snapshot.state.rawValue, retries: snapshot.retries, lastError: snapshot.lastError,
+                    resumesAt: snapshot.resumesAt.map { $0.formatted(.iso8601) },
+                    updatesReceived: snapshot.updatesReceived, updatesHandled: snapshot.updatesHandled,
+                    handlerErrors: snapshot.handlerErrors, conflicts: snapshot.conflicts)
+            }
+            + skipped().map {
+                Bot(
+                    name: $0, state: BotState.skipped.rawValue, retries: 0, updatesReceived: 0, updatesHandled: 0,
+                    handlerErrors: 0, conflicts: 0)
+            }
         return Health(pid: getpid(), uptimeSeconds: (ContinuousClock.now - started).seconds, bots: bots)
     }
 

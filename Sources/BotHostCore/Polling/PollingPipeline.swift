@@ -138,7 +138,8 @@ final class PollingPipeline: Sendable {
         }
         status.pollFailed(error, attempt: backoff.attempt, delay: delay)
         if failures.shouldLog(error.description) {
-            let problem = if case .conflict = error { "conflict: another poller took this token" } else { "poll failed: \(error)" }
+            let problem =
+                if case .conflict = error { "conflict: another poller took this token" } else { "poll failed: \(error)" }
             logger.warning("\(problem) (attempt \(backoff.progress)), retrying in \(formatDuration(delay))")
         }
         status.enter(.backingOff)
@@ -207,7 +208,8 @@ final class PollingPipeline: Sendable {
             logger.error("handler failed: \(error)", metadata: ["update_id": "\(update.updateID)"])
         case .timedOut:
             logger.error(
-                "handler timed out after \(formatDuration(timeout)) and was cancelled", metadata: ["update_id": "\(update.updateID)"])
+                "handler timed out after \(formatDuration(timeout)) and was cancelled",
+                metadata: ["update_id": "\(update.updateID)"])
         }
     }
 }

@@ -56,7 +56,10 @@ import Testing
     @Test(arguments: [
         ("mysql://u@db/d", "expected postgres://USER@HOST[:PORT]/DATABASE"),
         ("postgres://db/d", "the URL names no user (postgres://USER@HOST/DATABASE)"),
-        ("postgres://u@db/d?sslmode=sometimes", "sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, found 'sometimes'"),
+        (
+            "postgres://u@db/d?sslmode=sometimes",
+            "sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, found 'sometimes'"
+        ),
         ("postgres://u@db/d?connect_timeout=soon", "connect_timeout must be a whole number of seconds, found 'soon'"),
         ("postgres://u@db/d?pool=1", "unsupported URL parameter 'pool' (supported: sslmode, connect_timeout, host)"),
     ])

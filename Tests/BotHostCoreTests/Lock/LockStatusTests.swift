@@ -1,6 +1,6 @@
-import Synchronization
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 
 @testable import BotHostCore
@@ -147,38 +147,40 @@ import Testing
     }
 
     @Test func rendersATable() {
-        #expect(LockStatusReport.table(Self.sample) == """
-            LOCK ID                           BOT      STATE    PID   SINCE
-            0123456789abcdef0123456789abcdef  support  held     4242  2025-01-01T10:00:00Z
-            fedcba9876543210fedcba9876543210  -        unknown  -     -
-            ffffffffffffffffffffffffffffffff  news     free     -     -
+        #expect(
+            LockStatusReport.table(Self.sample) == """
+                LOCK ID                           BOT      STATE    PID   SINCE
+                0123456789abcdef0123456789abcdef  support  held     4242  2025-01-01T10:00:00Z
+                fedcba9876543210fedcba9876543210  -        unknown  -     -
+                ffffffffffffffffffffffffffffffff  news     free     -     -
 
-            """)
+                """)
         #expect(LockStatusReport.table([]) == "LOCK ID  BOT  STATE  PID  SINCE\n")
     }
 
     @Test func rendersJSONWithEveryKeyPresent() {
-        #expect(LockStatusReport.json(Array(Self.sample.prefix(2))) == """
-            [
-              {
-                "bot" : "support",
-                "hostname" : "host-1",
-                "lock_id" : "0123456789abcdef0123456789abcdef",
-                "pid" : 4242,
-                "since" : "2025-01-01T10:00:00Z",
-                "state" : "held"
-              },
-              {
-                "bot" : null,
-                "hostname" : null,
-                "lock_id" : "fedcba9876543210fedcba9876543210",
-                "pid" : null,
-                "since" : null,
-                "state" : "unknown"
-              }
-            ]
+        #expect(
+            LockStatusReport.json(Array(Self.sample.prefix(2))) == """
+                [
+                  {
+                    "bot" : "support",
+                    "hostname" : "host-1",
+                    "lock_id" : "0123456789abcdef0123456789abcdef",
+                    "pid" : 4242,
+                    "since" : "2025-01-01T10:00:00Z",
+                    "state" : "held"
+                  },
+                  {
+                    "bot" : null,
+                    "hostname" : null,
+                    "lock_id" : "fedcba9876543210fedcba9876543210",
+                    "pid" : null,
+                    "since" : null,
+                    "state" : "unknown"
+                  }
+                ]
 
-            """)
+                """)
         #expect(LockStatusReport.json([]) == "[\n\n]\n")
     }
 

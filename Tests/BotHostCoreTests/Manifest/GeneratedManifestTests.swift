@@ -52,7 +52,8 @@ import Darwin
         let line = "# \(String(repeating: "x", count: 1021))\n"
         let path = try write("huge.yaml", String(repeating: line, count: 5 * 1024))
 
-        #expect(ManifestFixtures.problemLines(path) == ["\(path):1:1: manifest: cannot read the manifest: it is larger than 1 MiB"])
+        #expect(
+            ManifestFixtures.problemLines(path) == ["\(path):1:1: manifest: cannot read the manifest: it is larger than 1 MiB"])
     }
 
     @Test func aBinaryFileIsRefused() throws {
@@ -93,13 +94,15 @@ import Darwin
         let path = directory.appendingPathComponent("pipe.yaml").path
         try #require(mkfifo(path, 0o600) == 0)
 
-        #expect(ManifestFixtures.problemLines(path) == ["\(path):1:1: manifest: cannot read the manifest: it is not a regular file"])
+        #expect(
+            ManifestFixtures.problemLines(path) == ["\(path):1:1: manifest: cannot read the manifest: it is not a regular file"])
     }
 
     @Test func nestingBeyondWhatLibyamlAcceptsIsAProblemNotACrash() throws {
         defer { removeDirectory() }
         let depth = 100_000
-        let path = try write("deep-flow.yaml", manifest(settings: String(repeating: "[", count: depth) + String(repeating: "]", count: depth)))
+        let path = try write(
+            "deep-flow.yaml", manifest(settings: String(repeating: "[", count: depth) + String(repeating: "]", count: depth)))
 
         #expect(ManifestFixtures.problemLines(path) == ["\(path):6:16: manifest: the YAML is nested too deeply"])
     }
@@ -187,7 +190,8 @@ import Darwin
 
     @Test func problemsPointAtTheFileAsGivenToParse() {
         let error = #expect(throws: ManifestError.self) {
-            try Manifest.parse(yaml: "version: 1\nbots: []\n", file: "inline.yaml", baseDirectory: ".", environment: [:], plugins: [])
+            try Manifest.parse(
+                yaml: "version: 1\nbots: []\n", file: "inline.yaml", baseDirectory: ".", environment: [:], plugins: [])
         }
         #expect(error?.description == "inline.yaml:2:7: bots: the list of bots is empty; declare at least one bot")
     }

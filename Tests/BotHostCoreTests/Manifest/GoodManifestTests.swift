@@ -1,7 +1,7 @@
 import BotHostKit
 import Foundation
-import Testing
 import TelegramBotAPI
+import Testing
 
 @testable import BotHostCore
 
@@ -53,7 +53,8 @@ import TelegramBotAPI
         #expect(manifest.onLocked == .wait)
         #expect(manifest.maxBots == nil)
         #expect(manifest.sandbox == SandboxSettings(users: 5, messagesPerMinute: 60))
-        #expect(manifest.shutdown == ShutdownSettings(timeout: .seconds(60), hookTimeout: .milliseconds(2500), drainTimeout: .zero))
+        #expect(
+            manifest.shutdown == ShutdownSettings(timeout: .seconds(60), hookTimeout: .milliseconds(2500), drainTimeout: .zero))
         #expect(manifest.admin == AdminSettings(host: "::1", port: 9464))
         try #require(manifest.bots.map(\.name) == ["support", "sales_2", "docs-bot"])
         let (support, sales, docs) = (manifest.bots[0], manifest.bots[1], manifest.bots[2])
@@ -63,11 +64,13 @@ import TelegramBotAPI
         #expect(support.apiURL == manifest.apiURL)
         #expect(
             support.retry
-                == RetryPolicy(maxRetries: nil, initialDelay: .seconds(1), maxDelay: .seconds(600), backoffFactor: 1.5, jitter: 0.25)
+                == RetryPolicy(
+                    maxRetries: nil, initialDelay: .seconds(1), maxDelay: .seconds(600), backoffFactor: 1.5, jitter: 0.25)
         )
         #expect(
             support.polling
-                == PollingSettings(timeout: .seconds(25), limit: 10, allowedUpdates: ["message", "callback_query"], maxConcurrentUpdates: 16)
+                == PollingSettings(
+                    timeout: .seconds(25), limit: 10, allowedUpdates: ["message", "callback_query"], maxConcurrentUpdates: 16)
         )
         #expect(support.handlerTimeout == .seconds(90))
         #expect(support.sendRetries == 4)
@@ -78,7 +81,8 @@ import TelegramBotAPI
         #expect(sales.apiURL == .sandbox)
         #expect(
             sales.retry
-                == RetryPolicy(maxRetries: 7, initialDelay: .seconds(2), maxDelay: .seconds(600), backoffFactor: 1.5, jitter: 0.25)
+                == RetryPolicy(
+                    maxRetries: 7, initialDelay: .seconds(2), maxDelay: .seconds(600), backoffFactor: 1.5, jitter: 0.25)
         )
         #expect(sales.polling.limit == 50)
         #expect(sales.handlerTimeout == .milliseconds(500))

@@ -13,10 +13,12 @@ import Testing
 @Suite struct AdminServerTests {
     @Test func healthReadyAndMetricsOverHTTP() async throws {
         let good = uniqueToken()
-        try await withHost(bots: """
+        try await withHost(
+            bots: """
                   - { name: news, token: "\(good.secretValue)", plugin: recording }
                 """,
-            extra: "admin: { listen: 127.0.0.1:0 }", tokens: [good]) { fixture in
+            extra: "admin: { listen: 127.0.0.1:0 }", tokens: [good]
+        ) { fixture in
             #expect(await fixture.waitUntil { fixture.host.adminPort != nil })
             let base = "http://127.0.0.1:\(fixture.host.adminPort ?? 0)"
 
@@ -56,11 +58,13 @@ import Testing
     @Test func notReadyWhileABotIsNotPolling() async throws {
         let good = uniqueToken()
         let rejected = uniqueToken()
-        try await withHost(bots: """
+        try await withHost(
+            bots: """
                   - { name: fine, token: "\(good.secretValue)", plugin: recording }
                   - { name: wrong, token: "\(rejected.secretValue)", plugin: recording }
                 """,
-            extra: "admin: { listen: 127.0.0.1:0 }", tokens: [good]) { fixture in
+            extra: "admin: { listen: 127.0.0.1:0 }", tokens: [good]
+        ) { fixture in
             #expect(await fixture.waitUntil { fixture.state(of: "wrong") == .failed && fixture.state(of: "fine") == .polling })
             let ready = try await get("http://127.0.0.1:\(fixture.host.adminPort ?? 0)/ready")
             #expect(ready.status == 503)

@@ -12,12 +12,20 @@ import Testing
         func entry(_ name: String, _ token: BotToken, _ extra: String = "") -> String {
             "  - { name: \(name), token: \"\(token.secretValue)\", plugin: recording\(extra) }"
         }
-        try await withHost(bots: [entry("kept", kept), entry("changed", changed), entry("gone", gone)].joined(separator: "\n"),
-            tokens: [kept, changed, gone, added]) { fixture in
+        try await withHost(
+            bots: [entry("kept", kept), entry("changed", changed), entry("gone", gone)].joined(separator: "\n"),
+            tokens: [kept, changed, gone, added]
+        ) { fixture in
             let emulator = fixture.emulator
-            #expect(await fixture.waitUntil { [kept, changed, gone].allSatisfy { emulator.getUpdatesCalls(of: $0).last?.outcome == .pending } })
+            #expect(
+                await fixture.waitUntil {
+                    [kept, changed, gone].allSatisfy { emulator.getUpdatesCalls(of: $0).last?.outcome == .pending }
+                })
             emulator.sendText("bye", to: gone)
-            #expect(await fixture.waitUntil { emulator.sentMessages(by: gone).count == 1 && emulator.getUpdatesCalls(of: gone).last?.outcome == .pending })
+            #expect(
+                await fixture.waitUntil {
+                    emulator.sentMessages(by: gone).count == 1 && emulator.getUpdatesCalls(of: gone).last?.outcome == .pending
+                })
             let keptCalls = emulator.getUpdatesCalls(of: kept).count
 
             let next = try fixture.manifest(
@@ -25,7 +33,8 @@ import Testing
                     .joined(separator: "\n"))
             await fixture.host.reload(next)
 
-            #expect(await fixture.waitUntil { fixture.state(of: "added") == .polling && fixture.state(of: "changed") == .polling })
+            #expect(
+                await fixture.waitUntil { fixture.state(of: "added") == .polling && fixture.state(of: "changed") == .polling })
             #expect(fixture.state(of: "gone") == nil)
             #expect(emulator.callCount("getMe", of: changed) == 2, "a changed bot restarts")
             #expect(emulator.callCount("getMe", of: kept) == 1, "an unchanged bot is left alone")

@@ -13,10 +13,12 @@ import Testing
         let receiver = try DatagramReceiver(name: socketName)
         defer { receiver.close() }
         let token = uniqueToken()
-        try await withHost(bots: """
+        try await withHost(
+            bots: """
                   - { name: news, token: "\(token.secretValue)", plugin: recording }
                 """,
-            tokens: [token], variables: ["NOTIFY_SOCKET": socketName, "WATCHDOG_USEC": "200000"]) { fixture in
+            tokens: [token], variables: ["NOTIFY_SOCKET": socketName, "WATCHDOG_USEC": "200000"]
+        ) { fixture in
             #expect(await fixture.waitUntil { receiver.messages.contains("READY=1") })
             #expect(await fixture.waitUntil { receiver.messages.filter { $0 == "WATCHDOG=1" }.count >= 2 })
             #expect(await fixture.stop() == .success)

@@ -51,9 +51,11 @@ import Testing
     @Test func oddFieldsNeverHoldBackTheUpdatesThatFit() async throws {
         let token = uniqueToken()
         let name = "property-\(token.botID)"
-        try await withHost(bots: "  - { name: \(name), token: \"\(token.secretValue)\", plugin: recording }", tokens: [token]) { fixture in
+        try await withHost(bots: "  - { name: \(name), token: \"\(token.secretValue)\", plugin: recording }", tokens: [token]) {
+            fixture in
             // About half the messages are left as they are.
-            let batches = Gen.element(of: Array(repeating: Mutation.unchanged, count: Mutation.all.count) + Mutation.all).array(of: 1...8)
+            let batches = Gen.element(of: Array(repeating: Mutation.unchanged, count: Mutation.all.count) + Mutation.all).array(
+                of: 1...8)
             var batch = 0
             var expected: [String] = []
             await propertyCheck(count: 40, input: batches) { mutations in
@@ -61,7 +63,8 @@ import Testing
                 for (index, mutation) in mutations.compactMap({ $0 }).enumerated() {
                     let text = "b\(batch)-\(index)"
                     let message: JSONValue = [
-                        "message_id": .number(Double(batch * 100 + index)), "from": ["id": 42, "is_bot": false, "first_name": "Alice"],
+                        "message_id": .number(Double(batch * 100 + index)),
+                        "from": ["id": 42, "is_bot": false, "first_name": "Alice"],
                         "chat": ["id": .number(Double(index % 3 + 1)), "type": "private"], "date": 1, "text": .string(text),
                     ]
                     let sent = mutation.applied(to: message)

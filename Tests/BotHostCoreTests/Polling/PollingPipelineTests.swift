@@ -14,9 +14,12 @@ import Testing
     @Test func defaultRetrySequenceThenGiveUp() async throws {
         let token = uniqueToken()
         let clock = ManualClock(advancesOnSleep: true)
-        try await withHost(bots: bot("news", token), clock: clock, tokens: [token], prepare: { emulator in
-            emulator.injectFault(.serverError(status: 502), method: "getUpdates", count: 6, for: token)
-        }) { fixture in
+        try await withHost(
+            bots: bot("news", token), clock: clock, tokens: [token],
+            prepare: { emulator in
+                emulator.injectFault(.serverError(status: 502), method: "getUpdates", count: 6, for: token)
+            }
+        ) { fixture in
             #expect(await fixture.exitStatus == .botFailed)
             #expect(clock.sleeps == [5, 10, 20, 40, 80].map { .seconds($0) })
             #expect(fixture.logLines(containing: "gave up after 5 retries").count == 1)
@@ -27,9 +30,12 @@ import Testing
     @Test func successResetsTheAttemptCount() async throws {
         let token = uniqueToken()
         let clock = ManualClock()
-        try await withHost(bots: bot("news", token), clock: clock, tokens: [token], prepare: { emulator in
-            emulator.injectFault(.serverError(status: 502), method: "getUpdates", count: 2, for: token)
-        }) { fixture in
+        try await withHost(
+            bots: bot("news", token), clock: clock, tokens: [token],
+            prepare: { emulator in
+                emulator.injectFault(.serverError(status: 502), method: "getUpdates", count: 2, for: token)
+            }
+        ) { fixture in
             let emulator = fixture.emulator
             for expected in [5, 10] {
                 await clock.waitForSleepers()
@@ -55,10 +61,13 @@ import Testing
         let token = uniqueToken()
         let clock = ManualClock(advancesOnSleep: true)
         let name = "limited-\(token.botID)"
-        try await withHost(bots: bot(name, token), clock: clock, tokens: [token], prepare: { emulator in
-            emulator.injectFault(.rateLimited(retryAfter: 2), method: "getUpdates", count: 8, for: token)
-            emulator.sendText("after", to: token)
-        }) { fixture in
+        try await withHost(
+            bots: bot(name, token), clock: clock, tokens: [token],
+            prepare: { emulator in
+                emulator.injectFault(.rateLimited(retryAfter: 2), method: "getUpdates", count: 8, for: token)
+                emulator.sendText("after", to: token)
+            }
+        ) { fixture in
             #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: name).contains("after") })
             #expect(clock.sleeps == Array(repeating: .seconds(2), count: 8))
             #expect(fixture.logLines(containing: "rate limited by Telegram: polling again in 2s").count == 8)
@@ -72,9 +81,12 @@ import Testing
     @Test func aLongRateLimitIsShownAndDoesNotDelayAStop() async throws {
         let token = uniqueToken()
         let clock = ManualClock()
-        try await withHost(bots: bot("news", token), clock: clock, tokens: [token], prepare: { emulator in
-            emulator.injectFault(.rateLimited(retryAfter: 3600), method: "getUpdates", for: token)
-        }) { fixture in
+        try await withHost(
+            bots: bot("news", token), clock: clock, tokens: [token],
+            prepare: { emulator in
+                emulator.injectFault(.rateLimited(retryAfter: 3600), method: "getUpdates", for: token)
+            }
+        ) { fixture in
             #expect(await fixture.waitUntil { fixture.state(of: "news") == .rateLimited })
             let resumesAt = try #require(fixture.host.botStatuses["news"]?.resumesAt)
             #expect(abs(resumesAt.timeIntervalSinceNow - 3600) < 60)
@@ -87,10 +99,13 @@ import Testing
     @Test func conflictsAreLoggedWithAttemptAndDelay() async throws {
         let token = uniqueToken()
         let clock = ManualClock(advancesOnSleep: true)
-        try await withHost(bots: bot("news", token), clock: clock, tokens: [token], prepare: { emulator in
-            emulator.injectFault(.conflict, method: "getUpdates", count: 2, for: token)
-            emulator.sendText("after", to: token)
-        }) { fixture in
+        try await withHost(
+            bots: bot("news", token), clock: clock, tokens: [token],
+            prepare: { emulator in
+                emulator.injectFault(.conflict, method: "getUpdates", count: 2, for: token)
+                emulator.sendText("after", to: token)
+            }
+        ) { fixture in
             #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: "news").contains("after") })
             let conflicts = fixture.logLines(containing: "conflict: another poller took this token")
             #expect(conflicts.count == 2)
@@ -115,10 +130,13 @@ import Testing
     @Test func webhookIsDeletedOrFailsWithAHint() async throws {
         let deleting = uniqueToken()
         let keeping = uniqueToken()
-        try await withHost(bots: bot("deleting", deleting) + "\n" + bot("keeping", keeping, extra: "delete_webhook: false"),
-            tokens: [deleting, keeping], prepare: { emulator in
-            for token in [deleting, keeping] { emulator.setWebhook("https://example.com/hook", for: token) }
-        }) { fixture in
+        try await withHost(
+            bots: bot("deleting", deleting) + "\n" + bot("keeping", keeping, extra: "delete_webhook: false"),
+            tokens: [deleting, keeping],
+            prepare: { emulator in
+                for token in [deleting, keeping] { emulator.setWebhook("https://example.com/hook", for: token) }
+            }
+        ) { fixture in
             let emulator = fixture.emulator
             #expect(await fixture.waitUntil { fixture.state(of: "deleting") == .polling })
             #expect(await fixture.waitUntil { fixture.state(of: "keeping") == .failed })
@@ -131,7 +149,9 @@ import Testing
 
     @Test func chatsKeepTheirOrderAndAHungHandlerStallsNoOtherChat() async throws {
         let token = uniqueToken()
-        try await withHost(bots: bot("order", token, extra: "handler_timeout: 60s, polling: { max_concurrent_updates: 8 }"), tokens: [token]) { fixture in
+        try await withHost(
+            bots: bot("order", token, extra: "handler_timeout: 60s, polling: { max_concurrent_updates: 8 }"), tokens: [token]
+        ) { fixture in
             let emulator = fixture.emulator
             emulator.sendText("hang-1", to: token, from: User(id: 1, firstName: "Stuck"))
             for chat in 10..<15 {
@@ -168,12 +188,17 @@ import Testing
         let stuck = uniqueToken()
         let busy = uniqueToken()
         let clock = ManualClock()
-        try await withHost(bots: bot("stuck", stuck, extra: "retry: { max_retries: unlimited }") + "\n" + bot("busy", busy), clock: clock,
-            tokens: [stuck, busy], prepare: { emulator in
-            emulator.injectFault(.conflict, method: "getUpdates", count: 1000, for: stuck)
-        }) { fixture in
+        try await withHost(
+            bots: bot("stuck", stuck, extra: "retry: { max_retries: unlimited }") + "\n" + bot("busy", busy), clock: clock,
+            tokens: [stuck, busy],
+            prepare: { emulator in
+                emulator.injectFault(.conflict, method: "getUpdates", count: 1000, for: stuck)
+            }
+        ) { fixture in
             #expect(await fixture.waitUntil { fixture.state(of: "stuck") == .backingOff })
-            for index in 0..<200 { fixture.emulator.sendText("m\(index)", to: busy, from: User(id: Int64(index % 7 + 1), firstName: "U")) }
+            for index in 0..<200 {
+                fixture.emulator.sendText("m\(index)", to: busy, from: User(id: Int64(index % 7 + 1), firstName: "U"))
+            }
             #expect(await fixture.waitUntil { fixture.emulator.sentMessages(by: busy).count == 200 })
             #expect(fixture.state(of: "stuck") == .backingOff)
             #expect(await fixture.stop() == .success)
@@ -185,17 +210,20 @@ import Testing
         let bots = tokens.enumerated().map { index, token in
             bot("bot\(index)", token, extra: "retry: { max_retries: unlimited }, polling: { limit: 20 }")
         }.joined(separator: "\n")
-        try await withHost(bots: bots, tokens: tokens, prepare: { emulator in
-            for token in tokens {
-                emulator.injectPeriodicFaults(
-                    [.serverError(status: 502), .dropConnection, .malformedJSON, .serverError(status: 500)],
-                    method: "getUpdates", every: 20, for: token)
-                emulator.injectPeriodicFaults(
-                    [.serverError(status: 500), .dropConnection, .rateLimited(retryAfter: 1), .malformedJSON],
-                    method: "sendMessage", every: 20, for: token)
+        try await withHost(
+            bots: bots, tokens: tokens,
+            prepare: { emulator in
+                for token in tokens {
+                    emulator.injectPeriodicFaults(
+                        [.serverError(status: 502), .dropConnection, .malformedJSON, .serverError(status: 500)],
+                        method: "getUpdates", every: 20, for: token)
+                    emulator.injectPeriodicFaults(
+                        [.serverError(status: 500), .dropConnection, .rateLimited(retryAfter: 1), .malformedJSON],
+                        method: "sendMessage", every: 20, for: token)
+                }
+                emulator.injectFault(.conflict, method: "getUpdates", count: 30, for: tokens[0])
             }
-            emulator.injectFault(.conflict, method: "getUpdates", count: 30, for: tokens[0])
-        }) { fixture in
+        ) { fixture in
             let emulator = fixture.emulator
             for index in 0..<500 {
                 for token in tokens {

@@ -48,11 +48,14 @@ import Testing
         let token = uniqueToken()
         let name = "odd-\(token.botID)"
         let oddID = Mutex<Int64>(0)
-        try await withHost(bots: bot(name, token), tokens: [token], prepare: { emulator in
-            emulator.sendText("one", to: token)
-            oddID.withLock { $0 = emulator.injectUpdate(kind: odd.kind, payload: odd.payload, to: token) }
-            emulator.sendText("two", to: token)
-        }) { fixture in
+        try await withHost(
+            bots: bot(name, token), tokens: [token],
+            prepare: { emulator in
+                emulator.sendText("one", to: token)
+                oddID.withLock { $0 = emulator.injectUpdate(kind: odd.kind, payload: odd.payload, to: token) }
+                emulator.sendText("two", to: token)
+            }
+        ) { fixture in
             let emulator = fixture.emulator
             let oddID = oddID.withLock { $0 }
             #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: name) == ["one", "two"] })
@@ -73,8 +76,10 @@ import Testing
     @Test func theFirstRefusedConnectionIsLoggedAtOnce() async throws {
         let token = uniqueToken()
         let started = ContinuousClock.now
-        try await withHost(bots: bot("refused-\(token.botID)", token, extra: "api_url: \"http://127.0.0.1:1\""), clock: ManualClock(),
-            tokens: [token]) { fixture in
+        try await withHost(
+            bots: bot("refused-\(token.botID)", token, extra: "api_url: \"http://127.0.0.1:1\""), clock: ManualClock(),
+            tokens: [token]
+        ) { fixture in
             #expect(await fixture.waitUntil(timeout: .seconds(5)) { !fixture.logLines(containing: "getMe failed").isEmpty })
             let elapsed = ContinuousClock.now - started
             print("first refused connection logged after \(elapsed)")

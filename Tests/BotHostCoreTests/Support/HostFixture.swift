@@ -3,6 +3,7 @@ import BotHostKit
 import BotHostTesting
 import Foundation
 import Logging
+import Synchronization
 
 @testable import BotHostCore
 
@@ -149,8 +150,6 @@ struct RecordingPlugin: BotPlugin {
         _ = try await context.api.sendMessage(chatID: .id(message.chat.id), text: text)
     }
 }
-
-import Synchronization
 
 /// A fresh token for each test, so that tests running in parallel never share a bot.
 func uniqueToken() -> BotToken {

@@ -24,7 +24,8 @@ final class BothostProcess: Sendable {
         output = directory.appendingPathComponent("stdout-\(id).txt")
         errors = directory.appendingPathComponent("stderr-\(id).txt")
         process = try ChildProcess(
-            Self.executable.path, arguments, in: directory.path, environment: environment, output: output.path, errors: errors.path)
+            Self.executable.path, arguments, in: directory.path, environment: environment, output: output.path,
+            errors: errors.path)
     }
 
     var pid: Int32 { process.pid }
@@ -43,7 +44,9 @@ final class BothostProcess: Sendable {
     }
 
     /// Runs `bothost arguments...` to the end: exit code, stdout, stderr.
-    static func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) async throws -> (
+    static func run(
+        _ arguments: [String], in directory: URL, environment: [String: String] = [:]
+    ) async throws -> (
         code: Int32, stdout: String, stderr: String
     ) {
         let process = try BothostProcess(arguments, in: directory, environment: environment)

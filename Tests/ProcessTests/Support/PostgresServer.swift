@@ -102,17 +102,17 @@ final class PostgresServer: Sendable {
         let port = try Self.freePort()
         let configuration = directory.appendingPathComponent("pgbouncer.ini")
         try """
-            [databases]
-            postgres = host=127.0.0.1 port=\(self.port) dbname=postgres
-            [pgbouncer]
-            listen_addr = 127.0.0.1
-            listen_port = \(port)
-            unix_socket_dir =
-            auth_type = trust
-            auth_file = \(directory.appendingPathComponent("users.txt").path)
-            pool_mode = transaction
-            ignore_startup_parameters = extra_float_digits
-            """.write(to: configuration, atomically: true, encoding: .utf8)
+        [databases]
+        postgres = host=127.0.0.1 port=\(self.port) dbname=postgres
+        [pgbouncer]
+        listen_addr = 127.0.0.1
+        listen_port = \(port)
+        unix_socket_dir =
+        auth_type = trust
+        auth_file = \(directory.appendingPathComponent("users.txt").path)
+        pool_mode = transaction
+        ignore_startup_parameters = extra_float_digits
+        """.write(to: configuration, atomically: true, encoding: .utf8)
         try "\"postgres\" \"\"\n".write(to: directory.appendingPathComponent("users.txt"), atomically: true, encoding: .utf8)
         let bouncer = try spawn("/usr/sbin/pgbouncer", [configuration.path], log: "pgbouncer.log")
         pooler.withLock { $0 = bouncer }
@@ -125,7 +125,9 @@ final class PostgresServer: Sendable {
     func query(_ sql: String, port: Int? = nil) async throws -> [String] {
         let logger = Logger(label: "test.postgres") { _ in SwiftLogNoOpLogHandler() }
         let connection = try await PostgresConnection.connect(
-            configuration: .init(host: "127.0.0.1", port: port ?? self.port, username: "postgres", password: nil, database: "postgres", tls: .disable),
+            configuration: .init(
+                host: "127.0.0.1", port: port ?? self.port, username: "postgres", password: nil, database: "postgres",
+                tls: .disable),
             id: 1, logger: logger)
         do {
             var values: [String] = []

@@ -83,7 +83,11 @@ final class BotFleet: Service {
 
     func run() async throws {
         let status = await withTaskCancellationHandler {
-            await withGracefulShutdownHandler { await self.runBots() } onGracefulShutdown: { self.requestStop() }
+            await withGracefulShutdownHandler {
+                await self.runBots()
+            } onGracefulShutdown: {
+                self.requestStop()
+            }
         } onCancel: {
             self.requestStop()
         }

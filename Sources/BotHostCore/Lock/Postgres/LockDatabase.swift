@@ -56,7 +56,8 @@ package struct LockDatabase: Sendable {
                 switch item.name {
                 case "sslmode":
                     guard Self.sslModes.contains(value) else {
-                        throw Problem(description: "sslmode must be one of \(Self.sslModes.joined(separator: ", ")), found '\(value)'")
+                        throw Problem(
+                            description: "sslmode must be one of \(Self.sslModes.joined(separator: ", ")), found '\(value)'")
                     }
                     sslMode = value
                 case "connect_timeout":
@@ -71,7 +72,8 @@ package struct LockDatabase: Sendable {
                     socketDirectory = value
                 default:
                     throw Problem(
-                        description: "unsupported URL parameter '\(item.name)' (supported: \(Self.parameters.joined(separator: ", ")))")
+                        description:
+                            "unsupported URL parameter '\(item.name)' (supported: \(Self.parameters.joined(separator: ", ")))")
                 }
             }
             let host = components.host ?? ""

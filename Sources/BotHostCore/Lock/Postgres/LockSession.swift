@@ -282,7 +282,8 @@ actor LockSession {
     private func recentHolders(on connection: Connection) async throws -> AdvisoryLockHolders {
         if let holders, ContinuousClock.now - holders.at < timing.holdersMaxAge { return holders.holders }
         // Shared by the standbys that ask meanwhile; ends with the query.
-        let reading = readingHolders ?? Task { [logger] in try await AdvisoryLockHolders.read(on: connection.postgres, logger: logger) }
+        let reading =
+            readingHolders ?? Task { [logger] in try await AdvisoryLockHolders.read(on: connection.postgres, logger: logger) }
         readingHolders = reading
         defer { readingHolders = nil }
         let read = try await answered(on: connection, what: "a pg_locks read") { try await reading.value }
