@@ -85,6 +85,31 @@ import FoundationNetworking
 
 /// SIGHUP reloads the manifest of a running `bothost`.
 @Suite struct ReloadProcessTests {
+    /// The sandbox's emulator stops with the host: after the bots, and at once, though
+    /// their long polls were pending in it.
+    @Test func theSandboxStartsAndStopsCleanly() async throws {
+        try await withScratchDirectory { directory in
+            try """
+            version: 1
+            api_url: sandbox
+            lock: { backend: file, dir: \(directory.path)/locks }
+            sandbox: { users: 2, messages_per_minute: 600 }
+            bots:
+              - { name: echo, token: "700100:\(processSecret)", plugin: echo }
+            """.write(to: directory.appendingPathComponent("sandbox.yaml"), atomically: true, encoding: .utf8)
+            let host = try BothostProcess(["run", "sandbox.yaml"], in: directory)
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(30)
+            while !host.stderr.contains("sandbox: echo → chat"), clock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(host.stderr.contains("sandbox: echo → chat"), "the bot answered a simulated user")
+            let signalled = clock.now
+            host.signal(SIGTERM)
+            #expect(await host.exitCode(timeout: .seconds(15)) == 0, "\(host.stderr.suffix(600))")
+            #expect(clock.now - signalled < .seconds(5))
+            #expect(!host.stderr.contains(processSecret))
+        }
+    }
+
     @Test func anInvalidReloadKeepsTheBotsAndAValidOneApplies() async throws {
         let tokens = processTokens(2, test: 30)
         try await withEmulator(knowing: tokens) { emulator in

@@ -1,5 +1,6 @@
 package import Hummingbird
 package import Logging
+import Glibc
 import NIOCore
 import ServiceLifecycle
 import Synchronization
@@ -18,19 +19,23 @@ package struct HTTPServer: Service {
     private let requestedPort: Int
     private let application: Application<RouterResponder<BasicRequestContext>>
     private let bound: BoundPort
+    private let onGracefulShutdown: @Sendable () -> Void
 
     /// - Parameters:
     ///   - port: the port to listen on; 0 picks a free one.
     ///   - onListening: called with the bound port before ``port()`` returns it.
+    ///   - onGracefulShutdown: called as graceful shutdown begins, to end requests that
+    ///     would otherwise hold the server open (the emulator's pending long polls).
     package init(
         name: String, router: Router<BasicRequestContext>, host: String, port: Int, backlog: Int = 256, logger: Logger,
-        onListening: @escaping @Sendable (Int) -> Void = { _ in }
+        onListening: @escaping @Sendable (Int) -> Void = { _ in }, onGracefulShutdown: @escaping @Sendable () -> Void = {}
     ) {
         let bound = BoundPort()
         self.name = name
         self.host = host
         self.requestedPort = port
         self.bound = bound
+        self.onGracefulShutdown = onGracefulShutdown
         application = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: backlog),
@@ -51,7 +56,11 @@ package struct HTTPServer: Service {
 
     package func run() async throws {
         do {
-            try await application.run()
+            try await withGracefulShutdownHandler {
+                try await application.run()
+            } onGracefulShutdown: { [onGracefulShutdown] in
+                onGracefulShutdown()
+            }
         } catch {
             let failure = ListenFailure(server: name, address: "\(host):\(requestedPort)", error: error)
             bound.resolve(.failure(failure))
@@ -66,7 +75,11 @@ package struct HTTPServer: Service {
         package let address: String
         package let error: any Error
 
-        package var description: String { "\(server) cannot listen on \(address): \(error)" }
+        package var description: String {
+            // NIO's `IOError` names the system call and adds the errno; the system's words suffice.
+            let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
+            return "\(server) cannot listen on \(address): \(reason)"
+        }
     }
 }
 

@@ -113,6 +113,11 @@ final class BotStatus: Sendable {
         enter(.rateLimited)
     }
 
+    /// The wait after a 429 is over: the bot polls again.
+    func rateLimitEnded() {
+        snapshot.withLock { $0.resumesAt = nil }
+    }
+
     /// Something went wrong that the operator should see in `/health`.
     func failed(_ description: String) {
         snapshot.withLock { $0.lastError = description }

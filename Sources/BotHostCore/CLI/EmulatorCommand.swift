@@ -11,7 +11,9 @@ struct EmulatorCommand: ParsableCommand {
         abstract: "Run the Telegram Bot API emulator on 127.0.0.1.",
         discussion: """
             Bots call it like Telegram: POST http://127.0.0.1:PORT/bot<TOKEN>/<method> (getMe, getUpdates, \
-            sendMessage, getWebhookInfo, deleteWebhook, setWebhook). Unknown tokens get 401.
+            sendMessage, getWebhookInfo, deleteWebhook, setWebhook). Unknown tokens get 401. The real server's \
+            queue rules hold: a random first update_id, far offsets ignored, a repeated offset answered with one \
+            update and a timeout of at least 3 s, setWebhook at most once a second.
 
             Control API (JSON body or query parameters; every call names the bot by "token"):
               POST /control/bots      {"token", "username"?}               register a bot
@@ -20,6 +22,7 @@ struct EmulatorCommand: ParsableCommand {
               POST /control/faults    {"token", "method", "fault", "count"?, "retry_after"?, "status"?, "delay_ms"?}
                                       fault: rate_limited | server_error | delay | drop_connection | malformed_json
               POST /control/webhook   {"token", "url"}                      set ("" clears) a webhook
+              POST /control/restart_sequence {"token", "first_update_id"?}  number the next updates anew
               GET  /control/sent?token=...                                  messages the bot sent
               GET  /control/calls?token=...                                 the bot's getUpdates calls and outcomes
 

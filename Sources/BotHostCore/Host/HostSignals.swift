@@ -18,13 +18,18 @@ struct HostSignals: Service {
 
     func run() async {
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
+        // One reload at a time, in order; a SIGHUP during a reload asks for one more after it.
+        let (reloads, requestReload) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
+                group.addTask {
+                    for await _ in reloads { await reloadManifest() }
+                }
                 var stopping = false
                 for await signal in signals {
                     switch signal {
                     case .sighup:
-                        group.addTask { await reloadManifest() }
+                        requestReload.yield()
                     case _ where stopping:
                         logger.warning("second \(signal): exiting at once; the kernel releases the locks")
                         exit(ExitStatus.botFailed.rawValue)
@@ -34,6 +39,7 @@ struct HostSignals: Service {
                         group.addTask { await exitAfterDeadline() }
                     }
                 }
+                requestReload.finish()
             }
         }
     }

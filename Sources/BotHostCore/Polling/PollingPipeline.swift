@@ -33,8 +33,9 @@ final class PollingPipeline: Sendable {
     private let random: @Sendable () -> Double
     private let logger: Logger
     private let dispatcher: UpdateDispatcher
-    /// The last poll sent: its offset, when it was sent, and whether the server answered.
-    /// The server confirms every update below a poll's offset as it receives the poll.
+    /// The last poll sent: its offset, when it was sent, and whether the server answered;
+    /// `nil` after a poll that failed. The server confirms every update below a poll's
+    /// offset as it receives the poll.
     private let lastPoll = Mutex<(offset: Int64?, sentAt: ContinuousClock.Instant, answered: Bool)?>(nil)
 
     init(
@@ -84,6 +85,8 @@ final class PollingPipeline: Sendable {
             } catch is CancellationError {
                 return .stopped
             } catch {
+                // A poll that failed may never have reached the server: it confirmed nothing.
+                lastPoll.withLock { $0 = nil }
                 let failure = error as? BotAPIError ?? .transport(api.token.redact(String(describing: error)))
                 if let end = await recover(from: failure, backoff: &backoff, failures: &failures) { return end }
             }
@@ -111,7 +114,7 @@ final class PollingPipeline: Sendable {
                     after: BotAPIError.transport("deleteWebhook failed: \(error)"), backoff: &backoff, failures: &failures)
             }
         case .rateLimited(let retryAfter, _):
-            return await waitOut(error, retryAfter: retryAfter)
+            return await waitOut(error, retryAfter: retryAfter, failures: &failures)
         default:
             return await wait(after: error, backoff: &backoff, failures: &failures)
         }
@@ -120,14 +123,17 @@ final class PollingPipeline: Sendable {
     /// Waits out a 429 on `getUpdates`: Telegram says exactly when to come back, so this
     /// is no failure and spends none of the retry budget, however long the wait (flood
     /// bans last hours). A stop ends the wait at once.
-    private func waitOut(_ error: BotAPIError, retryAfter: Duration) async -> End? {
+    private func waitOut(_ error: BotAPIError, retryAfter: Duration, failures: inout RepeatedFailures) async -> End? {
         status.rateLimited(error, retryAfter: retryAfter)
-        logger.warning("rate limited by Telegram: polling again in \(formatDuration(retryAfter))")
+        if failures.shouldLog(error.description) {
+            logger.warning("rate limited by Telegram: polling again in \(formatDuration(retryAfter))")
+        }
         do {
             try await clock.sleep(for: retryAfter)
         } catch {
             return .stopped
         }
+        status.rateLimitEnded()
         return nil
     }
 

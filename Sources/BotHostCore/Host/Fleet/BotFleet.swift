@@ -104,7 +104,8 @@ final class BotFleet: Service {
         }
         guard let runtimes else { return }
         notifier?.send("STOPPING=1")
-        logger.info("shutdown: stopping \(runtimes.count) bots")
+        // Nothing to say when start-up ended before any bot ran (an admin port in use).
+        if !runtimes.isEmpty { logger.info("shutdown: stopping \(runtimes.count) bots") }
         for runtime in runtimes { runtime.requestStop() }
     }
 
