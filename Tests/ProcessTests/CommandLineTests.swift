@@ -100,7 +100,9 @@ import FoundationNetworking
             let host = try BothostProcess(["run", "sandbox.yaml"], in: directory)
             let clock = ContinuousClock()
             let deadline = clock.now + .seconds(30)
-            while !host.stderr.contains("sandbox: echo → chat"), clock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            while !host.stderr.contains("sandbox: echo → chat"), clock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             #expect(host.stderr.contains("sandbox: echo → chat"), "the bot answered a simulated user")
             let signalled = clock.now
             host.signal(SIGTERM)

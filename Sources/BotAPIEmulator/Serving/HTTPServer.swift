@@ -1,6 +1,6 @@
+import Glibc
 package import Hummingbird
 package import Logging
-import Glibc
 import NIOCore
 import ServiceLifecycle
 import Synchronization

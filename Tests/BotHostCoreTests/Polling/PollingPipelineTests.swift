@@ -70,7 +70,9 @@ import Testing
         ) { fixture in
             #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: name).contains("after") })
             #expect(clock.sleeps == Array(repeating: .seconds(2), count: 8))
-            #expect(fixture.logLines(containing: "rate limited by Telegram: polling again in 2s").count == 4, "the 1st, 2nd, 4th and 8th")
+            #expect(
+                fixture.logLines(containing: "rate limited by Telegram: polling again in 2s").count == 4,
+                "the 1st, 2nd, 4th and 8th")
             #expect(fixture.logLines(containing: "gave up").isEmpty)
             #expect(await fixture.stop() == .success)
         }
