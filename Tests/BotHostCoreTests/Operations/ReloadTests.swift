@@ -50,4 +50,26 @@ import Testing
             #expect(await fixture.stop() == .success)
         }
     }
+
+    /// A bot that failed (a revoked token) starts afresh when a reload fixes it: listed
+    /// once, ready again, and a clean stop exits 0. (Another bot keeps the host running: a
+    /// host whose every bot failed has ended.)
+    @Test func aReloadThatFixesAFailedBotStartsItAfresh() async throws {
+        let (wrong, right, keeper) = (uniqueToken(), uniqueToken(), uniqueToken())
+        func bots(_ token: BotToken) -> String {
+            """
+              - { name: fixed, token: "\(token.secretValue)", plugin: recording }
+              - { name: keeper, token: "\(keeper.secretValue)", plugin: recording }
+            """
+        }
+        try await withHost(bots: bots(wrong), tokens: [right, keeper]) { fixture in
+            #expect(await fixture.waitUntil { fixture.state(of: "fixed") == .failed && fixture.state(of: "keeper") == .polling })
+            await fixture.host.reload(try fixture.manifest(bots: bots(right)))
+            #expect(await fixture.waitUntil { fixture.state(of: "fixed") == .polling })
+            #expect(fixture.host.report.statuses().map(\.name).sorted() == ["fixed", "keeper"])
+            #expect(fixture.host.report.readiness().ready)
+            #expect(fixture.logLines(containing: "reload: 0 added, 0 removed, 1 restarted, 1 unchanged").count == 1)
+            #expect(await fixture.stop() == .success)
+        }
+    }
 }

@@ -10,12 +10,17 @@ extension BotFleet {
     /// Only `bots` (with `defaults`) is reloaded; changes to `lock`, `api_url: sandbox`,
     /// `admin` or `shutdown` need a restart and are reported as such.
     func reload(_ new: Manifest) async {
-        let current = state.withLock { state -> [BotRuntime]? in
+        let reloading = state.withLock { state -> (current: [BotRuntime], failed: Set<String>)? in
             guard state.stopRequestedAt == nil, state.launcher != nil else { return nil }
             state.reloading += 1
-            return state.runtimes.filter { ![.stopped, .failed].contains($0.status.state) }
+            // Bots that failed start afresh if the new manifest still has them (it may have
+            // fixed their token); either way their failure no longer counts.
+            let failed = state.runtimes.filter { $0.status.state == .failed }
+            state.runtimes.removeAll { $0.status.state == .failed }
+            state.failures -= failed.count
+            return (state.runtimes.filter { $0.status.state != .stopped }, Set(failed.map(\.configuration.name)))
         }
-        guard let current else { return }
+        guard let (current, failed) = reloading else { return }
         defer {
             state.withLock { $0.reloading -= 1 }
             finishIfIdle()
@@ -42,7 +47,9 @@ extension BotFleet {
             await start(bot, onLocked: new.onLocked, shutdown: new.shutdown)
         }
         let unchanged = current.count - retiring.count
-        logger.info("reload: \(added.count) added, \(removed.count) removed, \(changed.count) restarted, \(unchanged) unchanged")
+        let retried = added.filter { failed.contains($0.name) }.count
+        logger.info(
+            "reload: \(added.count - retried) added, \(removed.count) removed, \(changed.count + retried) restarted, \(unchanged) unchanged")
     }
 
     /// Claims a reloaded bot's lock and starts it; a held lock never stops the host here.
