@@ -49,7 +49,8 @@ extension BotFleet {
         let unchanged = current.count - retiring.count
         let retried = added.filter { failed.contains($0.name) }.count
         logger.info(
-            "reload: \(added.count - retried) added, \(removed.count) removed, \(changed.count + retried) restarted, \(unchanged) unchanged")
+            "reload: \(added.count - retried) added, \(removed.count) removed, \(changed.count + retried) restarted, \(unchanged) unchanged"
+        )
     }
 
     /// Claims a reloaded bot's lock and starts it; a held lock never stops the host here.
