@@ -9,6 +9,9 @@ public enum BotState: String, Sendable, Hashable, CaseIterable {
     /// Waiting out Telegram's `retry_after` (429) before polling again; not a failure, so
     /// it spends none of the retry budget.
     case rateLimited = "rate_limited"
+    /// Polling paused: the bot's update journal cannot take updates (a full disk, a lost
+    /// database); Telegram keeps them meanwhile, and polling goes on once it can.
+    case journalUnavailable = "journal_unavailable"
     /// Waiting for another process to give up the bot's lock (`on_locked: wait`).
     case standby
     /// Not run: another process holds its lock (`on_locked: skip`).

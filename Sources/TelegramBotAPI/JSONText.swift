@@ -57,6 +57,14 @@ extension JSONValue {
         }
     }
 
+    /// The value as compact JSON text, as ``write(to:)`` writes it: how the host's journal
+    /// keeps an update.
+    package var jsonText: [UInt8] {
+        var buffer = ByteBuffer()
+        write(to: &buffer)
+        return Array(buffer.readableBytesView)
+    }
+
     private static func writeString(_ string: String, to buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(ascii: "\""))
         guard string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {

@@ -1,3 +1,5 @@
+package import Foundation
+
 /// Telegram's `User`: a person or a bot.
 public struct User: Sendable, Hashable, Codable {
     public var id: Int64
@@ -208,16 +210,31 @@ extension Update {
         var unreadable: [String] = []
         for (index, element) in elements.enumerated() {
             do {
-                updates.append(try Update(json: element))
+                updates.append(try Update(tolerating: element))
             } catch let error as DecodingError {
-                guard let updateID = element["update_id"]?.intValue.map(Int64.init) else {
-                    unreadable.append("update [\(index)]: \(error.fieldProblem)")
-                    continue
-                }
-                updates.append(Update(updateID: updateID, raw: element, decodingProblem: error.fieldProblem))
+                unreadable.append("update [\(index)]: \(error.fieldProblem)")
             }
         }
         return (updates, unreadable)
+    }
+
+    /// Reads one update from JSON text (how the host's journal keeps it) as a batch reads
+    /// each of its updates: one that does not fit the model keeps its ``decodingProblem``.
+    /// Throws ``JSONParseError`` for text that is not JSON, or `DecodingError` without a
+    /// readable `update_id`.
+    package init(jsonText: some ContiguousBytes) throws {
+        try self.init(tolerating: JSONValue(parsing: jsonText))
+    }
+
+    /// Reads the typed fields of `json`; when they do not fit the model, keeps the update
+    /// with its ``decodingProblem``. Throws `DecodingError` without a readable `update_id`.
+    private init(tolerating json: JSONValue) throws {
+        do {
+            self = try Update(json: json)
+        } catch let error as DecodingError {
+            guard let updateID = json["update_id"]?.intValue.map(Int64.init) else { throw error }
+            self.init(updateID: updateID, raw: json, decodingProblem: error.fieldProblem)
+        }
     }
 
     /// An update whose typed fields could not be read.

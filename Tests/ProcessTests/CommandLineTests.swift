@@ -93,6 +93,7 @@ import FoundationNetworking
             version: 1
             api_url: sandbox
             lock: { backend: file, dir: \(directory.path)/locks }
+            state_dir: \(directory.path)/state
             sandbox: { users: 2, messages_per_minute: 600 }
             bots:
               - { name: echo, token: "700100:\(processSecret)", plugin: echo }

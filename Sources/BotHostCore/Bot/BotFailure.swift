@@ -13,6 +13,8 @@ enum BotFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case pluginDidNotStart(plugin: String, String)
     /// The bot's lock stopped being ours and cannot be taken again.
     case lockLost(LockLossReason)
+    /// The bot's update journal cannot be opened (a damaged file, a foreign schema).
+    case journalUnusable(JournalError)
 
     var description: String {
         switch self {
@@ -21,6 +23,7 @@ enum BotFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .gaveUp(let retries, let error): "gave up after \(retries) retries: \(error)"
         case .pluginDidNotStart(let plugin, let error): "plugin '\(plugin)' did not start: \(error)"
         case .lockLost(let reason): "lock lost: \(reason)"
+        case .journalUnusable(let error): "\(error); nothing was fetched (Telegram keeps the updates)"
         }
     }
 }

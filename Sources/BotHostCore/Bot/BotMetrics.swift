@@ -16,6 +16,10 @@ struct BotMetrics: Sendable {
     let retries: Counter
     let rateLimited: Counter
     let lockHeld: Gauge
+    let deadLetters: Counter
+    let journalBacklog: Gauge
+    let journalDeadLetters: Gauge
+    let journalFinished: Gauge
     private let states: [BotState: Gauge]
 
     init(bot: String, factory: any MetricsFactory) {
@@ -29,6 +33,10 @@ struct BotMetrics: Sendable {
         retries = Counter(label: "bothost_retries_total", dimensions: labels, factory: factory)
         rateLimited = Counter(label: "bothost_rate_limited_total", dimensions: labels, factory: factory)
         lockHeld = Gauge(label: "bothost_lock_held", dimensions: labels, factory: factory)
+        deadLetters = Counter(label: "bothost_dead_letters_total", dimensions: labels, factory: factory)
+        journalBacklog = Gauge(label: "bothost_journal_unfinished", dimensions: labels, factory: factory)
+        journalDeadLetters = Gauge(label: "bothost_journal_dead_letters", dimensions: labels, factory: factory)
+        journalFinished = Gauge(label: "bothost_journal_finished", dimensions: labels, factory: factory)
         states = Dictionary(
             uniqueKeysWithValues: BotState.allCases.map { state in
                 (state, Gauge(label: "bothost_bot_state", dimensions: labels + [("state", state.rawValue)], factory: factory))

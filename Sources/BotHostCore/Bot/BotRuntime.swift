@@ -21,6 +21,7 @@ final class BotRuntime: Sendable {
     let status: BotStatus
     private let plugin: any BotPlugin.Type
     private let apiURL: String
+    private let journals: any JournalStorage
     private let environment: HostEnvironment
     private let shutdownSettings: ShutdownSettings
     private let logger: Logger
@@ -28,12 +29,14 @@ final class BotRuntime: Sendable {
     private let stopping = Mutex<(requested: Bool, cancel: (@Sendable () -> Void)?)>((false, nil))
 
     init(
-        configuration: BotConfiguration, plugin: any BotPlugin.Type, apiURL: String, shutdown: ShutdownSettings,
+        configuration: BotConfiguration, plugin: any BotPlugin.Type, apiURL: String, journals: any JournalStorage,
+        shutdown: ShutdownSettings,
         environment: HostEnvironment, metrics: BotMetrics
     ) {
         self.configuration = configuration
         self.plugin = plugin
         self.apiURL = apiURL
+        self.journals = journals
         self.shutdownSettings = shutdown
         self.environment = environment
         var logger = environment.logger
@@ -116,6 +119,14 @@ final class BotRuntime: Sendable {
 
     private func runHoldingLock(_ held: any HeldTokenLock) async -> Ending {
         status.enter(.starting)
+        let journal: any UpdateJournal
+        let recovery: JournalRecovery
+        do {
+            journal = try await journals.journal(for: held)
+            recovery = try await journal.open()
+        } catch {
+            return .outcome(.failed(.journalUnusable(error)))
+        }
         let api = BotAPIClient(
             token: configuration.token,
             configuration: .init(
@@ -127,10 +138,10 @@ final class BotRuntime: Sendable {
 
         let ending: Ending
         var pipeline: PollingPipeline?
-        switch await start(api: api, hooks: hooks, scheduler: scheduler) {
+        switch await start(api: api, hooks: hooks, scheduler: scheduler, journal: journal, recovery: recovery) {
         case .ready(let started):
             pipeline = started
-            ending = await poll(with: started, watching: held)
+            ending = await poll(with: started, resuming: recovery.unfinished, watching: held)
         case .ended(let ended):
             ending = .outcome(ended)
         }
@@ -146,6 +157,7 @@ final class BotRuntime: Sendable {
         await scheduler.cancelAll()
         await hooks.run()
         try? await api.shutdown()
+        await journal.close()
         return ending
     }
 
@@ -156,7 +168,9 @@ final class BotRuntime: Sendable {
     }
 
     /// `getMe`, the webhook check and the plugin; `.ended(.stopped)` if a stop came first.
-    private func start(api: BotAPIClient, hooks: ShutdownHooks, scheduler: Scheduler) async -> Start {
+    private func start(
+        api: BotAPIClient, hooks: ShutdownHooks, scheduler: Scheduler, journal: any UpdateJournal, recovery: JournalRecovery
+    ) async -> Start {
         var backoff = Backoff(policy: configuration.retry, random: environment.random)
         var failures = RepeatedFailures()
         var me: User?
@@ -208,13 +222,16 @@ final class BotRuntime: Sendable {
         }
         return .ready(
             PollingPipeline(
-                configuration: configuration, api: api, status: status, clock: environment.clock,
-                random: environment.random, logger: logger, handler: { update in try await instance.handle(update) }))
+                configuration: configuration, api: api, status: status, journal: journal, recovery: recovery,
+                clock: environment.clock, random: environment.random, logger: logger,
+                handler: { update in try await instance.handle(update) }))
     }
 
     /// Polls until a stop, a failure, or the loss of the lock; first waits until the lock is
     /// safe to poll under (``HeldTokenLock/waitUntilSafeToPoll()``).
-    private func poll(with pipeline: PollingPipeline, watching held: any HeldTokenLock) async -> Ending {
+    private func poll(
+        with pipeline: PollingPipeline, resuming unfinished: [JournalEntry], watching held: any HeldTokenLock
+    ) async -> Ending {
         enum Event: Sendable {
             case polled(PollingPipeline.End)
             /// The lock was lost; `nil` when the watch was cancelled instead.
@@ -224,7 +241,7 @@ final class BotRuntime: Sendable {
             await withTaskGroup(of: Event.self) { group in
                 group.addTask {
                     guard (try? await held.waitUntilSafeToPoll()) != nil else { return .polled(.stopped) }
-                    return .polled(await pipeline.run())
+                    return .polled(await pipeline.run(resuming: unfinished))
                 }
                 group.addTask {
                     guard let reason = try? await held.lost() else { return .lockLost(nil) }

@@ -20,6 +20,8 @@ final class BotStatus: Sendable {
         var updatesHandled = 0
         var handlerErrors = 0
         var conflicts = 0
+        /// The journal's counts, as last read.
+        var journal: JournalStatistics?
     }
 
     let name: String
@@ -123,6 +125,14 @@ final class BotStatus: Sendable {
         snapshot.withLock { $0.lastError = description }
     }
 
+    /// The journal's counts, read by its housekeeping.
+    func journal(_ statistics: JournalStatistics) {
+        metrics.journalBacklog.record(statistics.unfinished)
+        metrics.journalDeadLetters.record(statistics.deadLetters)
+        metrics.journalFinished.record(statistics.finished)
+        snapshot.withLock { $0.journal = statistics }
+    }
+
     /// An update's handler ended (finished, threw or timed out: each counts as handled).
     func handled(_ result: UpdateDispatcher.HandlerResult) {
         metrics.updatesHandled.increment()
@@ -134,9 +144,10 @@ final class BotStatus: Sendable {
         case .failed(_, let duration):
             metrics.handlerDuration.recordNanoseconds(duration.nanoseconds)
             isError = true
-        case .timedOut:
+        case .timedOut, .setAside:
             isError = true
         }
+        if case .setAside = result { metrics.deadLetters.increment() }
         if isError { metrics.handlerErrors.increment() }
         snapshot.withLock { snapshot in
             snapshot.updatesHandled += 1

@@ -8,4 +8,7 @@ public enum ExitStatus: Int32, Sendable {
     case usage = 2
     /// A bot's lock is held by another process and `on_locked: fail`.
     case lockHeld = 3
+    /// The update journals cannot be kept: `state_dir` is not private to this user or not
+    /// writable. Nothing was started.
+    case journalUnusable = 4
 }

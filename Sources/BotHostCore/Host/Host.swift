@@ -80,6 +80,9 @@ package final class Host: Sendable {
         let locks: LockService
         do {
             locks = try LockService(for: manifest, environment: environment)
+        } catch let error as JournalError {
+            logger.error("\(manifest.file): state_dir: \(error)")
+            return .journalUnusable
         } catch {
             logger.error("\(manifest.file): lock: \(error)")
             return .usage
@@ -88,7 +91,8 @@ package final class Host: Sendable {
         let admin = manifest.admin.map { AdminServer.server(listen: $0, report: report, registry: metrics, logger: logger) }
         let fleet = BotFleet(
             manifest: manifest, plugins: plugins, environment: environment,
-            claims: LockClaims(tokenLock: locks.tokenLock, maxBots: manifest.maxBots), metrics: metrics, hostHooks: shutdown,
+            claims: LockClaims(tokenLock: locks.tokenLock, maxBots: manifest.maxBots), journals: locks.journals,
+            metrics: metrics, hostHooks: shutdown,
             sandbox: sandbox, admin: admin)
         let monitor = SystemdNotifier(environment: environment.variables).map { SystemdMonitor(notifier: $0, report: report) }
         let optional: [(any Service)?] = [sandbox, admin, locks, monitor]

@@ -33,3 +33,12 @@ package enum TokenLockError: Error, Sendable, Hashable, CustomStringConvertible 
         }
     }
 }
+
+extension TokenLockError {
+    init(_ error: PrivateDirectoryError) {
+        switch error {
+        case .unsafe(let path, let problem): self = .unsafeDirectory(path: path, problem: problem)
+        case .systemCallFailed(let call, let path, let code): self = .systemCallFailed(call: call, path: path, errno: code)
+        }
+    }
+}

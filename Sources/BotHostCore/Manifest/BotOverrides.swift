@@ -12,6 +12,7 @@ enum BotKey: String, ManifestKey {
     case handlerTimeout = "handler_timeout"
     case sendRetries = "send_retries"
     case deleteWebhook = "delete_webhook"
+    case maxAttempts = "max_attempts"
     case settings
 
     static let tokenSources: [BotKey] = [.token, .tokenEnv, .tokenFile]
@@ -49,6 +50,7 @@ struct BotOverrides {
     var handlerTimeout: Duration?
     var sendRetries: Int?
     var deleteWebhook: Bool?
+    var maxAttempts: Int?
     var settings: PluginSettings?
 
     func apply(to bot: inout BotConfiguration) {
@@ -59,6 +61,7 @@ struct BotOverrides {
         if let handlerTimeout { bot.handlerTimeout = handlerTimeout }
         if let sendRetries { bot.sendRetries = sendRetries }
         if let deleteWebhook { bot.deleteWebhook = deleteWebhook }
+        if let maxAttempts { bot.maxAttempts = maxAttempts }
         if let settings { bot.settings = settings }
     }
 }

@@ -10,6 +10,8 @@ package struct Manifest: Sendable {
     package var file: String
     package var apiURL: APIEndpoint
     package var lock: LockSettings
+    /// Where the update journals live with the file lock backend (`state_dir`).
+    package var stateDirectory: String
     package var onLocked: OnLocked
     /// The most bots this host polls at once; `nil` means no limit.
     package var maxBots: Int?
@@ -119,6 +121,9 @@ package struct BotConfiguration: Sendable {
     package var handlerTimeout: Duration
     package var sendRetries: Int
     package var deleteWebhook: Bool
+    /// Tries of an update whose handler timed out or whose process died, before it is set
+    /// aside as a dead letter.
+    package var maxAttempts: Int
     package var settings: PluginSettings
     /// Where the entry starts in the manifest.
     package var location: SourceLocation
@@ -126,7 +131,7 @@ package struct BotConfiguration: Sendable {
     package init(
         name: String, token: BotToken, plugin: String, apiURL: APIEndpoint = .telegram, retry: RetryPolicy = .init(),
         polling: PollingSettings = .init(), handlerTimeout: Duration = .seconds(60), sendRetries: Int = 3,
-        deleteWebhook: Bool = true, settings: PluginSettings = .init(), location: SourceLocation
+        deleteWebhook: Bool = true, maxAttempts: Int = 3, settings: PluginSettings = .init(), location: SourceLocation
     ) {
         self.name = name
         self.token = token
@@ -137,6 +142,7 @@ package struct BotConfiguration: Sendable {
         self.handlerTimeout = handlerTimeout
         self.sendRetries = sendRetries
         self.deleteWebhook = deleteWebhook
+        self.maxAttempts = maxAttempts
         self.settings = settings
         self.location = location
     }
@@ -147,7 +153,8 @@ package struct BotConfiguration: Sendable {
         token == other.token && plugin == other.plugin
             && apiURL == other.apiURL && retry == other.retry && polling == other.polling
             && handlerTimeout == other.handlerTimeout && sendRetries == other.sendRetries
-            && deleteWebhook == other.deleteWebhook && settings.value == other.settings.value
+            && deleteWebhook == other.deleteWebhook && maxAttempts == other.maxAttempts
+            && settings.value == other.settings.value
     }
 
     /// The name of this bot's lock, derived from its bot id, never from the secret.

@@ -40,6 +40,7 @@ extension ManifestLoader {
         overrides.handlerTimeout = fields[.handlerTimeout].flatMap { reader.duration($0, in: positive) }
         overrides.sendRetries = fields[.sendRetries].flatMap { reader.integer($0, in: 0...Int.max) }
         overrides.deleteWebhook = fields[.deleteWebhook].flatMap(reader.bool)
+        overrides.maxAttempts = fields[.maxAttempts].flatMap { reader.integer($0, in: 1...Int.max) }
         overrides.settings = fields[.settings].flatMap(reader.pluginSettings)
         return overrides
     }

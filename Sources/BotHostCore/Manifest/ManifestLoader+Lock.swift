@@ -77,7 +77,7 @@ extension ManifestLoader {
     }
 
     /// A non-empty path, resolved against the manifest's directory.
-    private func path(_ value: ManifestNode) -> String? {
+    func path(_ value: ManifestNode) -> String? {
         guard let text = reader.string(value) else { return nil }
         guard !text.isEmpty else {
             reader.report("expected a path, found an empty string", at: value)

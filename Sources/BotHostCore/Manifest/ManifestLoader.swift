@@ -6,6 +6,7 @@ enum TopLevelKey: String, ManifestKey {
     case version
     case apiURL = "api_url"
     case lock
+    case stateDir = "state_dir"
     case onLocked = "on_locked"
     case maxBots = "max_bots"
     case sandbox
@@ -62,6 +63,7 @@ struct ManifestLoader {
             file: reader.file,
             apiURL: apiURL,
             lock: fields[.lock].map(lockSettings) ?? defaultLock,
+            stateDirectory: fields[.stateDir].flatMap(path) ?? defaultStateDirectory,
             onLocked: fields[.onLocked].flatMap { reader.choice($0, of: OnLocked.self) } ?? .fail,
             maxBots: fields[.maxBots].flatMap { reader.integer($0, in: 0...Int.max) }.flatMap { $0 == 0 ? nil : $0 },
             sandbox: fields[.sandbox].map(sandboxSettings) ?? SandboxSettings(),

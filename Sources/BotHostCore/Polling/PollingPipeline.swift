@@ -1,15 +1,18 @@
 import BotHostKit
+import Foundation
 import Logging
 import Synchronization
 import TelegramBotAPI
 
-/// One bot's long-polling loop: fetch, dispatch, back off, repeat.
+/// One bot's long-polling loop: fetch, journal, dispatch, back off, repeat.
 ///
-/// Each bot has its own pipeline, API client, offset and backoff, so a bot in conflict,
-/// rate-limited or failing never slows another. ``run()`` polls until its task is
-/// cancelled (a stop) or the bot cannot go on; cancelling it aborts a pending long
-/// poll at once. The updates already fetched are finished by ``drain(within:)`` and the
-/// offset confirmed by ``confirmOffset()``.
+/// Each bot has its own pipeline, API client, journal, offset and backoff, so a bot in
+/// conflict, rate-limited or failing never slows another. A fetched batch is committed
+/// to the bot's ``UpdateJournal`` before the next `getUpdates` confirms it to Telegram;
+/// the dispatcher then takes it from there, so a slow chat never holds back the next
+/// poll. ``run()`` polls until its task is cancelled (a stop) or the bot cannot go on;
+/// cancelling it aborts a pending long poll at once. The updates already fetched are
+/// finished by ``drain(within:)`` and the offset confirmed by ``confirmOffset()``.
 final class PollingPipeline: Sendable {
     /// Why ``run()`` returned.
     enum End: Sendable, Equatable {
@@ -19,54 +22,112 @@ final class PollingPipeline: Sendable {
         case failed(BotFailure)
     }
 
-    /// How long the loop waits for running handlers before polling past them. Telegram
-    /// re-sends unconfirmed updates at once, so polling while a handler runs returns
-    /// immediately; waiting a little keeps a slow handler from turning the long poll
-    /// into a busy loop, while other chats' new updates still arrive within this time.
-    static let busyHandlerPollInterval = Duration.milliseconds(250)
+    /// The most updates a bot holds unfinished (in its journal, its entries' numbers in
+    /// memory) before it stops fetching more; Telegram keeps the rest meanwhile.
+    static let backlogLimit = 100_000
+
+    /// How often the pipeline looks for replayed dead letters in its journal.
+    static let replayCheckInterval = Duration.seconds(2)
+    /// How long finished updates stay in the journal (Telegram's own retention), and how
+    /// often the journal is pruned.
+    static let retention = Duration.seconds(24 * 3600)
+    static let pruneInterval = Duration.seconds(3600)
 
     private let configuration: BotConfiguration
     private let api: BotAPIClient
     private let status: BotStatus
+    private let journal: any UpdateJournal
     /// The clock backoff waits on.
     private let clock: any Clock<Duration>
     private let random: @Sendable () -> Double
     private let logger: Logger
     private let dispatcher: UpdateDispatcher
+    /// The `offset` for the next `getUpdates`: one past the last update journaled.
+    private let nextOffset: Mutex<Int64?>
     /// The last poll sent: its offset, when it was sent, and whether the server answered;
     /// `nil` after a poll that failed. The server confirms every update below a poll's
     /// offset as it receives the poll.
     private let lastPoll = Mutex<(offset: Int64?, sentAt: ContinuousClock.Instant, answered: Bool)?>(nil)
 
+    /// A pipeline that goes on from `recovery`, what the bot's journal held when opened.
     init(
-        configuration: BotConfiguration, api: BotAPIClient, status: BotStatus, clock: any Clock<Duration>,
-        random: @escaping @Sendable () -> Double, logger: Logger, handler: @escaping @Sendable (Update) async throws -> Void
+        configuration: BotConfiguration, api: BotAPIClient, status: BotStatus, journal: any UpdateJournal,
+        recovery: JournalRecovery, clock: any Clock<Duration>, random: @escaping @Sendable () -> Double, logger: Logger,
+        handler: @escaping @Sendable (Update) async throws -> Void
     ) {
         self.configuration = configuration
         self.api = api
         self.status = status
+        self.journal = journal
         self.clock = clock
         self.random = random
         self.logger = logger
+        self.nextOffset = Mutex(recovery.nextOffset)
         self.dispatcher = UpdateDispatcher(
-            maxConcurrent: configuration.polling.maxConcurrentUpdates, handlerTimeout: configuration.handlerTimeout,
-            handler: handler
-        ) { [status, logger] update, result in
-            status.handled(result)
-            Self.log(result, of: update, logger: logger, timeout: configuration.handlerTimeout)
+            journal: journal, maxConcurrent: configuration.polling.maxConcurrentUpdates,
+            maxAttempts: configuration.maxAttempts, handlerTimeout: configuration.handlerTimeout, handler: handler,
+            onResult: { [status, logger] entry, result in
+                status.handled(result)
+                Self.log(result, of: entry, logger: logger, timeout: configuration.handlerTimeout)
+            },
+            onJournalFailure: { [status, logger] error in
+                status.failed(error.description)
+                logger.error("\(error); trying again")
+            })
+    }
+
+    /// Polls until cancelled or the bot cannot go on; first hands the journal's unfinished
+    /// updates to the plugin again.
+    func run(resuming unfinished: [JournalEntry]) async -> End {
+        await resume(unfinished)
+        return await withTaskGroup(of: End?.self) { group in
+            group.addTask { await self.poll() }
+            group.addTask {
+                await self.keepJournal()
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let result = await group.next() {
+                if let end = result { return end }
+            }
+            return .stopped
         }
     }
 
-    /// Polls until cancelled or the bot cannot go on.
-    func run() async -> End {
+    /// Tries the journal's unfinished updates again; those whose tries ran out (the process
+    /// ended during each) are set aside.
+    private func resume(_ unfinished: [JournalEntry]) async {
+        var again: [JournalEntry] = []
+        for entry in unfinished {
+            guard entry.attempts >= configuration.maxAttempts else {
+                again.append(entry)
+                continue
+            }
+            let reason = "the process ended during each of its \(entry.attempts) tries"
+            do {
+                try await journal.setAside(entry.sequence, reason: reason)
+            } catch {
+                logger.error("\(error); update \(entry.updateID) stays unfinished")
+                continue
+            }
+            Self.log(.setAside(reason: reason), of: entry, logger: logger, timeout: configuration.handlerTimeout)
+            status.handled(.setAside(reason: reason))
+        }
+        if !again.isEmpty {
+            logger.info("trying again \(again.count) updates that the last run did not finish")
+            dispatcher.enqueue(again)
+        }
+    }
+
+    private func poll() async -> End {
         var backoff = Backoff(policy: configuration.retry, random: random)
         var failures = RepeatedFailures()
         let polling = configuration.polling
         while !Task.isCancelled {
-            await dispatcher.waitUntilIdle(atMost: Self.busyHandlerPollInterval)
+            await dispatcher.waitUntil(unfinishedAtMost: Self.backlogLimit - polling.limit)
             status.enter(.polling)
             do {
-                let offset = dispatcher.confirmableOffset
+                let offset = nextOffset.withLock { $0 }
                 lastPoll.withLock { $0 = (offset, .now, false) }
                 let updates = try await api.getUpdates(
                     offset: offset, limit: polling.limit, timeout: polling.timeout, allowedUpdates: polling.allowedUpdates)
@@ -74,9 +135,18 @@ final class PollingPipeline: Sendable {
                 if backoff.attempt > 0 { logger.info("polling again after \(backoff.attempt) failed attempts") }
                 backoff.reset()
                 failures.reset()
-                let fresh = dispatcher.enqueue(updates)
-                status.polled(newUpdates: fresh.count)
-                for update in fresh {
+                guard let last = updates.last else {
+                    status.polled(newUpdates: 0)
+                    continue
+                }
+                if let offset, let restart = updates.first(where: { $0.updateID < offset }) {
+                    logger.warning(
+                        "Telegram restarted this bot's update_id sequence (update \(restart.updateID) after offset \(offset)); handling the new updates")
+                }
+                guard let entries = await commit(updates, nextOffset: last.updateID + 1) else { return .stopped }
+                status.polled(newUpdates: entries.count)
+                dispatcher.enqueue(entries)
+                for update in updates {
                     guard let problem = update.decodingProblem else { continue }
                     logger.warning(
                         "update does not fit the Bot API model (\(problem)); the plugin gets it as raw JSON",
@@ -92,6 +162,57 @@ final class PollingPipeline: Sendable {
             }
         }
         return .stopped
+    }
+
+    /// Commits a fetched batch to the journal, trying again while the journal cannot write
+    /// (polling stays paused meanwhile: the batch is not confirmed, so Telegram keeps it).
+    /// `nil` when a stop came first.
+    private func commit(_ updates: [Update], nextOffset next: Int64) async -> [JournalEntry]? {
+        var failures = RepeatedFailures()
+        while !Task.isCancelled {
+            do {
+                let entries = try await journal.append(updates, nextOffset: next)
+                nextOffset.withLock { $0 = next }
+                if failures.hasFailed { logger.info("the journal takes updates again; polling goes on") }
+                return entries
+            } catch {
+                status.failed(error.description)
+                status.enter(.journalUnavailable)
+                if failures.shouldLog(error.description) {
+                    logger.error("\(error); polling is paused, trying again in \(formatDuration(Self.journalRetryDelay))")
+                }
+                guard (try? await clock.sleep(for: Self.journalRetryDelay)) != nil else { return nil }
+            }
+        }
+        return nil
+    }
+
+    /// How long polling stays paused after the journal could not take a batch.
+    static let journalRetryDelay = Duration.seconds(5)
+
+    /// Hands replayed dead letters to the dispatcher, prunes finished updates past their
+    /// retention and keeps the journal's counts in the bot's status. Runs until cancelled.
+    private func keepJournal() async {
+        var sincePrune = Self.pruneInterval
+        while !Task.isCancelled {
+            do {
+                let replays = try await journal.takeReplays()
+                if !replays.isEmpty {
+                    logger.info("\(replays.count) dead letters handed back for another try")
+                    dispatcher.enqueue(replays)
+                }
+                if sincePrune >= Self.pruneInterval {
+                    sincePrune = .zero
+                    let pruned = try await journal.prune(finishedBefore: Date().addingTimeInterval(-Self.retention.seconds))
+                    if pruned > 0 { logger.debug("pruned \(pruned) finished updates from the journal") }
+                }
+                status.journal(try await journal.statistics())
+            } catch {
+                logger.warning("journal housekeeping: \(error)")
+            }
+            guard (try? await ContinuousClock().sleep(for: Self.replayCheckInterval)) != nil else { return }
+            sincePrune += Self.replayCheckInterval
+        }
     }
 
     /// Handles a failed poll: returns how the loop ends, or `nil` to poll again.
@@ -157,16 +278,22 @@ final class PollingPipeline: Sendable {
         return nil
     }
 
-    /// Waits for every fetched update to finish, at most `timeout`; past it, cancels the
-    /// rest, which stay unconfirmed and come again after a restart. Returns whether all
-    /// finished.
+    /// Waits for every journaled update to finish, at most `timeout`; past it, cancels the
+    /// rest, which stay unfinished in the journal for the bot's next run. Then waits for
+    /// the journal's marks to be written. Returns whether all finished.
     @discardableResult
     func drain(within timeout: Duration) async -> Bool {
         await dispatcher.waitUntilIdle(atMost: timeout)
         let unfinished = dispatcher.unfinishedCount
+        if unfinished > 0 { dispatcher.abandon() }
+        do {
+            try await journal.flush()
+        } catch {
+            logger.error("\(error); updates finished since the last write may be handled again")
+        }
         guard unfinished > 0 else { return true }
-        dispatcher.abandon()
-        logger.warning("drain timed out after \(formatDuration(timeout)); \(unfinished) updates will come again after a restart")
+        logger.warning(
+            "drain timed out after \(formatDuration(timeout)); \(unfinished) updates stay in the journal for the next run")
         return false
     }
 
@@ -174,7 +301,7 @@ final class PollingPipeline: Sendable {
     /// A failure is tried again, up to ``confirmTries`` times in all, so that one bad
     /// moment at shutdown does not send the finished updates again after a restart.
     func confirmOffset() async {
-        guard let offset = dispatcher.confirmableOffset else { return }
+        guard let offset = nextOffset.withLock({ $0 }) else { return }
         if let last = lastPoll.withLock({ $0 }), last.offset == offset,
             last.answered || ContinuousClock.now - last.sentAt >= Self.pollSurelyReceived
         {
@@ -206,16 +333,19 @@ final class PollingPipeline: Sendable {
     static let confirmTries = 3
     static let confirmRetryDelay = Duration.milliseconds(100)
 
-    private static func log(_ result: UpdateDispatcher.HandlerResult, of update: Update, logger: Logger, timeout: Duration) {
+    private static func log(_ result: UpdateDispatcher.HandlerResult, of entry: JournalEntry, logger: Logger, timeout: Duration) {
+        let metadata: Logger.Metadata = ["update_id": "\(entry.updateID)"]
         switch result {
         case .handled:
             break
         case .failed(let error, _):
-            logger.error("handler failed: \(error)", metadata: ["update_id": "\(update.updateID)"])
-        case .timedOut:
+            logger.error("handler failed: \(error)", metadata: metadata)
+        case .timedOut(let attempt, let willRetry):
             logger.error(
-                "handler timed out after \(formatDuration(timeout)) and was cancelled",
-                metadata: ["update_id": "\(update.updateID)"])
+                "handler timed out after \(formatDuration(timeout)) and was cancelled (try \(attempt))\(willRetry ? "; trying again" : "")",
+                metadata: metadata)
+        case .setAside(let reason):
+            logger.error("update set aside as a dead letter: \(reason)", metadata: metadata)
         }
     }
 }

@@ -19,6 +19,9 @@ struct RepeatedFailures: Sendable {
         return repeats & (repeats - 1) == 0
     }
 
+    /// Whether a failure was counted since the last reset.
+    var hasFailed: Bool { repeats > 0 }
+
     /// A poll succeeded: the next failure is logged at once.
     mutating func reset() {
         last = nil

@@ -3,132 +3,172 @@ import Logging
 import Synchronization
 import TelegramBotAPI
 
-/// Hands one bot's updates to its plugin and keeps track of which are done.
+/// Hands one bot's journaled updates to its plugin and tells the journal how each ended.
 ///
-/// Updates of one chat run one after another, in `update_id` order (a conversation must
-/// not be answered out of order); updates of different chats run concurrently, up to
-/// `maxConcurrent` at once. ``confirmableOffset`` is the offset that is safe to send to
-/// Telegram: it never passes an update whose handler has not finished, so a crash can
-/// repeat an update but never lose one.
+/// Updates of one chat run one after another, in the order they were fetched (a
+/// conversation must not be answered out of order); updates of different chats run
+/// concurrently, up to `maxConcurrent` at once. A chat whose handler hangs holds back
+/// only that chat.
 ///
-/// Because Telegram re-sends every unconfirmed update on the next poll, an update that
-/// is still running arrives again; ``enqueue(_:)`` drops updates it has already seen.
+/// The journal owns every update given to ``enqueue(_:)``. Each try is recorded there
+/// before the handler runs. A handler that returns or throws finishes its update (a throw
+/// is logged and counted, not retried); one that times out is tried again, up to
+/// `maxAttempts` tries in all, and then the update is set aside as a dead letter and its
+/// chat moves on.
+///
+/// Memory: at most ``payloadLimit`` updates are held whole. Past that, an entry keeps only
+/// its numbers (a few dozen bytes), and its update is read back from the journal when its
+/// turn comes.
 final class UpdateDispatcher: Sendable {
     typealias Handler = @Sendable (Update) async throws -> Void
 
-    /// What happened to one update's handler, for logs and metrics.
+    /// What happened to one try of an update, for logs and metrics.
     enum HandlerResult: Sendable {
         case handled(Duration)
         case failed(any Error, Duration)
-        case timedOut
+        /// The try timed out; the update is tried again when `willRetry`.
+        case timedOut(attempt: Int, willRetry: Bool)
+        /// The update was set aside as a dead letter.
+        case setAside(reason: String)
+    }
+
+    /// How many updates the dispatcher holds whole in memory.
+    static let payloadLimit = 1_000
+
+    /// Updates of one chat (or one update of no chat), run in order.
+    private enum LaneKey: Hashable {
+        case chat(Int64)
+        case alone(sequence: Int64)
+
+        init(_ entry: JournalEntry) {
+            self = entry.chatID.map(LaneKey.chat) ?? .alone(sequence: entry.sequence)
+        }
     }
 
     private struct Lane {
-        var queue: [Update] = []
+        var queue: [JournalEntry] = []
         var running = false
     }
 
     private struct State {
-        var lanes: [String: Lane] = [:]
-        /// Lanes with queued updates and no running handler, in arrival order.
-        var ready: [String] = []
+        var lanes: [LaneKey: Lane] = [:]
+        /// Lanes with queued updates and no running handler, in the order they became ready.
+        var ready: [LaneKey] = []
         var workers = 0
-        var unfinished: Set<Int64> = []
-        var highestSeen: Int64?
+        /// Entries queued or running.
+        var unfinished = 0
+        var payloads = 0
         var abandoned = false
-        var idleWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
-        var nextWaiterID: UInt64 = 0
+        /// Who waits for ``unfinished`` to fall to a bound, by waiter id.
+        var waiters: [UInt64: (bound: Int, continuation: CheckedContinuation<Void, Never>)] = [:]
+        var nextID: UInt64 = 0
         /// Running workers, so that ``abandon()`` can cancel their handlers.
         var workerTasks: [UInt64: Task<Void, Never>] = [:]
         /// Workers that ended before their task was recorded.
         var endedEarly: Set<UInt64> = []
+
+        mutating func takeID() -> UInt64 {
+            nextID += 1
+            return nextID
+        }
     }
 
     private let state = Mutex(State())
+    private let journal: any UpdateJournal
     private let maxConcurrent: Int
+    private let maxAttempts: Int
     private let handlerTimeLimit: TimeLimiter
-    /// Handler timeouts (``handlerTimeLimit``) and idle waits run in real time, whatever
-    /// clock the bot's backoff uses: they bound real work.
+    /// Handler timeouts and idle waits run in real time, whatever clock the bot's backoff
+    /// uses: they bound real work.
     private let clock = ContinuousClock()
     private let handler: Handler
-    private let onResult: @Sendable (Update, HandlerResult) -> Void
+    private let onResult: @Sendable (JournalEntry, HandlerResult) -> Void
+    /// Called when the journal cannot record a try; the worker waits before trying again.
+    private let onJournalFailure: @Sendable (JournalError) -> Void
 
     init(
-        maxConcurrent: Int, handlerTimeout: Duration, handler: @escaping Handler,
-        onResult: @escaping @Sendable (Update, HandlerResult) -> Void
+        journal: any UpdateJournal, maxConcurrent: Int, maxAttempts: Int, handlerTimeout: Duration,
+        handler: @escaping Handler, onResult: @escaping @Sendable (JournalEntry, HandlerResult) -> Void,
+        onJournalFailure: @escaping @Sendable (JournalError) -> Void
     ) {
+        self.journal = journal
         self.maxConcurrent = max(1, maxConcurrent)
+        self.maxAttempts = max(1, maxAttempts)
         self.handlerTimeLimit = TimeLimiter(limit: handlerTimeout)
         self.handler = handler
         self.onResult = onResult
+        self.onJournalFailure = onJournalFailure
     }
 
-    /// The `offset` to send with the next `getUpdates`: the lowest unfinished update, or
-    /// one past the highest seen; `nil` before the first update.
-    var confirmableOffset: Int64? {
-        state.withLock { state in
-            state.unfinished.min() ?? state.highestSeen.map { $0 + 1 }
-        }
-    }
+    /// Entries queued or running.
+    var unfinishedCount: Int { state.withLock { $0.unfinished } }
 
-    /// Updates fetched and not yet finished.
-    var unfinishedCount: Int { state.withLock { $0.unfinished.count } }
-
-    /// Queues new updates (already-seen ones are dropped), starts workers for them, and
-    /// returns the new ones.
-    @discardableResult
-    func enqueue(_ updates: [Update]) -> [Update] {
-        let (fresh, workersToStart) = state.withLock { state -> ([Update], Int) in
-            guard !state.abandoned else { return ([], 0) }
-            var fresh: [Update] = []
-            for update in updates.sorted(by: { $0.updateID < $1.updateID }) {
-                if let highest = state.highestSeen, update.updateID <= highest { continue }
-                fresh.append(update)
-                state.highestSeen = update.updateID
-                state.unfinished.insert(update.updateID)
-                let key = update.chatID.map { "chat:\($0)" } ?? "update:\(update.updateID)"
-                state.lanes[key, default: Lane()].queue.append(update)
-                if state.lanes[key]?.running == false, !state.ready.contains(key) { state.ready.append(key) }
+    /// Queues journaled entries, in the order given, and starts workers for them.
+    func enqueue(_ entries: [JournalEntry]) {
+        let workersToStart = state.withLock { state -> Int in
+            guard !state.abandoned else { return 0 }
+            for var entry in entries {
+                if entry.update != nil {
+                    if state.payloads < Self.payloadLimit { state.payloads += 1 } else { entry.update = nil }
+                }
+                let key = LaneKey(entry)
+                state.lanes[key, default: Lane()].queue.append(entry)
+                state.unfinished += 1
+                if state.lanes[key]?.running == false, state.lanes[key]?.queue.count == 1 { state.ready.append(key) }
             }
             let start = max(0, min(state.ready.count, maxConcurrent - state.workers))
             state.workers += start
-            return (fresh, start)
+            return start
         }
         for _ in 0..<workersToStart { startWorker() }
-        return fresh
     }
 
-    /// Returns once every fetched update has finished, or after `limit`, whichever is first.
+    /// Returns once at most `bound` entries are unfinished (or the dispatcher is abandoned).
+    func waitUntil(unfinishedAtMost bound: Int) async {
+        let id = state.withLock { $0.takeID() }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = state.withLock { state in
+                    if state.unfinished <= bound || state.abandoned || Task.isCancelled { return true }
+                    state.waiters[id] = (bound, continuation)
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume()
+        }
+    }
+
+    /// Returns once every entry has ended, or after `limit`, whichever is first.
     func waitUntilIdle(atMost limit: Duration) async {
         guard unfinishedCount > 0 else { return }
-        _ = await runWithTimeLimit(limit, clock: clock) { [self] in await waitUntilIdle() }
+        _ = await runWithTimeLimit(limit, clock: clock) { [self] in await waitUntil(unfinishedAtMost: 0) }
     }
 
-    /// Stops handing out updates; handlers still running are cancelled and their updates
-    /// stay unconfirmed, to be delivered again after a restart.
+    /// Stops handing out updates; handlers still running are cancelled. Their updates stay
+    /// unfinished in the journal, to be tried again by the bot's next run.
     func abandon() {
-        let tasks = state.withLock { state in
+        let (tasks, waiters) = state.withLock { state in
             state.abandoned = true
-            for key in state.lanes.keys { state.lanes[key]?.queue.removeAll() }
+            state.lanes.removeAll()
             state.ready.removeAll()
-            return Array(state.workerTasks.values)
+            defer { state.waiters.removeAll() }
+            return (Array(state.workerTasks.values), state.waiters.values.map(\.continuation))
         }
         for task in tasks { task.cancel() }
+        for waiter in waiters { waiter.resume() }
     }
 
     // MARK: - Workers
 
     private func startWorker() {
-        let id = state.withLock { state in
-            state.nextWaiterID += 1
-            return state.nextWaiterID
-        }
+        let id = state.withLock { $0.takeID() }
         // Owned by the dispatcher: it ends when no lane is ready, and ``abandon()`` cancels it.
         let task = Task { [self] in
-            while let (key, update) = takeNext() {
-                let result = await run(update)
-                onResult(update, result)
-                finish(key: key, update: update)
+            while let (key, entry) = takeNext() {
+                let retry = await process(entry)
+                finish(key: key, entry: entry, retry: retry)
             }
             state.withLock { state in
                 if state.workerTasks.removeValue(forKey: id) == nil { state.endedEarly.insert(id) }
@@ -139,64 +179,114 @@ final class UpdateDispatcher: Sendable {
         }
     }
 
-    private func run(_ update: Update) async -> HandlerResult {
+    /// One try of `entry`: records it, runs the handler and tells the journal how it ended.
+    /// Returns the entry to try again, if any.
+    private func process(_ entry: JournalEntry) async -> JournalEntry? {
+        guard await recordTry(of: entry) else { return nil }
+        let attempt = entry.attempts + 1
+        let update: Update
+        if let held = entry.update {
+            update = held
+        } else {
+            do {
+                update = try await journal.load(entry.sequence)
+            } catch {
+                await setAside(entry, reason: "the journal could not read it back: \(error)")
+                return nil
+            }
+        }
         let (outcome, duration) = await measure(on: clock) {
             await handlerTimeLimit.run { [handler] in try await handler(update) }
         }
+        // A stop that cancelled the handler leaves the update unfinished, for the next run.
+        guard !isAbandoned else { return nil }
         switch outcome {
-        case .finished: return .handled(duration)
-        case .failed(let error): return .failed(error, duration)
-        case .timedOut: return .timedOut
+        case .finished:
+            journal.finish(entry.sequence)
+            onResult(entry, .handled(duration))
+        case .failed(let error):
+            journal.finish(entry.sequence)
+            onResult(entry, .failed(error, duration))
+        case .timedOut:
+            let willRetry = attempt < maxAttempts
+            onResult(entry, .timedOut(attempt: attempt, willRetry: willRetry))
+            guard willRetry else {
+                await setAside(entry, reason: "its handler timed out in each of \(attempt) tries")
+                return nil
+            }
+            var again = entry
+            again.attempts = attempt
+            again.update = update
+            return again
         }
+        return nil
     }
 
-    /// The next update of a ready lane, marking the lane running; `nil` retires the worker.
-    private func takeNext() -> (String, Update)? {
+    /// Records a try in the journal, waiting out a journal that cannot write (a full disk);
+    /// `false` once the dispatcher is abandoned.
+    private func recordTry(of entry: JournalEntry) async -> Bool {
+        while !isAbandoned {
+            do {
+                try await journal.beginAttempt(entry.sequence)
+                return true
+            } catch {
+                onJournalFailure(error)
+                guard (try? await clock.sleep(for: Self.journalRetryDelay)) != nil else { return false }
+            }
+        }
+        return false
+    }
+
+    /// How long a worker waits before recording a try again after the journal failed.
+    static let journalRetryDelay = Duration.seconds(1)
+
+    private func setAside(_ entry: JournalEntry, reason: String) async {
+        do {
+            try await journal.setAside(entry.sequence, reason: reason)
+        } catch {
+            // Left unfinished: the next run finds its tries used up and sets it aside then.
+            onJournalFailure(error)
+        }
+        onResult(entry, .setAside(reason: reason))
+    }
+
+    private var isAbandoned: Bool { state.withLock { $0.abandoned } }
+
+    /// The next entry of a ready lane, marking the lane running; `nil` retires the worker.
+    private func takeNext() -> (LaneKey, JournalEntry)? {
         state.withLock { state in
             guard !state.abandoned, !state.ready.isEmpty else {
                 state.workers -= 1
                 return nil
             }
             let key = state.ready.removeFirst()
-            let update = state.lanes[key]!.queue.removeFirst()
+            let entry = state.lanes[key]!.queue.removeFirst()
             state.lanes[key]!.running = true
-            return (key, update)
+            return (key, entry)
         }
     }
 
-    private func finish(key: String, update: Update) {
+    /// Ends a try: `retry` goes back to the head of its lane; otherwise the entry is done.
+    private func finish(key: LaneKey, entry: JournalEntry, retry: JournalEntry?) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard !state.abandoned else { return [] }
-            state.unfinished.remove(update.updateID)
+            if entry.update != nil { state.payloads -= 1 }
+            if let retry {
+                state.lanes[key]!.queue.insert(retry, at: 0)
+                state.payloads += 1
+            } else {
+                state.unfinished -= 1
+            }
             state.lanes[key]!.running = false
             if state.lanes[key]!.queue.isEmpty {
                 state.lanes.removeValue(forKey: key)
             } else {
                 state.ready.append(key)
             }
-            guard state.unfinished.isEmpty else { return [] }
-            defer { state.idleWaiters.removeAll() }
-            return Array(state.idleWaiters.values)
+            let released = state.waiters.filter { $0.value.bound >= state.unfinished }
+            for id in released.keys { state.waiters.removeValue(forKey: id) }
+            return released.values.map(\.continuation)
         }
         for waiter in waiters { waiter.resume() }
-    }
-
-    private func waitUntilIdle() async {
-        let id = state.withLock { state in
-            state.nextWaiterID += 1
-            return state.nextWaiterID
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let idle = state.withLock { state in
-                    if state.unfinished.isEmpty || Task.isCancelled { return true }
-                    state.idleWaiters[id] = continuation
-                    return false
-                }
-                if idle { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.idleWaiters.removeValue(forKey: id) }?.resume()
-        }
     }
 }

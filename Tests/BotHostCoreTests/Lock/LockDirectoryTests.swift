@@ -105,7 +105,7 @@ import Testing
             await #expect(throws: TokenLockError.self) {
                 try await FileTokenLock(directory: directory).tryAcquire(testLockID, owner: testOwner())
             })
-        let lockDirectory = LockDirectory(path: directory)
+        let lockDirectory = PrivateDirectory(path: directory)
         switch (expected, error) {
         case (.directory, .unsafeDirectory(let path, let problem)):
             #expect(path == lockDirectory.path)

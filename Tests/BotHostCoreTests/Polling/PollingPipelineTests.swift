@@ -173,14 +173,19 @@ import Testing
         }
     }
 
-    @Test func handlersPastTheirTimeoutAreCancelledAndCountedAsHandled() async throws {
+    /// A handler past its timeout is cancelled and its update tried again, `max_attempts`
+    /// tries in all; then the update is a dead letter and its chat moves on.
+    @Test func aHandlerThatKeepsTimingOutIsTriedMaxAttemptsTimesThenSetAside() async throws {
         let token = uniqueToken()
-        try await withHost(bots: bot("timeouts", token, extra: "handler_timeout: 2s"), tokens: [token]) { fixture in
+        try await withHost(bots: bot("timeouts", token, extra: "handler_timeout: 1s, max_attempts: 2"), tokens: [token]) {
+            fixture in
             let hang = fixture.emulator.sendText("hang", to: token)
             fixture.emulator.sendText("after", to: token)
             #expect(await fixture.waitUntil { fixture.emulator.sentMessages(by: token).map(\.text) == ["after"] })
-            let timedOut = fixture.logLines(containing: "handler timed out after 2s and was cancelled")
-            #expect(timedOut.filter { $0.contains("update_id=\(hang)") }.count == 1, "\(timedOut)")
+            let timedOut = fixture.logLines(containing: "handler timed out after 1s and was cancelled")
+            #expect(timedOut.filter { $0.contains("update_id=\(hang)") }.count == 2, "\(timedOut)")
+            let setAside = fixture.logLines(containing: "set aside as a dead letter: its handler timed out in each of 2 tries")
+            #expect(setAside.filter { $0.contains("update_id=\(hang)") }.count == 1, "\(setAside)")
             #expect(await fixture.waitUntil { fixture.emulator.pendingUpdateIDs(of: token).isEmpty })
             #expect(await fixture.stop() == .success)
         }

@@ -71,6 +71,7 @@ final class HostFixture: Sendable {
             version: 1
             api_url: \(emulator.baseURL)
             lock: { backend: file, dir: \(lockDirectory) }
+            state_dir: \(lockDirectory)/state
             \(extra)
             bots:
             \(bots)

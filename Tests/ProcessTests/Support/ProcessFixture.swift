@@ -21,6 +21,7 @@ func writeManifest(
         version: 1
         api_url: \(emulator.baseURL)
         lock: \(lock ?? "{ backend: file, dir: \(directory.path)/locks }")
+        state_dir: \(directory.path)/state
         on_locked: \(onLocked)
         shutdown: { timeout: 20s, drain_timeout: 10s }
         defaults:

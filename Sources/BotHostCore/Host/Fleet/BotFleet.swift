@@ -19,6 +19,7 @@ import Synchronization
 final class BotFleet: Service {
     let manifest: Manifest
     let claims: LockClaims
+    let journals: any JournalStorage
     let logger: Logger
     let plugins: [String: any BotPlugin.Type]
     let environment: HostEnvironment
@@ -51,6 +52,7 @@ final class BotFleet: Service {
 
     init(
         manifest: Manifest, plugins: [String: any BotPlugin.Type], environment: HostEnvironment, claims: LockClaims,
+        journals: any JournalStorage,
         metrics: PrometheusCollectorRegistry, hostHooks: ShutdownHooks, sandbox: Sandbox?, admin: HTTPServer?
     ) {
         self.manifest = manifest
@@ -58,6 +60,7 @@ final class BotFleet: Service {
         self.environment = environment
         self.logger = environment.logger
         self.claims = claims
+        self.journals = journals
         self.metrics = metrics
         self.hostHooks = hostHooks
         self.sandbox = sandbox

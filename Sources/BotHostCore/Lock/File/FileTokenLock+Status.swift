@@ -10,7 +10,7 @@ extension FileTokenLock {
     /// pid being a live process here with the file open. No entry in `/proc/locks` means free
     /// only when the file's last holder ran on this host; otherwise the state is unknown.
     package static func statuses(directory: String) throws(TokenLockError) -> [LockStatus] {
-        let lockDirectory = LockDirectory(path: directory)
+        let lockDirectory = PrivateDirectory(path: directory)
         guard let names = try directoryEntries(atPath: lockDirectory.path) else { return [] }
         let kernelHolders = FlockHolders.fromProcLocks()
         let hostname = currentHostname()

@@ -38,15 +38,20 @@ package struct FileTokenLock: TokenLock {
 
     /// The path of the lock file for `id`.
     package func path(of id: LockID) -> String {
-        LockDirectory(path: directory).filePath(Self.fileName(of: id))
+        PrivateDirectory(path: directory).filePath(Self.fileName(of: id))
     }
 
     static func fileName(of id: LockID) -> String { "\(id.hex).lock" }
 
     /// Every system call here returns at once (`LOCK_NB`), so this runs inline.
     package func tryAcquire(_ id: LockID, owner: LockOwner) async throws(TokenLockError) -> LockAttempt {
-        let lockDirectory = LockDirectory(path: directory)
-        let directoryDescriptor = try lockDirectory.openVerified()
+        let lockDirectory = PrivateDirectory(path: directory)
+        let directoryDescriptor: Int32
+        do {
+            directoryDescriptor = try lockDirectory.openVerified()
+        } catch {
+            throw TokenLockError(error)
+        }
         defer { close(directoryDescriptor) }
         let lockFile = LockFile(
             name: Self.fileName(of: id), path: lockDirectory.filePath(Self.fileName(of: id)),

@@ -1,13 +1,14 @@
 import Glibc
 
-/// The directory that holds lock files, trusted only while it is private to this user.
+/// A directory trusted only while it is private to this user: the lock directory and
+/// `state_dir`.
 ///
 /// `fs.protected_symlinks` cannot be relied on (it is 0 in containers): a directory others
-/// can write to lets them plant a symlink at a lock path, so opening the lock would write
-/// into the symlink's target, or swap lock files so two hosts lock different inodes. So the
-/// directory must be a real directory (not a symlink), owned by the effective user, with
-/// mode 0700.
-struct LockDirectory {
+/// can write to lets them plant a symlink at a file's path, so opening the file would write
+/// into the symlink's target, or swap files (two hosts would lock different inodes, a host
+/// would read another's journal). So the directory must be a real directory (not a
+/// symlink), owned by the effective user, with mode 0700.
+struct PrivateDirectory {
     /// The path without trailing slashes: with one, `O_NOFOLLOW` would follow a symlink.
     let path: String
 
@@ -24,9 +25,9 @@ struct LockDirectory {
     /// A descriptor of the verified directory, which the caller closes; creates the directory
     /// (and missing parents) with mode 0700 first when it does not exist.
     ///
-    /// Lock files are opened relative to this descriptor, so they land in the very directory
-    /// that was checked even if the path is swapped meanwhile.
-    func openVerified() throws(TokenLockError) -> Int32 {
+    /// Files opened relative to this descriptor land in the very directory that was
+    /// checked even if the path is swapped meanwhile.
+    func openVerified() throws(PrivateDirectoryError) -> Int32 {
         var info = stat()
         var created = false
         if lstat(path, &info) != 0 {
@@ -38,9 +39,9 @@ struct LockDirectory {
             guard errno == ELOOP || errno == ENOTDIR else {
                 throw .systemCallFailed(call: "open", path: path, errno: errno)
             }
-            throw .unsafeDirectory(path: path, problem: notADirectoryProblem())
+            throw .unsafe(path: path, problem: notADirectoryProblem())
         }
-        do throws(TokenLockError) {
+        do throws(PrivateDirectoryError) {
             // mkdir applies the umask; a umask such as 0277 would leave the directory unusable.
             if created && fchmod(descriptor, 0o700) != 0 {
                 throw .systemCallFailed(call: "fchmod", path: path, errno: errno)
@@ -60,29 +61,29 @@ struct LockDirectory {
         return isSymlink ? "it is a symlink; use the real directory" : "it is not a directory"
     }
 
-    private func verify(_ descriptor: Int32) throws(TokenLockError) {
+    private func verify(_ descriptor: Int32) throws(PrivateDirectoryError) {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
             throw .systemCallFailed(call: "fstat", path: path, errno: errno)
         }
         let user = geteuid()
         guard info.st_uid == user else {
-            throw .unsafeDirectory(
+            throw .unsafe(
                 path: path, problem: "it is owned by uid \(info.st_uid), not by this user (uid \(user))")
         }
         guard info.permissions == 0o700 else {
             let mode = String(info.permissions, radix: 8)
-            throw .unsafeDirectory(
+            throw .unsafe(
                 path: path,
                 problem:
-                    "its mode is 0\(mode); it must be 0700 so that no other user can plant or swap lock files"
+                    "its mode is 0\(mode); it must be 0700 so that no other user can plant or swap files in it"
                     + " (chmod 700 \(path))")
         }
     }
 
     /// Creates the missing directories along `path`, each with mode 0700, like `mkdir -p`;
     /// `true` if this call created the last one (and not a racing process).
-    private func createWithParents() throws(TokenLockError) -> Bool {
+    private func createWithParents() throws(PrivateDirectoryError) -> Bool {
         var prefix = path.hasPrefix("/") ? "" : "."
         var createdLast = false
         for component in path.split(separator: "/") {
@@ -94,4 +95,11 @@ struct LockDirectory {
         }
         return createdLast
     }
+}
+
+/// Why a ``PrivateDirectory`` was refused or could not be opened.
+enum PrivateDirectoryError: Error {
+    /// A symlink, not a directory, owned by another user, or open to group or others.
+    case unsafe(path: String, problem: String)
+    case systemCallFailed(call: String, path: String, errno: Int32)
 }

@@ -1,0 +1,277 @@
+import Foundation
+import Glibc
+import GRDB
+import TelegramBotAPI
+
+/// A bot's journal in an SQLite file of its own in `state_dir`, the file lock backend's
+/// journal (through GRDB).
+///
+/// WAL mode with `synchronous=NORMAL`: a commit is in the operating system's page cache
+/// when it returns, so it survives the process (a crash, SIGKILL) but not a power cut,
+/// and costs no fsync. One file per bot, so a damaged file stops only its own bot. The
+/// file and its `-wal` and `-shm` companions are created with mode 0600.
+final class SQLiteJournal: UpdateJournal, DeadLetterStore {
+    /// The schema this code reads and writes (`PRAGMA user_version`).
+    static let schemaVersion = 1
+
+    let path: String
+    private let database: DatabaseQueue
+    private let marks: JournalMarks
+
+    /// Opens (creating if needed) the journal file at `path`. Throws ``JournalError``.
+    init(path: String) throws(JournalError) {
+        self.path = path
+        let fd = Foundation.open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .unreadable(place: path, String(cString: strerror(errno))) }
+        Glibc.close(fd)
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.busyMode = .timeout(5)
+        configuration.label = "journal"
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        do {
+            database = try DatabaseQueue(path: path, configuration: configuration)
+            try database.write { db in try Self.migrate(db) }
+        } catch {
+            throw .unreadable(place: path, Self.describe(error))
+        }
+        let database = database
+        marks = JournalMarks { [path] batch throws(JournalError) in
+            try await Self.writing(place: path) {
+                try await database.write { db in
+                    let begin = try db.cachedStatement(sql: "UPDATE entries SET attempts = attempts + 1 WHERE sequence = ?")
+                    for sequence in batch.attempts { try begin.execute(arguments: [sequence]) }
+                    let finish = try db.cachedStatement(
+                        sql: "UPDATE entries SET state = 1, ended_at = ? WHERE sequence = ? AND state = 0")
+                    let now = Date().timeIntervalSince1970
+                    for sequence in batch.finished { try finish.execute(arguments: [now, sequence]) }
+                }
+            }
+        }
+    }
+
+    private static func migrate(_ db: Database) throws {
+        let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        if version > schemaVersion {
+            throw NewerSchema(version: version)
+        }
+        guard version < schemaVersion else { return }
+        // Entry states: 0 unfinished, 1 finished, 2 dead letter, 3 replay asked for.
+        try db.execute(
+            sql: """
+                CREATE TABLE entries (
+                    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                    update_id INTEGER NOT NULL,
+                    chat_id INTEGER,
+                    state INTEGER NOT NULL DEFAULT 0,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    payload BLOB NOT NULL,
+                    fetched_at REAL NOT NULL,
+                    ended_at REAL,
+                    reason TEXT
+                );
+                CREATE INDEX entries_open ON entries(state) WHERE state <> 1;
+                CREATE INDEX entries_finished ON entries(ended_at) WHERE state = 1;
+                CREATE TABLE cursor (id INTEGER PRIMARY KEY CHECK (id = 1), next_offset INTEGER);
+                PRAGMA user_version = \(schemaVersion);
+                """)
+    }
+
+    private struct NewerSchema: Error, CustomStringConvertible {
+        var version: Int
+        var description: String { "written by a newer bothost (schema \(version))" }
+    }
+
+    // MARK: - UpdateJournal
+
+    func open() async throws(JournalError) -> JournalRecovery {
+        try await reading {
+            try await database.read { db in
+                let offset = try Int64.fetchOne(db, sql: "SELECT next_offset FROM cursor WHERE id = 1")
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT sequence, update_id, chat_id, attempts FROM entries WHERE state = 0 ORDER BY sequence")
+                return JournalRecovery(
+                    nextOffset: offset,
+                    unfinished: rows.map {
+                        JournalEntry(sequence: $0[0], updateID: $0[1], chatID: $0[2], attempts: $0[3], update: nil)
+                    })
+            }
+        }
+    }
+
+    func append(_ updates: [Update], nextOffset: Int64) async throws(JournalError) -> [JournalEntry] {
+        let payloads = updates.map { Data($0.raw.jsonText) }
+        let sequences = try await Self.writing(place: path) { [database] in
+            try await database.write { db in
+                let insert = try db.cachedStatement(
+                    sql: "INSERT INTO entries (update_id, chat_id, payload, fetched_at) VALUES (?, ?, ?, ?)")
+                let now = Date().timeIntervalSince1970
+                var sequences: [Int64] = []
+                for (update, payload) in zip(updates, payloads) {
+                    try insert.execute(arguments: [update.updateID, update.chatID, payload, now])
+                    sequences.append(db.lastInsertedRowID)
+                }
+                try db.cachedStatement(
+                    sql: "INSERT INTO cursor (id, next_offset) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET next_offset = excluded.next_offset"
+                ).execute(arguments: [nextOffset])
+                return sequences
+            }
+        }
+        return zip(sequences, updates).map {
+            JournalEntry(sequence: $0, updateID: $1.updateID, chatID: $1.chatID, attempts: 0, update: $1)
+        }
+    }
+
+    func load(_ sequence: Int64) async throws(JournalError) -> Update {
+        let payload = try await reading {
+            try await database.read { db in
+                try Data.fetchOne(db, sql: "SELECT payload FROM entries WHERE sequence = ?", arguments: [sequence])
+            }
+        }
+        guard let payload else { throw .unknownEntry(sequence) }
+        do {
+            return try Update(jsonText: payload)
+        } catch {
+            throw .unreadable(place: path, "entry \(sequence): \(error)")
+        }
+    }
+
+    func beginAttempt(_ sequence: Int64) async throws(JournalError) {
+        try await marks.beginAttempt(sequence)
+    }
+
+    func finish(_ sequence: Int64) {
+        marks.finish(sequence)
+    }
+
+    func flush() async throws(JournalError) {
+        try await marks.flush()
+    }
+
+    func setAside(_ sequence: Int64, reason: String) async throws(JournalError) {
+        try await Self.writing(place: path) { [database] in
+            try await database.write { db in
+                try db.execute(
+                    sql: "UPDATE entries SET state = 2, ended_at = ?, reason = ? WHERE sequence = ?",
+                    arguments: [Date().timeIntervalSince1970, reason, sequence])
+            }
+        }
+    }
+
+    func takeReplays() async throws(JournalError) -> [JournalEntry] {
+        try await Self.writing(place: path) { [database] in
+            try await database.write { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        UPDATE entries SET state = 0, attempts = 0, ended_at = NULL, reason = NULL WHERE state = 3
+                        RETURNING sequence, update_id, chat_id
+                        """
+                ).map { JournalEntry(sequence: $0[0], updateID: $0[1], chatID: $0[2], attempts: 0, update: nil) }
+                .sorted { $0.sequence < $1.sequence }
+            }
+        }
+    }
+
+    func prune(finishedBefore date: Date) async throws(JournalError) -> Int {
+        try await Self.writing(place: path) { [database] in
+            try await database.write { db in
+                try db.execute(
+                    sql: "DELETE FROM entries WHERE state = 1 AND ended_at < ?", arguments: [date.timeIntervalSince1970])
+                return db.changesCount
+            }
+        }
+    }
+
+    func statistics() async throws(JournalError) -> JournalStatistics {
+        try await reading {
+            try await database.read { db in
+                var counts: [Int: Int] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT state, count(*) FROM entries GROUP BY state") {
+                    counts[row[0]] = row[1]
+                }
+                return JournalStatistics(
+                    unfinished: counts[0, default: 0] + counts[3, default: 0], deadLetters: counts[2, default: 0],
+                    finished: counts[1, default: 0])
+            }
+        }
+    }
+
+    func close() async {
+        try? await marks.flush()
+        try? database.close()
+    }
+
+    // MARK: - DeadLetterStore
+
+    func deadLetters() async throws(JournalError) -> [DeadLetter] {
+        try await reading {
+            try await database.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT sequence, update_id, chat_id, reason, attempts, ended_at FROM entries
+                        WHERE state = 2 ORDER BY sequence
+                        """
+                ).map {
+                    DeadLetter(
+                        sequence: $0[0], updateID: $0[1], chatID: $0[2], reason: $0[3] ?? "", attempts: $0[4],
+                        setAsideAt: Date(timeIntervalSince1970: $0[5] ?? 0))
+                }
+            }
+        }
+    }
+
+    func replay(_ sequences: [Int64]) async throws(JournalError) {
+        try await changeDeadLetters(sequences, sql: "UPDATE entries SET state = 3 WHERE sequence = ?")
+    }
+
+    func discard(_ sequences: [Int64]) async throws(JournalError) {
+        try await changeDeadLetters(sequences, sql: "DELETE FROM entries WHERE sequence = ?")
+    }
+
+    /// Runs `sql` for each sequence in one transaction, once all are dead letters.
+    private func changeDeadLetters(_ sequences: [Int64], sql: String) async throws(JournalError) {
+        try await Self.writing(place: path) { [database] in
+            try await database.write { db in
+                for sequence in sequences {
+                    let state = try Int.fetchOne(db, sql: "SELECT state FROM entries WHERE sequence = ?", arguments: [sequence])
+                    guard state == 2 else { throw JournalError.unknownEntry(sequence) }
+                }
+                for sequence in sequences { try db.execute(sql: sql, arguments: [sequence]) }
+            }
+        }
+    }
+
+    // MARK: - Errors
+
+    private func reading<T>(_ operation: () async throws -> T) async throws(JournalError) -> T {
+        do {
+            return try await operation()
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw .unreadable(place: path, Self.describe(error))
+        }
+    }
+
+    private static func writing<T>(place: String, _ operation: () async throws -> T) async throws(JournalError) -> T {
+        do {
+            return try await operation()
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw .writeFailed(place: place, describe(error))
+        }
+    }
+
+    /// SQLite's own words for a failure, without the SQL that failed.
+    private static func describe(_ error: any Error) -> String {
+        guard let error = error as? DatabaseError else { return "\(error)" }
+        switch error.resultCode {
+        case .SQLITE_FULL: return "the disk is full"
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT: return "not a journal file, or damaged"
+        default: return error.message ?? "\(error.resultCode)"
+        }
+    }
+}
