@@ -89,9 +89,10 @@ let package = Package(
         .target(name: "Echo", dependencies: ["BotHostKit"], path: "Plugins/Echo"),
         .target(name: "AutoPoster", dependencies: ["BotHostKit"], path: "Plugins/AutoPoster"),
         .target(name: "DocsObserver", dependencies: ["BotHostKit"], path: "Plugins/DocsObserver"),
+        .target(name: "Chaos", dependencies: ["BotHostKit"], path: "Plugins/Chaos"),
         .executableTarget(
             name: "bothost",
-            dependencies: ["BotHostCore", "Echo", "AutoPoster", "DocsObserver"]
+            dependencies: ["BotHostCore", "Echo", "AutoPoster", "DocsObserver", "Chaos"]
         ),
         .target(name: "ChildProcesses"),
         .executableTarget(

@@ -37,6 +37,7 @@ public enum BotHost {
         case let validate as ValidateCommand: return validate.execute(plugins: plugins)
         case let status as StatusCommand: return await status.execute(plugins: plugins)
         case let emulator as EmulatorCommand: return await emulator.execute()
+        case let deadLetters as DeadLettersCommand: return await deadLetters.execute(plugins: plugins)
         default:
             // `help`, `--help` and friends: ArgumentParser's own commands, which throw the
             // text to print.
@@ -68,9 +69,12 @@ struct BotHostCommand: ParsableCommand {
         abstract: "Host many Telegram bots in one process, from one YAML manifest.",
         discussion: """
             Exit codes: 0 clean stop or success; 1 a bot failed; 2 manifest or usage error; \
-            3 a bot's lock is held elsewhere and on_locked is fail.
+            3 a bot's lock is held elsewhere and on_locked is fail; 4 state_dir cannot hold the \
+            update journals.
             """,
-        subcommands: [RunCommand.self, ValidateCommand.self, StatusCommand.self, EmulatorCommand.self]
+        subcommands: [
+            RunCommand.self, ValidateCommand.self, StatusCommand.self, DeadLettersCommand.self, EmulatorCommand.self,
+        ]
     )
 }
 

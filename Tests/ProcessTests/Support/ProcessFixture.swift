@@ -15,7 +15,8 @@ func processTokens(_ count: Int, test: Int) -> [BotToken] {
 @discardableResult
 func writeManifest(
     in directory: URL, emulator: BotAPIEmulator, tokens: [BotToken], onLocked: String = "fail", name: String = "bots.yaml",
-    extra: String = "", pollingTimeout: String = "30s", lock: String? = nil
+    extra: String = "", pollingTimeout: String = "30s", lock: String? = nil, plugin: String = "echo",
+    drainTimeout: String = "10s", defaults: String = ""
 ) throws -> String {
     var yaml = """
         version: 1
@@ -23,16 +24,17 @@ func writeManifest(
         lock: \(lock ?? "{ backend: file, dir: \(directory.path)/locks }")
         state_dir: \(directory.path)/state
         on_locked: \(onLocked)
-        shutdown: { timeout: 20s, drain_timeout: 10s }
+        shutdown: { timeout: 20s, drain_timeout: \(drainTimeout) }
         defaults:
           polling: { timeout: \(pollingTimeout) }
           retry: { max_retries: unlimited, initial_delay: 100ms, max_delay: 1s }
+          \(defaults)
         \(extra)
         bots:
 
         """
     for (index, token) in tokens.enumerated() {
-        yaml += "  - { name: bot\(index), token: \"\(token.secretValue)\", plugin: echo }\n"
+        yaml += "  - { name: bot\(index), token: \"\(token.secretValue)\", plugin: \(plugin) }\n"
     }
     try yaml.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
     return name
@@ -42,6 +44,11 @@ extension BotAPIEmulator {
     /// Whether a `getUpdates` of this bot is waiting right now.
     func isPolling(_ token: BotToken) -> Bool {
         getUpdatesCalls(of: token).last?.outcome == .pending
+    }
+
+    /// Waits until the bot has sent `count` messages; whether it did within `timeout`.
+    func waitUntil(sent count: Int, by token: BotToken, timeout: Duration = .seconds(10)) async -> Bool {
+        await waitUntil(timeout: timeout) { sentCount(by: token) >= count }
     }
 
     /// The number of 409s this bot's pollers were answered with.

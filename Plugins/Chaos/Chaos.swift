@@ -1,0 +1,61 @@
+public import BotHostKit
+import Foundation
+
+/// `plugin: chaos`: answers text like `echo`, and misbehaves on command, so that drills
+/// and acceptance tests can crash, block and flood on purpose (DESIGN, "The chaos plugin").
+///
+/// | text | does |
+/// | --- | --- |
+/// | `/crash` | traps its process (`fatalError`) |
+/// | `/block N` | blocks its thread N seconds (a synchronous sleep) |
+/// | `/spin N` | burns CPU N seconds |
+/// | `/hang N` | awaits N seconds |
+/// | `/fail` | throws |
+/// | `/flood N` | sends N messages to the chat it came from |
+///
+/// Never give it to a bot that real users talk to.
+public struct Chaos: BotPlugin {
+    public static let name = "chaos"
+    private let context: BotContext
+
+    public init(context: BotContext) async throws {
+        self.context = context
+    }
+
+    /// The error `/fail` throws.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String { "chaos: /fail" }
+    }
+
+    public func handle(_ update: Update) async throws {
+        guard let message = update.message, let text = message.text else { return }
+        let chat = ChatID.id(message.chat.id)
+        let words = text.split(separator: " ")
+        let seconds = words.count > 1 ? Double(words[1]) ?? 0 : 0
+        switch words.first {
+        case "/crash":
+            fatalError("chaos: /crash")
+        case "/block":
+            blockThread(seconds: seconds)
+        case "/spin":
+            let end = ContinuousClock.now + .seconds(seconds)
+            var spins: UInt64 = 0
+            while ContinuousClock.now < end { spins &+= 1 }
+        case "/hang":
+            try await Task.sleep(for: .seconds(seconds))
+        case "/fail":
+            throw Failure()
+        case "/flood":
+            for index in 1...max(1, Int(seconds)) {
+                try await context.api.sendMessage(chatID: chat, text: "flood \(index)")
+            }
+        default:
+            try await context.api.sendMessage(chatID: chat, text: text)
+        }
+    }
+}
+
+/// Blocks the calling thread, as synchronous file or network code would.
+private func blockThread(seconds: Double) {
+    Thread.sleep(forTimeInterval: seconds)
+}
