@@ -97,7 +97,7 @@ let package = Package(
         .target(name: "ChildProcesses"),
         .executableTarget(
             name: "bothost-bench",
-            dependencies: ["BotAPIEmulator", "TelegramBotAPI", "ChildProcesses"],
+            dependencies: ["BotAPIEmulator", "BotHostCore", "TelegramBotAPI", "ChildProcesses"],
             path: "Benchmarks/BothostBench"
         ),
         .testTarget(

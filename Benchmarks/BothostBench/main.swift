@@ -1,4 +1,5 @@
 import BotAPIEmulator
+import BotHostCore
 import ChildProcesses
 import Foundation
 import TelegramBotAPI
@@ -10,7 +11,7 @@ import TelegramBotAPI
 //
 //   Benchmarks/run.sh [--only-bothost] [--idle-seconds 30]
 //
-// `--workload throughput|latency|scale|failover` runs one workload alone and
+// `--workload throughput|trickle|latency|scale|failover|journal` runs one workload alone and
 // `--updates-per-bot N` resizes the throughput workload, for profiling a host (attach
 // `perf record -g -p PID` to the `bothost` child; valgrind 3.19 cannot read the DWARF 5
 // of Swift 6.3 binaries). The host binary is the `bothost` next to this executable.
@@ -61,6 +62,7 @@ func manifest(_ name: String, emulator: BotAPIEmulator, tokens: [BotToken], onLo
         version: 1
         api_url: \(emulator.baseURL)
         lock: { dir: \(workDirectory.path)/locks }
+        state_dir: \(workDirectory.path)/state
         on_locked: \(onLocked)
         bots:
 
@@ -177,7 +179,38 @@ for (index, contender) in contenders.enumerated() {
         _ = await stop(host)
     }
 
-    // 2. Latency: update injected -> reply received, at a steady 200 updates/s over 20 bots.
+    // 2. Light traffic, the common case in production: messages trickle in from many
+    // chats, so each getUpdates returns 1 to 3 updates. 20 bots; each round gives every
+    // bot 1, 2 or 3 messages and waits for the replies.
+    if runs("trickle") {
+        let bots = tokens(20, base: base + 500_000)
+        for token in bots { emulator.addBot(token) }
+        let host = try contender.start(emulator, bots, "trickle")
+        _ = await waitUntil { allPolling(emulator, bots) }
+        let hostCPU = cpuSeconds(of: host.pid)
+        var sent = 0
+        for round in 0..<300 {
+            let perBot = 1 + round % 3
+            for token in bots {
+                for index in 0..<perBot {
+                    emulator.sendText(
+                        "trickle \(round) \(index)", to: token, from: User(id: Int64(round % 40 + 1), firstName: "U"))
+                }
+            }
+            sent += perBot
+            _ = await waitUntil(timeout: .seconds(30)) { bots.allSatisfy { emulator.sentCount(by: $0) == sent } }
+        }
+        let polls = bots.map { emulator.getUpdatesCalls(of: $0).count }.reduce(0, +)
+        let thousands = Double(bots.count * sent) / 1000
+        report(
+            contender, "light traffic (20 bots, 1-3 updates per poll): host CPU per 1,000 updates",
+            String(
+                format: "%.1f ms (%.1f updates per poll)", (cpuSeconds(of: host.pid) - hostCPU) * 1000 / thousands,
+                Double(bots.count * sent) / Double(polls)))
+        _ = await stop(host)
+    }
+
+    // 3. Latency: update injected -> reply received, at a steady 200 updates/s over 20 bots.
     if runs("latency") {
         let bots = tokens(20, base: base + 200_000)
         for token in bots { emulator.addBot(token) }
@@ -201,7 +234,7 @@ for (index, contender) in contenders.enumerated() {
         _ = await stop(host)
     }
 
-    // 3 and 4. Scale: 1,000 bots long-polling idle; then SIGTERM.
+    // 4 and 5. Scale: 1,000 bots long-polling idle; then SIGTERM.
     if runs("scale") {
         let bots = tokens(1000, base: base + 300_000)
         for token in bots { emulator.addBot(token) }
@@ -222,7 +255,7 @@ for (index, contender) in contenders.enumerated() {
     }
 }
 
-// 5. Failover (BotHost only: the others have no lock to take over): SIGKILL the holder -> a `wait` standby polls.
+// 6. Failover (BotHost only: the others have no lock to take over): SIGKILL the holder -> a `wait` standby polls.
 if runs("failover") {
     let bots = tokens(1, base: 400_000)
     for token in bots { emulator.addBot(token) }
@@ -236,6 +269,44 @@ if runs("failover") {
     let takeover = await waitUntil { emulator.getUpdatesCalls(of: bots[0]).count > before }
     report(botHost, "failover: SIGKILL holder -> standby polls", takeover.map(milliseconds) ?? "no takeover within 120 s")
     _ = await stop(standby)
+}
+
+// 7. The update journal's own cost (BotHost only), in this process: batches of 100
+// appended, then each update's try recorded and its finish marked by 64 concurrent workers,
+// as the dispatcher does.
+if runs("journal") {
+    let journal = try SQLiteJournal(path: workDirectory.appendingPathComponent("bench.journal").path)
+    _ = try await journal.open()
+    let updates = try (0..<100).map { index in
+        try Update(
+            jsonText: Data(
+                #"{"update_id":\#(index),"message":{"message_id":\#(index),"from":{"id":7,"is_bot":false,"first_name":"U"},"chat":{"id":\#(index % 50),"type":"private"},"date":1700000000,"text":"message \#(index)"}}"#
+                    .utf8))
+    }
+    let batches = 200
+    let cpu = ownCPUSeconds()
+    let start = ContinuousClock.now
+    for batch in 0..<batches {
+        let entries = try await journal.append(updates, nextOffset: Int64(batch * 100 + 100))
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<64 {
+                group.addTask {
+                    for entry in entries.dropFirst(worker).enumerated().filter({ $0.offset % 64 == 0 }).map(\.element) {
+                        try? await journal.beginAttempt(entry.sequence)
+                        journal.finish(entry.sequence)
+                    }
+                }
+            }
+        }
+    }
+    try await journal.flush()
+    let count = Double(batches * updates.count)
+    report(
+        botHost, "journal alone: CPU per 1,000 updates (append, try, finish)",
+        String(
+            format: "%.1f ms (%.0f updates/s)", (ownCPUSeconds() - cpu) * 1000 / (count / 1000),
+            count / (ContinuousClock.now - start).seconds))
+    await journal.close()
 }
 
 await emulator.stop()

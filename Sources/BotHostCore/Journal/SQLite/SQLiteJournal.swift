@@ -1,7 +1,7 @@
-import Foundation
+package import Foundation
 import GRDB
 import Glibc
-import TelegramBotAPI
+package import TelegramBotAPI
 
 /// A bot's journal in an SQLite file of its own in `state_dir`, the file lock backend's
 /// journal (through GRDB).
@@ -10,16 +10,16 @@ import TelegramBotAPI
 /// when it returns, so it survives the process (a crash, SIGKILL) but not a power cut,
 /// and costs no fsync. One file per bot, so a damaged file stops only its own bot. The
 /// file and its `-wal` and `-shm` companions are created with mode 0600.
-final class SQLiteJournal: UpdateJournal, DeadLetterStore {
+package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
     /// The schema this code reads and writes (`PRAGMA user_version`).
     static let schemaVersion = 1
 
-    let path: String
+    package let path: String
     private let database: DatabaseQueue
     private let marks: JournalMarks
 
     /// Opens (creating if needed) the journal file at `path`. Throws ``JournalError``.
-    init(path: String) throws(JournalError) {
+    package init(path: String) throws(JournalError) {
         self.path = path
         let fd = Foundation.open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .unreadable(place: path, String(cString: strerror(errno))) }
@@ -84,7 +84,7 @@ final class SQLiteJournal: UpdateJournal, DeadLetterStore {
 
     // MARK: - UpdateJournal
 
-    func open() async throws(JournalError) -> JournalRecovery {
+    package func open() async throws(JournalError) -> JournalRecovery {
         try await reading {
             try await database.read { db in
                 let offset = try Int64.fetchOne(db, sql: "SELECT next_offset FROM cursor WHERE id = 1")
@@ -99,7 +99,7 @@ final class SQLiteJournal: UpdateJournal, DeadLetterStore {
         }
     }
 
-    func append(_ updates: [Update], nextOffset: Int64) async throws(JournalError) -> [JournalEntry] {
+    package func append(_ updates: [Update], nextOffset: Int64) async throws(JournalError) -> [JournalEntry] {
         let payloads = updates.map { Data($0.raw.jsonText) }
         let sequences = try await Self.writing(place: path) { [database] in
             try await database.write { db in
@@ -123,7 +123,7 @@ final class SQLiteJournal: UpdateJournal, DeadLetterStore {
         }
     }
 
-    func load(_ sequence: Int64) async throws(JournalError) -> Update {
+    package func load(_ sequence: Int64) async throws(JournalError) -> Update {
         let payload = try await reading {
             try await database.read { db in
                 try Data.fetchOne(db, sql: "SELECT payload FROM entries WHERE sequence = ?", arguments: [sequence])
@@ -137,19 +137,19 @@ final class SQLiteJournal: UpdateJournal, DeadLetterStore {
         }
     }
 
-    func beginAttempt(_ sequence: Int64) async throws(JournalError) {
+    package func beginAttempt(_ sequence: Int64) async throws(JournalError) {
         try await marks.beginAttempt(sequence)
     }
 
-    func finish(_ sequence: Int64) {
+    package func finish(_ sequence: Int64) {
         marks.finish(sequence)
     }
 
-    func flush() async throws(JournalError) {
+    package func flush() async throws(JournalError) {
         try await marks.flush()
     }
 
-    func setAside(_ sequence: Int64, reason: String) async throws(JournalError) {
+    package func setAside(_ sequence: Int64, reason: String) async throws(JournalError) {
         try await Self.writing(place: path) { [database] in
             try await database.write { db in
                 try db.execute(
@@ -159,7 +159,7 @@ final class SQLiteJournal: UpdateJournal, DeadLetterStore {
         }
     }
 
-    func takeReplays() async throws(JournalError) -> [JournalEntry] {
+    package func takeReplays() async throws(JournalError) -> [JournalEntry] {
         try await Self.writing(place: path) { [database] in
             try await database.write { db in
                 try Row.fetchAll(
@@ -174,7 +174,7 @@ final class SQLiteJournal: UpdateJournal, DeadLetterStore {
         }
     }
 
-    func prune(finishedBefore date: Date) async throws(JournalError) -> Int {
+    package func prune(finishedBefore date: Date) async throws(JournalError) -> Int {
         try await Self.writing(place: path) { [database] in
             try await database.write { db in
                 try db.execute(
@@ -184,7 +184,7 @@ final class SQLiteJournal: UpdateJournal, DeadLetterStore {
         }
     }
 
-    func statistics() async throws(JournalError) -> JournalStatistics {
+    package func statistics() async throws(JournalError) -> JournalStatistics {
         try await reading {
             try await database.read { db in
                 var counts: [Int: Int] = [:]
@@ -198,14 +198,14 @@ final class SQLiteJournal: UpdateJournal, DeadLetterStore {
         }
     }
 
-    func close() async {
+    package func close() async {
         try? await marks.flush()
         try? database.close()
     }
 
     // MARK: - DeadLetterStore
 
-    func deadLetters() async throws(JournalError) -> [DeadLetter] {
+    package func deadLetters() async throws(JournalError) -> [DeadLetter] {
         try await reading {
             try await database.read { db in
                 try Row.fetchAll(
@@ -223,11 +223,11 @@ final class SQLiteJournal: UpdateJournal, DeadLetterStore {
         }
     }
 
-    func replay(_ sequences: [Int64]) async throws(JournalError) {
+    package func replay(_ sequences: [Int64]) async throws(JournalError) {
         try await changeDeadLetters(sequences, sql: "UPDATE entries SET state = 3 WHERE sequence = ?")
     }
 
-    func discard(_ sequences: [Int64]) async throws(JournalError) {
+    package func discard(_ sequences: [Int64]) async throws(JournalError) {
         try await changeDeadLetters(sequences, sql: "DELETE FROM entries WHERE sequence = ?")
     }
 
