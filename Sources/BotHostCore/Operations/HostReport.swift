@@ -15,14 +15,27 @@ struct HostReport: Sendable {
         var updatesHandled: Int
         var handlerErrors: Int
         var conflicts: Int
+        /// The update journal's counts, once read: `unfinished`, `dead_letters`, `finished`.
+        var journal: Journal?
 
         enum CodingKeys: String, CodingKey {
-            case name, state, retries, conflicts
+            case name, state, retries, conflicts, journal
             case lastError = "last_error"
             case resumesAt = "resumes_at"
             case updatesReceived = "updates_received"
             case updatesHandled = "updates_handled"
             case handlerErrors = "handler_errors"
+        }
+    }
+
+    struct Journal: Encodable, Sendable {
+        var unfinished: Int
+        var deadLetters: Int
+        var finished: Int
+
+        enum CodingKeys: String, CodingKey {
+            case unfinished, finished
+            case deadLetters = "dead_letters"
         }
     }
 
@@ -61,12 +74,15 @@ struct HostReport: Sendable {
                     name: name, state: snapshot.state.rawValue, retries: snapshot.retries, lastError: snapshot.lastError,
                     resumesAt: snapshot.resumesAt.map { $0.formatted(.iso8601) },
                     updatesReceived: snapshot.updatesReceived, updatesHandled: snapshot.updatesHandled,
-                    handlerErrors: snapshot.handlerErrors, conflicts: snapshot.conflicts)
+                    handlerErrors: snapshot.handlerErrors, conflicts: snapshot.conflicts,
+                    journal: snapshot.journal.map {
+                        Journal(unfinished: $0.unfinished, deadLetters: $0.deadLetters, finished: $0.finished)
+                    })
             }
             + skipped().map {
                 Bot(
                     name: $0, state: BotState.skipped.rawValue, retries: 0, updatesReceived: 0, updatesHandled: 0,
-                    handlerErrors: 0, conflicts: 0)
+                    handlerErrors: 0, conflicts: 0, journal: nil)
             }
         return Health(pid: getpid(), uptimeSeconds: (ContinuousClock.now - started).seconds, bots: bots)
     }

@@ -28,6 +28,8 @@ import Testing
             fixture.emulator.sendText("hello", to: good)
             fixture.emulator.sendText("fail please", to: good)
             #expect(await fixture.waitUntil { fixture.host.botStatuses["news"]?.updatesHandled == 2 })
+            // The journal's counts come with its housekeeping, every few seconds.
+            #expect(await fixture.waitUntil { fixture.host.botStatuses["news"]?.journal?.finished == 2 })
 
             let health = try await get("\(base)/health")
             #expect(health.status == 200)
@@ -38,6 +40,8 @@ import Testing
             #expect(bots?.first?["updates_handled"] as? Int == 2)
             #expect(bots?.first?["handler_errors"] as? Int == 1)
             #expect(body?["pid"] as? Int == Int(getpid()))
+            let journal = bots?.first?["journal"] as? [String: Int]
+            #expect(journal == ["unfinished": 0, "dead_letters": 0, "finished": 2])
             #expect(!health.body.contains("testsecret"))
 
             let metrics = try await get("\(base)/metrics")
@@ -45,7 +49,8 @@ import Testing
             for line in [
                 #"bothost_updates_received_total{bot="news"} 2"#, #"bothost_updates_handled_total{bot="news"} 2"#,
                 #"bothost_handler_errors_total{bot="news"} 1"#, #"bothost_bot_state{bot="news",state="polling"} 1"#,
-                #"bothost_lock_held{bot="news"} 1"#,
+                #"bothost_lock_held{bot="news"} 1"#, #"bothost_journal_finished{bot="news"} 2"#,
+                #"bothost_journal_unfinished{bot="news"} 0"#,
             ] {
                 #expect(metrics.body.contains(line), "missing \(line)")
             }
