@@ -291,7 +291,8 @@ if runs("journal") {
         await withTaskGroup(of: Void.self) { group in
             for worker in 0..<64 {
                 group.addTask {
-                    for entry in entries.dropFirst(worker).enumerated().filter({ $0.offset % 64 == 0 }).map(\.element) {
+                    for index in stride(from: worker, to: entries.count, by: 64) {
+                        let entry = entries[index]
                         try? await journal.beginAttempt(entry.sequence)
                         journal.finish(entry.sequence)
                     }

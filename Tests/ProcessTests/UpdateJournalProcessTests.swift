@@ -1,4 +1,5 @@
 import BotAPIEmulator
+import ChildProcesses
 import Foundation
 import TelegramBotAPI
 import Testing
@@ -151,7 +152,7 @@ import Testing
         }
     }
 
-    @Test func aStateDirOpenToOthersIsRefusedBeforeAnythingStarts() async throws {
+    @Test func aStateDirOpenToOthersOrOwnedByAnotherUserIsRefusedBeforeAnythingStarts() async throws {
         let tokens = processTokens(1, test: 34)
         try await withEmulator(knowing: tokens) { emulator in
             try await withScratchDirectory { directory in
@@ -162,6 +163,13 @@ import Testing
                 let run = try await BothostProcess.run(["run", manifest], in: directory)
                 #expect(run.code == 4)
                 #expect(run.stderr.contains("refusing state_dir \(state): its mode is 0755"), "\(run.stderr)")
+                if getuid() == 0 {
+                    chmod(state, 0o700)
+                    chown(state, 65534, 65534)
+                    let foreign = try await BothostProcess.run(["run", manifest], in: directory)
+                    #expect(foreign.code == 4)
+                    #expect(foreign.stderr.contains("refusing state_dir \(state): it is owned by uid 65534"), "\(foreign.stderr)")
+                }
                 #expect(emulator.getUpdatesCalls(of: tokens[0]).isEmpty)
             }
         }
@@ -194,4 +202,47 @@ import Testing
             }
         }
     }
+
+    /// A full disk pauses polling (nothing fetched is confirmed, so Telegram keeps it);
+    /// once there is room again every update is answered. The disk is a 1 MiB tmpfs
+    /// filled by a file, which needs root to mount.
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    func aFullDiskPausesPollingAndLosesNothing() async throws {
+        let tokens = processTokens(1, test: 36)
+        let token = tokens[0]
+        try await withEmulator(knowing: tokens) { emulator in
+            try await withScratchDirectory { directory in
+                let state = directory.appendingPathComponent("state").path
+                try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+                let mounted = try runToEnd("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", state])
+                try #require(mounted, "mount -t tmpfs failed")
+                defer { _ = try? runToEnd("/bin/umount", ["-l", state]) }
+                let manifest = try writeManifest(in: directory, emulator: emulator, tokens: tokens)
+                let host = try BothostProcess(["run", manifest], in: directory)
+                emulator.sendText("before", to: token)
+                #expect(await emulator.waitUntil(sent: 1, by: token, timeout: .seconds(30)))
+
+                let filler = state + "/filler"
+                _ = try runToEnd("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=4k", "count=1000"])
+                let big = String(repeating: "x", count: 3000)
+                for index in 0..<40 { emulator.sendText("\(index) \(big)", to: token) }
+                #expect(await emulator.waitUntil(timeout: .seconds(30)) { host.stderr.contains("the disk is full") })
+                #expect(!emulator.pendingUpdateIDs(of: token).isEmpty, "a batch not journaled is not confirmed")
+
+                try FileManager.default.removeItem(atPath: filler)
+                #expect(await emulator.waitUntil(sent: 41, by: token, timeout: .seconds(30)))
+                #expect(host.stderr.contains("the journal takes updates again"))
+                host.signal(SIGTERM)
+                #expect(await host.exitCode() == 0)
+                #expect(Set(emulator.sentMessages(by: token).map(\.text)).count == 41)
+            }
+        }
+    }
+}
+
+/// Runs a tool to its end (briefly: `mount`, `dd`); whether it exited 0.
+private func runToEnd(_ executable: String, _ arguments: [String]) throws -> Bool {
+    let process = try ChildProcess(executable, arguments)
+    while process.isRunning { usleep(10_000) }
+    return process.exitStatus == 0
 }

@@ -26,8 +26,11 @@ final class PollingPipeline: Sendable {
     /// memory) before it stops fetching more; Telegram keeps the rest meanwhile.
     static let backlogLimit = 100_000
 
-    /// How often the pipeline looks for replayed dead letters in its journal.
-    static let replayCheckInterval = Duration.seconds(2)
+    /// How often the pipeline looks for replayed dead letters in its journal, and reads
+    /// the journal's counts if updates were handled since; they are read at least every
+    /// ``statisticsInterval``.
+    static let housekeepingInterval = Duration.seconds(5)
+    static let statisticsInterval = Duration.seconds(60)
     /// How long finished updates stay in the journal (Telegram's own retention), and how
     /// often the journal is pruned.
     static let retention = Duration.seconds(24 * 3600)
@@ -195,6 +198,8 @@ final class PollingPipeline: Sendable {
     /// retention and keeps the journal's counts in the bot's status. Runs until cancelled.
     private func keepJournal() async {
         var sincePrune = Self.pruneInterval
+        var sinceStatistics = Self.statisticsInterval
+        var handledAtLastCount = -1
         while !Task.isCancelled {
             do {
                 let replays = try await journal.takeReplays()
@@ -207,12 +212,18 @@ final class PollingPipeline: Sendable {
                     let pruned = try await journal.prune(finishedBefore: Date().addingTimeInterval(-Self.retention.seconds))
                     if pruned > 0 { logger.debug("pruned \(pruned) finished updates from the journal") }
                 }
-                status.journal(try await journal.statistics())
+                let handled = status.current.updatesHandled
+                if handled != handledAtLastCount || !replays.isEmpty || sinceStatistics >= Self.statisticsInterval {
+                    status.journal(try await journal.statistics())
+                    handledAtLastCount = handled
+                    sinceStatistics = .zero
+                }
             } catch {
                 logger.warning("journal housekeeping: \(error)")
             }
-            guard (try? await ContinuousClock().sleep(for: Self.replayCheckInterval)) != nil else { return }
-            sincePrune += Self.replayCheckInterval
+            guard (try? await ContinuousClock().sleep(for: Self.housekeepingInterval)) != nil else { return }
+            sincePrune += Self.housekeepingInterval
+            sinceStatistics += Self.housekeepingInterval
         }
     }
 
