@@ -2,6 +2,7 @@ public import ArgumentParser
 import BotHostKit
 import Foundation
 public import Logging
+import UnixSignals
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,6 +24,8 @@ struct RunCommand: ParsableCommand {
     var logLevel: Logger.Level = .info
 
     func execute(plugins: [any BotPlugin.Type]) async -> ExitStatus {
+        // First of all: from here on a SIGTERM stops the host gracefully, however early.
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
         let format = logFormat
         let level = logLevel
         LoggingSystem.bootstrap { _ in LogLineHandler(format: format, level: level) }
@@ -37,7 +40,7 @@ struct RunCommand: ParsableCommand {
         let logger = Logger(label: "bothost")
         let host = Host(manifest: manifest, plugins: plugins, environment: HostEnvironment(logger: logger))
         let path = self.manifest
-        return await host.runHandlingSignals { () throws(ManifestError) in
+        return await host.runHandlingSignals(signals) { () throws(ManifestError) in
             try Manifest.load(path: path, environment: ProcessInfo.processInfo.environment, plugins: Set(plugins.map { $0.name }))
         }
     }

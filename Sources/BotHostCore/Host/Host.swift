@@ -4,6 +4,7 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 import Synchronization
+package import UnixSignals
 
 /// Hosts every bot of a manifest until stopped.
 ///
@@ -39,10 +40,14 @@ package final class Host: Sendable {
         await run(before: [])
     }
 
-    /// Hosts the bots as ``run()`` does, stopping gracefully on SIGTERM or SIGINT (a second
-    /// one exits at once) and reloading on SIGHUP with what `reload` reads: `bothost run`.
-    package func runHandlingSignals(reload: @escaping @Sendable () throws(ManifestError) -> Manifest) async -> ExitStatus {
-        await run(before: [HostSignals(host: self, reload: reload, logger: logger)])
+    /// Hosts the bots as ``run()`` does, stopping gracefully on SIGTERM or SIGINT from
+    /// `signals` (a second one exits at once) and reloading on SIGHUP with what `reload`
+    /// reads: `bothost run`. `signals` traps them from its creation, so a signal that comes
+    /// while the host is still starting waits for it rather than killing the process.
+    package func runHandlingSignals(
+        _ signals: UnixSignalsSequence, reload: @escaping @Sendable () throws(ManifestError) -> Manifest
+    ) async -> ExitStatus {
+        await run(before: [HostSignals(host: self, signals: signals, reload: reload, logger: logger)])
     }
 
     /// Stops every bot at once: pending polls end, fetched updates drain, hooks run,

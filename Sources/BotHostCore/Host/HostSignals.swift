@@ -12,12 +12,13 @@ import UnixSignals
 /// - SIGHUP reloads the manifest; an invalid one is logged and the running bots are kept.
 struct HostSignals: Service {
     let host: Host
+    /// SIGTERM, SIGINT and SIGHUP, trapped since `bothost run` began.
+    let signals: UnixSignalsSequence
     /// Reads the manifest again.
     let reload: @Sendable () throws(ManifestError) -> Manifest
     let logger: Logger
 
     func run() async {
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
         // One reload at a time, in order; a SIGHUP during a reload asks for one more after it.
         let (reloads, requestReload) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         await cancelWhenGracefulShutdown {
