@@ -1,0 +1,186 @@
+import BotHostKit
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A few connections to the lock database, shared by the journals of this host's bots and
+/// lent for one operation at a time.
+///
+/// Not `PostgresClient`: its pool retries an unreachable server forever and its queries
+/// wait for it without end (postgres-nio issues 489 and 565), where a bot opening its
+/// journal must fail within the connect timeout. Not the lock session's connection either:
+/// that one proves the locks alive, and a journal's queries must not delay its heartbeat.
+///
+/// Every connection lent is to a database whose journal tables are ready
+/// (``JournalSchema``), and every operation gets an answer within ``answerTimeout`` or its
+/// connection is closed, so a silent network fails a write instead of hanging a bot's
+/// shutdown on it.
+actor JournalConnections {
+    /// `host:port/database`, what messages name.
+    nonisolated let place: String
+    nonisolated let logger: Logger
+    private let configuration: PostgresConnection.Configuration
+    private let limit: Int
+    private let answerTimeout: Duration
+
+    private var idle: [PostgresConnection] = []
+    /// Connections lent, idle or being opened.
+    private var count = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var schemaReady = false
+    private var closed = false
+    private var nextID = 0
+
+    /// - Parameters:
+    ///   - limit: the most connections open at once; operations beyond it wait their turn.
+    ///   - answerTimeout: the longest one operation may wait for the server's answers.
+    init(database: LockDatabase, logger: Logger, limit: Int = 4, answerTimeout: Duration = .seconds(10)) {
+        place = database.endpoint
+        var configuration = database.configuration
+        // The server ends what a vanished host left open (a transaction holding its bot's row
+        // lock, which the next holder's `open()` waits for) within seconds: runtime
+        // parameters in the startup message.
+        configuration.options.additionalStartupParameters = [
+            ("application_name", Self.applicationName),
+            ("statement_timeout", "5000"),
+            ("idle_in_transaction_session_timeout", "5000"),
+        ]
+        self.configuration = configuration
+        self.logger = logger
+        self.limit = limit
+        self.answerTimeout = answerTimeout
+    }
+
+    /// Tells journal sessions from the lock session (`bothost/...`) in `pg_stat_activity`.
+    private static var applicationName: String {
+        var name = "bothost-journal/\(getpid())@\(currentHostname())"
+        while name.utf8.count > AdvisoryLockHolders.applicationNameLimit { name.removeLast() }
+        return name
+    }
+
+    /// Runs `body` on a connection of its own. Throws what `body` throws, or why no
+    /// connection could be had or no answer came.
+    nonisolated func withConnection<T: Sendable>(
+        _ body: @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let connection = try await borrow()
+        let limit = answerTimeout
+        // Cancelled as soon as `body` ends; true when it had to close the connection.
+        let watchdog = Task {
+            guard (try? await Task.sleep(for: limit)) != nil else { return false }
+            try? await connection.close()
+            return true
+        }
+        do {
+            let value = try await body(connection)
+            watchdog.cancel()
+            await giveBack(connection)
+            return value
+        } catch {
+            watchdog.cancel()
+            await giveBack(connection)
+            if await watchdog.value { throw NoAnswer(limit: limit) }
+            throw error
+        }
+    }
+
+    /// Closes the connections; operations after fail.
+    func close() async {
+        closed = true
+        let connections = idle
+        idle = []
+        count -= connections.count
+        for waiter in waiters { waiter.resume() }
+        waiters = []
+        for connection in connections { try? await connection.close() }
+    }
+
+    /// No answer came within the answer timeout; the connection was closed.
+    struct NoAnswer: Error, CustomStringConvertible {
+        var limit: Duration
+        var description: String { "the database did not answer within \(formatDuration(limit))" }
+    }
+
+    /// The server could not be reached or refused the login.
+    struct CannotConnect: Error, CustomStringConvertible {
+        var problem: String
+        var description: String { "cannot connect: \(problem)" }
+    }
+
+    /// The host is stopping.
+    struct Closed: Error, CustomStringConvertible {
+        var description: String { "the host is stopping" }
+    }
+
+    // MARK: - Lending
+
+    private func borrow() async throws -> PostgresConnection {
+        while true {
+            guard !closed else { throw Closed() }
+            while let connection = idle.popLast() {
+                if !connection.isClosed { return connection }
+                count -= 1
+            }
+            if count < limit {
+                count += 1
+                do {
+                    return try await connect()
+                } catch {
+                    count -= 1
+                    waiters.popLast()?.resume()
+                    throw error
+                }
+            }
+            await withCheckedContinuation { waiters.append($0) }
+        }
+    }
+
+    private func giveBack(_ connection: PostgresConnection) async {
+        let keep = !closed && !connection.isClosed
+        if keep { idle.append(connection) } else { count -= 1 }
+        if !waiters.isEmpty { waiters.removeFirst().resume() }
+        if !keep { try? await connection.close() }
+    }
+
+    /// A new connection, with the journal tables made ready on the first one.
+    private func connect() async throws -> PostgresConnection {
+        nextID += 1
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: configuration, id: nextID, logger: logger)
+        } catch {
+            throw CannotConnect(problem: LockSession.describe(error))
+        }
+        do {
+            if !schemaReady {
+                try await JournalSchema.prepare(on: connection, place: place, logger: logger)
+                schemaReady = true
+            }
+            return connection
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    /// Runs `body` in a transaction on `connection`: committed when `body` returns, rolled
+    /// back when it throws, whose error is thrown as it is.
+    static func transaction<T>(
+        on connection: PostgresConnection, logger: Logger, _ body: () async throws -> T
+    ) async throws -> T {
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            let value = try await body()
+            try await connection.query("COMMIT", logger: logger)
+            return value
+        } catch {
+            // A connection that cannot roll back is in no state to be lent again.
+            do {
+                try await connection.query("ROLLBACK", logger: logger)
+            } catch {
+                try? await connection.close()
+            }
+            throw error
+        }
+    }
+}
