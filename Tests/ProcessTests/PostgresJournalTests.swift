@@ -137,24 +137,29 @@ import Testing
             let newHost = try self.storage(on: server)
             let old = try await self.journal(of: bot, in: oldHost)
             _ = try await old.open()
-            let entry = try #require(try await old.append([try update(31, chat: 5)], nextOffset: 32).first)
+            let entries = try await old.append([try update(31, chat: 5), try update(32, chat: 6)], nextOffset: 33)
+            let entry = entries[0]
 
             // The new holder opens the journal: the old one may write no more.
             let current = try await self.journal(of: bot, in: newHost)
-            #expect(try await current.open().unfinished.map(\.sequence) == [entry.sequence])
+            #expect(try await current.open().unfinished.map(\.sequence) == entries.map(\.sequence))
             let fenced = JournalError.fenced(place: "127.0.0.1:\(server.port)/postgres")
-            #expect(await journalError { _ = try await old.append([try update(32, chat: 5)], nextOffset: 33) } == fenced)
+            #expect(await journalError { _ = try await old.append([try update(33, chat: 5)], nextOffset: 34) } == fenced)
             #expect(await journalError { try await old.beginAttempt(entry.sequence) } == fenced)
             #expect(await journalError { try await old.setAside(entry.sequence, reason: "late") } == fenced)
-            #expect(await journalError { _ = try await old.takeReplays() } == fenced)
             #expect(await journalError { _ = try await old.prune(finishedBefore: Date() + 60) } == fenced)
             old.finish(entry.sequence)
             #expect(await journalError { try await old.flush() } == fenced)
+            // A replay asked for goes to the holder only.
+            try await current.setAside(entries[1].sequence, reason: "timed out")
+            try await #require(try await newHost.deadLetters(of: bot)).replay([entries[1].sequence])
+            #expect(await journalError { _ = try await old.takeReplays() } == fenced)
+            #expect(try await current.takeReplays().map(\.sequence) == [entries[1].sequence])
 
             // The new holder's writes go through, and none of the old one's landed.
             try await current.beginAttempt(entry.sequence)
-            let added = try await current.append([try update(32, chat: 5)], nextOffset: 33)
-            #expect(try await current.statistics() == JournalStatistics(unfinished: 2, deadLetters: 0, finished: 0))
+            let added = try await current.append([try update(33, chat: 5)], nextOffset: 34)
+            #expect(try await current.statistics() == JournalStatistics(unfinished: 3, deadLetters: 0, finished: 0))
             current.finish(entry.sequence)
             try await current.flush()
             await old.close()
@@ -162,9 +167,9 @@ import Testing
 
             let after = try await self.journal(of: bot, in: newHost)
             let recovery = try await after.open()
-            #expect(recovery.nextOffset == 33)
-            #expect(recovery.unfinished.map(\.sequence) == added.map(\.sequence))
-            #expect(recovery.unfinished.map(\.attempts) == [0])
+            #expect(recovery.nextOffset == 34)
+            #expect(recovery.unfinished.map(\.sequence) == [entries[1].sequence] + added.map(\.sequence))
+            #expect(recovery.unfinished.map(\.attempts) == [0, 0])
             await after.close()
             await oldHost.shutdown()
             await newHost.shutdown()

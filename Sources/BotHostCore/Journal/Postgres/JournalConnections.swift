@@ -26,7 +26,8 @@ actor JournalConnections {
     private var idle: [PostgresConnection] = []
     /// Connections lent, idle or being opened.
     private var count = 0
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// Operations waiting for a connection to be given back, first come first served.
+    private var waiters: [CheckedContinuation<Void, any Error>] = []
     private var schemaReady = false
     private var closed = false
     private var nextID = 0
@@ -37,14 +38,7 @@ actor JournalConnections {
     init(database: LockDatabase, logger: Logger, limit: Int = 4, answerTimeout: Duration = .seconds(10)) {
         place = database.endpoint
         var configuration = database.configuration
-        // The server ends what a vanished host left open (a transaction holding its bot's row
-        // lock, which the next holder's `open()` waits for) within seconds: runtime
-        // parameters in the startup message.
-        configuration.options.additionalStartupParameters = [
-            ("application_name", Self.applicationName),
-            ("statement_timeout", "5000"),
-            ("idle_in_transaction_session_timeout", "5000"),
-        ]
+        configuration.options.additionalStartupParameters = [("application_name", Self.applicationName)]
         self.configuration = configuration
         self.logger = logger
         self.limit = limit
@@ -90,8 +84,7 @@ actor JournalConnections {
         let connections = idle
         idle = []
         count -= connections.count
-        for waiter in waiters { waiter.resume() }
-        waiters = []
+        wakeAll(throwing: Closed())
         for connection in connections { try? await connection.close() }
     }
 
@@ -127,11 +120,13 @@ actor JournalConnections {
                     return try await connect()
                 } catch {
                     count -= 1
-                    waiters.popLast()?.resume()
+                    // Those who queued meanwhile would wait for a database that just failed
+                    // a connection: each operation waits at most one connect timeout.
+                    wakeAll(throwing: error)
                     throw error
                 }
             }
-            await withCheckedContinuation { waiters.append($0) }
+            try await withCheckedThrowingContinuation { waiters.append($0) }
         }
     }
 
@@ -140,6 +135,12 @@ actor JournalConnections {
         if keep { idle.append(connection) } else { count -= 1 }
         if !waiters.isEmpty { waiters.removeFirst().resume() }
         if !keep { try? await connection.close() }
+    }
+
+    private func wakeAll(throwing error: any Error) {
+        let woken = waiters
+        waiters = []
+        for waiter in woken { waiter.resume(throwing: error) }
     }
 
     /// A new connection, with the journal tables made ready on the first one.
@@ -152,6 +153,14 @@ actor JournalConnections {
             throw CannotConnect(problem: LockSession.describe(error))
         }
         do {
+            // The server ends what a vanished host left open within seconds: a transaction
+            // holding its bot's row, which the next holder's `open()` waits for. Set by query,
+            // not in the startup message, which PgBouncer refuses such parameters in.
+            try await connection.query(
+                """
+                SELECT set_config('statement_timeout', '5s', false),
+                  set_config('idle_in_transaction_session_timeout', '5s', false)
+                """, logger: logger)
             if !schemaReady {
                 try await JournalSchema.prepare(on: connection, place: place, logger: logger)
                 schemaReady = true
