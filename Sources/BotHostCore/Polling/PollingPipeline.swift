@@ -141,7 +141,8 @@ final class PollingPipeline: Sendable {
                 }
                 if let offset, let restart = updates.first(where: { $0.updateID < offset }) {
                     logger.warning(
-                        "Telegram restarted this bot's update_id sequence (update \(restart.updateID) after offset \(offset)); handling the new updates")
+                        "Telegram restarted this bot's update_id sequence (update \(restart.updateID) after offset \(offset)); handling the new updates"
+                    )
                 }
                 guard let entries = await commit(updates, nextOffset: last.updateID + 1) else { return .stopped }
                 status.polled(newUpdates: entries.count)

@@ -1,6 +1,6 @@
 import Foundation
-import Glibc
 import GRDB
+import Glibc
 import TelegramBotAPI
 
 /// A bot's journal in an SQLite file of its own in `state_dir`, the file lock backend's
@@ -112,7 +112,8 @@ final class SQLiteJournal: UpdateJournal, DeadLetterStore {
                     sequences.append(db.lastInsertedRowID)
                 }
                 try db.cachedStatement(
-                    sql: "INSERT INTO cursor (id, next_offset) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET next_offset = excluded.next_offset"
+                    sql:
+                        "INSERT INTO cursor (id, next_offset) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET next_offset = excluded.next_offset"
                 ).execute(arguments: [nextOffset])
                 return sequences
             }
@@ -168,7 +169,7 @@ final class SQLiteJournal: UpdateJournal, DeadLetterStore {
                         RETURNING sequence, update_id, chat_id
                         """
                 ).map { JournalEntry(sequence: $0[0], updateID: $0[1], chatID: $0[2], attempts: 0, update: nil) }
-                .sorted { $0.sequence < $1.sequence }
+                    .sorted { $0.sequence < $1.sequence }
             }
         }
     }
