@@ -13,11 +13,12 @@ import Testing
     /// In every URL: the server trusts every login, and no error may show it.
     static let password = "pw-7c41e9d2"
 
-    /// A host's journal storage on `server`, or on `port` of it.
-    private func storage(on server: PostgresServer, port: Int? = nil) throws -> PostgresJournalStorage {
-        let url = "postgres://postgres:\(Self.password)@127.0.0.1:\(port ?? server.port)/postgres?sslmode=disable"
+    /// A host's journal storage on `server`.
+    private func storage(on server: PostgresServer, answerTimeout: Duration = .seconds(10)) throws -> PostgresJournalStorage {
+        let url = "postgres://postgres:\(Self.password)@127.0.0.1:\(server.port)/postgres?sslmode=disable"
         return PostgresJournalStorage(
-            database: try LockDatabase(url: url, passwordFile: nil, environment: [:]), logger: logger)
+            database: try LockDatabase(url: url, passwordFile: nil, environment: [:]), logger: logger,
+            answerTimeout: answerTimeout)
     }
 
     private func journal(of bot: LockID, in storage: PostgresJournalStorage) async throws -> any UpdateJournal {
@@ -173,6 +174,45 @@ import Testing
             await after.close()
             await oldHost.shutdown()
             await newHost.shutdown()
+        }
+    }
+
+    /// The answer to an append's `COMMIT` is lost: the connection is given up while the
+    /// server commits. Appending the batch again finds its rows instead of adding them twice.
+    @Test func anAppendWhoseAnswerWasLostIsNotRepeated() async throws {
+        try await PostgresServer.with { server in
+            let storage = try self.storage(on: server, answerTimeout: .milliseconds(250))
+            let journal = try await self.journal(of: bot, in: storage)
+            _ = try await journal.open()
+            // A commit slower than the answer timeout, which leaves a trace only if it commits.
+            for sql in [
+                "CREATE TABLE commits (at timestamptz)",
+                """
+                CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN INSERT INTO commits VALUES (now()); PERFORM pg_sleep(0.5); RETURN NULL; END $$
+                """,
+                """
+                CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON bothost_journal_entries
+                DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()
+                """,
+            ] {
+                _ = try await server.query(sql)
+            }
+            let batch = [try update(41, chat: 5)]
+            let lost = await journalError { _ = try await journal.append(batch, nextOffset: 42) }
+            #expect(lost?.description.contains("did not answer within") == true, "\(String(describing: lost))")
+            // Dropping the trigger waits for the commit, which holds the table.
+            _ = try await server.query("DROP TRIGGER slow_commit ON bothost_journal_entries")
+            #expect(try await server.query("SELECT count(*)::text FROM commits") == ["1"])
+
+            let entries = try await journal.append(batch, nextOffset: 42)
+            #expect(entries.map(\.updateID) == [41])
+            #expect(try await journal.statistics() == JournalStatistics(unfinished: 1, deadLetters: 0, finished: 0))
+            await journal.close()
+            let recovery = try await self.journal(of: bot, in: storage).open()
+            #expect(recovery.unfinished.map(\.sequence) == entries.map(\.sequence))
+            #expect(recovery.nextOffset == 42)
+            await storage.shutdown()
         }
     }
 

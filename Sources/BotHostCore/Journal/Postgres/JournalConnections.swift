@@ -33,9 +33,9 @@ actor JournalConnections {
     private var nextID = 0
 
     /// - Parameters:
-    ///   - limit: the most connections open at once; operations beyond it wait their turn.
     ///   - answerTimeout: the longest one operation may wait for the server's answers.
-    init(database: LockDatabase, logger: Logger, limit: Int = 4, answerTimeout: Duration = .seconds(10)) {
+    ///   - limit: the most connections open at once; operations beyond it wait their turn.
+    init(database: LockDatabase, logger: Logger, answerTimeout: Duration, limit: Int = 4) {
         place = database.endpoint
         var configuration = database.configuration
         configuration.options.additionalStartupParameters = [("application_name", Self.applicationName)]

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import PostgresNIO
+import Synchronization
 import TelegramBotAPI
 
 /// A bot's journal in the lock database, the postgres lock backend's journal: a standby
@@ -16,6 +17,17 @@ final class PostgresJournal: UpdateJournal {
     private let connections: JournalConnections
     private let fence: JournalFence
     private let marks: JournalMarks
+    private let uncertain = Mutex<UncertainAppend?>(nil)
+
+    /// A batch whose append failed in a way that may have committed all the same (the
+    /// answer to `COMMIT` lost with the connection), and the `fetched_at` it was written
+    /// with. The pipeline appends the same batch again, which then finds its rows by that
+    /// time instead of adding them twice.
+    private struct UncertainAppend {
+        var updateIDs: [Int64]
+        var nextOffset: Int64
+        var fetchedAt: Date
+    }
 
     init(bot: LockID, connections: JournalConnections) {
         self.bot = bot.hex
@@ -71,21 +83,46 @@ final class PostgresJournal: UpdateJournal {
         let chatIDs = updates.map { $0.chatID ?? 0 }
         let hasChat = updates.map { $0.chatID != nil }
         let payloads = updates.map { ByteBuffer(bytes: $0.raw.jsonText) }
-        let sequences = try await fence.write(settingNextOffset: nextOffset) { [bot, logger] connection in
-            guard !updateIDs.isEmpty else { return [Int64]() }
-            // Identities are drawn in the order of the sorted rows, so they rise in fetch order.
-            let rows = try await connection.query(
-                """
-                INSERT INTO bothost_journal_entries (bot, update_id, chat_id, payload, fetched_at)
-                SELECT \(bot), u.update_id, CASE WHEN u.has_chat THEN u.chat_id END, u.payload, \(Date())
-                FROM unnest(\(updateIDs), \(chatIDs), \(hasChat), \(payloads))
-                    WITH ORDINALITY AS u (update_id, chat_id, has_chat, payload, ordinal)
-                ORDER BY u.ordinal
-                RETURNING sequence
-                """, logger: logger)
-            var sequences: [Int64] = []
-            for try await sequence in rows.decode(Int64.self) { sequences.append(sequence) }
-            return sequences.sorted()
+        let retried = uncertain.withLock { $0 }.flatMap {
+            $0.updateIDs == updateIDs && $0.nextOffset == nextOffset ? $0.fetchedAt : nil
+        }
+        let fetchedAt = retried ?? Date()
+        let sequences: [Int64]
+        do {
+            sequences = try await fence.write(settingNextOffset: nextOffset) { [bot, logger] connection in
+                guard !updateIDs.isEmpty else { return [Int64]() }
+                if retried != nil {
+                    let rows = try await connection.query(
+                        """
+                        SELECT sequence FROM bothost_journal_entries
+                        WHERE bot = \(bot) AND state = 0 AND fetched_at = \(fetchedAt) ORDER BY sequence
+                        """, logger: logger)
+                    var found: [Int64] = []
+                    for try await sequence in rows.decode(Int64.self) { found.append(sequence) }
+                    if found.count == updateIDs.count { return found }
+                }
+                // Identities are drawn in the order of the sorted rows, so they rise in fetch order.
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO bothost_journal_entries (bot, update_id, chat_id, payload, fetched_at)
+                    SELECT \(bot), u.update_id, CASE WHEN u.has_chat THEN u.chat_id END, u.payload, \(fetchedAt)
+                    FROM unnest(\(updateIDs), \(chatIDs), \(hasChat), \(payloads))
+                        WITH ORDINALITY AS u (update_id, chat_id, has_chat, payload, ordinal)
+                    ORDER BY u.ordinal
+                    RETURNING sequence
+                    """, logger: logger)
+                var sequences: [Int64] = []
+                for try await sequence in rows.decode(Int64.self) { sequences.append(sequence) }
+                return sequences.sorted()
+            }
+            uncertain.withLock { $0 = nil }
+        } catch {
+            if case .writeFailed = error {
+                uncertain.withLock {
+                    $0 = UncertainAppend(updateIDs: updateIDs, nextOffset: nextOffset, fetchedAt: fetchedAt)
+                }
+            }
+            throw error
         }
         return zip(sequences, updates).map {
             JournalEntry(sequence: $0, updateID: $1.updateID, chatID: $1.chatID, attempts: 0, update: $1)

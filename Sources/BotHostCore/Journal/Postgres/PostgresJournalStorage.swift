@@ -11,8 +11,10 @@ package struct PostgresJournalStorage: JournalStorage {
 
     /// Connects only when a journal is first used: a database that cannot be reached then
     /// fails that bot with a ``JournalError`` within the URL's connect timeout.
-    package init(database: LockDatabase, logger: Logger) {
-        connections = JournalConnections(database: database, logger: logger)
+    /// - Parameter answerTimeout: the longest one journal operation may wait for the
+    ///   server's answers before its connection is given up and the operation fails.
+    package init(database: LockDatabase, logger: Logger, answerTimeout: Duration = .seconds(10)) {
+        connections = JournalConnections(database: database, logger: logger, answerTimeout: answerTimeout)
     }
 
     package func journal(for lock: any HeldTokenLock) async throws(JournalError) -> any UpdateJournal {
