@@ -181,7 +181,11 @@ import Testing
     /// server commits. Appending the batch again finds its rows instead of adding them twice.
     @Test func anAppendWhoseAnswerWasLostIsNotRepeated() async throws {
         try await PostgresServer.with { server in
-            let storage = try self.storage(on: server, answerTimeout: .milliseconds(250))
+            // The tables first, with time to spare on a busy machine.
+            let patient = try self.storage(on: server)
+            _ = try await self.journal(of: bot, in: patient).open()
+            await patient.shutdown()
+            let storage = try self.storage(on: server, answerTimeout: .milliseconds(300))
             let journal = try await self.journal(of: bot, in: storage)
             _ = try await journal.open()
             // A commit slower than the answer timeout, which leaves a trace only if it commits.
@@ -189,7 +193,7 @@ import Testing
                 "CREATE TABLE commits (at timestamptz)",
                 """
                 CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN INSERT INTO commits VALUES (now()); PERFORM pg_sleep(0.5); RETURN NULL; END $$
+                BEGIN INSERT INTO commits VALUES (now()); PERFORM pg_sleep(0.8); RETURN NULL; END $$
                 """,
                 """
                 CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON bothost_journal_entries

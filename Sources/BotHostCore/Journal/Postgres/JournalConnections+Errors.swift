@@ -4,7 +4,7 @@ extension JournalConnections {
     /// Runs `body`, which only reads, on a connection of its own; a failure is
     /// ``JournalError/unreadable(place:_:)`` unless it already is a ``JournalError``.
     nonisolated func reading<T: Sendable>(
-        _ body: @Sendable (PostgresConnection) async throws -> T
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(JournalError) -> T {
         do {
             return try await withConnection(body)
@@ -19,7 +19,7 @@ extension JournalConnections {
     /// ``JournalError/unknownEntry(_:)``).
     nonisolated func transaction<T: Sendable>(
         failure: (_ place: String, _ problem: String) -> JournalError = JournalError.writeFailed(place:_:),
-        _ body: @Sendable (PostgresConnection) async throws -> T
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(JournalError) -> T {
         do {
             return try await withConnection { [logger] connection in

@@ -2,6 +2,7 @@ import BotHostKit
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// A few connections to the lock database, shared by the journals of this host's bots and
 /// lent for one operation at a time.
@@ -12,9 +13,9 @@ import PostgresNIO
 /// that one proves the locks alive, and a journal's queries must not delay its heartbeat.
 ///
 /// Every connection lent is to a database whose journal tables are ready
-/// (``JournalSchema``), and every operation gets an answer within ``answerTimeout`` or its
-/// connection is closed, so a silent network fails a write instead of hanging a bot's
-/// shutdown on it.
+/// (``JournalSchema``), and every operation ends within ``answerTimeout``, failing when no
+/// answer came (its connection is closed then), so a silent network fails a write instead
+/// of hanging a bot's shutdown on it.
 actor JournalConnections {
     /// `host:port/database`, what messages name.
     nonisolated let place: String
@@ -55,26 +56,48 @@ actor JournalConnections {
     /// Runs `body` on a connection of its own. Throws what `body` throws, or why no
     /// connection could be had or no answer came.
     nonisolated func withConnection<T: Sendable>(
-        _ body: @Sendable (PostgresConnection) async throws -> T
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let connection = try await borrow()
-        let limit = answerTimeout
-        // Cancelled as soon as `body` ends; true when it had to close the connection.
-        let watchdog = Task {
-            guard (try? await Task.sleep(for: limit)) != nil else { return false }
-            try? await connection.close()
-            return true
-        }
         do {
-            let value = try await body(connection)
-            watchdog.cancel()
-            await giveBack(connection)
+            let value = try await answered { try await body(connection) }
+            await giveBack(connection, usable: true)
             return value
         } catch {
-            watchdog.cancel()
-            await giveBack(connection)
-            if await watchdog.value { throw NoAnswer(limit: limit) }
+            await giveBack(connection, usable: !(error is NoAnswer))
             throw error
+        }
+    }
+
+    /// Runs `operation`, which queries a connection, and returns what it returns; throws
+    /// ``NoAnswer`` once ``answerTimeout`` has passed, abandoning the operation, whose
+    /// connection the caller then closes. Abandoned, not awaited: PostgresNIO may never
+    /// complete a query written to a connection closed under it (the write goes nowhere;
+    /// postgres-nio #487, reverted).
+    private nonisolated func answered<T: Sendable>(
+        _ operation: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let limit = answerTimeout
+        let answer = Answer<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            answer.hold(continuation)
+            // Cancelled as soon as the operation ends.
+            let timer = Task {
+                guard (try? await Task.sleep(for: limit)) != nil else { return }
+                answer.give(.failure(NoAnswer(limit: limit)))
+            }
+            // Ends with the operation, which closing its connection ends in all but
+            // PostgresNIO's lost writes.
+            Task {
+                let result: Result<T, any Error>
+                do {
+                    result = .success(try await operation())
+                } catch {
+                    result = .failure(error)
+                }
+                timer.cancel()
+                answer.give(result)
+            }
         }
     }
 
@@ -130,8 +153,9 @@ actor JournalConnections {
         }
     }
 
-    private func giveBack(_ connection: PostgresConnection) async {
-        let keep = !closed && !connection.isClosed
+    /// Takes back a lent connection; one not `usable` (given up on) is closed, not lent again.
+    private func giveBack(_ connection: PostgresConnection, usable: Bool) async {
+        let keep = usable && !closed && !connection.isClosed
         if keep { idle.append(connection) } else { count -= 1 }
         if !waiters.isEmpty { waiters.removeFirst().resume() }
         if !keep { try? await connection.close() }
@@ -153,18 +177,19 @@ actor JournalConnections {
             throw CannotConnect(problem: LockSession.describe(error))
         }
         do {
-            // The server ends what a vanished host left open within seconds: a transaction
-            // holding its bot's row, which the next holder's `open()` waits for. Set by query,
-            // not in the startup message, which PgBouncer refuses such parameters in.
-            try await connection.query(
-                """
-                SELECT set_config('statement_timeout', '5s', false),
-                  set_config('idle_in_transaction_session_timeout', '5s', false)
-                """, logger: logger)
-            if !schemaReady {
-                try await JournalSchema.prepare(on: connection, place: place, logger: logger)
-                schemaReady = true
+            let prepareSchema = !schemaReady
+            try await answered { [place, logger] in
+                // The server ends what a vanished host left open within seconds: a transaction
+                // holding its bot's row, which the next holder's `open()` waits for. Set by
+                // query, not in the startup message, where PgBouncer refuses such parameters.
+                try await connection.query(
+                    """
+                    SELECT set_config('statement_timeout', '5s', false),
+                      set_config('idle_in_transaction_session_timeout', '5s', false)
+                    """, logger: logger)
+                if prepareSchema { try await JournalSchema.prepare(on: connection, place: place, logger: logger) }
             }
+            schemaReady = true
             return connection
         } catch {
             try? await connection.close()
@@ -183,7 +208,9 @@ actor JournalConnections {
             try await connection.query("COMMIT", logger: logger)
             return value
         } catch {
-            // A connection that cannot roll back is in no state to be lent again.
+            // A closed connection has nothing to roll back (and a query written to it might
+            // never end); one that cannot roll back is in no state to be lent again.
+            guard !connection.isClosed else { throw error }
             do {
                 try await connection.query("ROLLBACK", logger: logger)
             } catch {
@@ -191,5 +218,19 @@ actor JournalConnections {
             }
             throw error
         }
+    }
+}
+
+/// The first of an operation's result and its timeout, handed to the one who waits.
+private final class Answer<T: Sendable>: Sendable {
+    private let waiter = Mutex<CheckedContinuation<T, any Error>?>(nil)
+
+    func hold(_ continuation: CheckedContinuation<T, any Error>) {
+        waiter.withLock { $0 = continuation }
+    }
+
+    /// Resumes the waiter with `result`, unless it was resumed already.
+    func give(_ result: Result<T, any Error>) {
+        waiter.withLock { $0.take() }?.resume(with: result)
     }
 }

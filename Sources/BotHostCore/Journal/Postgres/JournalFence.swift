@@ -33,7 +33,7 @@ final class JournalFence: Sendable {
     /// Raises the bot's epoch and makes it this journal's, then runs `read` in the same
     /// transaction with the bot's next offset. Throws ``JournalError/unreadable(place:_:)``.
     func claim<T: Sendable>(
-        _ read: @Sendable (PostgresConnection, _ nextOffset: Int64?) async throws -> T
+        _ read: @escaping @Sendable (PostgresConnection, _ nextOffset: Int64?) async throws -> T
     ) async throws(JournalError) -> T {
         let (epoch, value) = try await connections.transaction(failure: JournalError.unreadable(place:_:)) {
             [bot, connections] connection in
@@ -55,7 +55,7 @@ final class JournalFence: Sendable {
     /// Runs `body` in a transaction that holds the bot's row and finds it still carries the
     /// claimed epoch. Throws ``JournalError/fenced(place:)`` when another holder claimed it
     /// since, ``JournalError/writeFailed(place:_:)`` for other failures.
-    func write<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws(JournalError) -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(JournalError) -> T {
         let epoch = try claimedEpoch()
         return try await connections.transaction(failure: JournalError.writeFailed(place:_:)) {
             [bot, connections] connection in
@@ -72,7 +72,7 @@ final class JournalFence: Sendable {
     /// is locked for the update at once: two writes that both held it shared and then
     /// wanted to update it would wait for each other.
     func write<T: Sendable>(
-        settingNextOffset nextOffset: Int64, _ body: @Sendable (PostgresConnection) async throws -> T
+        settingNextOffset nextOffset: Int64, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(JournalError) -> T {
         let epoch = try claimedEpoch()
         return try await connections.transaction(failure: JournalError.writeFailed(place:_:)) {
