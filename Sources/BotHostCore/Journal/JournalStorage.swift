@@ -8,4 +8,13 @@ package protocol JournalStorage: Sendable {
     /// The dead letters of a bot, whether or not a host runs it; `nil` when the bot has
     /// no journal yet. Throws ``JournalError``.
     func deadLetters(of bot: LockID) async throws(JournalError) -> (any DeadLetterStore)?
+
+    /// Lets go of what the storage keeps open for all its journals (database connections)
+    /// once every journal is closed; the host calls it after its bots have stopped.
+    func shutdown() async
+}
+
+extension JournalStorage {
+    /// Storage whose journals each hold their own resources (a file) has nothing to let go.
+    package func shutdown() async {}
 }
