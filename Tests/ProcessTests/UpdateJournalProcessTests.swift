@@ -4,237 +4,244 @@ import Foundation
 import TelegramBotAPI
 import Testing
 
-/// The update journal with real `bothost` processes: a hung chat holds back only itself,
-/// an `update_id` sequence restart is followed, a poison update ends as a dead letter
-/// after `max_attempts` crashes, and a journal that cannot be used is reported clearly.
-@Suite(.serialized) struct UpdateJournalProcessTests {
-    @Test func aHungChatHoldsBackOnlyItself() async throws {
-        let tokens = processTokens(1, test: 30)
-        let token = tokens[0]
-        try await withEmulator(knowing: tokens) { emulator in
-            try await withScratchDirectory { directory in
-                let manifest = try writeManifest(
-                    in: directory, emulator: emulator, tokens: tokens, plugin: "chaos", drainTimeout: "500ms")
-                let host = try BothostProcess(["run", manifest], in: directory)
-                #expect(await emulator.waitUntil(timeout: .seconds(30)) { emulator.isPolling(token) })
-                emulator.sendText("/hang 25", to: token, from: User(id: 1, firstName: "Stuck"))
-                #expect(await emulator.waitUntil { emulator.pendingUpdateIDs(of: token).isEmpty })
-                let pollsBefore = emulator.getUpdatesCalls(of: token).count
-                for round in 0..<5 {
-                    for chat in 2...51 {
-                        emulator.sendText("m\(round)", to: token, from: User(id: Int64(chat), firstName: "U\(chat)"))
+extension HeavyProcessTests {
+    /// The update journal with real `bothost` processes: a hung chat holds back only itself,
+    /// an `update_id` sequence restart is followed, a poison update ends as a dead letter
+    /// after `max_attempts` crashes, and a journal that cannot be used is reported clearly.
+    @Suite struct UpdateJournalProcessTests {
+        @Test func aHungChatHoldsBackOnlyItself() async throws {
+            let tokens = processTokens(1, test: 30)
+            let token = tokens[0]
+            try await withEmulator(knowing: tokens) { emulator in
+                try await withScratchDirectory { directory in
+                    let manifest = try writeManifest(
+                        in: directory, emulator: emulator, tokens: tokens, plugin: "chaos", drainTimeout: "500ms")
+                    let host = try BothostProcess(["run", manifest], in: directory)
+                    #expect(await emulator.waitUntil(timeout: .seconds(30)) { emulator.isPolling(token) })
+                    emulator.sendText("/hang 25", to: token, from: User(id: 1, firstName: "Stuck"))
+                    #expect(await emulator.waitUntil { emulator.pendingUpdateIDs(of: token).isEmpty })
+                    let pollsBefore = emulator.getUpdatesCalls(of: token).count
+                    for round in 0..<5 {
+                        for chat in 2...51 {
+                            emulator.sendText("m\(round)", to: token, from: User(id: Int64(chat), firstName: "U\(chat)"))
+                        }
                     }
+                    let answered = await emulator.waitUntil(sent: 250, by: token, timeout: .seconds(10))
+                    #expect(answered, "answered \(emulator.sentCount(by: token)) of 250 while chat 1 hangs")
+                    let polls = emulator.getUpdatesCalls(of: token).count - pollsBefore
+                    #expect(polls <= 60, "\(polls) getUpdates for 250 updates")
+                    for chat in 2...51 {
+                        let texts = emulator.sentMessages(by: token).filter { $0.chatID == .id(Int64(chat)) }.map(\.text)
+                        #expect(texts == (0..<5).map { "m\($0)" }, "chat \(chat): \(texts)")
+                    }
+                    host.signal(SIGTERM)
+                    #expect(await host.exitCode() == 0)
                 }
-                let answered = await emulator.waitUntil(sent: 250, by: token, timeout: .seconds(10))
-                #expect(answered, "answered \(emulator.sentCount(by: token)) of 250 while chat 1 hangs")
-                let polls = emulator.getUpdatesCalls(of: token).count - pollsBefore
-                #expect(polls <= 60, "\(polls) getUpdates for 250 updates")
-                for chat in 2...51 {
-                    let texts = emulator.sentMessages(by: token).filter { $0.chatID == .id(Int64(chat)) }.map(\.text)
-                    #expect(texts == (0..<5).map { "m\($0)" }, "chat \(chat): \(texts)")
+            }
+        }
+
+        @Test func updatesAfterAnUpdateIDSequenceRestartAreAnswered() async throws {
+            let tokens = processTokens(1, test: 31)
+            let token = tokens[0]
+            try await withEmulator(knowing: tokens) { emulator in
+                try await withScratchDirectory { directory in
+                    let manifest = try writeManifest(in: directory, emulator: emulator, tokens: tokens)
+                    let host = try BothostProcess(["run", manifest], in: directory)
+                    emulator.sendText("before", to: token)
+                    #expect(await emulator.waitUntil(timeout: .seconds(30)) { emulator.sentCount(by: token) == 1 })
+                    #expect(await emulator.waitUntil { emulator.isPolling(token) })
+                    emulator.restartUpdateSequence(for: token, at: 3000)
+                    let pollsBefore = emulator.getUpdatesCalls(of: token).count
+                    #expect(emulator.sendText("first", to: token) == 3000)
+                    #expect(emulator.sendText("second", to: token) == 3001)
+                    #expect(await emulator.waitUntil { emulator.sentCount(by: token) == 3 })
+                    try await Task.sleep(for: .seconds(1))
+                    #expect(emulator.sentMessages(by: token).map(\.text) == ["before", "first", "second"])
+                    let polls = emulator.getUpdatesCalls(of: token).count - pollsBefore
+                    #expect(polls <= 5, "\(polls) getUpdates: no busy loop")
+                    #expect(host.stderr.contains("Telegram restarted this bot's update_id sequence"))
+                    host.signal(SIGTERM)
+                    #expect(await host.exitCode() == 0)
                 }
-                host.signal(SIGTERM)
-                #expect(await host.exitCode() == 0)
             }
         }
-    }
 
-    @Test func updatesAfterAnUpdateIDSequenceRestartAreAnswered() async throws {
-        let tokens = processTokens(1, test: 31)
-        let token = tokens[0]
-        try await withEmulator(knowing: tokens) { emulator in
-            try await withScratchDirectory { directory in
-                let manifest = try writeManifest(in: directory, emulator: emulator, tokens: tokens)
-                let host = try BothostProcess(["run", manifest], in: directory)
-                emulator.sendText("before", to: token)
-                #expect(await emulator.waitUntil(timeout: .seconds(30)) { emulator.sentCount(by: token) == 1 })
-                #expect(await emulator.waitUntil { emulator.isPolling(token) })
-                emulator.restartUpdateSequence(for: token, at: 3000)
-                let pollsBefore = emulator.getUpdatesCalls(of: token).count
-                #expect(emulator.sendText("first", to: token) == 3000)
-                #expect(emulator.sendText("second", to: token) == 3001)
-                #expect(await emulator.waitUntil { emulator.sentCount(by: token) == 3 })
-                try await Task.sleep(for: .seconds(1))
-                #expect(emulator.sentMessages(by: token).map(\.text) == ["before", "first", "second"])
-                let polls = emulator.getUpdatesCalls(of: token).count - pollsBefore
-                #expect(polls <= 5, "\(polls) getUpdates: no busy loop")
-                #expect(host.stderr.contains("Telegram restarted this bot's update_id sequence"))
-                host.signal(SIGTERM)
-                #expect(await host.exitCode() == 0)
-            }
-        }
-    }
+        /// `/crash` traps the process. It is tried `max_attempts` times across restarts (as
+        /// systemd would restart the host), then set aside, and the chat moves on.
+        @Test func aPoisonUpdateBecomesADeadLetterAfterMaxAttemptsCrashes() async throws {
+            let tokens = processTokens(1, test: 32)
+            let token = tokens[0]
+            try await withEmulator(knowing: tokens) { emulator in
+                try await withScratchDirectory { directory in
+                    let manifest = try writeManifest(
+                        in: directory, emulator: emulator, tokens: tokens, plugin: "chaos", defaults: "max_attempts: 3")
+                    // No backtrace: a crashed host exits at once.
+                    let environment = ["SWIFT_BACKTRACE": "enable=no"]
+                    var host = try BothostProcess(["run", manifest], in: directory, environment: environment)
+                    emulator.sendText("other chat", to: token, from: User(id: 2002, firstName: "Bob"))
+                    #expect(await emulator.waitUntil(sent: 1, by: token, timeout: .seconds(30)))
+                    let poison = emulator.sendText("/crash", to: token)
+                    var crashes = 0
+                    while await Self.exits(host), crashes < 5 {
+                        crashes += 1
+                        host = try BothostProcess(["run", manifest], in: directory, environment: environment)
+                    }
+                    #expect(crashes == 3, "the host crashed \(crashes) times")
+                    #expect(
+                        host.stderr.contains("update set aside as a dead letter: the process ended during each of its 3 tries"))
 
-    /// `/crash` traps the process. It is tried `max_attempts` times across restarts (as
-    /// systemd would restart the host), then set aside, and the chat moves on.
-    @Test func aPoisonUpdateBecomesADeadLetterAfterMaxAttemptsCrashes() async throws {
-        let tokens = processTokens(1, test: 32)
-        let token = tokens[0]
-        try await withEmulator(knowing: tokens) { emulator in
-            try await withScratchDirectory { directory in
-                let manifest = try writeManifest(
-                    in: directory, emulator: emulator, tokens: tokens, plugin: "chaos", defaults: "max_attempts: 3")
-                // No backtrace: a crashed host exits at once.
-                let environment = ["SWIFT_BACKTRACE": "enable=no"]
-                var host = try BothostProcess(["run", manifest], in: directory, environment: environment)
-                emulator.sendText("other chat", to: token, from: User(id: 2002, firstName: "Bob"))
-                #expect(await emulator.waitUntil(sent: 1, by: token, timeout: .seconds(30)))
-                let poison = emulator.sendText("/crash", to: token)
-                var crashes = 0
-                while await Self.exits(host), crashes < 5 {
-                    crashes += 1
-                    host = try BothostProcess(["run", manifest], in: directory, environment: environment)
+                    emulator.sendText("after", to: token)
+                    #expect(await emulator.waitUntil { emulator.sentMessages(by: token).contains { $0.text == "after" } })
+                    #expect(emulator.sentMessages(by: token).filter { $0.text == "other chat" }.count == 1)
+
+                    let listed = try await BothostProcess.run(["dead-letters", manifest, "--json"], in: directory)
+                    #expect(listed.code == 0, "\(listed.stderr)")
+                    let letters = try JSONDecoder().decode([[String: JSONValue]].self, from: Data(listed.stdout.utf8))
+                    #expect(letters.count == 1)
+                    #expect(letters.first?["update_id"]?.intValue == Int(poison))
+                    #expect(letters.first?["tries"]?.intValue == 3)
+                    let id = letters.first?["id"]?.stringValue ?? ""
+                    #expect(id.hasPrefix("bot0-"))
+
+                    let unknown = try await BothostProcess.run(
+                        ["dead-letters", manifest, "--discard", "bot0-999999"], in: directory)
+                    #expect(unknown.code == 2)
+                    #expect(unknown.stderr.contains("unknown dead letter 'bot0-999999'"))
+                    let discarded = try await BothostProcess.run(["dead-letters", manifest, "--discard", id], in: directory)
+                    #expect(discarded.code == 0, "\(discarded.stderr)")
+                    let empty = try await BothostProcess.run(["dead-letters", manifest], in: directory)
+                    #expect(empty.stdout.contains("0 dead letters"))
+
+                    host.signal(SIGTERM)
+                    #expect(await host.exitCode() == 0)
                 }
-                #expect(crashes == 3, "the host crashed \(crashes) times")
-                #expect(host.stderr.contains("update set aside as a dead letter: the process ended during each of its 3 tries"))
-
-                emulator.sendText("after", to: token)
-                #expect(await emulator.waitUntil { emulator.sentMessages(by: token).contains { $0.text == "after" } })
-                #expect(emulator.sentMessages(by: token).filter { $0.text == "other chat" }.count == 1)
-
-                let listed = try await BothostProcess.run(["dead-letters", manifest, "--json"], in: directory)
-                #expect(listed.code == 0, "\(listed.stderr)")
-                let letters = try JSONDecoder().decode([[String: JSONValue]].self, from: Data(listed.stdout.utf8))
-                #expect(letters.count == 1)
-                #expect(letters.first?["update_id"]?.intValue == Int(poison))
-                #expect(letters.first?["tries"]?.intValue == 3)
-                let id = letters.first?["id"]?.stringValue ?? ""
-                #expect(id.hasPrefix("bot0-"))
-
-                let unknown = try await BothostProcess.run(["dead-letters", manifest, "--discard", "bot0-999999"], in: directory)
-                #expect(unknown.code == 2)
-                #expect(unknown.stderr.contains("unknown dead letter 'bot0-999999'"))
-                let discarded = try await BothostProcess.run(["dead-letters", manifest, "--discard", id], in: directory)
-                #expect(discarded.code == 0, "\(discarded.stderr)")
-                let empty = try await BothostProcess.run(["dead-letters", manifest], in: directory)
-                #expect(empty.stdout.contains("0 dead letters"))
-
-                host.signal(SIGTERM)
-                #expect(await host.exitCode() == 0)
             }
         }
-    }
 
-    /// Whether `host` ends within a few seconds; as systemd would, the caller starts it
-    /// again then.
-    private static func exits(_ host: BothostProcess) async -> Bool {
-        let start = ContinuousClock.now
-        while host.isRunning {
-            if ContinuousClock.now - start > .seconds(6) { return false }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return true
-    }
-
-    /// A dead letter handed back with `--replay` is tried again by the running host.
-    @Test func aReplayedDeadLetterIsTriedAgainByTheRunningHost() async throws {
-        let tokens = processTokens(1, test: 33)
-        let token = tokens[0]
-        try await withEmulator(knowing: tokens) { emulator in
-            try await withScratchDirectory { directory in
-                let manifest = try writeManifest(
-                    in: directory, emulator: emulator, tokens: tokens,
-                    plugin: "chaos", defaults: "max_attempts: 1\n  handler_timeout: 300ms")
-                let host = try BothostProcess(["run", manifest], in: directory)
-                emulator.sendText("/hang 1", to: token)
-                let setAside = "update set aside as a dead letter: its handler timed out in each of 1 tries"
-                #expect(await emulator.waitUntil(timeout: .seconds(30)) { host.stderr.contains(setAside) })
-                let listed = try await BothostProcess.run(["dead-letters", manifest, "--bot", "bot0"], in: directory)
-                #expect(listed.stdout.contains("1 dead letter"), "\(listed.stdout)")
-
-                let replayed = try await BothostProcess.run(["dead-letters", manifest, "--replay-all"], in: directory)
-                #expect(replayed.code == 0, "\(replayed.stderr)")
-                #expect(await emulator.waitUntil { host.stderr.components(separatedBy: setAside).count == 3 })
-                #expect(host.stderr.contains("1 dead letters handed back for another try"))
-                host.signal(SIGTERM)
-                #expect(await host.exitCode() == 0)
+        /// Whether `host` ends within a few seconds; as systemd would, the caller starts it
+        /// again then.
+        private static func exits(_ host: BothostProcess) async -> Bool {
+            let start = ContinuousClock.now
+            while host.isRunning {
+                if ContinuousClock.now - start > .seconds(6) { return false }
+                try? await Task.sleep(for: .milliseconds(20))
             }
+            return true
         }
-    }
 
-    @Test func aStateDirOpenToOthersOrOwnedByAnotherUserIsRefusedBeforeAnythingStarts() async throws {
-        let tokens = processTokens(1, test: 34)
-        try await withEmulator(knowing: tokens) { emulator in
-            try await withScratchDirectory { directory in
-                let manifest = try writeManifest(in: directory, emulator: emulator, tokens: tokens)
-                let state = directory.appendingPathComponent("state").path
-                try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-                chmod(state, 0o755)
-                let run = try await BothostProcess.run(["run", manifest], in: directory)
-                #expect(run.code == 4)
-                #expect(run.stderr.contains("refusing state_dir \(state): its mode is 0755"), "\(run.stderr)")
-                if getuid() == 0 {
-                    chmod(state, 0o700)
-                    chown(state, 65534, 65534)
-                    let foreign = try await BothostProcess.run(["run", manifest], in: directory)
-                    #expect(foreign.code == 4)
-                    #expect(foreign.stderr.contains("refusing state_dir \(state): it is owned by uid 65534"), "\(foreign.stderr)")
+        /// A dead letter handed back with `--replay` is tried again by the running host.
+        @Test func aReplayedDeadLetterIsTriedAgainByTheRunningHost() async throws {
+            let tokens = processTokens(1, test: 33)
+            let token = tokens[0]
+            try await withEmulator(knowing: tokens) { emulator in
+                try await withScratchDirectory { directory in
+                    let manifest = try writeManifest(
+                        in: directory, emulator: emulator, tokens: tokens,
+                        plugin: "chaos", defaults: "max_attempts: 1\n  handler_timeout: 300ms")
+                    let host = try BothostProcess(["run", manifest], in: directory)
+                    emulator.sendText("/hang 1", to: token)
+                    let setAside = "update set aside as a dead letter: its handler timed out in each of 1 tries"
+                    #expect(await emulator.waitUntil(timeout: .seconds(30)) { host.stderr.contains(setAside) })
+                    let listed = try await BothostProcess.run(["dead-letters", manifest, "--bot", "bot0"], in: directory)
+                    #expect(listed.stdout.contains("1 dead letter"), "\(listed.stdout)")
+
+                    let replayed = try await BothostProcess.run(["dead-letters", manifest, "--replay-all"], in: directory)
+                    #expect(replayed.code == 0, "\(replayed.stderr)")
+                    #expect(await emulator.waitUntil { host.stderr.components(separatedBy: setAside).count == 3 })
+                    #expect(host.stderr.contains("1 dead letters handed back for another try"))
+                    host.signal(SIGTERM)
+                    #expect(await host.exitCode() == 0)
                 }
-                #expect(emulator.getUpdatesCalls(of: tokens[0]).isEmpty)
             }
         }
-    }
 
-    /// A damaged journal fails its own bot, naming the file; the other bot goes on.
-    @Test func aDamagedJournalFailsOnlyItsBot() async throws {
-        let tokens = processTokens(2, test: 35)
-        try await withEmulator(knowing: tokens) { emulator in
-            try await withScratchDirectory { directory in
-                let manifest = try writeManifest(in: directory, emulator: emulator, tokens: tokens)
-                let state = directory.appendingPathComponent("state")
-                try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
-                chmod(state.path, 0o700)
-                let validated = try await BothostProcess.run(["validate", manifest], in: directory)
-                let lockID = try #require(
-                    validated.stdout.split(separator: "\n").first { $0.hasPrefix("bot0 ") }?.split(separator: " ").dropFirst(2)
+        @Test func aStateDirOpenToOthersOrOwnedByAnotherUserIsRefusedBeforeAnythingStarts() async throws {
+            let tokens = processTokens(1, test: 34)
+            try await withEmulator(knowing: tokens) { emulator in
+                try await withScratchDirectory { directory in
+                    let manifest = try writeManifest(in: directory, emulator: emulator, tokens: tokens)
+                    let state = directory.appendingPathComponent("state").path
+                    try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+                    chmod(state, 0o755)
+                    let run = try await BothostProcess.run(["run", manifest], in: directory)
+                    #expect(run.code == 4)
+                    #expect(run.stderr.contains("refusing state_dir \(state): its mode is 0755"), "\(run.stderr)")
+                    if getuid() == 0 {
+                        chmod(state, 0o700)
+                        chown(state, 65534, 65534)
+                        let foreign = try await BothostProcess.run(["run", manifest], in: directory)
+                        #expect(foreign.code == 4)
+                        #expect(
+                            foreign.stderr.contains("refusing state_dir \(state): it is owned by uid 65534"), "\(foreign.stderr)")
+                    }
+                    #expect(emulator.getUpdatesCalls(of: tokens[0]).isEmpty)
+                }
+            }
+        }
+
+        /// A damaged journal fails its own bot, naming the file; the other bot goes on.
+        @Test func aDamagedJournalFailsOnlyItsBot() async throws {
+            let tokens = processTokens(2, test: 35)
+            try await withEmulator(knowing: tokens) { emulator in
+                try await withScratchDirectory { directory in
+                    let manifest = try writeManifest(in: directory, emulator: emulator, tokens: tokens)
+                    let state = directory.appendingPathComponent("state")
+                    try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+                    chmod(state.path, 0o700)
+                    let validated = try await BothostProcess.run(["validate", manifest], in: directory)
+                    let lockID = try #require(
+                        validated.stdout.split(separator: "\n").first { $0.hasPrefix("bot0 ") }?.split(separator: " ").dropFirst(
+                            2
+                        )
                         .first)
-                let journal = state.appendingPathComponent("\(lockID).journal").path
-                try Data(repeating: 0x42, count: 8192).write(to: URL(fileURLWithPath: journal))
+                    let journal = state.appendingPathComponent("\(lockID).journal").path
+                    try Data(repeating: 0x42, count: 8192).write(to: URL(fileURLWithPath: journal))
 
-                let host = try BothostProcess(["run", manifest], in: directory)
-                emulator.sendText("hello", to: tokens[1])
-                #expect(await emulator.waitUntil(timeout: .seconds(30)) { emulator.sentCount(by: tokens[1]) == 1 })
-                #expect(await emulator.waitUntil { host.stderr.contains("journal \(journal) cannot be read") })
-                #expect(emulator.getUpdatesCalls(of: tokens[0]).isEmpty)
-                host.signal(SIGTERM)
-                #expect(await host.exitCode() == 1)
-                #expect(!host.stderr.contains(processSecret))
+                    let host = try BothostProcess(["run", manifest], in: directory)
+                    emulator.sendText("hello", to: tokens[1])
+                    #expect(await emulator.waitUntil(timeout: .seconds(30)) { emulator.sentCount(by: tokens[1]) == 1 })
+                    #expect(await emulator.waitUntil { host.stderr.contains("journal \(journal) cannot be read") })
+                    #expect(emulator.getUpdatesCalls(of: tokens[0]).isEmpty)
+                    host.signal(SIGTERM)
+                    #expect(await host.exitCode() == 1)
+                    #expect(!host.stderr.contains(processSecret))
+                }
             }
         }
-    }
 
-    /// A full disk pauses polling (nothing fetched is confirmed, so Telegram keeps it);
-    /// once there is room again every update is answered. The disk is a 1 MiB tmpfs
-    /// filled by a file, which needs root to mount.
-    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
-    func aFullDiskPausesPollingAndLosesNothing() async throws {
-        let tokens = processTokens(1, test: 36)
-        let token = tokens[0]
-        try await withEmulator(knowing: tokens) { emulator in
-            try await withScratchDirectory { directory in
-                let state = directory.appendingPathComponent("state").path
-                try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-                let mounted = try runToEnd("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", state])
-                try #require(mounted, "mount -t tmpfs failed")
-                defer { _ = try? runToEnd("/bin/umount", ["-l", state]) }
-                let manifest = try writeManifest(in: directory, emulator: emulator, tokens: tokens)
-                let host = try BothostProcess(["run", manifest], in: directory)
-                emulator.sendText("before", to: token)
-                #expect(await emulator.waitUntil(sent: 1, by: token, timeout: .seconds(30)))
+        /// A full disk pauses polling (nothing fetched is confirmed, so Telegram keeps it);
+        /// once there is room again every update is answered. The disk is a 1 MiB tmpfs
+        /// filled by a file, which needs root to mount.
+        @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+        func aFullDiskPausesPollingAndLosesNothing() async throws {
+            let tokens = processTokens(1, test: 36)
+            let token = tokens[0]
+            try await withEmulator(knowing: tokens) { emulator in
+                try await withScratchDirectory { directory in
+                    let state = directory.appendingPathComponent("state").path
+                    try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+                    let mounted = try runToEnd("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", state])
+                    try #require(mounted, "mount -t tmpfs failed")
+                    defer { _ = try? runToEnd("/bin/umount", ["-l", state]) }
+                    let manifest = try writeManifest(in: directory, emulator: emulator, tokens: tokens)
+                    let host = try BothostProcess(["run", manifest], in: directory)
+                    emulator.sendText("before", to: token)
+                    #expect(await emulator.waitUntil(sent: 1, by: token, timeout: .seconds(30)))
 
-                let filler = state + "/filler"
-                _ = try runToEnd("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=4k", "count=1000"])
-                let big = String(repeating: "x", count: 3000)
-                for index in 0..<40 { emulator.sendText("\(index) \(big)", to: token) }
-                #expect(await emulator.waitUntil(timeout: .seconds(30)) { host.stderr.contains("the disk is full") })
-                #expect(!emulator.pendingUpdateIDs(of: token).isEmpty, "a batch not journaled is not confirmed")
+                    let filler = state + "/filler"
+                    _ = try runToEnd("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=4k", "count=1000"])
+                    let big = String(repeating: "x", count: 3000)
+                    for index in 0..<40 { emulator.sendText("\(index) \(big)", to: token) }
+                    #expect(await emulator.waitUntil(timeout: .seconds(30)) { host.stderr.contains("the disk is full") })
+                    #expect(!emulator.pendingUpdateIDs(of: token).isEmpty, "a batch not journaled is not confirmed")
 
-                try FileManager.default.removeItem(atPath: filler)
-                #expect(await emulator.waitUntil(sent: 41, by: token, timeout: .seconds(30)))
-                #expect(host.stderr.contains("the journal takes updates again"))
-                host.signal(SIGTERM)
-                #expect(await host.exitCode() == 0)
-                #expect(Set(emulator.sentMessages(by: token).map(\.text)).count == 41)
+                    try FileManager.default.removeItem(atPath: filler)
+                    #expect(await emulator.waitUntil(sent: 41, by: token, timeout: .seconds(30)))
+                    #expect(host.stderr.contains("the journal takes updates again"))
+                    host.signal(SIGTERM)
+                    #expect(await host.exitCode() == 0)
+                    #expect(Set(emulator.sentMessages(by: token).map(\.text)).count == 41)
+                }
             }
         }
     }

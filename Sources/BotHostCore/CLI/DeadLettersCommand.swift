@@ -61,6 +61,12 @@ struct DeadLettersCommand: ParsableCommand {
             printError("\(loaded.file): \(error)")
             return .botFailed
         }
+        let status = await execute(on: bots, journals: journals)
+        await journals.shutdown()
+        return status
+    }
+
+    private func execute(on bots: [BotConfiguration], journals: any JournalStorage) async -> ExitStatus {
         do {
             if !replay.isEmpty || !discard.isEmpty {
                 return try await change(ids: replay.isEmpty ? discard : replay, in: bots, journals: journals)

@@ -185,7 +185,8 @@ final class PollingPipeline: Sendable {
                 if failures.shouldLog(error.description) {
                     logger.error("\(error); polling is paused, trying again in \(formatDuration(Self.journalRetryDelay))")
                 }
-                guard (try? await clock.sleep(for: Self.journalRetryDelay)) != nil else { return nil }
+                // Real time, whatever the backoff clock: it waits for a real resource.
+                guard (try? await ContinuousClock().sleep(for: Self.journalRetryDelay)) != nil else { return nil }
             }
         }
         return nil
