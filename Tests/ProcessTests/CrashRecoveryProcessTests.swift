@@ -10,7 +10,7 @@ extension HeavyProcessTests {
     /// written, never within one run and never after a graceful stop.
     @Suite struct CrashRecoveryProcessTests {
         @Test func sigkillAtRandomMomentsLosesNothingAndRepeatsOnlyUnfinishedUpdates() async throws {
-            let tokens = processTokens(20, test: 40)
+            let tokens = processTokens(20, test: 50)
             try await withEmulator(knowing: tokens) { emulator in
                 try await withScratchDirectory { directory in
                     let manifest = try writeManifest(

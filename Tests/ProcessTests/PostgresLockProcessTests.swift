@@ -100,6 +100,52 @@ extension PostgresTests {
             }
         }
 
+        /// The journal lives in the lock database: updates that a killed holder had fetched
+        /// but not finished are handled by the standby that takes the bot over, and Telegram
+        /// (which had them confirmed) never sends them again.
+        @Test func aStandbyHandlesWhatAKilledHolderJournaledButDidNotFinish() async throws {
+            try await PostgresServer.with { server in
+                let tokens = processTokens(1, test: 43)
+                let token = tokens[0]
+                try await withEmulator(knowing: tokens) { emulator in
+                    try await withScratchDirectory { directory in
+                        let manifest = try writeManifest(
+                            in: directory, emulator: emulator, tokens: tokens, onLocked: "wait",
+                            lock: "{ backend: postgres, url: \"\(server.url)\" }", plugin: "chaos")
+                        let holder = try BothostProcess(["run", manifest], in: directory)
+                        #expect(await emulator.waitUntil(timeout: .seconds(20)) { holder.stderr.contains("hosting 1 of 1 bots") })
+                        let standby = try BothostProcess(["run", manifest], in: directory)
+                        #expect(await emulator.waitUntil { standby.stderr.contains("state=standby") })
+
+                        // Chat 1's next messages queue behind its hung handler, in the journal.
+                        emulator.sendText("/hang 3", to: token)
+                        for index in 0..<3 { emulator.sendText("queued \(index)", to: token) }
+                        #expect(await emulator.waitUntil { emulator.pendingUpdateIDs(of: token).isEmpty })
+                        #expect(emulator.sentCount(by: token) == 0)
+                        holder.signal(SIGKILL)
+                        _ = await holder.exitCode()
+
+                        #expect(
+                            await emulator.waitUntil(timeout: .seconds(30)) {
+                                standby.stderr.contains("trying again 4 updates that the last run did not finish")
+                            }, "\(standby.stderr.suffix(2000))")
+                        #expect(await emulator.waitUntil(timeout: .seconds(30)) { emulator.sentCount(by: token) == 3 })
+                        #expect(emulator.sentMessages(by: token).map(\.text) == (0..<3).map { "queued \($0)" })
+                        let redelivered = emulator.getUpdatesCalls(of: token).flatMap { call -> [Int64] in
+                            if case .updates(let ids) = call.outcome { return ids }
+                            return []
+                        }
+                        #expect(redelivered.count == 4, "Telegram delivered each update once: \(redelivered)")
+                        standby.signal(SIGTERM)
+                        #expect(await standby.exitCode() == 0)
+                        // The killed holder's last long poll may still be open at the emulator,
+                        // which ends it with a 409 nobody reads; the standby itself meets none.
+                        #expect(!standby.stderr.contains("conflict"))
+                    }
+                }
+            }
+        }
+
         @Test func theLockDatabasePasswordIsASecretToo() async throws {
             try await PostgresServer.with { server in
                 let tokens = processTokens(1, test: 42)

@@ -10,7 +10,7 @@ extension HeavyProcessTests {
     /// after `max_attempts` crashes, and a journal that cannot be used is reported clearly.
     @Suite struct UpdateJournalProcessTests {
         @Test func aHungChatHoldsBackOnlyItself() async throws {
-            let tokens = processTokens(1, test: 30)
+            let tokens = processTokens(1, test: 37)
             let token = tokens[0]
             try await withEmulator(knowing: tokens) { emulator in
                 try await withScratchDirectory { directory in
