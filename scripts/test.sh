@@ -9,21 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 swift=${SWIFT:-swift}
 
-# The PostgreSQL lock tests start their own server (initdb, postgres) and PgBouncer in
-# front of it; every test process is launched through setpriv (util-linux).
-missing=()
-{ command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 || missing+=(postgresql)
-[ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
-[ -x /usr/bin/setpriv ] || missing+=(util-linux)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "scripts/test.sh: the tests need ${missing[*]}; install them as root with:" >&2
-    echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
-    exit 1
-  fi
-  echo "+ apt-get install -y ${missing[*]}"
-  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null || exit 1
-fi
+scripts/prepare-machine.sh || exit 1
 
 # Every process the tests start inherits this variable: whatever carries it after the
 # tests have ended was left behind.
