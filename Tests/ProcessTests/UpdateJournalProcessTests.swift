@@ -147,7 +147,10 @@ extension HeavyProcessTests {
 
                     let replayed = try await BothostProcess.run(["dead-letters", manifest, "--replay-all"], in: directory)
                     #expect(replayed.code == 0, "\(replayed.stderr)")
-                    #expect(await emulator.waitUntil { host.stderr.components(separatedBy: setAside).count == 3 })
+                    #expect(
+                        await emulator.waitUntil(timeout: .seconds(45)) {
+                            host.stderr.components(separatedBy: setAside).count == 3
+                        })
                     #expect(host.stderr.contains("1 dead letters handed back for another try"))
                     host.signal(SIGTERM)
                     #expect(await host.exitCode() == 0)

@@ -223,7 +223,8 @@ final class BotRuntime: Sendable {
         return .ready(
             PollingPipeline(
                 configuration: configuration, api: api, status: status, journal: journal, recovery: recovery,
-                clock: environment.clock, random: environment.random, logger: logger,
+                clock: environment.clock, housekeepingInterval: environment.journalHousekeepingInterval,
+                random: environment.random, logger: logger,
                 handler: { update in try await instance.handle(update) }))
     }
 

@@ -11,6 +11,9 @@ package struct HostEnvironment: Sendable {
     package var logger: Logger
     /// How often a standby bot tries its lock again (`on_locked: wait`).
     package var standbyRecheckInterval: Duration
+    /// How often each bot looks for replayed dead letters in its journal, reads the
+    /// journal's counts and prunes it (hourly at most).
+    package var journalHousekeepingInterval: Duration
     /// The process environment: `NOTIFY_SOCKET` and `WATCHDOG_USEC` for systemd,
     /// `PGPASSWORD` for the lock database.
     package var variables: [String: String]
@@ -20,6 +23,7 @@ package struct HostEnvironment: Sendable {
     package init(
         clock: any Clock<Duration> = ContinuousClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         logger: Logger, standbyRecheckInterval: Duration = .milliseconds(200),
+        journalHousekeepingInterval: Duration = .seconds(30),
         variables: [String: String] = ProcessInfo.processInfo.environment,
         lockSessionTiming: LockSessionTiming = LockSessionTiming()
     ) {
@@ -27,6 +31,7 @@ package struct HostEnvironment: Sendable {
         self.random = random
         self.logger = logger
         self.standbyRecheckInterval = standbyRecheckInterval
+        self.journalHousekeepingInterval = journalHousekeepingInterval
         self.variables = variables
         self.lockSessionTiming = lockSessionTiming
     }

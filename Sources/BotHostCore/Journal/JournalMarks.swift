@@ -42,8 +42,9 @@ final class JournalMarks: Sendable {
         if startWriter { spawnWriter() }
     }
 
-    /// Returns once every mark given so far is durable.
+    /// Returns once every mark given so far is durable: at once when none is pending.
     func flush() async throws(JournalError) {
+        guard state.withLock({ !$0.pending.isEmpty || $0.writing }) else { return }
         try await submit { _ in }
     }
 
@@ -74,7 +75,8 @@ final class JournalMarks: Sendable {
         Task { [self] in
             while let (batch, waiters) = takePending() {
                 do {
-                    try await write(batch)
+                    // A flush waits for the batch under way; it needs no write of its own.
+                    if !batch.isEmpty { try await write(batch) }
                     for waiter in waiters { waiter.resume() }
                 } catch {
                     // Finished marks are kept for the next write, which the next mark

@@ -26,11 +26,6 @@ final class PollingPipeline: Sendable {
     /// memory) before it stops fetching more; Telegram keeps the rest meanwhile.
     static let backlogLimit = 100_000
 
-    /// How often the pipeline looks for replayed dead letters in its journal, and reads
-    /// the journal's counts if updates were handled since; they are read at least every
-    /// ``statisticsInterval``.
-    static let housekeepingInterval = Duration.seconds(5)
-    static let statisticsInterval = Duration.seconds(60)
     /// How long finished updates stay in the journal (Telegram's own retention), and how
     /// often the journal is pruned.
     static let retention = Duration.seconds(24 * 3600)
@@ -42,6 +37,7 @@ final class PollingPipeline: Sendable {
     private let journal: any UpdateJournal
     /// The clock backoff waits on.
     private let clock: any Clock<Duration>
+    private let housekeepingInterval: Duration
     private let random: @Sendable () -> Double
     private let logger: Logger
     private let dispatcher: UpdateDispatcher
@@ -55,14 +51,15 @@ final class PollingPipeline: Sendable {
     /// A pipeline that goes on from `recovery`, what the bot's journal held when opened.
     init(
         configuration: BotConfiguration, api: BotAPIClient, status: BotStatus, journal: any UpdateJournal,
-        recovery: JournalRecovery, clock: any Clock<Duration>, random: @escaping @Sendable () -> Double, logger: Logger,
-        handler: @escaping @Sendable (Update) async throws -> Void
+        recovery: JournalRecovery, clock: any Clock<Duration>, housekeepingInterval: Duration,
+        random: @escaping @Sendable () -> Double, logger: Logger, handler: @escaping @Sendable (Update) async throws -> Void
     ) {
         self.configuration = configuration
         self.api = api
         self.status = status
         self.journal = journal
         self.clock = clock
+        self.housekeepingInterval = housekeepingInterval
         self.random = random
         self.logger = logger
         self.nextOffset = Mutex(recovery.nextOffset)
@@ -199,8 +196,6 @@ final class PollingPipeline: Sendable {
     /// retention and keeps the journal's counts in the bot's status. Runs until cancelled.
     private func keepJournal() async {
         var sincePrune = Self.pruneInterval
-        var sinceStatistics = Self.statisticsInterval
-        var handledAtLastCount = -1
         while !Task.isCancelled {
             do {
                 let replays = try await journal.takeReplays()
@@ -213,18 +208,12 @@ final class PollingPipeline: Sendable {
                     let pruned = try await journal.prune(finishedBefore: Date().addingTimeInterval(-Self.retention.seconds))
                     if pruned > 0 { logger.debug("pruned \(pruned) finished updates from the journal") }
                 }
-                let handled = status.current.updatesHandled
-                if handled != handledAtLastCount || !replays.isEmpty || sinceStatistics >= Self.statisticsInterval {
-                    status.journal(try await journal.statistics())
-                    handledAtLastCount = handled
-                    sinceStatistics = .zero
-                }
+                status.journal(try await journal.statistics())
             } catch {
                 logger.warning("journal housekeeping: \(error)")
             }
-            guard (try? await ContinuousClock().sleep(for: Self.housekeepingInterval)) != nil else { return }
-            sincePrune += Self.housekeepingInterval
-            sinceStatistics += Self.housekeepingInterval
+            guard (try? await ContinuousClock().sleep(for: housekeepingInterval)) != nil else { return }
+            sincePrune += housekeepingInterval
         }
     }
 

@@ -76,6 +76,27 @@ import Testing
         }
     }
 
+    /// The host looks for replays cheaply (the files' stamps) and must still see one that
+    /// another process (`bothost dead-letters`) asked for after its last look.
+    @Test func aReplayAskedByAnotherConnectionIsSeenAfterAnIdleLook() async throws {
+        try await withJournalFile { path in
+            let host = try SQLiteJournal(path: path)
+            _ = try await host.open()
+            let entries = try await host.append(updates(1...2), nextOffset: 3)
+            try await host.setAside(entries[0].sequence, reason: "dead")
+            #expect(try await host.takeReplays().isEmpty)
+            #expect(try await host.takeReplays().isEmpty)
+            #expect(try await host.statistics().deadLetters == 1)
+
+            let command = try SQLiteJournal(path: path)
+            try await command.replay([entries[0].sequence])
+            await command.close()
+            #expect(try await host.takeReplays().map(\.updateID) == [1])
+            #expect(try await host.statistics().deadLetters == 0)
+            await host.close()
+        }
+    }
+
     @Test func finishedUpdatesArePrunedAfterTheirRetentionAndDeadLettersStay() async throws {
         try await withJournalFile { path in
             let journal = try SQLiteJournal(path: path)

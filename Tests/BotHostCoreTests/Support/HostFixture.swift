@@ -53,7 +53,8 @@ final class HostFixture: Sendable {
         let host = BotHostCore.Host(
             manifest: manifest, plugins: plugins,
             environment: HostEnvironment(
-                clock: clock, random: { 0.5 }, logger: logs.logger(label: "bothost"), variables: variables))
+                clock: clock, random: { 0.5 }, logger: logs.logger(label: "bothost"),
+                journalHousekeepingInterval: .milliseconds(500), variables: variables))
         self.host = host
         // Owned by the fixture: ``stop()`` ends the host and awaits this task.
         running = Task { await host.run() }
