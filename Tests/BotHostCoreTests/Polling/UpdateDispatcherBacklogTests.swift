@@ -1,0 +1,57 @@
+import Foundation
+import Synchronization
+import TelegramBotAPI
+import Testing
+
+@testable import BotHostCore
+
+/// A journal that costs nothing, so that only the dispatcher's own work is measured.
+private final class FreeJournal: UpdateJournal {
+    let update: Update
+
+    init() throws {
+        update = try Update(
+            jsonText: Data(
+                #"{"update_id":1,"message":{"message_id":1,"chat":{"id":7,"type":"private"},"date":0,"text":"m"}}"#.utf8))
+    }
+
+    func open() async throws(JournalError) -> JournalRecovery { JournalRecovery(nextOffset: nil, unfinished: []) }
+    func append(_ updates: [Update], nextOffset: Int64) async throws(JournalError) -> [JournalEntry] { [] }
+    func load(_ sequence: Int64) async throws(JournalError) -> Update { update }
+    func beginAttempt(_ sequence: Int64) async throws(JournalError) {}
+    func finish(_ sequence: Int64) {}
+    func setAside(_ sequence: Int64, reason: String) async throws(JournalError) {}
+    func flush() async throws(JournalError) {}
+    func takeReplays() async throws(JournalError) -> [JournalEntry] { [] }
+    func prune(finishedBefore date: Date) async throws(JournalError) -> Int { 0 }
+    func statistics() async throws(JournalError) -> JournalStatistics {
+        JournalStatistics(unfinished: 0, deadLetters: 0, finished: 0)
+    }
+    func close() async {}
+}
+
+/// README: "A bot with 100,000 unfinished updates stops fetching until it catches up". A
+/// backlog of one chat (a busy group) sits in one lane, and each update taken from it is
+/// `queue.removeFirst()` on an array of 904-byte entries, under the dispatcher's lock: the
+/// whole lane is moved for every update, so catching up is quadratic in the backlog, and
+/// every other chat of the bot waits on that lock meanwhile.
+@Suite struct UpdateDispatcherBacklogTests {
+    @Test func oneChatsBacklogIsWorkedOffInLinearTime() async throws {
+        let journal = try FreeJournal()
+        let handled = Mutex(0)
+        let dispatcher = UpdateDispatcher(
+            journal: journal, maxConcurrent: 64, maxAttempts: 3, handlerTimeout: .seconds(60),
+            handler: { _ in handled.withLock { $0 += 1 } }, onResult: { _, _ in }, onJournalFailure: { _ in })
+        let backlog = 30_000
+        let entries = (1...backlog).map {
+            JournalEntry(sequence: Int64($0), updateID: Int64($0), chatID: 7, attempts: 0, update: nil)
+        }
+        let start = ContinuousClock.now
+        dispatcher.enqueue(entries)
+        await dispatcher.waitUntilIdle(atMost: .seconds(120))
+        let took = ContinuousClock.now - start
+        #expect(handled.withLock { $0 } == backlog)
+        // Handing out 30,000 no-op updates should take well under a second; 10 s is generous.
+        #expect(took < .seconds(10), "one chat's backlog of \(backlog) updates took \(took) to hand out")
+    }
+}
