@@ -129,6 +129,63 @@ extension HeavyProcessTests {
             return true
         }
 
+        /// A crash charges a try to every update running at the time; after it, those are
+        /// tried one at a time, so only the one that crashes the process ends as a dead
+        /// letter, not a hung chat of another bot that ran beside it.
+        @Test func onlyTheUpdateThatCrashesTheProcessBecomesADeadLetter() async throws {
+            let tokens = processTokens(2, test: 38)
+            try await withEmulator(knowing: tokens) { emulator in
+                try await withScratchDirectory { directory in
+                    let manifest = try writeManifest(
+                        in: directory, emulator: emulator, tokens: tokens, plugin: "chaos", defaults: "max_attempts: 3")
+                    let environment = ["SWIFT_BACKTRACE": "enable=no"]
+                    var host = try BothostProcess(["run", manifest], in: directory, environment: environment)
+                    #expect(await emulator.waitUntil(timeout: .seconds(30)) { host.stderr.contains("hosting 2 of 2 bots") })
+                    emulator.sendText("/hang 4", to: tokens[1], from: User(id: 42, firstName: "Slow"))
+                    #expect(await emulator.waitUntil { host.stderr.contains("chaos: handling an update\" bot=bot1") })
+                    emulator.sendText("/crash", to: tokens[0])
+                    var crashes = 0
+                    while await Self.exits(host), crashes < 5 {
+                        crashes += 1
+                        host = try BothostProcess(["run", manifest], in: directory, environment: environment)
+                    }
+                    #expect(crashes == 3, "the host crashed \(crashes) times")
+                    emulator.sendText("after", to: tokens[1], from: User(id: 42, firstName: "Slow"))
+                    #expect(await emulator.waitUntil(sent: 1, by: tokens[1], timeout: .seconds(30)))
+                    let listed = try await BothostProcess.run(["dead-letters", manifest, "--json"], in: directory)
+                    let letters = try JSONDecoder().decode([[String: JSONValue]].self, from: Data(listed.stdout.utf8))
+                    #expect(letters.map { $0["bot"]?.stringValue } == ["bot0"], "\(listed.stdout)")
+                    host.signal(SIGTERM)
+                    #expect(await host.exitCode() == 0)
+                }
+            }
+        }
+
+        /// A stop that cuts a handler short (past `drain_timeout`) is no failed try: stopped
+        /// three times during a long handler, the update is still tried, not set aside.
+        @Test func aStopDuringAHandlerIsNoFailedTry() async throws {
+            let tokens = processTokens(1, test: 39)
+            let token = tokens[0]
+            try await withEmulator(knowing: tokens) { emulator in
+                try await withScratchDirectory { directory in
+                    let manifest = try writeManifest(
+                        in: directory, emulator: emulator, tokens: tokens, plugin: "chaos", drainTimeout: "200ms",
+                        defaults: "max_attempts: 2")
+                    emulator.sendText("/hang 30", to: token)
+                    for _ in 0..<3 {
+                        let host = try BothostProcess(["run", manifest], in: directory)
+                        #expect(
+                            await emulator.waitUntil(timeout: .seconds(30)) { host.stderr.contains("chaos: handling an update") })
+                        host.signal(SIGTERM)
+                        #expect(await host.exitCode() == 0)
+                        #expect(!host.stderr.contains("dead letter"), "\(host.stderr)")
+                    }
+                    let listed = try await BothostProcess.run(["dead-letters", manifest], in: directory)
+                    #expect(listed.stdout.contains("0 dead letters"), "\(listed.stdout)")
+                }
+            }
+        }
+
         /// A dead letter handed back with `--replay` is tried again by the running host.
         @Test func aReplayedDeadLetterIsTriedAgainByTheRunningHost() async throws {
             let tokens = processTokens(1, test: 33)

@@ -22,6 +22,8 @@ final class BotRuntime: Sendable {
     private let plugin: any BotPlugin.Type
     private let apiURL: String
     private let journals: any JournalStorage
+    /// Shared by the host's bots: see ``SuspectGate``.
+    private let suspects: SuspectGate
     private let environment: HostEnvironment
     private let shutdownSettings: ShutdownSettings
     private let logger: Logger
@@ -30,13 +32,14 @@ final class BotRuntime: Sendable {
 
     init(
         configuration: BotConfiguration, plugin: any BotPlugin.Type, apiURL: String, journals: any JournalStorage,
-        shutdown: ShutdownSettings,
+        suspects: SuspectGate, shutdown: ShutdownSettings,
         environment: HostEnvironment, metrics: BotMetrics
     ) {
         self.configuration = configuration
         self.plugin = plugin
         self.apiURL = apiURL
         self.journals = journals
+        self.suspects = suspects
         self.shutdownSettings = shutdown
         self.environment = environment
         var logger = environment.logger
@@ -223,6 +226,7 @@ final class BotRuntime: Sendable {
         return .ready(
             PollingPipeline(
                 configuration: configuration, api: api, status: status, journal: journal, recovery: recovery,
+                suspects: suspects,
                 clock: environment.clock, housekeepingInterval: environment.journalHousekeepingInterval,
                 random: environment.random, logger: logger,
                 handler: { update in try await instance.handle(update) }))

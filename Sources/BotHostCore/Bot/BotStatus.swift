@@ -135,22 +135,26 @@ final class BotStatus: Sendable {
 
     /// An update's handler ended (finished, threw or timed out: each counts as handled).
     func handled(_ result: UpdateDispatcher.HandlerResult) {
-        metrics.updatesHandled.increment()
-        let isError: Bool
+        // An update is handled once: when its handler returns or throws, or when it is set
+        // aside. Each try that fails (throws or times out) is a handler error.
+        let (isHandled, isError): (Bool, Bool)
         switch result {
         case .handled(let duration):
             metrics.handlerDuration.recordNanoseconds(duration.nanoseconds)
-            isError = false
+            (isHandled, isError) = (true, false)
         case .failed(_, let duration):
             metrics.handlerDuration.recordNanoseconds(duration.nanoseconds)
-            isError = true
-        case .timedOut, .setAside:
-            isError = true
+            (isHandled, isError) = (true, true)
+        case .timedOut:
+            (isHandled, isError) = (false, true)
+        case .setAside:
+            metrics.deadLetters.increment()
+            (isHandled, isError) = (true, false)
         }
-        if case .setAside = result { metrics.deadLetters.increment() }
+        if isHandled { metrics.updatesHandled.increment() }
         if isError { metrics.handlerErrors.increment() }
         snapshot.withLock { snapshot in
-            snapshot.updatesHandled += 1
+            if isHandled { snapshot.updatesHandled += 1 }
             if isError { snapshot.handlerErrors += 1 }
         }
     }

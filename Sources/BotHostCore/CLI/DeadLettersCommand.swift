@@ -59,7 +59,7 @@ struct DeadLettersCommand: ParsableCommand {
             journals = try LockService(for: loaded, environment: HostEnvironment(logger: .init(label: "bothost"))).journals
         } catch {
             printError("\(loaded.file): \(error)")
-            return .botFailed
+            return error is JournalError ? .journalUnusable : .botFailed
         }
         let status = await execute(on: bots, journals: journals)
         await journals.shutdown()
@@ -78,7 +78,7 @@ struct DeadLettersCommand: ParsableCommand {
                         try await $0.replay(group.map(\.letter.sequence))
                     }
                 }
-                print("handed \(letters.count) dead letters back to their bots")
+                print("handed \(letters.count) dead letter\(letters.count == 1 ? "" : "s") back to their bots")
             } else {
                 print(json ? Self.json(letters) : Self.table(letters))
             }

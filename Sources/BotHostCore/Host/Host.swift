@@ -86,7 +86,7 @@ package final class Host: Sendable {
         do {
             locks = try LockService(for: manifest, environment: environment)
         } catch let error as JournalError {
-            logger.error("\(manifest.file): state_dir: \(error)")
+            logger.error("\(manifest.file): \(error)")
             return .journalUnusable
         } catch {
             logger.error("\(manifest.file): lock: \(error)")

@@ -7,9 +7,11 @@ final class JournalMarks: Sendable {
     /// Marks for one write.
     struct Batch: Sendable {
         var attempts: [Int64] = []
+        /// Tries taken back: cut short by a stop, so not failed.
+        var undone: [Int64] = []
         var finished: [Int64] = []
 
-        var isEmpty: Bool { attempts.isEmpty && finished.isEmpty }
+        var isEmpty: Bool { attempts.isEmpty && undone.isEmpty && finished.isEmpty }
     }
 
     typealias Write = @Sendable (Batch) async throws(JournalError) -> Void
@@ -21,10 +23,13 @@ final class JournalMarks: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The journal's place, for errors.
+    private let place: String
     private let write: Write
 
-    /// `write` commits one batch in one transaction.
-    init(write: @escaping Write) {
+    /// `write` commits one batch in one transaction to the journal at `place`.
+    init(place: String, write: @escaping Write) {
+        self.place = place
         self.write = write
     }
 
@@ -35,8 +40,18 @@ final class JournalMarks: Sendable {
 
     /// Marks `sequence` finished, to be written with the next batch.
     func finish(_ sequence: Int64) {
+        add { $0.finished.append(sequence) }
+    }
+
+    /// Takes back the try of `sequence` last recorded, with the next batch.
+    func undoAttempt(_ sequence: Int64) {
+        add { $0.undone.append(sequence) }
+    }
+
+    /// Adds a mark that nobody waits for, starting a write if none is under way.
+    private func add(_ mark: (inout Batch) -> Void) {
         let startWriter = state.withLock { state in
-            state.pending.finished.append(sequence)
+            mark(&state.pending)
             return startWriting(&state)
         }
         if startWriter { spawnWriter() }
@@ -59,7 +74,7 @@ final class JournalMarks: Sendable {
                 if startWriter { spawnWriter() }
             }
         } catch {
-            throw error as? JournalError ?? .writeFailed(place: "?", "\(error)")
+            throw error as? JournalError ?? .writeFailed(place: place, "\(error)")
         }
     }
 
@@ -79,14 +94,20 @@ final class JournalMarks: Sendable {
                     if !batch.isEmpty { try await write(batch) }
                     for waiter in waiters { waiter.resume() }
                 } catch {
-                    // Finished marks are kept for the next write, which the next mark
-                    // starts; a try that could not be recorded is not begun (its waiter
-                    // gets the error).
-                    state.withLock { state in
+                    // Finished and undone marks are kept for the next write, which the
+                    // next mark starts. A try that could not be recorded is not begun: its
+                    // waiter gets the error, and so does every waiter that came during
+                    // this write (whose tries are dropped too), or it would wait for a
+                    // writer that nothing starts.
+                    let stranded = state.withLock { state in
                         state.pending.finished.insert(contentsOf: batch.finished, at: 0)
+                        state.pending.undone.insert(contentsOf: batch.undone, at: 0)
+                        state.pending.attempts.removeAll()
                         state.writing = false
+                        defer { state.waiters.removeAll() }
+                        return state.waiters
                     }
-                    for waiter in waiters { waiter.resume(throwing: error) }
+                    for waiter in waiters + stranded { waiter.resume(throwing: error) }
                     return
                 }
             }

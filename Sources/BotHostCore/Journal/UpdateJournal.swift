@@ -32,6 +32,10 @@ package protocol UpdateJournal: Sendable {
     /// Marks the entry finished. Marks are written in batches; ``flush()`` awaits them.
     func finish(_ sequence: Int64)
 
+    /// Takes back the entry's last recorded try: a stop cut it short, which is no failed
+    /// try. Written with the next batch, as ``finish(_:)``.
+    func undoAttempt(_ sequence: Int64)
+
     /// Sets the entry aside as a dead letter with `reason`. Throws ``JournalError``.
     func setAside(_ sequence: Int64, reason: String) async throws(JournalError)
 
@@ -65,14 +69,28 @@ package struct JournalEntry: Sendable {
     /// Tries begun so far.
     package var attempts: Int
     /// The update, when memory holds it; otherwise ``UpdateJournal/load(_:)`` reads it.
-    package var update: Update?
+    package var update: Update? {
+        get { held?.update }
+        set { held = newValue.map(HeldUpdate.init) }
+    }
+    /// Boxed, so that an entry whose update memory let go of takes a few dozen bytes
+    /// (an `Update` inline takes about 900).
+    private var held: HeldUpdate?
 
     package init(sequence: Int64, updateID: Int64, chatID: Int64?, attempts: Int, update: Update?) {
         self.sequence = sequence
         self.updateID = updateID
         self.chatID = chatID
         self.attempts = attempts
-        self.update = update
+        self.held = update.map(HeldUpdate.init)
+    }
+
+    private final class HeldUpdate: Sendable {
+        let update: Update
+
+        init(_ update: Update) {
+            self.update = update
+        }
     }
 }
 

@@ -51,7 +51,7 @@ final class PollingPipeline: Sendable {
     /// A pipeline that goes on from `recovery`, what the bot's journal held when opened.
     init(
         configuration: BotConfiguration, api: BotAPIClient, status: BotStatus, journal: any UpdateJournal,
-        recovery: JournalRecovery, clock: any Clock<Duration>, housekeepingInterval: Duration,
+        recovery: JournalRecovery, suspects: SuspectGate, clock: any Clock<Duration>, housekeepingInterval: Duration,
         random: @escaping @Sendable () -> Double, logger: Logger, handler: @escaping @Sendable (Update) async throws -> Void
     ) {
         self.configuration = configuration
@@ -63,16 +63,19 @@ final class PollingPipeline: Sendable {
         self.random = random
         self.logger = logger
         self.nextOffset = Mutex(recovery.nextOffset)
+        // Which of the dispatcher's journal failures (a try that cannot be recorded) to log.
+        let journalFailures = SharedRepeatedFailures()
         self.dispatcher = UpdateDispatcher(
-            journal: journal, maxConcurrent: configuration.polling.maxConcurrentUpdates,
+            journal: journal, suspects: suspects, maxConcurrent: configuration.polling.maxConcurrentUpdates,
             maxAttempts: configuration.maxAttempts, handlerTimeout: configuration.handlerTimeout, handler: handler,
             onResult: { [status, logger] entry, result in
                 status.handled(result)
                 Self.log(result, of: entry, logger: logger, timeout: configuration.handlerTimeout)
             },
-            onJournalFailure: { [status, logger] error in
+            onJournalFailure: { [status, logger, journalFailures] error in
                 status.failed(error.description)
-                logger.error("\(error); trying again")
+                status.enter(.journalUnavailable)
+                if journalFailures.shouldLog(error.description) { logger.error("\(error); trying again") }
             })
     }
 
@@ -113,10 +116,15 @@ final class PollingPipeline: Sendable {
             Self.log(.setAside(reason: reason), of: entry, logger: logger, timeout: configuration.handlerTimeout)
             status.handled(.setAside(reason: reason))
         }
-        if !again.isEmpty {
-            logger.info("trying again \(again.count) updates that the last run did not finish")
-            dispatcher.enqueue(again)
-        }
+        guard !again.isEmpty else { return }
+        // Those with a try begun were running when the process died: one of them may have
+        // killed it. Each is tried alone, first (each is the first of its chat), so that only
+        // that one is charged if it does so again.
+        let suspects = again.filter { $0.attempts > 0 }
+        logger.info(
+            "trying again \(again.count) updates that the last run did not finish (\(suspects.count) of them alone first)")
+        dispatcher.enqueue(suspects, isolated: true)
+        dispatcher.enqueue(again.filter { $0.attempts == 0 })
     }
 
     private func poll() async -> End {
@@ -177,6 +185,8 @@ final class PollingPipeline: Sendable {
                 if failures.hasFailed { logger.info("the journal takes updates again; polling goes on") }
                 return entries
             } catch {
+                // A stop that cancelled the write: nothing was kept, Telegram keeps the batch.
+                if Task.isCancelled { return nil }
                 status.failed(error.description)
                 status.enter(.journalUnavailable)
                 if failures.shouldLog(error.description) {
@@ -287,7 +297,9 @@ final class PollingPipeline: Sendable {
     func drain(within timeout: Duration) async -> Bool {
         await dispatcher.waitUntilIdle(atMost: timeout)
         let unfinished = dispatcher.unfinishedCount
-        if unfinished > 0 { dispatcher.abandon() }
+        if unfinished > 0 {
+            for sequence in dispatcher.abandon() { journal.undoAttempt(sequence) }
+        }
         do {
             try await journal.flush()
         } catch {

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Decides which of a run of failed polls to log, so that every failure is visible at
 /// once and a repeated one does not flood the log.
 ///
@@ -26,5 +28,14 @@ struct RepeatedFailures: Sendable {
     mutating func reset() {
         last = nil
         repeats = 0
+    }
+}
+
+/// ``RepeatedFailures`` for failures that several tasks report (a bot's workers).
+final class SharedRepeatedFailures: Sendable {
+    private let failures = Mutex(RepeatedFailures())
+
+    func shouldLog(_ failure: String) -> Bool {
+        failures.withLock { $0.shouldLog(failure) }
     }
 }

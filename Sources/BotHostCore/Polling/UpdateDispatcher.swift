@@ -1,4 +1,5 @@
 import BotHostKit
+import DequeModule
 import Logging
 import Synchronization
 import TelegramBotAPI
@@ -15,6 +16,10 @@ import TelegramBotAPI
 /// is logged and counted, not retried); one that times out is tried again, up to
 /// `maxAttempts` tries in all, and then the update is set aside as a dead letter and its
 /// chat moves on.
+///
+/// Updates that were running when the process died (``enqueue(_:isolated:)``) are tried
+/// one at a time, with nothing else running: the one that crashed the process then takes
+/// the next crash alone, and the others are not charged a try for it.
 ///
 /// Memory: at most ``payloadLimit`` updates are held whole. Past that, an entry keeps only
 /// its numbers (a few dozen bytes), and its update is read back from the journal when its
@@ -46,15 +51,21 @@ final class UpdateDispatcher: Sendable {
     }
 
     private struct Lane {
-        var queue: [JournalEntry] = []
-        var running = false
+        var queue = Deque<JournalEntry>()
+        /// The entry whose try is running, if any.
+        var running: Int64?
     }
 
     private struct State {
         var lanes: [LaneKey: Lane] = [:]
         /// Lanes with queued updates and no running handler, in the order they became ready.
-        var ready: [LaneKey] = []
+        var ready = Deque<LaneKey>()
         var workers = 0
+        /// Tries running now.
+        var running = 0
+        /// Entries to try alone (see ``enqueue(_:isolated:)``); while any is left, nothing
+        /// else starts.
+        var isolated: Set<Int64> = []
         /// Entries queued or running.
         var unfinished = 0
         var payloads = 0
@@ -75,6 +86,7 @@ final class UpdateDispatcher: Sendable {
 
     private let state = Mutex(State())
     private let journal: any UpdateJournal
+    private let suspects: SuspectGate
     private let maxConcurrent: Int
     private let maxAttempts: Int
     private let handlerTimeLimit: TimeLimiter
@@ -87,11 +99,12 @@ final class UpdateDispatcher: Sendable {
     private let onJournalFailure: @Sendable (JournalError) -> Void
 
     init(
-        journal: any UpdateJournal, maxConcurrent: Int, maxAttempts: Int, handlerTimeout: Duration,
+        journal: any UpdateJournal, suspects: SuspectGate, maxConcurrent: Int, maxAttempts: Int, handlerTimeout: Duration,
         handler: @escaping Handler, onResult: @escaping @Sendable (JournalEntry, HandlerResult) -> Void,
         onJournalFailure: @escaping @Sendable (JournalError) -> Void
     ) {
         self.journal = journal
+        self.suspects = suspects
         self.maxConcurrent = max(1, maxConcurrent)
         self.maxAttempts = max(1, maxAttempts)
         self.handlerTimeLimit = TimeLimiter(limit: handlerTimeout)
@@ -104,23 +117,33 @@ final class UpdateDispatcher: Sendable {
     var unfinishedCount: Int { state.withLock { $0.unfinished } }
 
     /// Queues journaled entries, in the order given, and starts workers for them.
-    func enqueue(_ entries: [JournalEntry]) {
+    /// `isolated` entries (those that were running when the process died) are tried one at
+    /// a time before anything else; each must be the first unfinished entry of its chat.
+    func enqueue(_ entries: [JournalEntry], isolated: Bool = false) {
         let workersToStart = state.withLock { state -> Int in
             guard !state.abandoned else { return 0 }
             for var entry in entries {
                 if entry.update != nil {
                     if state.payloads < Self.payloadLimit { state.payloads += 1 } else { entry.update = nil }
                 }
+                if isolated { state.isolated.insert(entry.sequence) }
                 let key = LaneKey(entry)
                 state.lanes[key, default: Lane()].queue.append(entry)
                 state.unfinished += 1
-                if state.lanes[key]?.running == false, state.lanes[key]?.queue.count == 1 { state.ready.append(key) }
+                if state.lanes[key]?.running == nil, state.lanes[key]?.queue.count == 1 { state.ready.append(key) }
             }
-            let start = max(0, min(state.ready.count, maxConcurrent - state.workers))
-            state.workers += start
-            return start
+            return claimWorkers(&state)
         }
         for _ in 0..<workersToStart { startWorker() }
+    }
+
+    /// How many more workers the ready lanes need now (counted as started): one at most
+    /// while isolated entries are left.
+    private func claimWorkers(_ state: inout State) -> Int {
+        let limit = state.isolated.isEmpty ? maxConcurrent : (state.running == 0 && state.workers == 0 ? 1 : 0)
+        let start = max(0, min(state.ready.count, limit - state.workers))
+        state.workers += start
+        return start
     }
 
     /// Returns once at most `bound` entries are unfinished (or the dispatcher is abandoned).
@@ -147,17 +170,22 @@ final class UpdateDispatcher: Sendable {
     }
 
     /// Stops handing out updates; handlers still running are cancelled. Their updates stay
-    /// unfinished in the journal, to be tried again by the bot's next run.
-    func abandon() {
-        let (tasks, waiters) = state.withLock { state in
+    /// unfinished in the journal, to be tried again by the bot's next run. Returns the
+    /// entries whose tries were cut short: a stop is no failed try, so the caller takes
+    /// those tries back (``UpdateJournal/undoAttempt(_:)``).
+    @discardableResult
+    func abandon() -> [Int64] {
+        let (tasks, waiters, interrupted) = state.withLock { state in
             state.abandoned = true
+            let interrupted = state.lanes.values.compactMap(\.running)
             state.lanes.removeAll()
             state.ready.removeAll()
             defer { state.waiters.removeAll() }
-            return (Array(state.workerTasks.values), state.waiters.values.map(\.continuation))
+            return (Array(state.workerTasks.values), state.waiters.values.map(\.continuation), interrupted)
         }
         for task in tasks { task.cancel() }
         for waiter in waiters { waiter.resume() }
+        return interrupted
     }
 
     // MARK: - Workers
@@ -166,8 +194,8 @@ final class UpdateDispatcher: Sendable {
         let id = state.withLock { $0.takeID() }
         // Owned by the dispatcher: it ends when no lane is ready, and ``abandon()`` cancels it.
         let task = Task { [self] in
-            while let (key, entry) = takeNext() {
-                let retry = await process(entry)
+            while let (key, entry, isolated) = takeNext() {
+                let retry = isolated ? await suspects.run { await process(entry) } : await process(entry)
                 finish(key: key, entry: entry, retry: retry)
             }
             state.withLock { state in
@@ -253,31 +281,46 @@ final class UpdateDispatcher: Sendable {
     private var isAbandoned: Bool { state.withLock { $0.abandoned } }
 
     /// The next entry of a ready lane, marking the lane running; `nil` retires the worker.
-    private func takeNext() -> (LaneKey, JournalEntry)? {
+    /// While isolated entries are left, only one of them, and only when nothing runs.
+    private func takeNext() -> (LaneKey, JournalEntry, isolated: Bool)? {
         state.withLock { state in
-            guard !state.abandoned, !state.ready.isEmpty else {
+            var index = state.ready.startIndex
+            if !state.isolated.isEmpty && state.running > 0 {
+                index = state.ready.endIndex
+            } else if !state.isolated.isEmpty {
+                let isolated = state.ready.firstIndex { key in
+                    state.lanes[key]?.queue.first.map { state.isolated.contains($0.sequence) } ?? false
+                }
+                // An isolated entry is always the head of its lane; should none be, nothing
+                // is held back for it.
+                if let isolated { index = isolated } else { state.isolated.removeAll() }
+            }
+            guard !state.abandoned, index < state.ready.endIndex else {
                 state.workers -= 1
                 return nil
             }
-            let key = state.ready.removeFirst()
+            let key = state.ready.remove(at: index)
             let entry = state.lanes[key]!.queue.removeFirst()
-            state.lanes[key]!.running = true
-            return (key, entry)
+            state.lanes[key]!.running = entry.sequence
+            state.running += 1
+            return (key, entry, state.isolated.contains(entry.sequence))
         }
     }
 
     /// Ends a try: `retry` goes back to the head of its lane; otherwise the entry is done.
     private func finish(key: LaneKey, entry: JournalEntry, retry: JournalEntry?) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard !state.abandoned else { return [] }
+        let (waiters, workersToStart) = state.withLock { state -> ([CheckedContinuation<Void, Never>], Int) in
+            guard !state.abandoned else { return ([], 0) }
+            state.running -= 1
             if entry.update != nil { state.payloads -= 1 }
-            if let retry {
-                state.lanes[key]!.queue.insert(retry, at: 0)
-                state.payloads += 1
+            if var retry {
+                if state.payloads < Self.payloadLimit { state.payloads += 1 } else { retry.update = nil }
+                state.lanes[key]!.queue.prepend(retry)
             } else {
                 state.unfinished -= 1
+                state.isolated.remove(entry.sequence)
             }
-            state.lanes[key]!.running = false
+            state.lanes[key]!.running = nil
             if state.lanes[key]!.queue.isEmpty {
                 state.lanes.removeValue(forKey: key)
             } else {
@@ -285,8 +328,9 @@ final class UpdateDispatcher: Sendable {
             }
             let released = state.waiters.filter { $0.value.bound >= state.unfinished }
             for id in released.keys { state.waiters.removeValue(forKey: id) }
-            return released.values.map(\.continuation)
+            return (released.values.map(\.continuation), claimWorkers(&state))
         }
         for waiter in waiters { waiter.resume() }
+        for _ in 0..<workersToStart { startWorker() }
     }
 }

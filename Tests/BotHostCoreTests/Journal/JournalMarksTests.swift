@@ -14,13 +14,11 @@ import Testing
     }
 
     /// A flush (or a try) given while a write is under way waits for the next write. When
-    /// the write under way fails, its writer stops (`writing = false`) without starting a
-    /// write for the marks and waiters that came meanwhile, so they wait until some later
-    /// mark happens to start a writer. At shutdown (`drain`, `close`) no later mark comes:
-    /// the flush never returns, and a worker's `beginAttempt` waits likewise.
+    /// the write under way fails, those waiters must be answered too (with the error): at
+    /// shutdown (`drain`, `close`) no later mark would come to start another writer.
     @Test func aFlushGivenWhileAWriteFailsIsAnsweredWithoutAnotherMark() async throws {
         let writes = Mutex(0)
-        let marks = JournalMarks { _ throws(JournalError) in
+        let marks = JournalMarks(place: "test.journal") { _ throws(JournalError) in
             let write = writes.withLock { writes in
                 writes += 1
                 return writes

@@ -188,6 +188,19 @@ import Darwin
         #expect(LockSettings.defaultFileDirectory(environment: [:]) == "/tmp/bothost-\(getuid())")
     }
 
+    /// systemd's `StateDirectory=` with `DynamicUser=yes` hands a symlink into
+    /// /var/lib/private; the directory it names is the state directory.
+    @Test func theDefaultStateDirectoryFollowsSystemdThenXDG() throws {
+        let base = NSTemporaryDirectory() + "bothost-state-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try FileManager.default.createDirectory(atPath: base + "/private/bothost", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: base + "/bothost", withDestinationPath: "private/bothost")
+        let real = URL(fileURLWithPath: base + "/private/bothost").resolvingSymlinksInPath().path
+        #expect(Manifest.defaultStateDirectory(environment: ["STATE_DIRECTORY": base + "/bothost"]) == real)
+        #expect(Manifest.defaultStateDirectory(environment: ["XDG_STATE_HOME": "/var/st", "HOME": "/h"]) == "/var/st/bothost")
+        #expect(Manifest.defaultStateDirectory(environment: ["HOME": "/h"]) == "/h/.local/state/bothost")
+    }
+
     @Test func problemsPointAtTheFileAsGivenToParse() {
         let error = #expect(throws: ManifestError.self) {
             try Manifest.parse(

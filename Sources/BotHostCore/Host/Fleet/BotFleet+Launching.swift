@@ -11,7 +11,8 @@ extension BotFleet {
             case .sandbox: state.withLock { $0.sandboxURL } ?? ""
             }
         return BotRuntime(
-            configuration: bot, plugin: plugins[bot.plugin]!, apiURL: apiURL, journals: journals, shutdown: shutdown,
+            configuration: bot, plugin: plugins[bot.plugin]!, apiURL: apiURL, journals: journals,
+            suspects: suspects, shutdown: shutdown,
             environment: environment, metrics: BotMetrics(bot: bot.name, factory: PrometheusMetricsFactory(registry: metrics)))
     }
 

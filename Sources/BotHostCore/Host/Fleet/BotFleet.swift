@@ -20,6 +20,8 @@ final class BotFleet: Service {
     let manifest: Manifest
     let claims: LockClaims
     let journals: any JournalStorage
+    /// One for the host's bots: see ``SuspectGate``.
+    let suspects = SuspectGate()
     let logger: Logger
     let plugins: [String: any BotPlugin.Type]
     let environment: HostEnvironment

@@ -35,7 +35,8 @@ final class PostgresJournal: UpdateJournal {
         self.connections = connections
         let fence = JournalFence(bot: bot.hex, connections: connections)
         self.fence = fence
-        marks = JournalMarks { [bot = bot.hex, logger = connections.logger] batch throws(JournalError) in
+        marks = JournalMarks(place: connections.place) {
+            [bot = bot.hex, logger = connections.logger] batch throws(JournalError) in
             // An empty batch is a flush with nothing pending: nothing to make durable.
             guard !batch.isEmpty else { return }
             try await fence.write { connection in
@@ -46,6 +47,13 @@ final class PostgresJournal: UpdateJournal {
                         UPDATE bothost_journal_entries AS e SET attempts = e.attempts + t.tries
                         FROM (SELECT s, count(*)::integer AS tries FROM unnest(\(batch.attempts)) AS s GROUP BY s) AS t
                         WHERE e.bot = \(bot) AND e.sequence = t.s
+                        """, logger: logger)
+                }
+                if !batch.undone.isEmpty {
+                    try await connection.query(
+                        """
+                        UPDATE bothost_journal_entries SET attempts = greatest(attempts - 1, 0)
+                        WHERE bot = \(bot) AND sequence = ANY(\(batch.undone)) AND state = 0
                         """, logger: logger)
                 }
                 if !batch.finished.isEmpty {
@@ -152,6 +160,10 @@ final class PostgresJournal: UpdateJournal {
 
     func finish(_ sequence: Int64) {
         marks.finish(sequence)
+    }
+
+    func undoAttempt(_ sequence: Int64) {
+        marks.undoAttempt(sequence)
     }
 
     func flush() async throws(JournalError) {

@@ -44,11 +44,14 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
             throw .unreadable(place: path, Self.describe(error))
         }
         let database = database
-        marks = JournalMarks { [path] batch throws(JournalError) in
+        marks = JournalMarks(place: path) { [path] batch throws(JournalError) in
             try await Self.writing(place: path) {
                 try await database.write { db in
                     let begin = try db.cachedStatement(sql: "UPDATE entries SET attempts = attempts + 1 WHERE sequence = ?")
                     for sequence in batch.attempts { try begin.execute(arguments: [sequence]) }
+                    let undo = try db.cachedStatement(
+                        sql: "UPDATE entries SET attempts = max(attempts - 1, 0) WHERE sequence = ? AND state = 0")
+                    for sequence in batch.undone { try undo.execute(arguments: [sequence]) }
                     let finish = try db.cachedStatement(
                         sql: "UPDATE entries SET state = 1, ended_at = ? WHERE sequence = ? AND state = 0")
                     let now = Date().timeIntervalSince1970
@@ -151,6 +154,10 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
 
     package func finish(_ sequence: Int64) {
         marks.finish(sequence)
+    }
+
+    package func undoAttempt(_ sequence: Int64) {
+        marks.undoAttempt(sequence)
     }
 
     package func flush() async throws(JournalError) {
