@@ -92,7 +92,9 @@ extension HeavyProcessTests {
 
                     emulator.sendText("after", to: token)
                     #expect(await emulator.waitUntil { emulator.sentMessages(by: token).contains { $0.text == "after" } })
-                    #expect(emulator.sentMessages(by: token).filter { $0.text == "other chat" }.count == 1)
+                    // Answered before the first crash; a crash within the group commit of its
+                    // finish mark (a few milliseconds after its handler returned) answers it again.
+                    #expect((1...2).contains(emulator.sentMessages(by: token).filter { $0.text == "other chat" }.count))
 
                     let listed = try await BothostProcess.run(["dead-letters", manifest, "--json"], in: directory)
                     #expect(listed.code == 0, "\(listed.stderr)")
