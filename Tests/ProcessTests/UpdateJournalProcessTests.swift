@@ -204,6 +204,12 @@ extension HeavyProcessTests {
                     let listed = try await BothostProcess.run(["dead-letters", manifest, "--bot", "bot0"], in: directory)
                     #expect(listed.stdout.contains("1 dead letter"), "\(listed.stdout)")
 
+                    let mixed = try await BothostProcess.run(["dead-letters", manifest, "--replay-all", "--json"], in: directory)
+                    #expect(mixed.code == 2 && mixed.stderr.contains("--json lists dead letters"), "\(mixed.stderr)")
+                    let otherBot = try await BothostProcess.run(
+                        ["dead-letters", manifest, "--replay", "bot7-1", "--bot", "bot0"], in: directory)
+                    #expect(
+                        otherBot.code == 2 && otherBot.stderr.contains("no bot named 'bot7' (--bot bot0)"), "\(otherBot.stderr)")
                     let replayed = try await BothostProcess.run(["dead-letters", manifest, "--replay-all"], in: directory)
                     #expect(replayed.code == 0, "\(replayed.stderr)")
                     #expect(

@@ -35,6 +35,9 @@ struct DeadLettersCommand: ParsableCommand {
     func validate() throws {
         let actions = [!replay.isEmpty, replayAll, !discard.isEmpty].filter { $0 }.count
         guard actions <= 1 else { throw ValidationError("give one of --replay, --replay-all and --discard") }
+        guard !json || actions == 0 else {
+            throw ValidationError("--json lists dead letters; it does not go with --replay, --replay-all or --discard")
+        }
     }
 
     func execute(plugins: [any BotPlugin.Type]) async -> ExitStatus {
@@ -111,10 +114,13 @@ struct DeadLettersCommand: ParsableCommand {
     private func change(ids: [String], in bots: [BotConfiguration], journals: any JournalStorage) async throws -> ExitStatus {
         var byBot: [String: (bot: BotConfiguration, sequences: [Int64])] = [:]
         for id in ids {
-            guard let dash = id.lastIndex(of: "-"), let sequence = Int64(id[id.index(after: dash)...]),
-                let bot = bots.first(where: { $0.name == id[..<dash] })
-            else {
+            guard let dash = id.lastIndex(of: "-"), let sequence = Int64(id[id.index(after: dash)...]) else {
                 printError("unknown dead letter '\(id)': expected BOT-SEQUENCE as listed by bothost dead-letters")
+                return .usage
+            }
+            guard let bot = bots.first(where: { $0.name == id[..<dash] }) else {
+                let scope = self.bot.map { " (--bot \($0))" } ?? " in the manifest"
+                printError("unknown dead letter '\(id)': no bot named '\(id[..<dash])'\(scope)")
                 return .usage
             }
             byBot[bot.name, default: (bot, [])].sequences.append(sequence)
@@ -168,18 +174,35 @@ struct DeadLettersCommand: ParsableCommand {
         struct Row: Encodable {
             var id: String
             var bot: String
-            var update_id: Int64
+            var updateID: Int64
             var chat: Int64?
             var reason: String
             var tries: Int
             var time: Date
+
+            enum CodingKeys: String, CodingKey {
+                case id, bot, chat, reason, tries, time
+                case updateID = "update_id"
+            }
+
+            /// Every key, `chat` as `null` for an update of no chat.
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(id, forKey: .id)
+                try container.encode(bot, forKey: .bot)
+                try container.encode(updateID, forKey: .updateID)
+                try container.encode(chat, forKey: .chat)
+                try container.encode(reason, forKey: .reason)
+                try container.encode(tries, forKey: .tries)
+                try container.encode(time, forKey: .time)
+            }
         }
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys]
         let rows = letters.map {
             Row(
-                id: $0.id, bot: $0.bot.name, update_id: $0.letter.updateID, chat: $0.letter.chatID, reason: $0.letter.reason,
+                id: $0.id, bot: $0.bot.name, updateID: $0.letter.updateID, chat: $0.letter.chatID, reason: $0.letter.reason,
                 tries: $0.letter.attempts, time: $0.letter.setAsideAt)
         }
         return String(decoding: (try? encoder.encode(rows)) ?? Data("[]".utf8), as: UTF8.self)
