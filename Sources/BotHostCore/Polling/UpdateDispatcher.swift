@@ -63,6 +63,8 @@ final class UpdateDispatcher: Sendable {
         var workers = 0
         /// Tries running now.
         var running = 0
+        /// Running entries whose try the journal has recorded.
+        var recorded: Set<Int64> = []
         /// Entries to try alone (see ``enqueue(_:isolated:)``); while any is left, nothing
         /// else starts.
         var isolated: Set<Int64> = []
@@ -177,7 +179,7 @@ final class UpdateDispatcher: Sendable {
     func abandon() -> [Int64] {
         let (tasks, waiters, interrupted) = state.withLock { state in
             state.abandoned = true
-            let interrupted = state.lanes.values.compactMap(\.running)
+            let interrupted = state.lanes.values.compactMap(\.running).filter(state.recorded.contains)
             state.lanes.removeAll()
             state.ready.removeAll()
             defer { state.waiters.removeAll() }
@@ -256,6 +258,7 @@ final class UpdateDispatcher: Sendable {
         while !isAbandoned {
             do {
                 try await journal.beginAttempt(entry.sequence)
+                state.withLock { _ = $0.recorded.insert(entry.sequence) }
                 return true
             } catch {
                 onJournalFailure(error)
@@ -312,6 +315,7 @@ final class UpdateDispatcher: Sendable {
         let (waiters, workersToStart) = state.withLock { state -> ([CheckedContinuation<Void, Never>], Int) in
             guard !state.abandoned else { return ([], 0) }
             state.running -= 1
+            state.recorded.remove(entry.sequence)
             if entry.update != nil { state.payloads -= 1 }
             if var retry {
                 if state.payloads < Self.payloadLimit { state.payloads += 1 } else { retry.update = nil }
