@@ -30,7 +30,7 @@ import Testing
             emulator.sendText("two", to: testToken)
             emulator.sendText("three", to: testToken)
             // Two polls 0.5 s apart or more are no repeat: on a loaded machine, try again.
-            for _ in 0..<5 {
+            for _ in 0..<20 {
                 let sent = ContinuousClock.now
                 let all = try await client.getUpdates(offset: first, timeout: .zero)
                 let again = try await client.getUpdates(offset: first, timeout: .zero)
@@ -42,7 +42,7 @@ import Testing
                 #expect(again.count == 1)
                 return
             }
-            Issue.record("no two polls came within 0.4 s of each other in five tries")
+            Issue.record("no two polls came within 0.4 s of each other in twenty tries")
         }
     }
 

@@ -53,6 +53,7 @@ import Testing
         let name = "property-\(token.botID)"
         try await withHost(bots: "  - { name: \(name), token: \"\(token.secretValue)\", plugin: recording }", tokens: [token]) {
             fixture in
+            #expect(await fixture.waitUntil { fixture.state(of: name) == .polling })
             // About half the messages are left as they are.
             let batches = Gen.element(of: Array(repeating: Mutation.unchanged, count: Mutation.all.count) + Mutation.all).array(
                 of: 1...8)
