@@ -188,6 +188,25 @@ extension HeavyProcessTests {
             }
         }
 
+        /// Each bot holds a lock file, three journal files and its connections: 40 bots need
+        /// more descriptors than a soft limit of 64, which the host raises to the hard one.
+        @Test func theSoftLimitOfOpenFilesIsRaisedToTheHardOne() async throws {
+            let tokens = processTokens(40, test: 29)
+            try await withEmulator(knowing: tokens) { emulator in
+                try await withScratchDirectory { directory in
+                    let manifest = try writeManifest(in: directory, emulator: emulator, tokens: tokens)
+                    let host = try BothostProcess(
+                        ["run", manifest], in: directory, launcher: ["/usr/bin/prlimit", "--nofile=64:4096"])
+                    #expect(await emulator.waitUntil(timeout: .seconds(30)) { host.stderr.contains("hosting 40 of 40 bots") })
+                    for token in tokens { emulator.sendText("hello", to: token) }
+                    #expect(
+                        await emulator.waitUntil(timeout: .seconds(30)) { tokens.allSatisfy { emulator.sentCount(by: $0) == 1 } })
+                    host.signal(SIGTERM)
+                    #expect(await host.exitCode() == 0, "\(host.stderr.suffix(1500))")
+                }
+            }
+        }
+
         /// A dead letter handed back with `--replay` is tried again by the running host.
         @Test func aReplayedDeadLetterIsTriedAgainByTheRunningHost() async throws {
             let tokens = processTokens(1, test: 33)

@@ -17,9 +17,11 @@ public enum BotHost {
     /// event loop and back, and those thread switches cost about a tenth of the host's
     /// CPU per update (measured with `bothost-bench`). A plugin that blocks its thread
     /// now blocks an event loop, as it blocked one of as few concurrency threads before.
-    /// Done first, before any other task exists, as NIO requires.
+    /// Done first, before any other task exists, as NIO requires. Then the limit of open
+    /// files is raised to its hard value (``OpenFileLimit``).
     public static func main(plugins: [any BotPlugin.Type]) async -> Never {
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        OpenFileLimit.raiseToHard()
         let status = await run(arguments: Array(CommandLine.arguments.dropFirst()), plugins: plugins)
         exit(status.rawValue)
     }

@@ -18,13 +18,15 @@ final class BothostProcess: Sendable {
     private let output: URL
     private let errors: URL
 
-    /// Starts `bothost arguments...` in `directory`.
-    init(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws {
+    /// Starts `bothost arguments...` in `directory`, through `launcher` when given (such as
+    /// `prlimit --nofile=64:4096`).
+    init(_ arguments: [String], in directory: URL, environment: [String: String] = [:], launcher: [String] = []) throws {
         let id = UUID().uuidString
         output = directory.appendingPathComponent("stdout-\(id).txt")
         errors = directory.appendingPathComponent("stderr-\(id).txt")
+        let command = launcher + [Self.executable.path] + arguments
         process = try ChildProcess(
-            Self.executable.path, arguments, in: directory.path, environment: environment, output: output.path,
+            command[0], Array(command.dropFirst()), in: directory.path, environment: environment, output: output.path,
             errors: errors.path)
     }
 
