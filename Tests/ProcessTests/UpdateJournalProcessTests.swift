@@ -207,6 +207,25 @@ extension HeavyProcessTests {
             }
         }
 
+        /// A manifest that needs more open files than even the hard limit allows is refused
+        /// before anything starts, with the numbers and the way to raise it.
+        @Test func tooLowAHardLimitOfOpenFilesIsRefusedBeforeAnythingStarts() async throws {
+            let tokens = processTokens(40, test: 28)
+            try await withEmulator(knowing: tokens) { emulator in
+                try await withScratchDirectory { directory in
+                    let manifest = try writeManifest(in: directory, emulator: emulator, tokens: tokens)
+                    let host = try BothostProcess(
+                        ["run", manifest], in: directory, launcher: ["/usr/bin/prlimit", "--nofile=64:128"])
+                    #expect(await host.exitCode() == 2)
+                    #expect(
+                        host.stderr.contains("bots.yaml: 40 bots need about 304 open files, and the limit is 128; raise it"),
+                        "\(host.stderr)")
+                    #expect(host.stderr.contains("LimitNOFILE="))
+                    #expect(emulator.getUpdatesCalls(of: tokens[0]).isEmpty)
+                }
+            }
+        }
+
         /// A dead letter handed back with `--replay` is tried again by the running host.
         @Test func aReplayedDeadLetterIsTriedAgainByTheRunningHost() async throws {
             let tokens = processTokens(1, test: 33)

@@ -37,6 +37,10 @@ struct RunCommand: ParsableCommand {
             for problem in error.problems { printError(problem.description) }
             return .usage
         }
+        if let problem = OpenFileLimit.problem(running: manifest, limit: OpenFileLimit.current) {
+            printError(problem)
+            return .usage
+        }
         let logger = Logger(label: "bothost")
         let host = Host(manifest: manifest, plugins: plugins, environment: HostEnvironment(logger: logger))
         let path = self.manifest
