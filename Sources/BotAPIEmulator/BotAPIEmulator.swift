@@ -81,7 +81,7 @@ public final class BotAPIEmulator: Sendable {
     public func sendCallback(data: String, to token: BotToken, from user: User = User(id: 1001, firstName: "Alice")) -> Int64 {
         let payload: JSONValue = .object([
             "id": .string(UUID().uuidString),
-            "from": jsonValue(of: user),
+            "from": user.json,
             "chat_instance": .string("\(user.id)"),
             "data": .string(data),
         ])
@@ -126,6 +126,26 @@ public final class BotAPIEmulator: Sendable {
     /// Every message the bot sent, in order.
     public func sentMessages(by token: BotToken) -> [SentMessage] {
         state.sentMessages(botID: token.botID)
+    }
+
+    /// Every call the bot made but `getUpdates`, in order: its parameters, uploaded files
+    /// (with their sizes) and the answer.
+    public func calls(by token: BotToken) -> [RecordedCall] {
+        state.recordedCalls(botID: token.botID)
+    }
+
+    /// Makes a chat known to the bot, as if it had written: needed for a `@username`, and
+    /// for any chat with ``requireKnownChats(_:)``.
+    public func addChat(id: Int64, username: String? = nil, for token: BotToken) {
+        state.addBot(token: token, username: nil)
+        state.addChat(botID: token.botID, id: id, username: username)
+    }
+
+    /// With `true`, sending to a numeric chat id the bot has not seen in an update (or
+    /// ``addChat(id:username:for:)``) answers `Bad Request: chat not found`, as Telegram
+    /// does; by default any chat id but 0 is taken as known.
+    public func requireKnownChats(_ strict: Bool = true) {
+        state.setStrictChats(strict)
     }
 
     /// How many messages the bot sent, without copying them.
