@@ -264,7 +264,7 @@ struct EmulatorRouter: Sendable {
 
     private func control(action: String, request: Request) async throws -> Response {
         var request = request
-        let parameters = try await Self.parameters(of: &request)
+        let (parameters, _) = try await Self.parameters(of: &request)
         guard let tokenString = parameters.string("token"), let token = try? BotToken(tokenString) else {
             return Self.controlResponse(.object(["error": .string("a valid 'token' is required")]), status: .badRequest)
         }
