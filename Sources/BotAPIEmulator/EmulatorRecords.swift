@@ -39,6 +39,13 @@ public struct RecordedFile: Sendable, Hashable {
     public var fileName: String
     public var contentType: String?
     public var size: Int
+
+    public init(name: String, fileName: String, contentType: String? = nil, size: Int) {
+        self.name = name
+        self.fileName = fileName
+        self.contentType = contentType
+        self.size = size
+    }
 }
 
 /// One Bot API call as the emulator received it (every method but `getUpdates`, which
@@ -56,15 +63,17 @@ public struct RecordedCall: Sendable, Hashable {
     public var error: String?
     public var receivedAt: ContinuousClock.Instant
 
-    /// Parameter `name` read as `type`; a form's JSON-encoded string is parsed first.
+    /// Parameter `name` read as `type`; a form's text is read as JSON first.
     /// `nil` when it is missing or does not fit.
     public func parameter<Value: JSONValueDecodable>(_ name: String, as type: Value.Type = Value.self) -> Value? {
         guard let value = parameters[name] else { return nil }
-        if let typed = try? Value(json: value) { return typed }
-        if case .string(let text) = value, let parsed = try? JSONValue(parsing: Array(text.utf8)) {
-            return try? Value(json: parsed)
+        // A form sends everything as text: `5`, `true`, `{"inline_keyboard":...}`.
+        if case .string(let text) = value, let parsed = try? JSONValue(parsing: Array(text.utf8)),
+            let typed = try? Value(json: parsed)
+        {
+            return typed
         }
-        return nil
+        return try? Value(json: value)
     }
 
     /// The message the call sent (or edited), as the emulator answered it.

@@ -127,12 +127,14 @@ struct EmulatorRouter: Sendable {
             }
             return edited
         case "Array of Message":
-            let count = max(1, parameters.json("media").flatMap { if case .array(let items) = $0 { items.count } else { nil } } ?? 1)
+            let count = max(
+                1, parameters.json("media").flatMap { if case .array(let items) = $0 { items.count } else { nil } } ?? 1)
             return .array((0..<count).map { _ in message(for: method.name, botID: botID, parameters: parameters, files: files) })
         case "MessageId":
             return .object(["message_id": .number(Double(state.nextMessageID(botID: botID)))])
         case "Array of MessageId":
-            let count = parameters.json("message_ids").flatMap { if case .array(let items) = $0 { items.count } else { nil } } ?? 1
+            let count =
+                parameters.json("message_ids").flatMap { if case .array(let items) = $0 { items.count } else { nil } } ?? 1
             return .array((0..<count).map { _ in .object(["message_id": .number(Double(state.nextMessageID(botID: botID)))]) })
         case "Integer": return .number(1)
         case "String": return .string("https://t.me/+emulated")
@@ -146,7 +148,8 @@ struct EmulatorRouter: Sendable {
         let chat = parameters.chatID("chat_id") ?? .id(0)
         let chatJSON: JSONValue =
             switch chat {
-            case .id(let number): .object(["id": .number(Double(number)), "type": .string(number > 0 ? "private" : "supergroup")])
+            case .id(let number):
+                .object(["id": .number(Double(number)), "type": .string(number > 0 ? "private" : "supergroup")])
             case .username(let name): .object(["id": .number(-1), "type": .string("channel"), "username": .string(name)])
             }
         var fields: [String: JSONValue] = [
@@ -403,7 +406,8 @@ struct EmulatorRouter: Sendable {
             var files: [RecordedFile] = []
             for part in reader.parts {
                 if let fileName = part.fileName {
-                    files.append(RecordedFile(name: part.name, fileName: fileName, contentType: part.contentType, size: part.size))
+                    files.append(
+                        RecordedFile(name: part.name, fileName: fileName, contentType: part.contentType, size: part.size))
                 } else {
                     values[part.name] = .string(String(decoding: part.text, as: UTF8.self))
                 }

@@ -385,9 +385,11 @@ private struct Generator {
         for member in members where spec.types[member] == nil {
             let caseName = cases[member]!
             if member == "String" {
-                out += "        if case .string(let text) = json {\n            self = .\(caseName)(text)\n            return\n        }\n"
+                out +=
+                    "        if case .string(let text) = json {\n            self = .\(caseName)(text)\n            return\n        }\n"
             } else {
-                out += "        if case .array = json {\n            self = .\(caseName)(try \(swiftType(specType: member, wide: false))(json: json))\n            return\n        }\n"
+                out +=
+                    "        if case .array = json {\n            self = .\(caseName)(try \(swiftType(specType: member, wide: false))(json: json))\n            return\n        }\n"
             }
         }
         let objects = members.filter { spec.types[$0] != nil }
@@ -475,7 +477,8 @@ private struct Generator {
         if !ordered.isEmpty {
             out += "    ///\n    /// - Parameters:\n"
             for field in ordered {
-                out += "    ///   - \(Self.propertyName(field.name).replacingOccurrences(of: "`", with: "")): \(fieldDoc(field))\n"
+                out +=
+                    "    ///   - \(Self.propertyName(field.name).replacingOccurrences(of: "`", with: "")): \(fieldDoc(field))\n"
             }
         }
         if returns.type == "Bool" || !Self.notDiscardable.contains(where: { methodName.hasPrefix($0) }) {
