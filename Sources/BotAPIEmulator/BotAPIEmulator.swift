@@ -76,16 +76,20 @@ public final class BotAPIEmulator: Sendable {
         return state.injectText(text, botID: token.botID, from: user, chatID: chatID) ?? 0
     }
 
-    /// Queues a callback query (a press on an inline button) from `user`.
+    /// Queues a callback query (a press on an inline button) from `user`, on `message`
+    /// (the bot's message that carried the button) when given.
     @discardableResult
-    public func sendCallback(data: String, to token: BotToken, from user: User = User(id: 1001, firstName: "Alice")) -> Int64 {
-        let payload: JSONValue = .object([
+    public func sendCallback(
+        data: String, to token: BotToken, from user: User = User(id: 1001, firstName: "Alice"), message: Message? = nil
+    ) -> Int64 {
+        var payload: [String: JSONValue] = [
             "id": .string(UUID().uuidString),
             "from": user.json,
             "chat_instance": .string("\(user.id)"),
             "data": .string(data),
-        ])
-        return injectUpdate(kind: "callback_query", payload: payload, to: token)
+        ]
+        payload["message"] = message?.json
+        return injectUpdate(kind: "callback_query", payload: .object(payload), to: token)
     }
 
     /// Queues any update: `{"update_id": N, kind: payload}`. Returns its `update_id`.
