@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct EmulatorMethodTests {
     @Test func unknownMethodsAreNotFound() async throws {
-        try await withClient { _, client in
+        _ = try await withClient { _, client in
             await #expect(throws: BotAPIError.notFound(description: "Not Found: method not found")) {
                 _ = try await client.send(BotAPIRequest(method: "sendTelepathy"), as: Bool.self)
             }
