@@ -9,9 +9,9 @@ public protocol JSONModel: JSONValueDecodable, JSONValueEncodable, Codable, Send
 
 /// A value written to JSON, collecting the files it holds for a multipart upload.
 public protocol JSONValueEncodable {
-    /// The value as JSON. A local file (``InputFile/path(_:fileName:)``,
-    /// ``InputFile/bytes(_:fileName:)``) inside the value is added to `files` and written
-    /// as the `attach://<name>` reference Telegram expects.
+    /// The value as JSON. A local file (``InputFile/path(_:fileName:contentType:)``,
+    /// ``InputFile/bytes(_:fileName:contentType:)``) inside the value is added to `files`
+    /// and written as the `attach://<name>` reference Telegram expects.
     func encodeJSON(into files: inout InputFileAttachments) -> JSONValue
 }
 
