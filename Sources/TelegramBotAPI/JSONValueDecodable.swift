@@ -70,7 +70,7 @@ func within<Value>(_ key: some CodingKey, _ read: () throws -> Value) throws -> 
 }
 
 extension DecodingError {
-    fileprivate func prefixed(by key: some CodingKey) -> DecodingError {
+    func prefixed(by key: some CodingKey) -> DecodingError {
         switch self {
         case .typeMismatch(let type, let context): .typeMismatch(type, context.prefixed(by: key))
         case .valueNotFound(let type, let context): .valueNotFound(type, context.prefixed(by: key))

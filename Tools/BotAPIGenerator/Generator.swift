@@ -206,10 +206,10 @@ private struct Generator {
     /// Units the spec states for a field, for its doc comment.
     static func units(_ description: String) -> String? {
         if description.contains("Unix time") { return "a Unix time, in seconds" }
-        if description.contains("seconds") { return "in seconds" }
-        if description.contains("bytes") { return "in bytes" }
-        if description.contains("meters") { return "in meters" }
-        if description.contains("degrees") { return "in degrees" }
+        let words = Set(description.lowercased().split(whereSeparator: { !$0.isLetter }))
+        for unit in ["seconds", "bytes", "meters", "degrees"] where words.contains(Substring(unit)) {
+            return "in \(unit)"
+        }
         return nil
     }
 
@@ -311,30 +311,37 @@ private struct Generator {
         out += "extension \(name) {\n"
         out += "    public init(json: JSONValue) throws {\n"
         out += "        let fields_ = try jsonObject(json, of: \(name).self)\n"
-        for field in fields {
-            out += "        var \(Self.propertyName(field.name)): \(swiftType(field))? = nil\n"
-        }
-        out += "        var unknown_: [String: JSONValue] = [:]\n"
-        out += "        for (key_, value_) in fields_ {\n            switch key_ {\n"
-        for field in fields {
-            out += "            case \"\(field.name)\": \(Self.propertyName(field.name)) = try decodeField(value_, key_)\n"
-        }
-        if let discriminator = discriminator(of: specName) {
-            out += "            case \"\(discriminator.field)\": break\n"
-        }
-        out += "            default: unknown_[key_] = value_\n            }\n        }\n"
-        for field in fields where field.required {
-            let property = Self.propertyName(field.name)
-            out += "        guard let \(property) else { throw missingField(\"\(field.name)\") }\n"
-        }
-        for field in fields {
-            let property = Self.propertyName(field.name)
-            out += "        self.\(property.replacingOccurrences(of: "`", with: "")) = \(property)\n"
-        }
-        out += "        self.unknownFields = unknown_\n"
         if isUpdate {
+            // An update keeps its whole object as it came, so it is not built through the
+            // memberwise initializer (which writes `raw` from the fields).
+            out += "        self.updateID = try decodeRequired(fields_, \"update_id\")\n"
             out += "        self.raw = json\n        self.kind = Update.kind(of: json)\n"
+        } else {
+            // Required fields first, through the memberwise initializer; then one pass over
+            // the object's keys sets the optional ones that are present. Few locals, so the
+            // optimizer has little to track in these long functions.
+            let required = fields.filter(\.required)
+            if required.isEmpty {
+                out += "        self.init()\n"
+            } else {
+                out += "        self.init(\n"
+                out += required.map { field in
+                    "            \(Self.propertyName(field.name)): try decodeRequired(fields_, \"\(field.name)\")"
+                }.joined(separator: ",\n")
+                out += "\n        )\n"
+            }
         }
+        out += "        for (key_, value_) in fields_ {\n            switch key_ {\n"
+        var skipped = fields.filter(\.required).map { "\"\($0.name)\"" }
+        if let discriminator = discriminator(of: specName) { skipped.append("\"\(discriminator.field)\"") }
+        if !skipped.isEmpty {
+            out += "            case \(skipped.joined(separator: ", ")): break\n"
+        }
+        for field in fields where !field.required {
+            let property = Self.propertyName(field.name).replacingOccurrences(of: "`", with: "")
+            out += "            case \"\(field.name)\": self.\(property) = try decodeField(value_, key_)\n"
+        }
+        out += "            default: unknownFields[key_] = value_\n            }\n        }\n"
         out += "    }\n\n"
         out += "    public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {\n"
         if fields.isEmpty && discriminator(of: specName) == nil {
@@ -347,9 +354,9 @@ private struct Generator {
         for field in fields {
             let property = Self.propertyName(field.name)
             if field.required {
-                out += "        json_[\"\(field.name)\"] = \(property).encodeJSON(into: &files_)\n"
+                out += "        encodeField(&json_, \"\(field.name)\", \(property), &files_)\n"
             } else {
-                out += "        if let \(property) { json_[\"\(field.name)\"] = \(property).encodeJSON(into: &files_) }\n"
+                out += "        encodeField(&json_, \"\(field.name)\", \(property), &files_)\n"
             }
         }
         out += "        return .object(json_)\n    }\n}\n"

@@ -305,7 +305,7 @@ extension BotAPIClient {
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup or ReplyKeyboardMarkup or ReplyKeyboardRemove or ForceReply, optional.
     @discardableResult
@@ -1146,7 +1146,7 @@ extension BotAPIClient {
     ///   - disableNotification: `disable_notification`: Boolean, optional.
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     @discardableResult
     public func forwardMessage(
         chatID: ChatID,

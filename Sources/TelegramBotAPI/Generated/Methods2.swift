@@ -349,7 +349,7 @@ extension BotAPIClient {
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup or ReplyKeyboardMarkup or ReplyKeyboardRemove or ForceReply, optional.
     @discardableResult
@@ -420,7 +420,7 @@ extension BotAPIClient {
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup or ReplyKeyboardMarkup or ReplyKeyboardRemove or ForceReply, optional.
     @discardableResult
@@ -555,7 +555,7 @@ extension BotAPIClient {
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup or ReplyKeyboardMarkup or ReplyKeyboardRemove or ForceReply, optional.
     @discardableResult
@@ -607,7 +607,7 @@ extension BotAPIClient {
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup or ReplyKeyboardMarkup or ReplyKeyboardRemove or ForceReply, optional.
     @discardableResult
@@ -658,7 +658,7 @@ extension BotAPIClient {
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup or ReplyKeyboardMarkup or ReplyKeyboardRemove or ForceReply, optional.
     @discardableResult
@@ -804,7 +804,7 @@ extension BotAPIClient {
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup, optional.
     @discardableResult
@@ -894,7 +894,7 @@ extension BotAPIClient {
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup or ReplyKeyboardMarkup or ReplyKeyboardRemove or ForceReply, optional.
     @discardableResult
@@ -957,7 +957,7 @@ extension BotAPIClient {
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup or ReplyKeyboardMarkup or ReplyKeyboardRemove or ForceReply, optional.
     @discardableResult
@@ -1056,7 +1056,7 @@ extension BotAPIClient {
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup or ReplyKeyboardMarkup or ReplyKeyboardRemove or ForceReply, optional.
     @discardableResult
@@ -1141,7 +1141,7 @@ extension BotAPIClient {
     ///   - disableNotification: `disable_notification`: Boolean, optional.
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup or ReplyKeyboardMarkup or ReplyKeyboardRemove or ForceReply, optional.
     @discardableResult
@@ -1202,7 +1202,7 @@ extension BotAPIClient {
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup or ReplyKeyboardMarkup or ReplyKeyboardRemove or ForceReply, optional.
     @discardableResult
@@ -1370,7 +1370,7 @@ extension BotAPIClient {
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup or ReplyKeyboardMarkup or ReplyKeyboardRemove or ForceReply, optional.
     @discardableResult
@@ -1439,7 +1439,7 @@ extension BotAPIClient {
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup or ReplyKeyboardMarkup or ReplyKeyboardRemove or ForceReply, optional.
     @discardableResult
@@ -1494,7 +1494,7 @@ extension BotAPIClient {
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup or ReplyKeyboardMarkup or ReplyKeyboardRemove or ForceReply, optional.
     @discardableResult
@@ -1566,7 +1566,7 @@ extension BotAPIClient {
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup or ReplyKeyboardMarkup or ReplyKeyboardRemove or ForceReply, optional.
     @discardableResult
@@ -1639,7 +1639,7 @@ extension BotAPIClient {
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup or ReplyKeyboardMarkup or ReplyKeyboardRemove or ForceReply, optional.
     @discardableResult
@@ -1695,7 +1695,7 @@ extension BotAPIClient {
     ///   - protectContent: `protect_content`: Boolean, optional.
     ///   - allowPaidBroadcast: `allow_paid_broadcast`: Boolean, optional.
     ///   - messageEffectID: `message_effect_id`: String, optional.
-    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional; in meters.
+    ///   - suggestedPostParameters: `suggested_post_parameters`: SuggestedPostParameters, optional.
     ///   - replyParameters: `reply_parameters`: ReplyParameters, optional.
     ///   - replyMarkup: `reply_markup`: InlineKeyboardMarkup or ReplyKeyboardMarkup or ReplyKeyboardRemove or ForceReply, optional.
     @discardableResult
@@ -2233,7 +2233,7 @@ extension BotAPIClient {
     ///   - name: `name`: String, required.
     ///   - userID: `user_id`: Integer, required.
     ///   - format: `format`: String, required.
-    ///   - thumbnail: `thumbnail`: InputFile or String, optional; in bytes.
+    ///   - thumbnail: `thumbnail`: InputFile or String, optional.
     @discardableResult
     public func setStickerSetThumbnail(
         name: String,

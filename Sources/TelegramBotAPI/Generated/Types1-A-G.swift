@@ -37,42 +37,28 @@ public struct AcceptedGiftTypes: JSONModel {
 extension AcceptedGiftTypes {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: AcceptedGiftTypes.self)
-        var unlimitedGifts: Bool? = nil
-        var limitedGifts: Bool? = nil
-        var uniqueGifts: Bool? = nil
-        var premiumSubscription: Bool? = nil
-        var giftsFromChannels: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            unlimitedGifts: try decodeRequired(fields_, "unlimited_gifts"),
+            limitedGifts: try decodeRequired(fields_, "limited_gifts"),
+            uniqueGifts: try decodeRequired(fields_, "unique_gifts"),
+            premiumSubscription: try decodeRequired(fields_, "premium_subscription"),
+            giftsFromChannels: try decodeRequired(fields_, "gifts_from_channels")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "unlimited_gifts": unlimitedGifts = try decodeField(value_, key_)
-            case "limited_gifts": limitedGifts = try decodeField(value_, key_)
-            case "unique_gifts": uniqueGifts = try decodeField(value_, key_)
-            case "premium_subscription": premiumSubscription = try decodeField(value_, key_)
-            case "gifts_from_channels": giftsFromChannels = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription", "gifts_from_channels": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let unlimitedGifts else { throw missingField("unlimited_gifts") }
-        guard let limitedGifts else { throw missingField("limited_gifts") }
-        guard let uniqueGifts else { throw missingField("unique_gifts") }
-        guard let premiumSubscription else { throw missingField("premium_subscription") }
-        guard let giftsFromChannels else { throw missingField("gifts_from_channels") }
-        self.unlimitedGifts = unlimitedGifts
-        self.limitedGifts = limitedGifts
-        self.uniqueGifts = uniqueGifts
-        self.premiumSubscription = premiumSubscription
-        self.giftsFromChannels = giftsFromChannels
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["unlimited_gifts"] = unlimitedGifts.encodeJSON(into: &files_)
-        json_["limited_gifts"] = limitedGifts.encodeJSON(into: &files_)
-        json_["unique_gifts"] = uniqueGifts.encodeJSON(into: &files_)
-        json_["premium_subscription"] = premiumSubscription.encodeJSON(into: &files_)
-        json_["gifts_from_channels"] = giftsFromChannels.encodeJSON(into: &files_)
+        encodeField(&json_, "unlimited_gifts", unlimitedGifts, &files_)
+        encodeField(&json_, "limited_gifts", limitedGifts, &files_)
+        encodeField(&json_, "unique_gifts", uniqueGifts, &files_)
+        encodeField(&json_, "premium_subscription", premiumSubscription, &files_)
+        encodeField(&json_, "gifts_from_channels", giftsFromChannels, &files_)
         return .object(json_)
     }
 }
@@ -112,39 +98,28 @@ public struct AffiliateInfo: JSONModel {
 extension AffiliateInfo {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: AffiliateInfo.self)
-        var affiliateUser: User? = nil
-        var affiliateChat: Chat? = nil
-        var commissionPerMille: Int? = nil
-        var amount: Int? = nil
-        var nanostarAmount: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            commissionPerMille: try decodeRequired(fields_, "commission_per_mille"),
+            amount: try decodeRequired(fields_, "amount")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "affiliate_user": affiliateUser = try decodeField(value_, key_)
-            case "affiliate_chat": affiliateChat = try decodeField(value_, key_)
-            case "commission_per_mille": commissionPerMille = try decodeField(value_, key_)
-            case "amount": amount = try decodeField(value_, key_)
-            case "nanostar_amount": nanostarAmount = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "commission_per_mille", "amount": break
+            case "affiliate_user": self.affiliateUser = try decodeField(value_, key_)
+            case "affiliate_chat": self.affiliateChat = try decodeField(value_, key_)
+            case "nanostar_amount": self.nanostarAmount = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let commissionPerMille else { throw missingField("commission_per_mille") }
-        guard let amount else { throw missingField("amount") }
-        self.affiliateUser = affiliateUser
-        self.affiliateChat = affiliateChat
-        self.commissionPerMille = commissionPerMille
-        self.amount = amount
-        self.nanostarAmount = nanostarAmount
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let affiliateUser { json_["affiliate_user"] = affiliateUser.encodeJSON(into: &files_) }
-        if let affiliateChat { json_["affiliate_chat"] = affiliateChat.encodeJSON(into: &files_) }
-        json_["commission_per_mille"] = commissionPerMille.encodeJSON(into: &files_)
-        json_["amount"] = amount.encodeJSON(into: &files_)
-        if let nanostarAmount { json_["nanostar_amount"] = nanostarAmount.encodeJSON(into: &files_) }
+        encodeField(&json_, "affiliate_user", affiliateUser, &files_)
+        encodeField(&json_, "affiliate_chat", affiliateChat, &files_)
+        encodeField(&json_, "commission_per_mille", commissionPerMille, &files_)
+        encodeField(&json_, "amount", amount, &files_)
+        encodeField(&json_, "nanostar_amount", nanostarAmount, &files_)
         return .object(json_)
     }
 }
@@ -200,58 +175,36 @@ public struct Animation: JSONModel {
 extension Animation {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Animation.self)
-        var fileID: String? = nil
-        var fileUniqueID: String? = nil
-        var width: Int? = nil
-        var height: Int? = nil
-        var duration: Int? = nil
-        var thumbnail: PhotoSize? = nil
-        var fileName: String? = nil
-        var mimeType: String? = nil
-        var fileSize: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            fileID: try decodeRequired(fields_, "file_id"),
+            fileUniqueID: try decodeRequired(fields_, "file_unique_id"),
+            width: try decodeRequired(fields_, "width"),
+            height: try decodeRequired(fields_, "height"),
+            duration: try decodeRequired(fields_, "duration")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "file_id": fileID = try decodeField(value_, key_)
-            case "file_unique_id": fileUniqueID = try decodeField(value_, key_)
-            case "width": width = try decodeField(value_, key_)
-            case "height": height = try decodeField(value_, key_)
-            case "duration": duration = try decodeField(value_, key_)
-            case "thumbnail": thumbnail = try decodeField(value_, key_)
-            case "file_name": fileName = try decodeField(value_, key_)
-            case "mime_type": mimeType = try decodeField(value_, key_)
-            case "file_size": fileSize = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "file_id", "file_unique_id", "width", "height", "duration": break
+            case "thumbnail": self.thumbnail = try decodeField(value_, key_)
+            case "file_name": self.fileName = try decodeField(value_, key_)
+            case "mime_type": self.mimeType = try decodeField(value_, key_)
+            case "file_size": self.fileSize = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let fileID else { throw missingField("file_id") }
-        guard let fileUniqueID else { throw missingField("file_unique_id") }
-        guard let width else { throw missingField("width") }
-        guard let height else { throw missingField("height") }
-        guard let duration else { throw missingField("duration") }
-        self.fileID = fileID
-        self.fileUniqueID = fileUniqueID
-        self.width = width
-        self.height = height
-        self.duration = duration
-        self.thumbnail = thumbnail
-        self.fileName = fileName
-        self.mimeType = mimeType
-        self.fileSize = fileSize
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["file_id"] = fileID.encodeJSON(into: &files_)
-        json_["file_unique_id"] = fileUniqueID.encodeJSON(into: &files_)
-        json_["width"] = width.encodeJSON(into: &files_)
-        json_["height"] = height.encodeJSON(into: &files_)
-        json_["duration"] = duration.encodeJSON(into: &files_)
-        if let thumbnail { json_["thumbnail"] = thumbnail.encodeJSON(into: &files_) }
-        if let fileName { json_["file_name"] = fileName.encodeJSON(into: &files_) }
-        if let mimeType { json_["mime_type"] = mimeType.encodeJSON(into: &files_) }
-        if let fileSize { json_["file_size"] = fileSize.encodeJSON(into: &files_) }
+        encodeField(&json_, "file_id", fileID, &files_)
+        encodeField(&json_, "file_unique_id", fileUniqueID, &files_)
+        encodeField(&json_, "width", width, &files_)
+        encodeField(&json_, "height", height, &files_)
+        encodeField(&json_, "duration", duration, &files_)
+        encodeField(&json_, "thumbnail", thumbnail, &files_)
+        encodeField(&json_, "file_name", fileName, &files_)
+        encodeField(&json_, "mime_type", mimeType, &files_)
+        encodeField(&json_, "file_size", fileSize, &files_)
         return .object(json_)
     }
 }
@@ -307,56 +260,36 @@ public struct Audio: JSONModel {
 extension Audio {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Audio.self)
-        var fileID: String? = nil
-        var fileUniqueID: String? = nil
-        var duration: Int? = nil
-        var performer: String? = nil
-        var title: String? = nil
-        var fileName: String? = nil
-        var mimeType: String? = nil
-        var fileSize: Int64? = nil
-        var thumbnail: PhotoSize? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            fileID: try decodeRequired(fields_, "file_id"),
+            fileUniqueID: try decodeRequired(fields_, "file_unique_id"),
+            duration: try decodeRequired(fields_, "duration")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "file_id": fileID = try decodeField(value_, key_)
-            case "file_unique_id": fileUniqueID = try decodeField(value_, key_)
-            case "duration": duration = try decodeField(value_, key_)
-            case "performer": performer = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "file_name": fileName = try decodeField(value_, key_)
-            case "mime_type": mimeType = try decodeField(value_, key_)
-            case "file_size": fileSize = try decodeField(value_, key_)
-            case "thumbnail": thumbnail = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "file_id", "file_unique_id", "duration": break
+            case "performer": self.performer = try decodeField(value_, key_)
+            case "title": self.title = try decodeField(value_, key_)
+            case "file_name": self.fileName = try decodeField(value_, key_)
+            case "mime_type": self.mimeType = try decodeField(value_, key_)
+            case "file_size": self.fileSize = try decodeField(value_, key_)
+            case "thumbnail": self.thumbnail = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let fileID else { throw missingField("file_id") }
-        guard let fileUniqueID else { throw missingField("file_unique_id") }
-        guard let duration else { throw missingField("duration") }
-        self.fileID = fileID
-        self.fileUniqueID = fileUniqueID
-        self.duration = duration
-        self.performer = performer
-        self.title = title
-        self.fileName = fileName
-        self.mimeType = mimeType
-        self.fileSize = fileSize
-        self.thumbnail = thumbnail
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["file_id"] = fileID.encodeJSON(into: &files_)
-        json_["file_unique_id"] = fileUniqueID.encodeJSON(into: &files_)
-        json_["duration"] = duration.encodeJSON(into: &files_)
-        if let performer { json_["performer"] = performer.encodeJSON(into: &files_) }
-        if let title { json_["title"] = title.encodeJSON(into: &files_) }
-        if let fileName { json_["file_name"] = fileName.encodeJSON(into: &files_) }
-        if let mimeType { json_["mime_type"] = mimeType.encodeJSON(into: &files_) }
-        if let fileSize { json_["file_size"] = fileSize.encodeJSON(into: &files_) }
-        if let thumbnail { json_["thumbnail"] = thumbnail.encodeJSON(into: &files_) }
+        encodeField(&json_, "file_id", fileID, &files_)
+        encodeField(&json_, "file_unique_id", fileUniqueID, &files_)
+        encodeField(&json_, "duration", duration, &files_)
+        encodeField(&json_, "performer", performer, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "file_name", fileName, &files_)
+        encodeField(&json_, "mime_type", mimeType, &files_)
+        encodeField(&json_, "file_size", fileSize, &files_)
+        encodeField(&json_, "thumbnail", thumbnail, &files_)
         return .object(json_)
     }
 }
@@ -382,24 +315,21 @@ public struct BackgroundFillFreeformGradient: JSONModel {
 extension BackgroundFillFreeformGradient {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BackgroundFillFreeformGradient.self)
-        var colors: [Int]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            colors: try decodeRequired(fields_, "colors")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "colors": colors = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "colors", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let colors else { throw missingField("colors") }
-        self.colors = colors
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("freeform_gradient")
-        json_["colors"] = colors.encodeJSON(into: &files_)
+        encodeField(&json_, "colors", colors, &files_)
         return .object(json_)
     }
 }
@@ -433,34 +363,25 @@ public struct BackgroundFillGradient: JSONModel {
 extension BackgroundFillGradient {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BackgroundFillGradient.self)
-        var topColor: Int? = nil
-        var bottomColor: Int? = nil
-        var rotationAngle: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            topColor: try decodeRequired(fields_, "top_color"),
+            bottomColor: try decodeRequired(fields_, "bottom_color"),
+            rotationAngle: try decodeRequired(fields_, "rotation_angle")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "top_color": topColor = try decodeField(value_, key_)
-            case "bottom_color": bottomColor = try decodeField(value_, key_)
-            case "rotation_angle": rotationAngle = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "top_color", "bottom_color", "rotation_angle", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let topColor else { throw missingField("top_color") }
-        guard let bottomColor else { throw missingField("bottom_color") }
-        guard let rotationAngle else { throw missingField("rotation_angle") }
-        self.topColor = topColor
-        self.bottomColor = bottomColor
-        self.rotationAngle = rotationAngle
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("gradient")
-        json_["top_color"] = topColor.encodeJSON(into: &files_)
-        json_["bottom_color"] = bottomColor.encodeJSON(into: &files_)
-        json_["rotation_angle"] = rotationAngle.encodeJSON(into: &files_)
+        encodeField(&json_, "top_color", topColor, &files_)
+        encodeField(&json_, "bottom_color", bottomColor, &files_)
+        encodeField(&json_, "rotation_angle", rotationAngle, &files_)
         return .object(json_)
     }
 }
@@ -486,24 +407,21 @@ public struct BackgroundFillSolid: JSONModel {
 extension BackgroundFillSolid {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BackgroundFillSolid.self)
-        var color: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            color: try decodeRequired(fields_, "color")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "color": color = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "color", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let color else { throw missingField("color") }
-        self.color = color
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("solid")
-        json_["color"] = color.encodeJSON(into: &files_)
+        encodeField(&json_, "color", color, &files_)
         return .object(json_)
     }
 }
@@ -529,24 +447,21 @@ public struct BackgroundTypeChatTheme: JSONModel {
 extension BackgroundTypeChatTheme {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BackgroundTypeChatTheme.self)
-        var themeName: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            themeName: try decodeRequired(fields_, "theme_name")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "theme_name": themeName = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "theme_name", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let themeName else { throw missingField("theme_name") }
-        self.themeName = themeName
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("chat_theme")
-        json_["theme_name"] = themeName.encodeJSON(into: &files_)
+        encodeField(&json_, "theme_name", themeName, &files_)
         return .object(json_)
     }
 }
@@ -576,29 +491,23 @@ public struct BackgroundTypeFill: JSONModel {
 extension BackgroundTypeFill {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BackgroundTypeFill.self)
-        var fill: BackgroundFill? = nil
-        var darkThemeDimming: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            fill: try decodeRequired(fields_, "fill"),
+            darkThemeDimming: try decodeRequired(fields_, "dark_theme_dimming")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "fill": fill = try decodeField(value_, key_)
-            case "dark_theme_dimming": darkThemeDimming = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "fill", "dark_theme_dimming", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let fill else { throw missingField("fill") }
-        guard let darkThemeDimming else { throw missingField("dark_theme_dimming") }
-        self.fill = fill
-        self.darkThemeDimming = darkThemeDimming
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("fill")
-        json_["fill"] = fill.encodeJSON(into: &files_)
-        json_["dark_theme_dimming"] = darkThemeDimming.encodeJSON(into: &files_)
+        encodeField(&json_, "fill", fill, &files_)
+        encodeField(&json_, "dark_theme_dimming", darkThemeDimming, &files_)
         return .object(json_)
     }
 }
@@ -640,42 +549,29 @@ public struct BackgroundTypePattern: JSONModel {
 extension BackgroundTypePattern {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BackgroundTypePattern.self)
-        var document: Document? = nil
-        var fill: BackgroundFill? = nil
-        var intensity: Int? = nil
-        var isInverted: Bool? = nil
-        var isMoving: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            document: try decodeRequired(fields_, "document"),
+            fill: try decodeRequired(fields_, "fill"),
+            intensity: try decodeRequired(fields_, "intensity")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "document": document = try decodeField(value_, key_)
-            case "fill": fill = try decodeField(value_, key_)
-            case "intensity": intensity = try decodeField(value_, key_)
-            case "is_inverted": isInverted = try decodeField(value_, key_)
-            case "is_moving": isMoving = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "document", "fill", "intensity", "type": break
+            case "is_inverted": self.isInverted = try decodeField(value_, key_)
+            case "is_moving": self.isMoving = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let document else { throw missingField("document") }
-        guard let fill else { throw missingField("fill") }
-        guard let intensity else { throw missingField("intensity") }
-        self.document = document
-        self.fill = fill
-        self.intensity = intensity
-        self.isInverted = isInverted
-        self.isMoving = isMoving
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("pattern")
-        json_["document"] = document.encodeJSON(into: &files_)
-        json_["fill"] = fill.encodeJSON(into: &files_)
-        json_["intensity"] = intensity.encodeJSON(into: &files_)
-        if let isInverted { json_["is_inverted"] = isInverted.encodeJSON(into: &files_) }
-        if let isMoving { json_["is_moving"] = isMoving.encodeJSON(into: &files_) }
+        encodeField(&json_, "document", document, &files_)
+        encodeField(&json_, "fill", fill, &files_)
+        encodeField(&json_, "intensity", intensity, &files_)
+        encodeField(&json_, "is_inverted", isInverted, &files_)
+        encodeField(&json_, "is_moving", isMoving, &files_)
         return .object(json_)
     }
 }
@@ -713,37 +609,27 @@ public struct BackgroundTypeWallpaper: JSONModel {
 extension BackgroundTypeWallpaper {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BackgroundTypeWallpaper.self)
-        var document: Document? = nil
-        var darkThemeDimming: Int? = nil
-        var isBlurred: Bool? = nil
-        var isMoving: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            document: try decodeRequired(fields_, "document"),
+            darkThemeDimming: try decodeRequired(fields_, "dark_theme_dimming")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "document": document = try decodeField(value_, key_)
-            case "dark_theme_dimming": darkThemeDimming = try decodeField(value_, key_)
-            case "is_blurred": isBlurred = try decodeField(value_, key_)
-            case "is_moving": isMoving = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "document", "dark_theme_dimming", "type": break
+            case "is_blurred": self.isBlurred = try decodeField(value_, key_)
+            case "is_moving": self.isMoving = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let document else { throw missingField("document") }
-        guard let darkThemeDimming else { throw missingField("dark_theme_dimming") }
-        self.document = document
-        self.darkThemeDimming = darkThemeDimming
-        self.isBlurred = isBlurred
-        self.isMoving = isMoving
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("wallpaper")
-        json_["document"] = document.encodeJSON(into: &files_)
-        json_["dark_theme_dimming"] = darkThemeDimming.encodeJSON(into: &files_)
-        if let isBlurred { json_["is_blurred"] = isBlurred.encodeJSON(into: &files_) }
-        if let isMoving { json_["is_moving"] = isMoving.encodeJSON(into: &files_) }
+        encodeField(&json_, "document", document, &files_)
+        encodeField(&json_, "dark_theme_dimming", darkThemeDimming, &files_)
+        encodeField(&json_, "is_blurred", isBlurred, &files_)
+        encodeField(&json_, "is_moving", isMoving, &files_)
         return .object(json_)
     }
 }
@@ -775,31 +661,24 @@ public struct Birthdate: JSONModel {
 extension Birthdate {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Birthdate.self)
-        var day: Int? = nil
-        var month: Int? = nil
-        var year: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            day: try decodeRequired(fields_, "day"),
+            month: try decodeRequired(fields_, "month")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "day": day = try decodeField(value_, key_)
-            case "month": month = try decodeField(value_, key_)
-            case "year": year = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "day", "month": break
+            case "year": self.year = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let day else { throw missingField("day") }
-        guard let month else { throw missingField("month") }
-        self.day = day
-        self.month = month
-        self.year = year
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["day"] = day.encodeJSON(into: &files_)
-        json_["month"] = month.encodeJSON(into: &files_)
-        if let year { json_["year"] = year.encodeJSON(into: &files_) }
+        encodeField(&json_, "day", day, &files_)
+        encodeField(&json_, "month", month, &files_)
+        encodeField(&json_, "year", year, &files_)
         return .object(json_)
     }
 }
@@ -827,26 +706,22 @@ public struct BotAccessSettings: JSONModel {
 extension BotAccessSettings {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BotAccessSettings.self)
-        var isAccessRestricted: Bool? = nil
-        var addedUsers: [User]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            isAccessRestricted: try decodeRequired(fields_, "is_access_restricted")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "is_access_restricted": isAccessRestricted = try decodeField(value_, key_)
-            case "added_users": addedUsers = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "is_access_restricted": break
+            case "added_users": self.addedUsers = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let isAccessRestricted else { throw missingField("is_access_restricted") }
-        self.isAccessRestricted = isAccessRestricted
-        self.addedUsers = addedUsers
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["is_access_restricted"] = isAccessRestricted.encodeJSON(into: &files_)
-        if let addedUsers { json_["added_users"] = addedUsers.encodeJSON(into: &files_) }
+        encodeField(&json_, "is_access_restricted", isAccessRestricted, &files_)
+        encodeField(&json_, "added_users", addedUsers, &files_)
         return .object(json_)
     }
 }
@@ -874,27 +749,22 @@ public struct BotCommand: JSONModel {
 extension BotCommand {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BotCommand.self)
-        var command: String? = nil
-        var description: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            command: try decodeRequired(fields_, "command"),
+            description: try decodeRequired(fields_, "description")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "command": command = try decodeField(value_, key_)
-            case "description": description = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "command", "description": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let command else { throw missingField("command") }
-        guard let description else { throw missingField("description") }
-        self.command = command
-        self.description = description
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["command"] = command.encodeJSON(into: &files_)
-        json_["description"] = description.encodeJSON(into: &files_)
+        encodeField(&json_, "command", command, &files_)
+        encodeField(&json_, "description", description, &files_)
         return .object(json_)
     }
 }
@@ -916,14 +786,13 @@ public struct BotCommandScopeAllChatAdministrators: JSONModel {
 extension BotCommandScopeAllChatAdministrators {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BotCommandScopeAllChatAdministrators.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
             case "type": break
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
@@ -950,14 +819,13 @@ public struct BotCommandScopeAllGroupChats: JSONModel {
 extension BotCommandScopeAllGroupChats {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BotCommandScopeAllGroupChats.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
             case "type": break
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
@@ -984,14 +852,13 @@ public struct BotCommandScopeAllPrivateChats: JSONModel {
 extension BotCommandScopeAllPrivateChats {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BotCommandScopeAllPrivateChats.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
             case "type": break
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
@@ -1022,24 +889,21 @@ public struct BotCommandScopeChat: JSONModel {
 extension BotCommandScopeChat {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BotCommandScopeChat.self)
-        var chatID: ChatID? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            chatID: try decodeRequired(fields_, "chat_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "chat_id": chatID = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "chat_id", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let chatID else { throw missingField("chat_id") }
-        self.chatID = chatID
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("chat")
-        json_["chat_id"] = chatID.encodeJSON(into: &files_)
+        encodeField(&json_, "chat_id", chatID, &files_)
         return .object(json_)
     }
 }
@@ -1065,24 +929,21 @@ public struct BotCommandScopeChatAdministrators: JSONModel {
 extension BotCommandScopeChatAdministrators {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BotCommandScopeChatAdministrators.self)
-        var chatID: ChatID? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            chatID: try decodeRequired(fields_, "chat_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "chat_id": chatID = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "chat_id", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let chatID else { throw missingField("chat_id") }
-        self.chatID = chatID
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("chat_administrators")
-        json_["chat_id"] = chatID.encodeJSON(into: &files_)
+        encodeField(&json_, "chat_id", chatID, &files_)
         return .object(json_)
     }
 }
@@ -1112,29 +973,23 @@ public struct BotCommandScopeChatMember: JSONModel {
 extension BotCommandScopeChatMember {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BotCommandScopeChatMember.self)
-        var chatID: ChatID? = nil
-        var userID: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            chatID: try decodeRequired(fields_, "chat_id"),
+            userID: try decodeRequired(fields_, "user_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "chat_id": chatID = try decodeField(value_, key_)
-            case "user_id": userID = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "chat_id", "user_id", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let chatID else { throw missingField("chat_id") }
-        guard let userID else { throw missingField("user_id") }
-        self.chatID = chatID
-        self.userID = userID
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("chat_member")
-        json_["chat_id"] = chatID.encodeJSON(into: &files_)
-        json_["user_id"] = userID.encodeJSON(into: &files_)
+        encodeField(&json_, "chat_id", chatID, &files_)
+        encodeField(&json_, "user_id", userID, &files_)
         return .object(json_)
     }
 }
@@ -1156,14 +1011,13 @@ public struct BotCommandScopeDefault: JSONModel {
 extension BotCommandScopeDefault {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BotCommandScopeDefault.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
             case "type": break
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
@@ -1192,22 +1046,20 @@ public struct BotDescription: JSONModel {
 extension BotDescription {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BotDescription.self)
-        var description: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            description: try decodeRequired(fields_, "description")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "description": description = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "description": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let description else { throw missingField("description") }
-        self.description = description
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["description"] = description.encodeJSON(into: &files_)
+        encodeField(&json_, "description", description, &files_)
         return .object(json_)
     }
 }
@@ -1231,22 +1083,20 @@ public struct BotName: JSONModel {
 extension BotName {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BotName.self)
-        var name: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            name: try decodeRequired(fields_, "name")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "name": name = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "name": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let name else { throw missingField("name") }
-        self.name = name
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["name"] = name.encodeJSON(into: &files_)
+        encodeField(&json_, "name", name, &files_)
         return .object(json_)
     }
 }
@@ -1270,22 +1120,20 @@ public struct BotShortDescription: JSONModel {
 extension BotShortDescription {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BotShortDescription.self)
-        var shortDescription: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            shortDescription: try decodeRequired(fields_, "short_description")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "short_description": shortDescription = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "short_description": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let shortDescription else { throw missingField("short_description") }
-        self.shortDescription = shortDescription
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["short_description"] = shortDescription.encodeJSON(into: &files_)
+        encodeField(&json_, "short_description", shortDescription, &files_)
         return .object(json_)
     }
 }
@@ -1361,73 +1209,44 @@ public struct BusinessBotRights: JSONModel {
 extension BusinessBotRights {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BusinessBotRights.self)
-        var canReply: Bool? = nil
-        var canReadMessages: Bool? = nil
-        var canDeleteSentMessages: Bool? = nil
-        var canDeleteAllMessages: Bool? = nil
-        var canEditName: Bool? = nil
-        var canEditBio: Bool? = nil
-        var canEditProfilePhoto: Bool? = nil
-        var canEditUsername: Bool? = nil
-        var canChangeGiftSettings: Bool? = nil
-        var canViewGiftsAndStars: Bool? = nil
-        var canConvertGiftsToStars: Bool? = nil
-        var canTransferAndUpgradeGifts: Bool? = nil
-        var canTransferStars: Bool? = nil
-        var canManageStories: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "can_reply": canReply = try decodeField(value_, key_)
-            case "can_read_messages": canReadMessages = try decodeField(value_, key_)
-            case "can_delete_sent_messages": canDeleteSentMessages = try decodeField(value_, key_)
-            case "can_delete_all_messages": canDeleteAllMessages = try decodeField(value_, key_)
-            case "can_edit_name": canEditName = try decodeField(value_, key_)
-            case "can_edit_bio": canEditBio = try decodeField(value_, key_)
-            case "can_edit_profile_photo": canEditProfilePhoto = try decodeField(value_, key_)
-            case "can_edit_username": canEditUsername = try decodeField(value_, key_)
-            case "can_change_gift_settings": canChangeGiftSettings = try decodeField(value_, key_)
-            case "can_view_gifts_and_stars": canViewGiftsAndStars = try decodeField(value_, key_)
-            case "can_convert_gifts_to_stars": canConvertGiftsToStars = try decodeField(value_, key_)
-            case "can_transfer_and_upgrade_gifts": canTransferAndUpgradeGifts = try decodeField(value_, key_)
-            case "can_transfer_stars": canTransferStars = try decodeField(value_, key_)
-            case "can_manage_stories": canManageStories = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "can_reply": self.canReply = try decodeField(value_, key_)
+            case "can_read_messages": self.canReadMessages = try decodeField(value_, key_)
+            case "can_delete_sent_messages": self.canDeleteSentMessages = try decodeField(value_, key_)
+            case "can_delete_all_messages": self.canDeleteAllMessages = try decodeField(value_, key_)
+            case "can_edit_name": self.canEditName = try decodeField(value_, key_)
+            case "can_edit_bio": self.canEditBio = try decodeField(value_, key_)
+            case "can_edit_profile_photo": self.canEditProfilePhoto = try decodeField(value_, key_)
+            case "can_edit_username": self.canEditUsername = try decodeField(value_, key_)
+            case "can_change_gift_settings": self.canChangeGiftSettings = try decodeField(value_, key_)
+            case "can_view_gifts_and_stars": self.canViewGiftsAndStars = try decodeField(value_, key_)
+            case "can_convert_gifts_to_stars": self.canConvertGiftsToStars = try decodeField(value_, key_)
+            case "can_transfer_and_upgrade_gifts": self.canTransferAndUpgradeGifts = try decodeField(value_, key_)
+            case "can_transfer_stars": self.canTransferStars = try decodeField(value_, key_)
+            case "can_manage_stories": self.canManageStories = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.canReply = canReply
-        self.canReadMessages = canReadMessages
-        self.canDeleteSentMessages = canDeleteSentMessages
-        self.canDeleteAllMessages = canDeleteAllMessages
-        self.canEditName = canEditName
-        self.canEditBio = canEditBio
-        self.canEditProfilePhoto = canEditProfilePhoto
-        self.canEditUsername = canEditUsername
-        self.canChangeGiftSettings = canChangeGiftSettings
-        self.canViewGiftsAndStars = canViewGiftsAndStars
-        self.canConvertGiftsToStars = canConvertGiftsToStars
-        self.canTransferAndUpgradeGifts = canTransferAndUpgradeGifts
-        self.canTransferStars = canTransferStars
-        self.canManageStories = canManageStories
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let canReply { json_["can_reply"] = canReply.encodeJSON(into: &files_) }
-        if let canReadMessages { json_["can_read_messages"] = canReadMessages.encodeJSON(into: &files_) }
-        if let canDeleteSentMessages { json_["can_delete_sent_messages"] = canDeleteSentMessages.encodeJSON(into: &files_) }
-        if let canDeleteAllMessages { json_["can_delete_all_messages"] = canDeleteAllMessages.encodeJSON(into: &files_) }
-        if let canEditName { json_["can_edit_name"] = canEditName.encodeJSON(into: &files_) }
-        if let canEditBio { json_["can_edit_bio"] = canEditBio.encodeJSON(into: &files_) }
-        if let canEditProfilePhoto { json_["can_edit_profile_photo"] = canEditProfilePhoto.encodeJSON(into: &files_) }
-        if let canEditUsername { json_["can_edit_username"] = canEditUsername.encodeJSON(into: &files_) }
-        if let canChangeGiftSettings { json_["can_change_gift_settings"] = canChangeGiftSettings.encodeJSON(into: &files_) }
-        if let canViewGiftsAndStars { json_["can_view_gifts_and_stars"] = canViewGiftsAndStars.encodeJSON(into: &files_) }
-        if let canConvertGiftsToStars { json_["can_convert_gifts_to_stars"] = canConvertGiftsToStars.encodeJSON(into: &files_) }
-        if let canTransferAndUpgradeGifts { json_["can_transfer_and_upgrade_gifts"] = canTransferAndUpgradeGifts.encodeJSON(into: &files_) }
-        if let canTransferStars { json_["can_transfer_stars"] = canTransferStars.encodeJSON(into: &files_) }
-        if let canManageStories { json_["can_manage_stories"] = canManageStories.encodeJSON(into: &files_) }
+        encodeField(&json_, "can_reply", canReply, &files_)
+        encodeField(&json_, "can_read_messages", canReadMessages, &files_)
+        encodeField(&json_, "can_delete_sent_messages", canDeleteSentMessages, &files_)
+        encodeField(&json_, "can_delete_all_messages", canDeleteAllMessages, &files_)
+        encodeField(&json_, "can_edit_name", canEditName, &files_)
+        encodeField(&json_, "can_edit_bio", canEditBio, &files_)
+        encodeField(&json_, "can_edit_profile_photo", canEditProfilePhoto, &files_)
+        encodeField(&json_, "can_edit_username", canEditUsername, &files_)
+        encodeField(&json_, "can_change_gift_settings", canChangeGiftSettings, &files_)
+        encodeField(&json_, "can_view_gifts_and_stars", canViewGiftsAndStars, &files_)
+        encodeField(&json_, "can_convert_gifts_to_stars", canConvertGiftsToStars, &files_)
+        encodeField(&json_, "can_transfer_and_upgrade_gifts", canTransferAndUpgradeGifts, &files_)
+        encodeField(&json_, "can_transfer_stars", canTransferStars, &files_)
+        encodeField(&json_, "can_manage_stories", canManageStories, &files_)
         return .object(json_)
     }
 }
@@ -1471,46 +1290,30 @@ public struct BusinessConnection: JSONModel {
 extension BusinessConnection {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BusinessConnection.self)
-        var id: String? = nil
-        var user: User? = nil
-        var userChatID: Int64? = nil
-        var date: Int64? = nil
-        var rights: BusinessBotRights? = nil
-        var isEnabled: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            user: try decodeRequired(fields_, "user"),
+            userChatID: try decodeRequired(fields_, "user_chat_id"),
+            date: try decodeRequired(fields_, "date"),
+            isEnabled: try decodeRequired(fields_, "is_enabled")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "user": user = try decodeField(value_, key_)
-            case "user_chat_id": userChatID = try decodeField(value_, key_)
-            case "date": date = try decodeField(value_, key_)
-            case "rights": rights = try decodeField(value_, key_)
-            case "is_enabled": isEnabled = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "id", "user", "user_chat_id", "date", "is_enabled": break
+            case "rights": self.rights = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let user else { throw missingField("user") }
-        guard let userChatID else { throw missingField("user_chat_id") }
-        guard let date else { throw missingField("date") }
-        guard let isEnabled else { throw missingField("is_enabled") }
-        self.id = id
-        self.user = user
-        self.userChatID = userChatID
-        self.date = date
-        self.rights = rights
-        self.isEnabled = isEnabled
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["user"] = user.encodeJSON(into: &files_)
-        json_["user_chat_id"] = userChatID.encodeJSON(into: &files_)
-        json_["date"] = date.encodeJSON(into: &files_)
-        if let rights { json_["rights"] = rights.encodeJSON(into: &files_) }
-        json_["is_enabled"] = isEnabled.encodeJSON(into: &files_)
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "user", user, &files_)
+        encodeField(&json_, "user_chat_id", userChatID, &files_)
+        encodeField(&json_, "date", date, &files_)
+        encodeField(&json_, "rights", rights, &files_)
+        encodeField(&json_, "is_enabled", isEnabled, &files_)
         return .object(json_)
     }
 }
@@ -1542,29 +1345,22 @@ public struct BusinessIntro: JSONModel {
 extension BusinessIntro {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BusinessIntro.self)
-        var title: String? = nil
-        var message: String? = nil
-        var sticker: Sticker? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "title": title = try decodeField(value_, key_)
-            case "message": message = try decodeField(value_, key_)
-            case "sticker": sticker = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "title": self.title = try decodeField(value_, key_)
+            case "message": self.message = try decodeField(value_, key_)
+            case "sticker": self.sticker = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.title = title
-        self.message = message
-        self.sticker = sticker
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let title { json_["title"] = title.encodeJSON(into: &files_) }
-        if let message { json_["message"] = message.encodeJSON(into: &files_) }
-        if let sticker { json_["sticker"] = sticker.encodeJSON(into: &files_) }
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "message", message, &files_)
+        encodeField(&json_, "sticker", sticker, &files_)
         return .object(json_)
     }
 }
@@ -1592,26 +1388,22 @@ public struct BusinessLocation: JSONModel {
 extension BusinessLocation {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BusinessLocation.self)
-        var address: String? = nil
-        var location: Location? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            address: try decodeRequired(fields_, "address")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "address": address = try decodeField(value_, key_)
-            case "location": location = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "address": break
+            case "location": self.location = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let address else { throw missingField("address") }
-        self.address = address
-        self.location = location
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["address"] = address.encodeJSON(into: &files_)
-        if let location { json_["location"] = location.encodeJSON(into: &files_) }
+        encodeField(&json_, "address", address, &files_)
+        encodeField(&json_, "location", location, &files_)
         return .object(json_)
     }
 }
@@ -1643,32 +1435,24 @@ public struct BusinessMessagesDeleted: JSONModel {
 extension BusinessMessagesDeleted {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BusinessMessagesDeleted.self)
-        var businessConnectionID: String? = nil
-        var chat: Chat? = nil
-        var messageIDs: [Int64]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            businessConnectionID: try decodeRequired(fields_, "business_connection_id"),
+            chat: try decodeRequired(fields_, "chat"),
+            messageIDs: try decodeRequired(fields_, "message_ids")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "business_connection_id": businessConnectionID = try decodeField(value_, key_)
-            case "chat": chat = try decodeField(value_, key_)
-            case "message_ids": messageIDs = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "business_connection_id", "chat", "message_ids": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let businessConnectionID else { throw missingField("business_connection_id") }
-        guard let chat else { throw missingField("chat") }
-        guard let messageIDs else { throw missingField("message_ids") }
-        self.businessConnectionID = businessConnectionID
-        self.chat = chat
-        self.messageIDs = messageIDs
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["business_connection_id"] = businessConnectionID.encodeJSON(into: &files_)
-        json_["chat"] = chat.encodeJSON(into: &files_)
-        json_["message_ids"] = messageIDs.encodeJSON(into: &files_)
+        encodeField(&json_, "business_connection_id", businessConnectionID, &files_)
+        encodeField(&json_, "chat", chat, &files_)
+        encodeField(&json_, "message_ids", messageIDs, &files_)
         return .object(json_)
     }
 }
@@ -1696,27 +1480,22 @@ public struct BusinessOpeningHours: JSONModel {
 extension BusinessOpeningHours {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BusinessOpeningHours.self)
-        var timeZoneName: String? = nil
-        var openingHours: [BusinessOpeningHoursInterval]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            timeZoneName: try decodeRequired(fields_, "time_zone_name"),
+            openingHours: try decodeRequired(fields_, "opening_hours")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "time_zone_name": timeZoneName = try decodeField(value_, key_)
-            case "opening_hours": openingHours = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "time_zone_name", "opening_hours": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let timeZoneName else { throw missingField("time_zone_name") }
-        guard let openingHours else { throw missingField("opening_hours") }
-        self.timeZoneName = timeZoneName
-        self.openingHours = openingHours
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["time_zone_name"] = timeZoneName.encodeJSON(into: &files_)
-        json_["opening_hours"] = openingHours.encodeJSON(into: &files_)
+        encodeField(&json_, "time_zone_name", timeZoneName, &files_)
+        encodeField(&json_, "opening_hours", openingHours, &files_)
         return .object(json_)
     }
 }
@@ -1744,27 +1523,22 @@ public struct BusinessOpeningHoursInterval: JSONModel {
 extension BusinessOpeningHoursInterval {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: BusinessOpeningHoursInterval.self)
-        var openingMinute: Int? = nil
-        var closingMinute: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            openingMinute: try decodeRequired(fields_, "opening_minute"),
+            closingMinute: try decodeRequired(fields_, "closing_minute")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "opening_minute": openingMinute = try decodeField(value_, key_)
-            case "closing_minute": closingMinute = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "opening_minute", "closing_minute": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let openingMinute else { throw missingField("opening_minute") }
-        guard let closingMinute else { throw missingField("closing_minute") }
-        self.openingMinute = openingMinute
-        self.closingMinute = closingMinute
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["opening_minute"] = openingMinute.encodeJSON(into: &files_)
-        json_["closing_minute"] = closingMinute.encodeJSON(into: &files_)
+        encodeField(&json_, "opening_minute", openingMinute, &files_)
+        encodeField(&json_, "closing_minute", closingMinute, &files_)
         return .object(json_)
     }
 }
@@ -1784,13 +1558,12 @@ public struct CallbackGame: JSONModel {
 extension CallbackGame {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: CallbackGame.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
@@ -1841,48 +1614,32 @@ public struct CallbackQuery: JSONModel {
 extension CallbackQuery {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: CallbackQuery.self)
-        var id: String? = nil
-        var from: User? = nil
-        var message: MaybeInaccessibleMessage? = nil
-        var inlineMessageID: String? = nil
-        var chatInstance: String? = nil
-        var data: String? = nil
-        var gameShortName: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            from: try decodeRequired(fields_, "from"),
+            chatInstance: try decodeRequired(fields_, "chat_instance")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "from": from = try decodeField(value_, key_)
-            case "message": message = try decodeField(value_, key_)
-            case "inline_message_id": inlineMessageID = try decodeField(value_, key_)
-            case "chat_instance": chatInstance = try decodeField(value_, key_)
-            case "data": data = try decodeField(value_, key_)
-            case "game_short_name": gameShortName = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "id", "from", "chat_instance": break
+            case "message": self.message = try decodeField(value_, key_)
+            case "inline_message_id": self.inlineMessageID = try decodeField(value_, key_)
+            case "data": self.data = try decodeField(value_, key_)
+            case "game_short_name": self.gameShortName = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let from else { throw missingField("from") }
-        guard let chatInstance else { throw missingField("chat_instance") }
-        self.id = id
-        self.from = from
-        self.message = message
-        self.inlineMessageID = inlineMessageID
-        self.chatInstance = chatInstance
-        self.data = data
-        self.gameShortName = gameShortName
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["from"] = from.encodeJSON(into: &files_)
-        if let message { json_["message"] = message.encodeJSON(into: &files_) }
-        if let inlineMessageID { json_["inline_message_id"] = inlineMessageID.encodeJSON(into: &files_) }
-        json_["chat_instance"] = chatInstance.encodeJSON(into: &files_)
-        if let data { json_["data"] = data.encodeJSON(into: &files_) }
-        if let gameShortName { json_["game_short_name"] = gameShortName.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "from", from, &files_)
+        encodeField(&json_, "message", message, &files_)
+        encodeField(&json_, "inline_message_id", inlineMessageID, &files_)
+        encodeField(&json_, "chat_instance", chatInstance, &files_)
+        encodeField(&json_, "data", data, &files_)
+        encodeField(&json_, "game_short_name", gameShortName, &files_)
         return .object(json_)
     }
 }
@@ -1934,51 +1691,34 @@ public struct Chat: JSONModel {
 extension Chat {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Chat.self)
-        var id: Int64? = nil
-        var type: String? = nil
-        var title: String? = nil
-        var username: String? = nil
-        var firstName: String? = nil
-        var lastName: String? = nil
-        var isForum: Bool? = nil
-        var isDirectMessages: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            type: try decodeRequired(fields_, "type")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "type": type = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "username": username = try decodeField(value_, key_)
-            case "first_name": firstName = try decodeField(value_, key_)
-            case "last_name": lastName = try decodeField(value_, key_)
-            case "is_forum": isForum = try decodeField(value_, key_)
-            case "is_direct_messages": isDirectMessages = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "id", "type": break
+            case "title": self.title = try decodeField(value_, key_)
+            case "username": self.username = try decodeField(value_, key_)
+            case "first_name": self.firstName = try decodeField(value_, key_)
+            case "last_name": self.lastName = try decodeField(value_, key_)
+            case "is_forum": self.isForum = try decodeField(value_, key_)
+            case "is_direct_messages": self.isDirectMessages = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let type else { throw missingField("type") }
-        self.id = id
-        self.type = type
-        self.title = title
-        self.username = username
-        self.firstName = firstName
-        self.lastName = lastName
-        self.isForum = isForum
-        self.isDirectMessages = isDirectMessages
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["type"] = type.encodeJSON(into: &files_)
-        if let title { json_["title"] = title.encodeJSON(into: &files_) }
-        if let username { json_["username"] = username.encodeJSON(into: &files_) }
-        if let firstName { json_["first_name"] = firstName.encodeJSON(into: &files_) }
-        if let lastName { json_["last_name"] = lastName.encodeJSON(into: &files_) }
-        if let isForum { json_["is_forum"] = isForum.encodeJSON(into: &files_) }
-        if let isDirectMessages { json_["is_direct_messages"] = isDirectMessages.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "type", type, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "username", username, &files_)
+        encodeField(&json_, "first_name", firstName, &files_)
+        encodeField(&json_, "last_name", lastName, &files_)
+        encodeField(&json_, "is_forum", isForum, &files_)
+        encodeField(&json_, "is_direct_messages", isDirectMessages, &files_)
         return .object(json_)
     }
 }
@@ -2066,96 +1806,52 @@ public struct ChatAdministratorRights: JSONModel {
 extension ChatAdministratorRights {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatAdministratorRights.self)
-        var isAnonymous: Bool? = nil
-        var canManageChat: Bool? = nil
-        var canDeleteMessages: Bool? = nil
-        var canManageVideoChats: Bool? = nil
-        var canRestrictMembers: Bool? = nil
-        var canPromoteMembers: Bool? = nil
-        var canChangeInfo: Bool? = nil
-        var canInviteUsers: Bool? = nil
-        var canPostStories: Bool? = nil
-        var canEditStories: Bool? = nil
-        var canDeleteStories: Bool? = nil
-        var canPostMessages: Bool? = nil
-        var canEditMessages: Bool? = nil
-        var canPinMessages: Bool? = nil
-        var canManageTopics: Bool? = nil
-        var canManageDirectMessages: Bool? = nil
-        var canManageTags: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            isAnonymous: try decodeRequired(fields_, "is_anonymous"),
+            canManageChat: try decodeRequired(fields_, "can_manage_chat"),
+            canDeleteMessages: try decodeRequired(fields_, "can_delete_messages"),
+            canManageVideoChats: try decodeRequired(fields_, "can_manage_video_chats"),
+            canRestrictMembers: try decodeRequired(fields_, "can_restrict_members"),
+            canPromoteMembers: try decodeRequired(fields_, "can_promote_members"),
+            canChangeInfo: try decodeRequired(fields_, "can_change_info"),
+            canInviteUsers: try decodeRequired(fields_, "can_invite_users"),
+            canPostStories: try decodeRequired(fields_, "can_post_stories"),
+            canEditStories: try decodeRequired(fields_, "can_edit_stories"),
+            canDeleteStories: try decodeRequired(fields_, "can_delete_stories")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "is_anonymous": isAnonymous = try decodeField(value_, key_)
-            case "can_manage_chat": canManageChat = try decodeField(value_, key_)
-            case "can_delete_messages": canDeleteMessages = try decodeField(value_, key_)
-            case "can_manage_video_chats": canManageVideoChats = try decodeField(value_, key_)
-            case "can_restrict_members": canRestrictMembers = try decodeField(value_, key_)
-            case "can_promote_members": canPromoteMembers = try decodeField(value_, key_)
-            case "can_change_info": canChangeInfo = try decodeField(value_, key_)
-            case "can_invite_users": canInviteUsers = try decodeField(value_, key_)
-            case "can_post_stories": canPostStories = try decodeField(value_, key_)
-            case "can_edit_stories": canEditStories = try decodeField(value_, key_)
-            case "can_delete_stories": canDeleteStories = try decodeField(value_, key_)
-            case "can_post_messages": canPostMessages = try decodeField(value_, key_)
-            case "can_edit_messages": canEditMessages = try decodeField(value_, key_)
-            case "can_pin_messages": canPinMessages = try decodeField(value_, key_)
-            case "can_manage_topics": canManageTopics = try decodeField(value_, key_)
-            case "can_manage_direct_messages": canManageDirectMessages = try decodeField(value_, key_)
-            case "can_manage_tags": canManageTags = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories": break
+            case "can_post_messages": self.canPostMessages = try decodeField(value_, key_)
+            case "can_edit_messages": self.canEditMessages = try decodeField(value_, key_)
+            case "can_pin_messages": self.canPinMessages = try decodeField(value_, key_)
+            case "can_manage_topics": self.canManageTopics = try decodeField(value_, key_)
+            case "can_manage_direct_messages": self.canManageDirectMessages = try decodeField(value_, key_)
+            case "can_manage_tags": self.canManageTags = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let isAnonymous else { throw missingField("is_anonymous") }
-        guard let canManageChat else { throw missingField("can_manage_chat") }
-        guard let canDeleteMessages else { throw missingField("can_delete_messages") }
-        guard let canManageVideoChats else { throw missingField("can_manage_video_chats") }
-        guard let canRestrictMembers else { throw missingField("can_restrict_members") }
-        guard let canPromoteMembers else { throw missingField("can_promote_members") }
-        guard let canChangeInfo else { throw missingField("can_change_info") }
-        guard let canInviteUsers else { throw missingField("can_invite_users") }
-        guard let canPostStories else { throw missingField("can_post_stories") }
-        guard let canEditStories else { throw missingField("can_edit_stories") }
-        guard let canDeleteStories else { throw missingField("can_delete_stories") }
-        self.isAnonymous = isAnonymous
-        self.canManageChat = canManageChat
-        self.canDeleteMessages = canDeleteMessages
-        self.canManageVideoChats = canManageVideoChats
-        self.canRestrictMembers = canRestrictMembers
-        self.canPromoteMembers = canPromoteMembers
-        self.canChangeInfo = canChangeInfo
-        self.canInviteUsers = canInviteUsers
-        self.canPostStories = canPostStories
-        self.canEditStories = canEditStories
-        self.canDeleteStories = canDeleteStories
-        self.canPostMessages = canPostMessages
-        self.canEditMessages = canEditMessages
-        self.canPinMessages = canPinMessages
-        self.canManageTopics = canManageTopics
-        self.canManageDirectMessages = canManageDirectMessages
-        self.canManageTags = canManageTags
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["is_anonymous"] = isAnonymous.encodeJSON(into: &files_)
-        json_["can_manage_chat"] = canManageChat.encodeJSON(into: &files_)
-        json_["can_delete_messages"] = canDeleteMessages.encodeJSON(into: &files_)
-        json_["can_manage_video_chats"] = canManageVideoChats.encodeJSON(into: &files_)
-        json_["can_restrict_members"] = canRestrictMembers.encodeJSON(into: &files_)
-        json_["can_promote_members"] = canPromoteMembers.encodeJSON(into: &files_)
-        json_["can_change_info"] = canChangeInfo.encodeJSON(into: &files_)
-        json_["can_invite_users"] = canInviteUsers.encodeJSON(into: &files_)
-        json_["can_post_stories"] = canPostStories.encodeJSON(into: &files_)
-        json_["can_edit_stories"] = canEditStories.encodeJSON(into: &files_)
-        json_["can_delete_stories"] = canDeleteStories.encodeJSON(into: &files_)
-        if let canPostMessages { json_["can_post_messages"] = canPostMessages.encodeJSON(into: &files_) }
-        if let canEditMessages { json_["can_edit_messages"] = canEditMessages.encodeJSON(into: &files_) }
-        if let canPinMessages { json_["can_pin_messages"] = canPinMessages.encodeJSON(into: &files_) }
-        if let canManageTopics { json_["can_manage_topics"] = canManageTopics.encodeJSON(into: &files_) }
-        if let canManageDirectMessages { json_["can_manage_direct_messages"] = canManageDirectMessages.encodeJSON(into: &files_) }
-        if let canManageTags { json_["can_manage_tags"] = canManageTags.encodeJSON(into: &files_) }
+        encodeField(&json_, "is_anonymous", isAnonymous, &files_)
+        encodeField(&json_, "can_manage_chat", canManageChat, &files_)
+        encodeField(&json_, "can_delete_messages", canDeleteMessages, &files_)
+        encodeField(&json_, "can_manage_video_chats", canManageVideoChats, &files_)
+        encodeField(&json_, "can_restrict_members", canRestrictMembers, &files_)
+        encodeField(&json_, "can_promote_members", canPromoteMembers, &files_)
+        encodeField(&json_, "can_change_info", canChangeInfo, &files_)
+        encodeField(&json_, "can_invite_users", canInviteUsers, &files_)
+        encodeField(&json_, "can_post_stories", canPostStories, &files_)
+        encodeField(&json_, "can_edit_stories", canEditStories, &files_)
+        encodeField(&json_, "can_delete_stories", canDeleteStories, &files_)
+        encodeField(&json_, "can_post_messages", canPostMessages, &files_)
+        encodeField(&json_, "can_edit_messages", canEditMessages, &files_)
+        encodeField(&json_, "can_pin_messages", canPinMessages, &files_)
+        encodeField(&json_, "can_manage_topics", canManageTopics, &files_)
+        encodeField(&json_, "can_manage_direct_messages", canManageDirectMessages, &files_)
+        encodeField(&json_, "can_manage_tags", canManageTags, &files_)
         return .object(json_)
     }
 }
@@ -2179,22 +1875,20 @@ public struct ChatBackground: JSONModel {
 extension ChatBackground {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatBackground.self)
-        var type: BackgroundType? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            type: try decodeRequired(fields_, "type")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "type": type = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let type else { throw missingField("type") }
-        self.type = type
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["type"] = type.encodeJSON(into: &files_)
+        encodeField(&json_, "type", type, &files_)
         return .object(json_)
     }
 }
@@ -2230,37 +1924,26 @@ public struct ChatBoost: JSONModel {
 extension ChatBoost {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatBoost.self)
-        var boostID: String? = nil
-        var addDate: Int64? = nil
-        var expirationDate: Int64? = nil
-        var source: ChatBoostSource? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            boostID: try decodeRequired(fields_, "boost_id"),
+            addDate: try decodeRequired(fields_, "add_date"),
+            expirationDate: try decodeRequired(fields_, "expiration_date"),
+            source: try decodeRequired(fields_, "source")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "boost_id": boostID = try decodeField(value_, key_)
-            case "add_date": addDate = try decodeField(value_, key_)
-            case "expiration_date": expirationDate = try decodeField(value_, key_)
-            case "source": source = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "boost_id", "add_date", "expiration_date", "source": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let boostID else { throw missingField("boost_id") }
-        guard let addDate else { throw missingField("add_date") }
-        guard let expirationDate else { throw missingField("expiration_date") }
-        guard let source else { throw missingField("source") }
-        self.boostID = boostID
-        self.addDate = addDate
-        self.expirationDate = expirationDate
-        self.source = source
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["boost_id"] = boostID.encodeJSON(into: &files_)
-        json_["add_date"] = addDate.encodeJSON(into: &files_)
-        json_["expiration_date"] = expirationDate.encodeJSON(into: &files_)
-        json_["source"] = source.encodeJSON(into: &files_)
+        encodeField(&json_, "boost_id", boostID, &files_)
+        encodeField(&json_, "add_date", addDate, &files_)
+        encodeField(&json_, "expiration_date", expirationDate, &files_)
+        encodeField(&json_, "source", source, &files_)
         return .object(json_)
     }
 }
@@ -2284,22 +1967,20 @@ public struct ChatBoostAdded: JSONModel {
 extension ChatBoostAdded {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatBoostAdded.self)
-        var boostCount: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            boostCount: try decodeRequired(fields_, "boost_count")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "boost_count": boostCount = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "boost_count": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let boostCount else { throw missingField("boost_count") }
-        self.boostCount = boostCount
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["boost_count"] = boostCount.encodeJSON(into: &files_)
+        encodeField(&json_, "boost_count", boostCount, &files_)
         return .object(json_)
     }
 }
@@ -2335,37 +2016,26 @@ public struct ChatBoostRemoved: JSONModel {
 extension ChatBoostRemoved {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatBoostRemoved.self)
-        var chat: Chat? = nil
-        var boostID: String? = nil
-        var removeDate: Int64? = nil
-        var source: ChatBoostSource? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            chat: try decodeRequired(fields_, "chat"),
+            boostID: try decodeRequired(fields_, "boost_id"),
+            removeDate: try decodeRequired(fields_, "remove_date"),
+            source: try decodeRequired(fields_, "source")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "chat": chat = try decodeField(value_, key_)
-            case "boost_id": boostID = try decodeField(value_, key_)
-            case "remove_date": removeDate = try decodeField(value_, key_)
-            case "source": source = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "chat", "boost_id", "remove_date", "source": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let chat else { throw missingField("chat") }
-        guard let boostID else { throw missingField("boost_id") }
-        guard let removeDate else { throw missingField("remove_date") }
-        guard let source else { throw missingField("source") }
-        self.chat = chat
-        self.boostID = boostID
-        self.removeDate = removeDate
-        self.source = source
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["chat"] = chat.encodeJSON(into: &files_)
-        json_["boost_id"] = boostID.encodeJSON(into: &files_)
-        json_["remove_date"] = removeDate.encodeJSON(into: &files_)
-        json_["source"] = source.encodeJSON(into: &files_)
+        encodeField(&json_, "chat", chat, &files_)
+        encodeField(&json_, "boost_id", boostID, &files_)
+        encodeField(&json_, "remove_date", removeDate, &files_)
+        encodeField(&json_, "source", source, &files_)
         return .object(json_)
     }
 }
@@ -2391,24 +2061,21 @@ public struct ChatBoostSourceGiftCode: JSONModel {
 extension ChatBoostSourceGiftCode {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatBoostSourceGiftCode.self)
-        var user: User? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            user: try decodeRequired(fields_, "user")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "user": user = try decodeField(value_, key_)
-            case "source": break
-            default: unknown_[key_] = value_
+            case "user", "source": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let user else { throw missingField("user") }
-        self.user = user
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["source"] = .string("gift_code")
-        json_["user"] = user.encodeJSON(into: &files_)
+        encodeField(&json_, "user", user, &files_)
         return .object(json_)
     }
 }
@@ -2446,36 +2113,27 @@ public struct ChatBoostSourceGiveaway: JSONModel {
 extension ChatBoostSourceGiveaway {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatBoostSourceGiveaway.self)
-        var giveawayMessageID: Int64? = nil
-        var user: User? = nil
-        var prizeStarCount: Int? = nil
-        var isUnclaimed: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            giveawayMessageID: try decodeRequired(fields_, "giveaway_message_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "giveaway_message_id": giveawayMessageID = try decodeField(value_, key_)
-            case "user": user = try decodeField(value_, key_)
-            case "prize_star_count": prizeStarCount = try decodeField(value_, key_)
-            case "is_unclaimed": isUnclaimed = try decodeField(value_, key_)
-            case "source": break
-            default: unknown_[key_] = value_
+            case "giveaway_message_id", "source": break
+            case "user": self.user = try decodeField(value_, key_)
+            case "prize_star_count": self.prizeStarCount = try decodeField(value_, key_)
+            case "is_unclaimed": self.isUnclaimed = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let giveawayMessageID else { throw missingField("giveaway_message_id") }
-        self.giveawayMessageID = giveawayMessageID
-        self.user = user
-        self.prizeStarCount = prizeStarCount
-        self.isUnclaimed = isUnclaimed
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["source"] = .string("giveaway")
-        json_["giveaway_message_id"] = giveawayMessageID.encodeJSON(into: &files_)
-        if let user { json_["user"] = user.encodeJSON(into: &files_) }
-        if let prizeStarCount { json_["prize_star_count"] = prizeStarCount.encodeJSON(into: &files_) }
-        if let isUnclaimed { json_["is_unclaimed"] = isUnclaimed.encodeJSON(into: &files_) }
+        encodeField(&json_, "giveaway_message_id", giveawayMessageID, &files_)
+        encodeField(&json_, "user", user, &files_)
+        encodeField(&json_, "prize_star_count", prizeStarCount, &files_)
+        encodeField(&json_, "is_unclaimed", isUnclaimed, &files_)
         return .object(json_)
     }
 }
@@ -2501,24 +2159,21 @@ public struct ChatBoostSourcePremium: JSONModel {
 extension ChatBoostSourcePremium {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatBoostSourcePremium.self)
-        var user: User? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            user: try decodeRequired(fields_, "user")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "user": user = try decodeField(value_, key_)
-            case "source": break
-            default: unknown_[key_] = value_
+            case "user", "source": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let user else { throw missingField("user") }
-        self.user = user
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["source"] = .string("premium")
-        json_["user"] = user.encodeJSON(into: &files_)
+        encodeField(&json_, "user", user, &files_)
         return .object(json_)
     }
 }
@@ -2546,27 +2201,22 @@ public struct ChatBoostUpdated: JSONModel {
 extension ChatBoostUpdated {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatBoostUpdated.self)
-        var chat: Chat? = nil
-        var boost: ChatBoost? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            chat: try decodeRequired(fields_, "chat"),
+            boost: try decodeRequired(fields_, "boost")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "chat": chat = try decodeField(value_, key_)
-            case "boost": boost = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "chat", "boost": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let chat else { throw missingField("chat") }
-        guard let boost else { throw missingField("boost") }
-        self.chat = chat
-        self.boost = boost
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["chat"] = chat.encodeJSON(into: &files_)
-        json_["boost"] = boost.encodeJSON(into: &files_)
+        encodeField(&json_, "chat", chat, &files_)
+        encodeField(&json_, "boost", boost, &files_)
         return .object(json_)
     }
 }
@@ -2794,230 +2444,122 @@ public struct ChatFullInfo: JSONModel {
 extension ChatFullInfo {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatFullInfo.self)
-        var id: Int64? = nil
-        var type: String? = nil
-        var title: String? = nil
-        var username: String? = nil
-        var firstName: String? = nil
-        var lastName: String? = nil
-        var isForum: Bool? = nil
-        var isDirectMessages: Bool? = nil
-        var accentColorID: Int64? = nil
-        var maxReactionCount: Int? = nil
-        var photo: ChatPhoto? = nil
-        var activeUsernames: [String]? = nil
-        var birthdate: Birthdate? = nil
-        var businessIntro: BusinessIntro? = nil
-        var businessLocation: BusinessLocation? = nil
-        var businessOpeningHours: BusinessOpeningHours? = nil
-        var personalChat: Chat? = nil
-        var parentChat: Chat? = nil
-        var availableReactions: [ReactionType]? = nil
-        var backgroundCustomEmojiID: String? = nil
-        var profileAccentColorID: Int64? = nil
-        var profileBackgroundCustomEmojiID: String? = nil
-        var emojiStatusCustomEmojiID: String? = nil
-        var emojiStatusExpirationDate: Int64? = nil
-        var bio: String? = nil
-        var hasPrivateForwards: Bool? = nil
-        var hasRestrictedVoiceAndVideoMessages: Bool? = nil
-        var joinToSendMessages: Bool? = nil
-        var joinByRequest: Bool? = nil
-        var description: String? = nil
-        var inviteLink: String? = nil
-        var pinnedMessage: Message? = nil
-        var permissions: ChatPermissions? = nil
-        var acceptedGiftTypes: AcceptedGiftTypes? = nil
-        var canSendPaidMedia: Bool? = nil
-        var slowModeDelay: Int? = nil
-        var unrestrictBoostCount: Int? = nil
-        var messageAutoDeleteTime: Int? = nil
-        var hasAggressiveAntiSpamEnabled: Bool? = nil
-        var hasHiddenMembers: Bool? = nil
-        var hasProtectedContent: Bool? = nil
-        var hasVisibleHistory: Bool? = nil
-        var stickerSetName: String? = nil
-        var canSetStickerSet: Bool? = nil
-        var customEmojiStickerSetName: String? = nil
-        var linkedChatID: Int64? = nil
-        var location: ChatLocation? = nil
-        var rating: UserRating? = nil
-        var firstProfileAudio: Audio? = nil
-        var uniqueGiftColors: UniqueGiftColors? = nil
-        var paidMessageStarCount: Int? = nil
-        var guardBot: User? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            type: try decodeRequired(fields_, "type"),
+            accentColorID: try decodeRequired(fields_, "accent_color_id"),
+            maxReactionCount: try decodeRequired(fields_, "max_reaction_count"),
+            acceptedGiftTypes: try decodeRequired(fields_, "accepted_gift_types")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "type": type = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "username": username = try decodeField(value_, key_)
-            case "first_name": firstName = try decodeField(value_, key_)
-            case "last_name": lastName = try decodeField(value_, key_)
-            case "is_forum": isForum = try decodeField(value_, key_)
-            case "is_direct_messages": isDirectMessages = try decodeField(value_, key_)
-            case "accent_color_id": accentColorID = try decodeField(value_, key_)
-            case "max_reaction_count": maxReactionCount = try decodeField(value_, key_)
-            case "photo": photo = try decodeField(value_, key_)
-            case "active_usernames": activeUsernames = try decodeField(value_, key_)
-            case "birthdate": birthdate = try decodeField(value_, key_)
-            case "business_intro": businessIntro = try decodeField(value_, key_)
-            case "business_location": businessLocation = try decodeField(value_, key_)
-            case "business_opening_hours": businessOpeningHours = try decodeField(value_, key_)
-            case "personal_chat": personalChat = try decodeField(value_, key_)
-            case "parent_chat": parentChat = try decodeField(value_, key_)
-            case "available_reactions": availableReactions = try decodeField(value_, key_)
-            case "background_custom_emoji_id": backgroundCustomEmojiID = try decodeField(value_, key_)
-            case "profile_accent_color_id": profileAccentColorID = try decodeField(value_, key_)
-            case "profile_background_custom_emoji_id": profileBackgroundCustomEmojiID = try decodeField(value_, key_)
-            case "emoji_status_custom_emoji_id": emojiStatusCustomEmojiID = try decodeField(value_, key_)
-            case "emoji_status_expiration_date": emojiStatusExpirationDate = try decodeField(value_, key_)
-            case "bio": bio = try decodeField(value_, key_)
-            case "has_private_forwards": hasPrivateForwards = try decodeField(value_, key_)
-            case "has_restricted_voice_and_video_messages": hasRestrictedVoiceAndVideoMessages = try decodeField(value_, key_)
-            case "join_to_send_messages": joinToSendMessages = try decodeField(value_, key_)
-            case "join_by_request": joinByRequest = try decodeField(value_, key_)
-            case "description": description = try decodeField(value_, key_)
-            case "invite_link": inviteLink = try decodeField(value_, key_)
-            case "pinned_message": pinnedMessage = try decodeField(value_, key_)
-            case "permissions": permissions = try decodeField(value_, key_)
-            case "accepted_gift_types": acceptedGiftTypes = try decodeField(value_, key_)
-            case "can_send_paid_media": canSendPaidMedia = try decodeField(value_, key_)
-            case "slow_mode_delay": slowModeDelay = try decodeField(value_, key_)
-            case "unrestrict_boost_count": unrestrictBoostCount = try decodeField(value_, key_)
-            case "message_auto_delete_time": messageAutoDeleteTime = try decodeField(value_, key_)
-            case "has_aggressive_anti_spam_enabled": hasAggressiveAntiSpamEnabled = try decodeField(value_, key_)
-            case "has_hidden_members": hasHiddenMembers = try decodeField(value_, key_)
-            case "has_protected_content": hasProtectedContent = try decodeField(value_, key_)
-            case "has_visible_history": hasVisibleHistory = try decodeField(value_, key_)
-            case "sticker_set_name": stickerSetName = try decodeField(value_, key_)
-            case "can_set_sticker_set": canSetStickerSet = try decodeField(value_, key_)
-            case "custom_emoji_sticker_set_name": customEmojiStickerSetName = try decodeField(value_, key_)
-            case "linked_chat_id": linkedChatID = try decodeField(value_, key_)
-            case "location": location = try decodeField(value_, key_)
-            case "rating": rating = try decodeField(value_, key_)
-            case "first_profile_audio": firstProfileAudio = try decodeField(value_, key_)
-            case "unique_gift_colors": uniqueGiftColors = try decodeField(value_, key_)
-            case "paid_message_star_count": paidMessageStarCount = try decodeField(value_, key_)
-            case "guard_bot": guardBot = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "id", "type", "accent_color_id", "max_reaction_count", "accepted_gift_types": break
+            case "title": self.title = try decodeField(value_, key_)
+            case "username": self.username = try decodeField(value_, key_)
+            case "first_name": self.firstName = try decodeField(value_, key_)
+            case "last_name": self.lastName = try decodeField(value_, key_)
+            case "is_forum": self.isForum = try decodeField(value_, key_)
+            case "is_direct_messages": self.isDirectMessages = try decodeField(value_, key_)
+            case "photo": self.photo = try decodeField(value_, key_)
+            case "active_usernames": self.activeUsernames = try decodeField(value_, key_)
+            case "birthdate": self.birthdate = try decodeField(value_, key_)
+            case "business_intro": self.businessIntro = try decodeField(value_, key_)
+            case "business_location": self.businessLocation = try decodeField(value_, key_)
+            case "business_opening_hours": self.businessOpeningHours = try decodeField(value_, key_)
+            case "personal_chat": self.personalChat = try decodeField(value_, key_)
+            case "parent_chat": self.parentChat = try decodeField(value_, key_)
+            case "available_reactions": self.availableReactions = try decodeField(value_, key_)
+            case "background_custom_emoji_id": self.backgroundCustomEmojiID = try decodeField(value_, key_)
+            case "profile_accent_color_id": self.profileAccentColorID = try decodeField(value_, key_)
+            case "profile_background_custom_emoji_id": self.profileBackgroundCustomEmojiID = try decodeField(value_, key_)
+            case "emoji_status_custom_emoji_id": self.emojiStatusCustomEmojiID = try decodeField(value_, key_)
+            case "emoji_status_expiration_date": self.emojiStatusExpirationDate = try decodeField(value_, key_)
+            case "bio": self.bio = try decodeField(value_, key_)
+            case "has_private_forwards": self.hasPrivateForwards = try decodeField(value_, key_)
+            case "has_restricted_voice_and_video_messages": self.hasRestrictedVoiceAndVideoMessages = try decodeField(value_, key_)
+            case "join_to_send_messages": self.joinToSendMessages = try decodeField(value_, key_)
+            case "join_by_request": self.joinByRequest = try decodeField(value_, key_)
+            case "description": self.description = try decodeField(value_, key_)
+            case "invite_link": self.inviteLink = try decodeField(value_, key_)
+            case "pinned_message": self.pinnedMessage = try decodeField(value_, key_)
+            case "permissions": self.permissions = try decodeField(value_, key_)
+            case "can_send_paid_media": self.canSendPaidMedia = try decodeField(value_, key_)
+            case "slow_mode_delay": self.slowModeDelay = try decodeField(value_, key_)
+            case "unrestrict_boost_count": self.unrestrictBoostCount = try decodeField(value_, key_)
+            case "message_auto_delete_time": self.messageAutoDeleteTime = try decodeField(value_, key_)
+            case "has_aggressive_anti_spam_enabled": self.hasAggressiveAntiSpamEnabled = try decodeField(value_, key_)
+            case "has_hidden_members": self.hasHiddenMembers = try decodeField(value_, key_)
+            case "has_protected_content": self.hasProtectedContent = try decodeField(value_, key_)
+            case "has_visible_history": self.hasVisibleHistory = try decodeField(value_, key_)
+            case "sticker_set_name": self.stickerSetName = try decodeField(value_, key_)
+            case "can_set_sticker_set": self.canSetStickerSet = try decodeField(value_, key_)
+            case "custom_emoji_sticker_set_name": self.customEmojiStickerSetName = try decodeField(value_, key_)
+            case "linked_chat_id": self.linkedChatID = try decodeField(value_, key_)
+            case "location": self.location = try decodeField(value_, key_)
+            case "rating": self.rating = try decodeField(value_, key_)
+            case "first_profile_audio": self.firstProfileAudio = try decodeField(value_, key_)
+            case "unique_gift_colors": self.uniqueGiftColors = try decodeField(value_, key_)
+            case "paid_message_star_count": self.paidMessageStarCount = try decodeField(value_, key_)
+            case "guard_bot": self.guardBot = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let type else { throw missingField("type") }
-        guard let accentColorID else { throw missingField("accent_color_id") }
-        guard let maxReactionCount else { throw missingField("max_reaction_count") }
-        guard let acceptedGiftTypes else { throw missingField("accepted_gift_types") }
-        self.id = id
-        self.type = type
-        self.title = title
-        self.username = username
-        self.firstName = firstName
-        self.lastName = lastName
-        self.isForum = isForum
-        self.isDirectMessages = isDirectMessages
-        self.accentColorID = accentColorID
-        self.maxReactionCount = maxReactionCount
-        self.photo = photo
-        self.activeUsernames = activeUsernames
-        self.birthdate = birthdate
-        self.businessIntro = businessIntro
-        self.businessLocation = businessLocation
-        self.businessOpeningHours = businessOpeningHours
-        self.personalChat = personalChat
-        self.parentChat = parentChat
-        self.availableReactions = availableReactions
-        self.backgroundCustomEmojiID = backgroundCustomEmojiID
-        self.profileAccentColorID = profileAccentColorID
-        self.profileBackgroundCustomEmojiID = profileBackgroundCustomEmojiID
-        self.emojiStatusCustomEmojiID = emojiStatusCustomEmojiID
-        self.emojiStatusExpirationDate = emojiStatusExpirationDate
-        self.bio = bio
-        self.hasPrivateForwards = hasPrivateForwards
-        self.hasRestrictedVoiceAndVideoMessages = hasRestrictedVoiceAndVideoMessages
-        self.joinToSendMessages = joinToSendMessages
-        self.joinByRequest = joinByRequest
-        self.description = description
-        self.inviteLink = inviteLink
-        self.pinnedMessage = pinnedMessage
-        self.permissions = permissions
-        self.acceptedGiftTypes = acceptedGiftTypes
-        self.canSendPaidMedia = canSendPaidMedia
-        self.slowModeDelay = slowModeDelay
-        self.unrestrictBoostCount = unrestrictBoostCount
-        self.messageAutoDeleteTime = messageAutoDeleteTime
-        self.hasAggressiveAntiSpamEnabled = hasAggressiveAntiSpamEnabled
-        self.hasHiddenMembers = hasHiddenMembers
-        self.hasProtectedContent = hasProtectedContent
-        self.hasVisibleHistory = hasVisibleHistory
-        self.stickerSetName = stickerSetName
-        self.canSetStickerSet = canSetStickerSet
-        self.customEmojiStickerSetName = customEmojiStickerSetName
-        self.linkedChatID = linkedChatID
-        self.location = location
-        self.rating = rating
-        self.firstProfileAudio = firstProfileAudio
-        self.uniqueGiftColors = uniqueGiftColors
-        self.paidMessageStarCount = paidMessageStarCount
-        self.guardBot = guardBot
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["type"] = type.encodeJSON(into: &files_)
-        if let title { json_["title"] = title.encodeJSON(into: &files_) }
-        if let username { json_["username"] = username.encodeJSON(into: &files_) }
-        if let firstName { json_["first_name"] = firstName.encodeJSON(into: &files_) }
-        if let lastName { json_["last_name"] = lastName.encodeJSON(into: &files_) }
-        if let isForum { json_["is_forum"] = isForum.encodeJSON(into: &files_) }
-        if let isDirectMessages { json_["is_direct_messages"] = isDirectMessages.encodeJSON(into: &files_) }
-        json_["accent_color_id"] = accentColorID.encodeJSON(into: &files_)
-        json_["max_reaction_count"] = maxReactionCount.encodeJSON(into: &files_)
-        if let photo { json_["photo"] = photo.encodeJSON(into: &files_) }
-        if let activeUsernames { json_["active_usernames"] = activeUsernames.encodeJSON(into: &files_) }
-        if let birthdate { json_["birthdate"] = birthdate.encodeJSON(into: &files_) }
-        if let businessIntro { json_["business_intro"] = businessIntro.encodeJSON(into: &files_) }
-        if let businessLocation { json_["business_location"] = businessLocation.encodeJSON(into: &files_) }
-        if let businessOpeningHours { json_["business_opening_hours"] = businessOpeningHours.encodeJSON(into: &files_) }
-        if let personalChat { json_["personal_chat"] = personalChat.encodeJSON(into: &files_) }
-        if let parentChat { json_["parent_chat"] = parentChat.encodeJSON(into: &files_) }
-        if let availableReactions { json_["available_reactions"] = availableReactions.encodeJSON(into: &files_) }
-        if let backgroundCustomEmojiID { json_["background_custom_emoji_id"] = backgroundCustomEmojiID.encodeJSON(into: &files_) }
-        if let profileAccentColorID { json_["profile_accent_color_id"] = profileAccentColorID.encodeJSON(into: &files_) }
-        if let profileBackgroundCustomEmojiID { json_["profile_background_custom_emoji_id"] = profileBackgroundCustomEmojiID.encodeJSON(into: &files_) }
-        if let emojiStatusCustomEmojiID { json_["emoji_status_custom_emoji_id"] = emojiStatusCustomEmojiID.encodeJSON(into: &files_) }
-        if let emojiStatusExpirationDate { json_["emoji_status_expiration_date"] = emojiStatusExpirationDate.encodeJSON(into: &files_) }
-        if let bio { json_["bio"] = bio.encodeJSON(into: &files_) }
-        if let hasPrivateForwards { json_["has_private_forwards"] = hasPrivateForwards.encodeJSON(into: &files_) }
-        if let hasRestrictedVoiceAndVideoMessages { json_["has_restricted_voice_and_video_messages"] = hasRestrictedVoiceAndVideoMessages.encodeJSON(into: &files_) }
-        if let joinToSendMessages { json_["join_to_send_messages"] = joinToSendMessages.encodeJSON(into: &files_) }
-        if let joinByRequest { json_["join_by_request"] = joinByRequest.encodeJSON(into: &files_) }
-        if let description { json_["description"] = description.encodeJSON(into: &files_) }
-        if let inviteLink { json_["invite_link"] = inviteLink.encodeJSON(into: &files_) }
-        if let pinnedMessage { json_["pinned_message"] = pinnedMessage.encodeJSON(into: &files_) }
-        if let permissions { json_["permissions"] = permissions.encodeJSON(into: &files_) }
-        json_["accepted_gift_types"] = acceptedGiftTypes.encodeJSON(into: &files_)
-        if let canSendPaidMedia { json_["can_send_paid_media"] = canSendPaidMedia.encodeJSON(into: &files_) }
-        if let slowModeDelay { json_["slow_mode_delay"] = slowModeDelay.encodeJSON(into: &files_) }
-        if let unrestrictBoostCount { json_["unrestrict_boost_count"] = unrestrictBoostCount.encodeJSON(into: &files_) }
-        if let messageAutoDeleteTime { json_["message_auto_delete_time"] = messageAutoDeleteTime.encodeJSON(into: &files_) }
-        if let hasAggressiveAntiSpamEnabled { json_["has_aggressive_anti_spam_enabled"] = hasAggressiveAntiSpamEnabled.encodeJSON(into: &files_) }
-        if let hasHiddenMembers { json_["has_hidden_members"] = hasHiddenMembers.encodeJSON(into: &files_) }
-        if let hasProtectedContent { json_["has_protected_content"] = hasProtectedContent.encodeJSON(into: &files_) }
-        if let hasVisibleHistory { json_["has_visible_history"] = hasVisibleHistory.encodeJSON(into: &files_) }
-        if let stickerSetName { json_["sticker_set_name"] = stickerSetName.encodeJSON(into: &files_) }
-        if let canSetStickerSet { json_["can_set_sticker_set"] = canSetStickerSet.encodeJSON(into: &files_) }
-        if let customEmojiStickerSetName { json_["custom_emoji_sticker_set_name"] = customEmojiStickerSetName.encodeJSON(into: &files_) }
-        if let linkedChatID { json_["linked_chat_id"] = linkedChatID.encodeJSON(into: &files_) }
-        if let location { json_["location"] = location.encodeJSON(into: &files_) }
-        if let rating { json_["rating"] = rating.encodeJSON(into: &files_) }
-        if let firstProfileAudio { json_["first_profile_audio"] = firstProfileAudio.encodeJSON(into: &files_) }
-        if let uniqueGiftColors { json_["unique_gift_colors"] = uniqueGiftColors.encodeJSON(into: &files_) }
-        if let paidMessageStarCount { json_["paid_message_star_count"] = paidMessageStarCount.encodeJSON(into: &files_) }
-        if let guardBot { json_["guard_bot"] = guardBot.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "type", type, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "username", username, &files_)
+        encodeField(&json_, "first_name", firstName, &files_)
+        encodeField(&json_, "last_name", lastName, &files_)
+        encodeField(&json_, "is_forum", isForum, &files_)
+        encodeField(&json_, "is_direct_messages", isDirectMessages, &files_)
+        encodeField(&json_, "accent_color_id", accentColorID, &files_)
+        encodeField(&json_, "max_reaction_count", maxReactionCount, &files_)
+        encodeField(&json_, "photo", photo, &files_)
+        encodeField(&json_, "active_usernames", activeUsernames, &files_)
+        encodeField(&json_, "birthdate", birthdate, &files_)
+        encodeField(&json_, "business_intro", businessIntro, &files_)
+        encodeField(&json_, "business_location", businessLocation, &files_)
+        encodeField(&json_, "business_opening_hours", businessOpeningHours, &files_)
+        encodeField(&json_, "personal_chat", personalChat, &files_)
+        encodeField(&json_, "parent_chat", parentChat, &files_)
+        encodeField(&json_, "available_reactions", availableReactions, &files_)
+        encodeField(&json_, "background_custom_emoji_id", backgroundCustomEmojiID, &files_)
+        encodeField(&json_, "profile_accent_color_id", profileAccentColorID, &files_)
+        encodeField(&json_, "profile_background_custom_emoji_id", profileBackgroundCustomEmojiID, &files_)
+        encodeField(&json_, "emoji_status_custom_emoji_id", emojiStatusCustomEmojiID, &files_)
+        encodeField(&json_, "emoji_status_expiration_date", emojiStatusExpirationDate, &files_)
+        encodeField(&json_, "bio", bio, &files_)
+        encodeField(&json_, "has_private_forwards", hasPrivateForwards, &files_)
+        encodeField(&json_, "has_restricted_voice_and_video_messages", hasRestrictedVoiceAndVideoMessages, &files_)
+        encodeField(&json_, "join_to_send_messages", joinToSendMessages, &files_)
+        encodeField(&json_, "join_by_request", joinByRequest, &files_)
+        encodeField(&json_, "description", description, &files_)
+        encodeField(&json_, "invite_link", inviteLink, &files_)
+        encodeField(&json_, "pinned_message", pinnedMessage, &files_)
+        encodeField(&json_, "permissions", permissions, &files_)
+        encodeField(&json_, "accepted_gift_types", acceptedGiftTypes, &files_)
+        encodeField(&json_, "can_send_paid_media", canSendPaidMedia, &files_)
+        encodeField(&json_, "slow_mode_delay", slowModeDelay, &files_)
+        encodeField(&json_, "unrestrict_boost_count", unrestrictBoostCount, &files_)
+        encodeField(&json_, "message_auto_delete_time", messageAutoDeleteTime, &files_)
+        encodeField(&json_, "has_aggressive_anti_spam_enabled", hasAggressiveAntiSpamEnabled, &files_)
+        encodeField(&json_, "has_hidden_members", hasHiddenMembers, &files_)
+        encodeField(&json_, "has_protected_content", hasProtectedContent, &files_)
+        encodeField(&json_, "has_visible_history", hasVisibleHistory, &files_)
+        encodeField(&json_, "sticker_set_name", stickerSetName, &files_)
+        encodeField(&json_, "can_set_sticker_set", canSetStickerSet, &files_)
+        encodeField(&json_, "custom_emoji_sticker_set_name", customEmojiStickerSetName, &files_)
+        encodeField(&json_, "linked_chat_id", linkedChatID, &files_)
+        encodeField(&json_, "location", location, &files_)
+        encodeField(&json_, "rating", rating, &files_)
+        encodeField(&json_, "first_profile_audio", firstProfileAudio, &files_)
+        encodeField(&json_, "unique_gift_colors", uniqueGiftColors, &files_)
+        encodeField(&json_, "paid_message_star_count", paidMessageStarCount, &files_)
+        encodeField(&json_, "guard_bot", guardBot, &files_)
         return .object(json_)
     }
 }
@@ -3081,66 +2623,40 @@ public struct ChatInviteLink: JSONModel {
 extension ChatInviteLink {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatInviteLink.self)
-        var inviteLink: String? = nil
-        var creator: User? = nil
-        var createsJoinRequest: Bool? = nil
-        var isPrimary: Bool? = nil
-        var isRevoked: Bool? = nil
-        var name: String? = nil
-        var expireDate: Int64? = nil
-        var memberLimit: Int? = nil
-        var pendingJoinRequestCount: Int? = nil
-        var subscriptionPeriod: Int? = nil
-        var subscriptionPrice: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            inviteLink: try decodeRequired(fields_, "invite_link"),
+            creator: try decodeRequired(fields_, "creator"),
+            createsJoinRequest: try decodeRequired(fields_, "creates_join_request"),
+            isPrimary: try decodeRequired(fields_, "is_primary"),
+            isRevoked: try decodeRequired(fields_, "is_revoked")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "invite_link": inviteLink = try decodeField(value_, key_)
-            case "creator": creator = try decodeField(value_, key_)
-            case "creates_join_request": createsJoinRequest = try decodeField(value_, key_)
-            case "is_primary": isPrimary = try decodeField(value_, key_)
-            case "is_revoked": isRevoked = try decodeField(value_, key_)
-            case "name": name = try decodeField(value_, key_)
-            case "expire_date": expireDate = try decodeField(value_, key_)
-            case "member_limit": memberLimit = try decodeField(value_, key_)
-            case "pending_join_request_count": pendingJoinRequestCount = try decodeField(value_, key_)
-            case "subscription_period": subscriptionPeriod = try decodeField(value_, key_)
-            case "subscription_price": subscriptionPrice = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "invite_link", "creator", "creates_join_request", "is_primary", "is_revoked": break
+            case "name": self.name = try decodeField(value_, key_)
+            case "expire_date": self.expireDate = try decodeField(value_, key_)
+            case "member_limit": self.memberLimit = try decodeField(value_, key_)
+            case "pending_join_request_count": self.pendingJoinRequestCount = try decodeField(value_, key_)
+            case "subscription_period": self.subscriptionPeriod = try decodeField(value_, key_)
+            case "subscription_price": self.subscriptionPrice = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let inviteLink else { throw missingField("invite_link") }
-        guard let creator else { throw missingField("creator") }
-        guard let createsJoinRequest else { throw missingField("creates_join_request") }
-        guard let isPrimary else { throw missingField("is_primary") }
-        guard let isRevoked else { throw missingField("is_revoked") }
-        self.inviteLink = inviteLink
-        self.creator = creator
-        self.createsJoinRequest = createsJoinRequest
-        self.isPrimary = isPrimary
-        self.isRevoked = isRevoked
-        self.name = name
-        self.expireDate = expireDate
-        self.memberLimit = memberLimit
-        self.pendingJoinRequestCount = pendingJoinRequestCount
-        self.subscriptionPeriod = subscriptionPeriod
-        self.subscriptionPrice = subscriptionPrice
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["invite_link"] = inviteLink.encodeJSON(into: &files_)
-        json_["creator"] = creator.encodeJSON(into: &files_)
-        json_["creates_join_request"] = createsJoinRequest.encodeJSON(into: &files_)
-        json_["is_primary"] = isPrimary.encodeJSON(into: &files_)
-        json_["is_revoked"] = isRevoked.encodeJSON(into: &files_)
-        if let name { json_["name"] = name.encodeJSON(into: &files_) }
-        if let expireDate { json_["expire_date"] = expireDate.encodeJSON(into: &files_) }
-        if let memberLimit { json_["member_limit"] = memberLimit.encodeJSON(into: &files_) }
-        if let pendingJoinRequestCount { json_["pending_join_request_count"] = pendingJoinRequestCount.encodeJSON(into: &files_) }
-        if let subscriptionPeriod { json_["subscription_period"] = subscriptionPeriod.encodeJSON(into: &files_) }
-        if let subscriptionPrice { json_["subscription_price"] = subscriptionPrice.encodeJSON(into: &files_) }
+        encodeField(&json_, "invite_link", inviteLink, &files_)
+        encodeField(&json_, "creator", creator, &files_)
+        encodeField(&json_, "creates_join_request", createsJoinRequest, &files_)
+        encodeField(&json_, "is_primary", isPrimary, &files_)
+        encodeField(&json_, "is_revoked", isRevoked, &files_)
+        encodeField(&json_, "name", name, &files_)
+        encodeField(&json_, "expire_date", expireDate, &files_)
+        encodeField(&json_, "member_limit", memberLimit, &files_)
+        encodeField(&json_, "pending_join_request_count", pendingJoinRequestCount, &files_)
+        encodeField(&json_, "subscription_period", subscriptionPeriod, &files_)
+        encodeField(&json_, "subscription_price", subscriptionPrice, &files_)
         return .object(json_)
     }
 }
@@ -3188,49 +2704,32 @@ public struct ChatJoinRequest: JSONModel {
 extension ChatJoinRequest {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatJoinRequest.self)
-        var chat: Chat? = nil
-        var from: User? = nil
-        var userChatID: Int64? = nil
-        var date: Int64? = nil
-        var bio: String? = nil
-        var inviteLink: ChatInviteLink? = nil
-        var queryID: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            chat: try decodeRequired(fields_, "chat"),
+            from: try decodeRequired(fields_, "from"),
+            userChatID: try decodeRequired(fields_, "user_chat_id"),
+            date: try decodeRequired(fields_, "date")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "chat": chat = try decodeField(value_, key_)
-            case "from": from = try decodeField(value_, key_)
-            case "user_chat_id": userChatID = try decodeField(value_, key_)
-            case "date": date = try decodeField(value_, key_)
-            case "bio": bio = try decodeField(value_, key_)
-            case "invite_link": inviteLink = try decodeField(value_, key_)
-            case "query_id": queryID = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "chat", "from", "user_chat_id", "date": break
+            case "bio": self.bio = try decodeField(value_, key_)
+            case "invite_link": self.inviteLink = try decodeField(value_, key_)
+            case "query_id": self.queryID = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let chat else { throw missingField("chat") }
-        guard let from else { throw missingField("from") }
-        guard let userChatID else { throw missingField("user_chat_id") }
-        guard let date else { throw missingField("date") }
-        self.chat = chat
-        self.from = from
-        self.userChatID = userChatID
-        self.date = date
-        self.bio = bio
-        self.inviteLink = inviteLink
-        self.queryID = queryID
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["chat"] = chat.encodeJSON(into: &files_)
-        json_["from"] = from.encodeJSON(into: &files_)
-        json_["user_chat_id"] = userChatID.encodeJSON(into: &files_)
-        json_["date"] = date.encodeJSON(into: &files_)
-        if let bio { json_["bio"] = bio.encodeJSON(into: &files_) }
-        if let inviteLink { json_["invite_link"] = inviteLink.encodeJSON(into: &files_) }
-        if let queryID { json_["query_id"] = queryID.encodeJSON(into: &files_) }
+        encodeField(&json_, "chat", chat, &files_)
+        encodeField(&json_, "from", from, &files_)
+        encodeField(&json_, "user_chat_id", userChatID, &files_)
+        encodeField(&json_, "date", date, &files_)
+        encodeField(&json_, "bio", bio, &files_)
+        encodeField(&json_, "invite_link", inviteLink, &files_)
+        encodeField(&json_, "query_id", queryID, &files_)
         return .object(json_)
     }
 }
@@ -3258,27 +2757,22 @@ public struct ChatLocation: JSONModel {
 extension ChatLocation {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatLocation.self)
-        var location: Location? = nil
-        var address: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            location: try decodeRequired(fields_, "location"),
+            address: try decodeRequired(fields_, "address")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "location": location = try decodeField(value_, key_)
-            case "address": address = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "location", "address": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let location else { throw missingField("location") }
-        guard let address else { throw missingField("address") }
-        self.location = location
-        self.address = address
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["location"] = location.encodeJSON(into: &files_)
-        json_["address"] = address.encodeJSON(into: &files_)
+        encodeField(&json_, "location", location, &files_)
+        encodeField(&json_, "address", address, &files_)
         return .object(json_)
     }
 }
@@ -3380,112 +2874,59 @@ public struct ChatMemberAdministrator: JSONModel {
 extension ChatMemberAdministrator {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatMemberAdministrator.self)
-        var user: User? = nil
-        var canBeEdited: Bool? = nil
-        var isAnonymous: Bool? = nil
-        var canManageChat: Bool? = nil
-        var canDeleteMessages: Bool? = nil
-        var canManageVideoChats: Bool? = nil
-        var canRestrictMembers: Bool? = nil
-        var canPromoteMembers: Bool? = nil
-        var canChangeInfo: Bool? = nil
-        var canInviteUsers: Bool? = nil
-        var canPostStories: Bool? = nil
-        var canEditStories: Bool? = nil
-        var canDeleteStories: Bool? = nil
-        var canPostMessages: Bool? = nil
-        var canEditMessages: Bool? = nil
-        var canPinMessages: Bool? = nil
-        var canManageTopics: Bool? = nil
-        var canManageDirectMessages: Bool? = nil
-        var canManageTags: Bool? = nil
-        var customTitle: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            user: try decodeRequired(fields_, "user"),
+            canBeEdited: try decodeRequired(fields_, "can_be_edited"),
+            isAnonymous: try decodeRequired(fields_, "is_anonymous"),
+            canManageChat: try decodeRequired(fields_, "can_manage_chat"),
+            canDeleteMessages: try decodeRequired(fields_, "can_delete_messages"),
+            canManageVideoChats: try decodeRequired(fields_, "can_manage_video_chats"),
+            canRestrictMembers: try decodeRequired(fields_, "can_restrict_members"),
+            canPromoteMembers: try decodeRequired(fields_, "can_promote_members"),
+            canChangeInfo: try decodeRequired(fields_, "can_change_info"),
+            canInviteUsers: try decodeRequired(fields_, "can_invite_users"),
+            canPostStories: try decodeRequired(fields_, "can_post_stories"),
+            canEditStories: try decodeRequired(fields_, "can_edit_stories"),
+            canDeleteStories: try decodeRequired(fields_, "can_delete_stories")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "user": user = try decodeField(value_, key_)
-            case "can_be_edited": canBeEdited = try decodeField(value_, key_)
-            case "is_anonymous": isAnonymous = try decodeField(value_, key_)
-            case "can_manage_chat": canManageChat = try decodeField(value_, key_)
-            case "can_delete_messages": canDeleteMessages = try decodeField(value_, key_)
-            case "can_manage_video_chats": canManageVideoChats = try decodeField(value_, key_)
-            case "can_restrict_members": canRestrictMembers = try decodeField(value_, key_)
-            case "can_promote_members": canPromoteMembers = try decodeField(value_, key_)
-            case "can_change_info": canChangeInfo = try decodeField(value_, key_)
-            case "can_invite_users": canInviteUsers = try decodeField(value_, key_)
-            case "can_post_stories": canPostStories = try decodeField(value_, key_)
-            case "can_edit_stories": canEditStories = try decodeField(value_, key_)
-            case "can_delete_stories": canDeleteStories = try decodeField(value_, key_)
-            case "can_post_messages": canPostMessages = try decodeField(value_, key_)
-            case "can_edit_messages": canEditMessages = try decodeField(value_, key_)
-            case "can_pin_messages": canPinMessages = try decodeField(value_, key_)
-            case "can_manage_topics": canManageTopics = try decodeField(value_, key_)
-            case "can_manage_direct_messages": canManageDirectMessages = try decodeField(value_, key_)
-            case "can_manage_tags": canManageTags = try decodeField(value_, key_)
-            case "custom_title": customTitle = try decodeField(value_, key_)
-            case "status": break
-            default: unknown_[key_] = value_
+            case "user", "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories", "status": break
+            case "can_post_messages": self.canPostMessages = try decodeField(value_, key_)
+            case "can_edit_messages": self.canEditMessages = try decodeField(value_, key_)
+            case "can_pin_messages": self.canPinMessages = try decodeField(value_, key_)
+            case "can_manage_topics": self.canManageTopics = try decodeField(value_, key_)
+            case "can_manage_direct_messages": self.canManageDirectMessages = try decodeField(value_, key_)
+            case "can_manage_tags": self.canManageTags = try decodeField(value_, key_)
+            case "custom_title": self.customTitle = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let user else { throw missingField("user") }
-        guard let canBeEdited else { throw missingField("can_be_edited") }
-        guard let isAnonymous else { throw missingField("is_anonymous") }
-        guard let canManageChat else { throw missingField("can_manage_chat") }
-        guard let canDeleteMessages else { throw missingField("can_delete_messages") }
-        guard let canManageVideoChats else { throw missingField("can_manage_video_chats") }
-        guard let canRestrictMembers else { throw missingField("can_restrict_members") }
-        guard let canPromoteMembers else { throw missingField("can_promote_members") }
-        guard let canChangeInfo else { throw missingField("can_change_info") }
-        guard let canInviteUsers else { throw missingField("can_invite_users") }
-        guard let canPostStories else { throw missingField("can_post_stories") }
-        guard let canEditStories else { throw missingField("can_edit_stories") }
-        guard let canDeleteStories else { throw missingField("can_delete_stories") }
-        self.user = user
-        self.canBeEdited = canBeEdited
-        self.isAnonymous = isAnonymous
-        self.canManageChat = canManageChat
-        self.canDeleteMessages = canDeleteMessages
-        self.canManageVideoChats = canManageVideoChats
-        self.canRestrictMembers = canRestrictMembers
-        self.canPromoteMembers = canPromoteMembers
-        self.canChangeInfo = canChangeInfo
-        self.canInviteUsers = canInviteUsers
-        self.canPostStories = canPostStories
-        self.canEditStories = canEditStories
-        self.canDeleteStories = canDeleteStories
-        self.canPostMessages = canPostMessages
-        self.canEditMessages = canEditMessages
-        self.canPinMessages = canPinMessages
-        self.canManageTopics = canManageTopics
-        self.canManageDirectMessages = canManageDirectMessages
-        self.canManageTags = canManageTags
-        self.customTitle = customTitle
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["status"] = .string("administrator")
-        json_["user"] = user.encodeJSON(into: &files_)
-        json_["can_be_edited"] = canBeEdited.encodeJSON(into: &files_)
-        json_["is_anonymous"] = isAnonymous.encodeJSON(into: &files_)
-        json_["can_manage_chat"] = canManageChat.encodeJSON(into: &files_)
-        json_["can_delete_messages"] = canDeleteMessages.encodeJSON(into: &files_)
-        json_["can_manage_video_chats"] = canManageVideoChats.encodeJSON(into: &files_)
-        json_["can_restrict_members"] = canRestrictMembers.encodeJSON(into: &files_)
-        json_["can_promote_members"] = canPromoteMembers.encodeJSON(into: &files_)
-        json_["can_change_info"] = canChangeInfo.encodeJSON(into: &files_)
-        json_["can_invite_users"] = canInviteUsers.encodeJSON(into: &files_)
-        json_["can_post_stories"] = canPostStories.encodeJSON(into: &files_)
-        json_["can_edit_stories"] = canEditStories.encodeJSON(into: &files_)
-        json_["can_delete_stories"] = canDeleteStories.encodeJSON(into: &files_)
-        if let canPostMessages { json_["can_post_messages"] = canPostMessages.encodeJSON(into: &files_) }
-        if let canEditMessages { json_["can_edit_messages"] = canEditMessages.encodeJSON(into: &files_) }
-        if let canPinMessages { json_["can_pin_messages"] = canPinMessages.encodeJSON(into: &files_) }
-        if let canManageTopics { json_["can_manage_topics"] = canManageTopics.encodeJSON(into: &files_) }
-        if let canManageDirectMessages { json_["can_manage_direct_messages"] = canManageDirectMessages.encodeJSON(into: &files_) }
-        if let canManageTags { json_["can_manage_tags"] = canManageTags.encodeJSON(into: &files_) }
-        if let customTitle { json_["custom_title"] = customTitle.encodeJSON(into: &files_) }
+        encodeField(&json_, "user", user, &files_)
+        encodeField(&json_, "can_be_edited", canBeEdited, &files_)
+        encodeField(&json_, "is_anonymous", isAnonymous, &files_)
+        encodeField(&json_, "can_manage_chat", canManageChat, &files_)
+        encodeField(&json_, "can_delete_messages", canDeleteMessages, &files_)
+        encodeField(&json_, "can_manage_video_chats", canManageVideoChats, &files_)
+        encodeField(&json_, "can_restrict_members", canRestrictMembers, &files_)
+        encodeField(&json_, "can_promote_members", canPromoteMembers, &files_)
+        encodeField(&json_, "can_change_info", canChangeInfo, &files_)
+        encodeField(&json_, "can_invite_users", canInviteUsers, &files_)
+        encodeField(&json_, "can_post_stories", canPostStories, &files_)
+        encodeField(&json_, "can_edit_stories", canEditStories, &files_)
+        encodeField(&json_, "can_delete_stories", canDeleteStories, &files_)
+        encodeField(&json_, "can_post_messages", canPostMessages, &files_)
+        encodeField(&json_, "can_edit_messages", canEditMessages, &files_)
+        encodeField(&json_, "can_pin_messages", canPinMessages, &files_)
+        encodeField(&json_, "can_manage_topics", canManageTopics, &files_)
+        encodeField(&json_, "can_manage_direct_messages", canManageDirectMessages, &files_)
+        encodeField(&json_, "can_manage_tags", canManageTags, &files_)
+        encodeField(&json_, "custom_title", customTitle, &files_)
         return .object(json_)
     }
 }
@@ -3515,29 +2956,23 @@ public struct ChatMemberBanned: JSONModel {
 extension ChatMemberBanned {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatMemberBanned.self)
-        var user: User? = nil
-        var untilDate: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            user: try decodeRequired(fields_, "user"),
+            untilDate: try decodeRequired(fields_, "until_date")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "user": user = try decodeField(value_, key_)
-            case "until_date": untilDate = try decodeField(value_, key_)
-            case "status": break
-            default: unknown_[key_] = value_
+            case "user", "until_date", "status": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let user else { throw missingField("user") }
-        guard let untilDate else { throw missingField("until_date") }
-        self.user = user
-        self.untilDate = untilDate
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["status"] = .string("kicked")
-        json_["user"] = user.encodeJSON(into: &files_)
-        json_["until_date"] = untilDate.encodeJSON(into: &files_)
+        encodeField(&json_, "user", user, &files_)
+        encodeField(&json_, "until_date", untilDate, &files_)
         return .object(json_)
     }
 }
@@ -3563,24 +2998,21 @@ public struct ChatMemberLeft: JSONModel {
 extension ChatMemberLeft {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatMemberLeft.self)
-        var user: User? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            user: try decodeRequired(fields_, "user")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "user": user = try decodeField(value_, key_)
-            case "status": break
-            default: unknown_[key_] = value_
+            case "user", "status": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let user else { throw missingField("user") }
-        self.user = user
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["status"] = .string("left")
-        json_["user"] = user.encodeJSON(into: &files_)
+        encodeField(&json_, "user", user, &files_)
         return .object(json_)
     }
 }
@@ -3614,32 +3046,25 @@ public struct ChatMemberMember: JSONModel {
 extension ChatMemberMember {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatMemberMember.self)
-        var tag: String? = nil
-        var user: User? = nil
-        var untilDate: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            user: try decodeRequired(fields_, "user")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "tag": tag = try decodeField(value_, key_)
-            case "user": user = try decodeField(value_, key_)
-            case "until_date": untilDate = try decodeField(value_, key_)
-            case "status": break
-            default: unknown_[key_] = value_
+            case "user", "status": break
+            case "tag": self.tag = try decodeField(value_, key_)
+            case "until_date": self.untilDate = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let user else { throw missingField("user") }
-        self.tag = tag
-        self.user = user
-        self.untilDate = untilDate
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["status"] = .string("member")
-        if let tag { json_["tag"] = tag.encodeJSON(into: &files_) }
-        json_["user"] = user.encodeJSON(into: &files_)
-        if let untilDate { json_["until_date"] = untilDate.encodeJSON(into: &files_) }
+        encodeField(&json_, "tag", tag, &files_)
+        encodeField(&json_, "user", user, &files_)
+        encodeField(&json_, "until_date", untilDate, &files_)
         return .object(json_)
     }
 }
@@ -3673,33 +3098,25 @@ public struct ChatMemberOwner: JSONModel {
 extension ChatMemberOwner {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatMemberOwner.self)
-        var user: User? = nil
-        var isAnonymous: Bool? = nil
-        var customTitle: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            user: try decodeRequired(fields_, "user"),
+            isAnonymous: try decodeRequired(fields_, "is_anonymous")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "user": user = try decodeField(value_, key_)
-            case "is_anonymous": isAnonymous = try decodeField(value_, key_)
-            case "custom_title": customTitle = try decodeField(value_, key_)
-            case "status": break
-            default: unknown_[key_] = value_
+            case "user", "is_anonymous", "status": break
+            case "custom_title": self.customTitle = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let user else { throw missingField("user") }
-        guard let isAnonymous else { throw missingField("is_anonymous") }
-        self.user = user
-        self.isAnonymous = isAnonymous
-        self.customTitle = customTitle
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["status"] = .string("creator")
-        json_["user"] = user.encodeJSON(into: &files_)
-        json_["is_anonymous"] = isAnonymous.encodeJSON(into: &files_)
-        if let customTitle { json_["custom_title"] = customTitle.encodeJSON(into: &files_) }
+        encodeField(&json_, "user", user, &files_)
+        encodeField(&json_, "is_anonymous", isAnonymous, &files_)
+        encodeField(&json_, "custom_title", customTitle, &files_)
         return .object(json_)
     }
 }
@@ -3801,118 +3218,59 @@ public struct ChatMemberRestricted: JSONModel {
 extension ChatMemberRestricted {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatMemberRestricted.self)
-        var tag: String? = nil
-        var user: User? = nil
-        var isMember: Bool? = nil
-        var canSendMessages: Bool? = nil
-        var canSendAudios: Bool? = nil
-        var canSendDocuments: Bool? = nil
-        var canSendPhotos: Bool? = nil
-        var canSendVideos: Bool? = nil
-        var canSendVideoNotes: Bool? = nil
-        var canSendVoiceNotes: Bool? = nil
-        var canSendPolls: Bool? = nil
-        var canSendOtherMessages: Bool? = nil
-        var canAddWebPagePreviews: Bool? = nil
-        var canReactToMessages: Bool? = nil
-        var canEditTag: Bool? = nil
-        var canChangeInfo: Bool? = nil
-        var canInviteUsers: Bool? = nil
-        var canPinMessages: Bool? = nil
-        var canManageTopics: Bool? = nil
-        var untilDate: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            user: try decodeRequired(fields_, "user"),
+            isMember: try decodeRequired(fields_, "is_member"),
+            canSendMessages: try decodeRequired(fields_, "can_send_messages"),
+            canSendAudios: try decodeRequired(fields_, "can_send_audios"),
+            canSendDocuments: try decodeRequired(fields_, "can_send_documents"),
+            canSendPhotos: try decodeRequired(fields_, "can_send_photos"),
+            canSendVideos: try decodeRequired(fields_, "can_send_videos"),
+            canSendVideoNotes: try decodeRequired(fields_, "can_send_video_notes"),
+            canSendVoiceNotes: try decodeRequired(fields_, "can_send_voice_notes"),
+            canSendPolls: try decodeRequired(fields_, "can_send_polls"),
+            canSendOtherMessages: try decodeRequired(fields_, "can_send_other_messages"),
+            canAddWebPagePreviews: try decodeRequired(fields_, "can_add_web_page_previews"),
+            canReactToMessages: try decodeRequired(fields_, "can_react_to_messages"),
+            canEditTag: try decodeRequired(fields_, "can_edit_tag"),
+            canChangeInfo: try decodeRequired(fields_, "can_change_info"),
+            canInviteUsers: try decodeRequired(fields_, "can_invite_users"),
+            canPinMessages: try decodeRequired(fields_, "can_pin_messages"),
+            canManageTopics: try decodeRequired(fields_, "can_manage_topics"),
+            untilDate: try decodeRequired(fields_, "until_date")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "tag": tag = try decodeField(value_, key_)
-            case "user": user = try decodeField(value_, key_)
-            case "is_member": isMember = try decodeField(value_, key_)
-            case "can_send_messages": canSendMessages = try decodeField(value_, key_)
-            case "can_send_audios": canSendAudios = try decodeField(value_, key_)
-            case "can_send_documents": canSendDocuments = try decodeField(value_, key_)
-            case "can_send_photos": canSendPhotos = try decodeField(value_, key_)
-            case "can_send_videos": canSendVideos = try decodeField(value_, key_)
-            case "can_send_video_notes": canSendVideoNotes = try decodeField(value_, key_)
-            case "can_send_voice_notes": canSendVoiceNotes = try decodeField(value_, key_)
-            case "can_send_polls": canSendPolls = try decodeField(value_, key_)
-            case "can_send_other_messages": canSendOtherMessages = try decodeField(value_, key_)
-            case "can_add_web_page_previews": canAddWebPagePreviews = try decodeField(value_, key_)
-            case "can_react_to_messages": canReactToMessages = try decodeField(value_, key_)
-            case "can_edit_tag": canEditTag = try decodeField(value_, key_)
-            case "can_change_info": canChangeInfo = try decodeField(value_, key_)
-            case "can_invite_users": canInviteUsers = try decodeField(value_, key_)
-            case "can_pin_messages": canPinMessages = try decodeField(value_, key_)
-            case "can_manage_topics": canManageTopics = try decodeField(value_, key_)
-            case "until_date": untilDate = try decodeField(value_, key_)
-            case "status": break
-            default: unknown_[key_] = value_
+            case "user", "is_member", "can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos", "can_send_videos", "can_send_video_notes", "can_send_voice_notes", "can_send_polls", "can_send_other_messages", "can_add_web_page_previews", "can_react_to_messages", "can_edit_tag", "can_change_info", "can_invite_users", "can_pin_messages", "can_manage_topics", "until_date", "status": break
+            case "tag": self.tag = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let user else { throw missingField("user") }
-        guard let isMember else { throw missingField("is_member") }
-        guard let canSendMessages else { throw missingField("can_send_messages") }
-        guard let canSendAudios else { throw missingField("can_send_audios") }
-        guard let canSendDocuments else { throw missingField("can_send_documents") }
-        guard let canSendPhotos else { throw missingField("can_send_photos") }
-        guard let canSendVideos else { throw missingField("can_send_videos") }
-        guard let canSendVideoNotes else { throw missingField("can_send_video_notes") }
-        guard let canSendVoiceNotes else { throw missingField("can_send_voice_notes") }
-        guard let canSendPolls else { throw missingField("can_send_polls") }
-        guard let canSendOtherMessages else { throw missingField("can_send_other_messages") }
-        guard let canAddWebPagePreviews else { throw missingField("can_add_web_page_previews") }
-        guard let canReactToMessages else { throw missingField("can_react_to_messages") }
-        guard let canEditTag else { throw missingField("can_edit_tag") }
-        guard let canChangeInfo else { throw missingField("can_change_info") }
-        guard let canInviteUsers else { throw missingField("can_invite_users") }
-        guard let canPinMessages else { throw missingField("can_pin_messages") }
-        guard let canManageTopics else { throw missingField("can_manage_topics") }
-        guard let untilDate else { throw missingField("until_date") }
-        self.tag = tag
-        self.user = user
-        self.isMember = isMember
-        self.canSendMessages = canSendMessages
-        self.canSendAudios = canSendAudios
-        self.canSendDocuments = canSendDocuments
-        self.canSendPhotos = canSendPhotos
-        self.canSendVideos = canSendVideos
-        self.canSendVideoNotes = canSendVideoNotes
-        self.canSendVoiceNotes = canSendVoiceNotes
-        self.canSendPolls = canSendPolls
-        self.canSendOtherMessages = canSendOtherMessages
-        self.canAddWebPagePreviews = canAddWebPagePreviews
-        self.canReactToMessages = canReactToMessages
-        self.canEditTag = canEditTag
-        self.canChangeInfo = canChangeInfo
-        self.canInviteUsers = canInviteUsers
-        self.canPinMessages = canPinMessages
-        self.canManageTopics = canManageTopics
-        self.untilDate = untilDate
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["status"] = .string("restricted")
-        if let tag { json_["tag"] = tag.encodeJSON(into: &files_) }
-        json_["user"] = user.encodeJSON(into: &files_)
-        json_["is_member"] = isMember.encodeJSON(into: &files_)
-        json_["can_send_messages"] = canSendMessages.encodeJSON(into: &files_)
-        json_["can_send_audios"] = canSendAudios.encodeJSON(into: &files_)
-        json_["can_send_documents"] = canSendDocuments.encodeJSON(into: &files_)
-        json_["can_send_photos"] = canSendPhotos.encodeJSON(into: &files_)
-        json_["can_send_videos"] = canSendVideos.encodeJSON(into: &files_)
-        json_["can_send_video_notes"] = canSendVideoNotes.encodeJSON(into: &files_)
-        json_["can_send_voice_notes"] = canSendVoiceNotes.encodeJSON(into: &files_)
-        json_["can_send_polls"] = canSendPolls.encodeJSON(into: &files_)
-        json_["can_send_other_messages"] = canSendOtherMessages.encodeJSON(into: &files_)
-        json_["can_add_web_page_previews"] = canAddWebPagePreviews.encodeJSON(into: &files_)
-        json_["can_react_to_messages"] = canReactToMessages.encodeJSON(into: &files_)
-        json_["can_edit_tag"] = canEditTag.encodeJSON(into: &files_)
-        json_["can_change_info"] = canChangeInfo.encodeJSON(into: &files_)
-        json_["can_invite_users"] = canInviteUsers.encodeJSON(into: &files_)
-        json_["can_pin_messages"] = canPinMessages.encodeJSON(into: &files_)
-        json_["can_manage_topics"] = canManageTopics.encodeJSON(into: &files_)
-        json_["until_date"] = untilDate.encodeJSON(into: &files_)
+        encodeField(&json_, "tag", tag, &files_)
+        encodeField(&json_, "user", user, &files_)
+        encodeField(&json_, "is_member", isMember, &files_)
+        encodeField(&json_, "can_send_messages", canSendMessages, &files_)
+        encodeField(&json_, "can_send_audios", canSendAudios, &files_)
+        encodeField(&json_, "can_send_documents", canSendDocuments, &files_)
+        encodeField(&json_, "can_send_photos", canSendPhotos, &files_)
+        encodeField(&json_, "can_send_videos", canSendVideos, &files_)
+        encodeField(&json_, "can_send_video_notes", canSendVideoNotes, &files_)
+        encodeField(&json_, "can_send_voice_notes", canSendVoiceNotes, &files_)
+        encodeField(&json_, "can_send_polls", canSendPolls, &files_)
+        encodeField(&json_, "can_send_other_messages", canSendOtherMessages, &files_)
+        encodeField(&json_, "can_add_web_page_previews", canAddWebPagePreviews, &files_)
+        encodeField(&json_, "can_react_to_messages", canReactToMessages, &files_)
+        encodeField(&json_, "can_edit_tag", canEditTag, &files_)
+        encodeField(&json_, "can_change_info", canChangeInfo, &files_)
+        encodeField(&json_, "can_invite_users", canInviteUsers, &files_)
+        encodeField(&json_, "can_pin_messages", canPinMessages, &files_)
+        encodeField(&json_, "can_manage_topics", canManageTopics, &files_)
+        encodeField(&json_, "until_date", untilDate, &files_)
         return .object(json_)
     }
 }
@@ -3964,54 +3322,34 @@ public struct ChatMemberUpdated: JSONModel {
 extension ChatMemberUpdated {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatMemberUpdated.self)
-        var chat: Chat? = nil
-        var from: User? = nil
-        var date: Int64? = nil
-        var oldChatMember: ChatMember? = nil
-        var newChatMember: ChatMember? = nil
-        var inviteLink: ChatInviteLink? = nil
-        var viaJoinRequest: Bool? = nil
-        var viaChatFolderInviteLink: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            chat: try decodeRequired(fields_, "chat"),
+            from: try decodeRequired(fields_, "from"),
+            date: try decodeRequired(fields_, "date"),
+            oldChatMember: try decodeRequired(fields_, "old_chat_member"),
+            newChatMember: try decodeRequired(fields_, "new_chat_member")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "chat": chat = try decodeField(value_, key_)
-            case "from": from = try decodeField(value_, key_)
-            case "date": date = try decodeField(value_, key_)
-            case "old_chat_member": oldChatMember = try decodeField(value_, key_)
-            case "new_chat_member": newChatMember = try decodeField(value_, key_)
-            case "invite_link": inviteLink = try decodeField(value_, key_)
-            case "via_join_request": viaJoinRequest = try decodeField(value_, key_)
-            case "via_chat_folder_invite_link": viaChatFolderInviteLink = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "chat", "from", "date", "old_chat_member", "new_chat_member": break
+            case "invite_link": self.inviteLink = try decodeField(value_, key_)
+            case "via_join_request": self.viaJoinRequest = try decodeField(value_, key_)
+            case "via_chat_folder_invite_link": self.viaChatFolderInviteLink = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let chat else { throw missingField("chat") }
-        guard let from else { throw missingField("from") }
-        guard let date else { throw missingField("date") }
-        guard let oldChatMember else { throw missingField("old_chat_member") }
-        guard let newChatMember else { throw missingField("new_chat_member") }
-        self.chat = chat
-        self.from = from
-        self.date = date
-        self.oldChatMember = oldChatMember
-        self.newChatMember = newChatMember
-        self.inviteLink = inviteLink
-        self.viaJoinRequest = viaJoinRequest
-        self.viaChatFolderInviteLink = viaChatFolderInviteLink
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["chat"] = chat.encodeJSON(into: &files_)
-        json_["from"] = from.encodeJSON(into: &files_)
-        json_["date"] = date.encodeJSON(into: &files_)
-        json_["old_chat_member"] = oldChatMember.encodeJSON(into: &files_)
-        json_["new_chat_member"] = newChatMember.encodeJSON(into: &files_)
-        if let inviteLink { json_["invite_link"] = inviteLink.encodeJSON(into: &files_) }
-        if let viaJoinRequest { json_["via_join_request"] = viaJoinRequest.encodeJSON(into: &files_) }
-        if let viaChatFolderInviteLink { json_["via_chat_folder_invite_link"] = viaChatFolderInviteLink.encodeJSON(into: &files_) }
+        encodeField(&json_, "chat", chat, &files_)
+        encodeField(&json_, "from", from, &files_)
+        encodeField(&json_, "date", date, &files_)
+        encodeField(&json_, "old_chat_member", oldChatMember, &files_)
+        encodeField(&json_, "new_chat_member", newChatMember, &files_)
+        encodeField(&json_, "invite_link", inviteLink, &files_)
+        encodeField(&json_, "via_join_request", viaJoinRequest, &files_)
+        encodeField(&json_, "via_chat_folder_invite_link", viaChatFolderInviteLink, &files_)
         return .object(json_)
     }
 }
@@ -4035,22 +3373,20 @@ public struct ChatOwnerChanged: JSONModel {
 extension ChatOwnerChanged {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatOwnerChanged.self)
-        var newOwner: User? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            newOwner: try decodeRequired(fields_, "new_owner")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "new_owner": newOwner = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "new_owner": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let newOwner else { throw missingField("new_owner") }
-        self.newOwner = newOwner
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["new_owner"] = newOwner.encodeJSON(into: &files_)
+        encodeField(&json_, "new_owner", newOwner, &files_)
         return .object(json_)
     }
 }
@@ -4074,21 +3410,18 @@ public struct ChatOwnerLeft: JSONModel {
 extension ChatOwnerLeft {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatOwnerLeft.self)
-        var newOwner: User? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "new_owner": newOwner = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "new_owner": self.newOwner = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.newOwner = newOwner
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let newOwner { json_["new_owner"] = newOwner.encodeJSON(into: &files_) }
+        encodeField(&json_, "new_owner", newOwner, &files_)
         return .object(json_)
     }
 }
@@ -4172,81 +3505,48 @@ public struct ChatPermissions: JSONModel {
 extension ChatPermissions {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatPermissions.self)
-        var canSendMessages: Bool? = nil
-        var canSendAudios: Bool? = nil
-        var canSendDocuments: Bool? = nil
-        var canSendPhotos: Bool? = nil
-        var canSendVideos: Bool? = nil
-        var canSendVideoNotes: Bool? = nil
-        var canSendVoiceNotes: Bool? = nil
-        var canSendPolls: Bool? = nil
-        var canSendOtherMessages: Bool? = nil
-        var canAddWebPagePreviews: Bool? = nil
-        var canReactToMessages: Bool? = nil
-        var canEditTag: Bool? = nil
-        var canChangeInfo: Bool? = nil
-        var canInviteUsers: Bool? = nil
-        var canPinMessages: Bool? = nil
-        var canManageTopics: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "can_send_messages": canSendMessages = try decodeField(value_, key_)
-            case "can_send_audios": canSendAudios = try decodeField(value_, key_)
-            case "can_send_documents": canSendDocuments = try decodeField(value_, key_)
-            case "can_send_photos": canSendPhotos = try decodeField(value_, key_)
-            case "can_send_videos": canSendVideos = try decodeField(value_, key_)
-            case "can_send_video_notes": canSendVideoNotes = try decodeField(value_, key_)
-            case "can_send_voice_notes": canSendVoiceNotes = try decodeField(value_, key_)
-            case "can_send_polls": canSendPolls = try decodeField(value_, key_)
-            case "can_send_other_messages": canSendOtherMessages = try decodeField(value_, key_)
-            case "can_add_web_page_previews": canAddWebPagePreviews = try decodeField(value_, key_)
-            case "can_react_to_messages": canReactToMessages = try decodeField(value_, key_)
-            case "can_edit_tag": canEditTag = try decodeField(value_, key_)
-            case "can_change_info": canChangeInfo = try decodeField(value_, key_)
-            case "can_invite_users": canInviteUsers = try decodeField(value_, key_)
-            case "can_pin_messages": canPinMessages = try decodeField(value_, key_)
-            case "can_manage_topics": canManageTopics = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "can_send_messages": self.canSendMessages = try decodeField(value_, key_)
+            case "can_send_audios": self.canSendAudios = try decodeField(value_, key_)
+            case "can_send_documents": self.canSendDocuments = try decodeField(value_, key_)
+            case "can_send_photos": self.canSendPhotos = try decodeField(value_, key_)
+            case "can_send_videos": self.canSendVideos = try decodeField(value_, key_)
+            case "can_send_video_notes": self.canSendVideoNotes = try decodeField(value_, key_)
+            case "can_send_voice_notes": self.canSendVoiceNotes = try decodeField(value_, key_)
+            case "can_send_polls": self.canSendPolls = try decodeField(value_, key_)
+            case "can_send_other_messages": self.canSendOtherMessages = try decodeField(value_, key_)
+            case "can_add_web_page_previews": self.canAddWebPagePreviews = try decodeField(value_, key_)
+            case "can_react_to_messages": self.canReactToMessages = try decodeField(value_, key_)
+            case "can_edit_tag": self.canEditTag = try decodeField(value_, key_)
+            case "can_change_info": self.canChangeInfo = try decodeField(value_, key_)
+            case "can_invite_users": self.canInviteUsers = try decodeField(value_, key_)
+            case "can_pin_messages": self.canPinMessages = try decodeField(value_, key_)
+            case "can_manage_topics": self.canManageTopics = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.canSendMessages = canSendMessages
-        self.canSendAudios = canSendAudios
-        self.canSendDocuments = canSendDocuments
-        self.canSendPhotos = canSendPhotos
-        self.canSendVideos = canSendVideos
-        self.canSendVideoNotes = canSendVideoNotes
-        self.canSendVoiceNotes = canSendVoiceNotes
-        self.canSendPolls = canSendPolls
-        self.canSendOtherMessages = canSendOtherMessages
-        self.canAddWebPagePreviews = canAddWebPagePreviews
-        self.canReactToMessages = canReactToMessages
-        self.canEditTag = canEditTag
-        self.canChangeInfo = canChangeInfo
-        self.canInviteUsers = canInviteUsers
-        self.canPinMessages = canPinMessages
-        self.canManageTopics = canManageTopics
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let canSendMessages { json_["can_send_messages"] = canSendMessages.encodeJSON(into: &files_) }
-        if let canSendAudios { json_["can_send_audios"] = canSendAudios.encodeJSON(into: &files_) }
-        if let canSendDocuments { json_["can_send_documents"] = canSendDocuments.encodeJSON(into: &files_) }
-        if let canSendPhotos { json_["can_send_photos"] = canSendPhotos.encodeJSON(into: &files_) }
-        if let canSendVideos { json_["can_send_videos"] = canSendVideos.encodeJSON(into: &files_) }
-        if let canSendVideoNotes { json_["can_send_video_notes"] = canSendVideoNotes.encodeJSON(into: &files_) }
-        if let canSendVoiceNotes { json_["can_send_voice_notes"] = canSendVoiceNotes.encodeJSON(into: &files_) }
-        if let canSendPolls { json_["can_send_polls"] = canSendPolls.encodeJSON(into: &files_) }
-        if let canSendOtherMessages { json_["can_send_other_messages"] = canSendOtherMessages.encodeJSON(into: &files_) }
-        if let canAddWebPagePreviews { json_["can_add_web_page_previews"] = canAddWebPagePreviews.encodeJSON(into: &files_) }
-        if let canReactToMessages { json_["can_react_to_messages"] = canReactToMessages.encodeJSON(into: &files_) }
-        if let canEditTag { json_["can_edit_tag"] = canEditTag.encodeJSON(into: &files_) }
-        if let canChangeInfo { json_["can_change_info"] = canChangeInfo.encodeJSON(into: &files_) }
-        if let canInviteUsers { json_["can_invite_users"] = canInviteUsers.encodeJSON(into: &files_) }
-        if let canPinMessages { json_["can_pin_messages"] = canPinMessages.encodeJSON(into: &files_) }
-        if let canManageTopics { json_["can_manage_topics"] = canManageTopics.encodeJSON(into: &files_) }
+        encodeField(&json_, "can_send_messages", canSendMessages, &files_)
+        encodeField(&json_, "can_send_audios", canSendAudios, &files_)
+        encodeField(&json_, "can_send_documents", canSendDocuments, &files_)
+        encodeField(&json_, "can_send_photos", canSendPhotos, &files_)
+        encodeField(&json_, "can_send_videos", canSendVideos, &files_)
+        encodeField(&json_, "can_send_video_notes", canSendVideoNotes, &files_)
+        encodeField(&json_, "can_send_voice_notes", canSendVoiceNotes, &files_)
+        encodeField(&json_, "can_send_polls", canSendPolls, &files_)
+        encodeField(&json_, "can_send_other_messages", canSendOtherMessages, &files_)
+        encodeField(&json_, "can_add_web_page_previews", canAddWebPagePreviews, &files_)
+        encodeField(&json_, "can_react_to_messages", canReactToMessages, &files_)
+        encodeField(&json_, "can_edit_tag", canEditTag, &files_)
+        encodeField(&json_, "can_change_info", canChangeInfo, &files_)
+        encodeField(&json_, "can_invite_users", canInviteUsers, &files_)
+        encodeField(&json_, "can_pin_messages", canPinMessages, &files_)
+        encodeField(&json_, "can_manage_topics", canManageTopics, &files_)
         return .object(json_)
     }
 }
@@ -4282,37 +3582,26 @@ public struct ChatPhoto: JSONModel {
 extension ChatPhoto {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatPhoto.self)
-        var smallFileID: String? = nil
-        var smallFileUniqueID: String? = nil
-        var bigFileID: String? = nil
-        var bigFileUniqueID: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            smallFileID: try decodeRequired(fields_, "small_file_id"),
+            smallFileUniqueID: try decodeRequired(fields_, "small_file_unique_id"),
+            bigFileID: try decodeRequired(fields_, "big_file_id"),
+            bigFileUniqueID: try decodeRequired(fields_, "big_file_unique_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "small_file_id": smallFileID = try decodeField(value_, key_)
-            case "small_file_unique_id": smallFileUniqueID = try decodeField(value_, key_)
-            case "big_file_id": bigFileID = try decodeField(value_, key_)
-            case "big_file_unique_id": bigFileUniqueID = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "small_file_id", "small_file_unique_id", "big_file_id", "big_file_unique_id": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let smallFileID else { throw missingField("small_file_id") }
-        guard let smallFileUniqueID else { throw missingField("small_file_unique_id") }
-        guard let bigFileID else { throw missingField("big_file_id") }
-        guard let bigFileUniqueID else { throw missingField("big_file_unique_id") }
-        self.smallFileID = smallFileID
-        self.smallFileUniqueID = smallFileUniqueID
-        self.bigFileID = bigFileID
-        self.bigFileUniqueID = bigFileUniqueID
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["small_file_id"] = smallFileID.encodeJSON(into: &files_)
-        json_["small_file_unique_id"] = smallFileUniqueID.encodeJSON(into: &files_)
-        json_["big_file_id"] = bigFileID.encodeJSON(into: &files_)
-        json_["big_file_unique_id"] = bigFileUniqueID.encodeJSON(into: &files_)
+        encodeField(&json_, "small_file_id", smallFileID, &files_)
+        encodeField(&json_, "small_file_unique_id", smallFileUniqueID, &files_)
+        encodeField(&json_, "big_file_id", bigFileID, &files_)
+        encodeField(&json_, "big_file_unique_id", bigFileUniqueID, &files_)
         return .object(json_)
     }
 }
@@ -4352,39 +3641,28 @@ public struct ChatShared: JSONModel {
 extension ChatShared {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChatShared.self)
-        var requestID: Int64? = nil
-        var chatID: Int64? = nil
-        var title: String? = nil
-        var username: String? = nil
-        var photo: [PhotoSize]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            requestID: try decodeRequired(fields_, "request_id"),
+            chatID: try decodeRequired(fields_, "chat_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "request_id": requestID = try decodeField(value_, key_)
-            case "chat_id": chatID = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "username": username = try decodeField(value_, key_)
-            case "photo": photo = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "request_id", "chat_id": break
+            case "title": self.title = try decodeField(value_, key_)
+            case "username": self.username = try decodeField(value_, key_)
+            case "photo": self.photo = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let requestID else { throw missingField("request_id") }
-        guard let chatID else { throw missingField("chat_id") }
-        self.requestID = requestID
-        self.chatID = chatID
-        self.title = title
-        self.username = username
-        self.photo = photo
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["request_id"] = requestID.encodeJSON(into: &files_)
-        json_["chat_id"] = chatID.encodeJSON(into: &files_)
-        if let title { json_["title"] = title.encodeJSON(into: &files_) }
-        if let username { json_["username"] = username.encodeJSON(into: &files_) }
-        if let photo { json_["photo"] = photo.encodeJSON(into: &files_) }
+        encodeField(&json_, "request_id", requestID, &files_)
+        encodeField(&json_, "chat_id", chatID, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "username", username, &files_)
+        encodeField(&json_, "photo", photo, &files_)
         return .object(json_)
     }
 }
@@ -4424,39 +3702,28 @@ public struct Checklist: JSONModel {
 extension Checklist {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Checklist.self)
-        var title: String? = nil
-        var titleEntities: [MessageEntity]? = nil
-        var tasks: [ChecklistTask]? = nil
-        var othersCanAddTasks: Bool? = nil
-        var othersCanMarkTasksAsDone: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            title: try decodeRequired(fields_, "title"),
+            tasks: try decodeRequired(fields_, "tasks")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "title": title = try decodeField(value_, key_)
-            case "title_entities": titleEntities = try decodeField(value_, key_)
-            case "tasks": tasks = try decodeField(value_, key_)
-            case "others_can_add_tasks": othersCanAddTasks = try decodeField(value_, key_)
-            case "others_can_mark_tasks_as_done": othersCanMarkTasksAsDone = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "title", "tasks": break
+            case "title_entities": self.titleEntities = try decodeField(value_, key_)
+            case "others_can_add_tasks": self.othersCanAddTasks = try decodeField(value_, key_)
+            case "others_can_mark_tasks_as_done": self.othersCanMarkTasksAsDone = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let title else { throw missingField("title") }
-        guard let tasks else { throw missingField("tasks") }
-        self.title = title
-        self.titleEntities = titleEntities
-        self.tasks = tasks
-        self.othersCanAddTasks = othersCanAddTasks
-        self.othersCanMarkTasksAsDone = othersCanMarkTasksAsDone
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["title"] = title.encodeJSON(into: &files_)
-        if let titleEntities { json_["title_entities"] = titleEntities.encodeJSON(into: &files_) }
-        json_["tasks"] = tasks.encodeJSON(into: &files_)
-        if let othersCanAddTasks { json_["others_can_add_tasks"] = othersCanAddTasks.encodeJSON(into: &files_) }
-        if let othersCanMarkTasksAsDone { json_["others_can_mark_tasks_as_done"] = othersCanMarkTasksAsDone.encodeJSON(into: &files_) }
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "title_entities", titleEntities, &files_)
+        encodeField(&json_, "tasks", tasks, &files_)
+        encodeField(&json_, "others_can_add_tasks", othersCanAddTasks, &files_)
+        encodeField(&json_, "others_can_mark_tasks_as_done", othersCanMarkTasksAsDone, &files_)
         return .object(json_)
     }
 }
@@ -4500,43 +3767,30 @@ public struct ChecklistTask: JSONModel {
 extension ChecklistTask {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChecklistTask.self)
-        var id: Int64? = nil
-        var text: String? = nil
-        var textEntities: [MessageEntity]? = nil
-        var completedByUser: User? = nil
-        var completedByChat: Chat? = nil
-        var completionDate: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "text": text = try decodeField(value_, key_)
-            case "text_entities": textEntities = try decodeField(value_, key_)
-            case "completed_by_user": completedByUser = try decodeField(value_, key_)
-            case "completed_by_chat": completedByChat = try decodeField(value_, key_)
-            case "completion_date": completionDate = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "id", "text": break
+            case "text_entities": self.textEntities = try decodeField(value_, key_)
+            case "completed_by_user": self.completedByUser = try decodeField(value_, key_)
+            case "completed_by_chat": self.completedByChat = try decodeField(value_, key_)
+            case "completion_date": self.completionDate = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let text else { throw missingField("text") }
-        self.id = id
-        self.text = text
-        self.textEntities = textEntities
-        self.completedByUser = completedByUser
-        self.completedByChat = completedByChat
-        self.completionDate = completionDate
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["text"] = text.encodeJSON(into: &files_)
-        if let textEntities { json_["text_entities"] = textEntities.encodeJSON(into: &files_) }
-        if let completedByUser { json_["completed_by_user"] = completedByUser.encodeJSON(into: &files_) }
-        if let completedByChat { json_["completed_by_chat"] = completedByChat.encodeJSON(into: &files_) }
-        if let completionDate { json_["completion_date"] = completionDate.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "text_entities", textEntities, &files_)
+        encodeField(&json_, "completed_by_user", completedByUser, &files_)
+        encodeField(&json_, "completed_by_chat", completedByChat, &files_)
+        encodeField(&json_, "completion_date", completionDate, &files_)
         return .object(json_)
     }
 }
@@ -4564,26 +3818,22 @@ public struct ChecklistTasksAdded: JSONModel {
 extension ChecklistTasksAdded {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChecklistTasksAdded.self)
-        var checklistMessage: Message? = nil
-        var tasks: [ChecklistTask]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            tasks: try decodeRequired(fields_, "tasks")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "checklist_message": checklistMessage = try decodeField(value_, key_)
-            case "tasks": tasks = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "tasks": break
+            case "checklist_message": self.checklistMessage = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let tasks else { throw missingField("tasks") }
-        self.checklistMessage = checklistMessage
-        self.tasks = tasks
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let checklistMessage { json_["checklist_message"] = checklistMessage.encodeJSON(into: &files_) }
-        json_["tasks"] = tasks.encodeJSON(into: &files_)
+        encodeField(&json_, "checklist_message", checklistMessage, &files_)
+        encodeField(&json_, "tasks", tasks, &files_)
         return .object(json_)
     }
 }
@@ -4615,29 +3865,22 @@ public struct ChecklistTasksDone: JSONModel {
 extension ChecklistTasksDone {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChecklistTasksDone.self)
-        var checklistMessage: Message? = nil
-        var markedAsDoneTaskIDs: [Int64]? = nil
-        var markedAsNotDoneTaskIDs: [Int64]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "checklist_message": checklistMessage = try decodeField(value_, key_)
-            case "marked_as_done_task_ids": markedAsDoneTaskIDs = try decodeField(value_, key_)
-            case "marked_as_not_done_task_ids": markedAsNotDoneTaskIDs = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "checklist_message": self.checklistMessage = try decodeField(value_, key_)
+            case "marked_as_done_task_ids": self.markedAsDoneTaskIDs = try decodeField(value_, key_)
+            case "marked_as_not_done_task_ids": self.markedAsNotDoneTaskIDs = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.checklistMessage = checklistMessage
-        self.markedAsDoneTaskIDs = markedAsDoneTaskIDs
-        self.markedAsNotDoneTaskIDs = markedAsNotDoneTaskIDs
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let checklistMessage { json_["checklist_message"] = checklistMessage.encodeJSON(into: &files_) }
-        if let markedAsDoneTaskIDs { json_["marked_as_done_task_ids"] = markedAsDoneTaskIDs.encodeJSON(into: &files_) }
-        if let markedAsNotDoneTaskIDs { json_["marked_as_not_done_task_ids"] = markedAsNotDoneTaskIDs.encodeJSON(into: &files_) }
+        encodeField(&json_, "checklist_message", checklistMessage, &files_)
+        encodeField(&json_, "marked_as_done_task_ids", markedAsDoneTaskIDs, &files_)
+        encodeField(&json_, "marked_as_not_done_task_ids", markedAsNotDoneTaskIDs, &files_)
         return .object(json_)
     }
 }
@@ -4677,40 +3920,28 @@ public struct ChosenInlineResult: JSONModel {
 extension ChosenInlineResult {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ChosenInlineResult.self)
-        var resultID: String? = nil
-        var from: User? = nil
-        var location: Location? = nil
-        var inlineMessageID: String? = nil
-        var query: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            resultID: try decodeRequired(fields_, "result_id"),
+            from: try decodeRequired(fields_, "from"),
+            query: try decodeRequired(fields_, "query")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "result_id": resultID = try decodeField(value_, key_)
-            case "from": from = try decodeField(value_, key_)
-            case "location": location = try decodeField(value_, key_)
-            case "inline_message_id": inlineMessageID = try decodeField(value_, key_)
-            case "query": query = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "result_id", "from", "query": break
+            case "location": self.location = try decodeField(value_, key_)
+            case "inline_message_id": self.inlineMessageID = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let resultID else { throw missingField("result_id") }
-        guard let from else { throw missingField("from") }
-        guard let query else { throw missingField("query") }
-        self.resultID = resultID
-        self.from = from
-        self.location = location
-        self.inlineMessageID = inlineMessageID
-        self.query = query
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["result_id"] = resultID.encodeJSON(into: &files_)
-        json_["from"] = from.encodeJSON(into: &files_)
-        if let location { json_["location"] = location.encodeJSON(into: &files_) }
-        if let inlineMessageID { json_["inline_message_id"] = inlineMessageID.encodeJSON(into: &files_) }
-        json_["query"] = query.encodeJSON(into: &files_)
+        encodeField(&json_, "result_id", resultID, &files_)
+        encodeField(&json_, "from", from, &files_)
+        encodeField(&json_, "location", location, &files_)
+        encodeField(&json_, "inline_message_id", inlineMessageID, &files_)
+        encodeField(&json_, "query", query, &files_)
         return .object(json_)
     }
 }
@@ -4750,39 +3981,28 @@ public struct Contact: JSONModel {
 extension Contact {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Contact.self)
-        var phoneNumber: String? = nil
-        var firstName: String? = nil
-        var lastName: String? = nil
-        var userID: Int64? = nil
-        var vcard: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            phoneNumber: try decodeRequired(fields_, "phone_number"),
+            firstName: try decodeRequired(fields_, "first_name")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "phone_number": phoneNumber = try decodeField(value_, key_)
-            case "first_name": firstName = try decodeField(value_, key_)
-            case "last_name": lastName = try decodeField(value_, key_)
-            case "user_id": userID = try decodeField(value_, key_)
-            case "vcard": vcard = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "phone_number", "first_name": break
+            case "last_name": self.lastName = try decodeField(value_, key_)
+            case "user_id": self.userID = try decodeField(value_, key_)
+            case "vcard": self.vcard = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let phoneNumber else { throw missingField("phone_number") }
-        guard let firstName else { throw missingField("first_name") }
-        self.phoneNumber = phoneNumber
-        self.firstName = firstName
-        self.lastName = lastName
-        self.userID = userID
-        self.vcard = vcard
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["phone_number"] = phoneNumber.encodeJSON(into: &files_)
-        json_["first_name"] = firstName.encodeJSON(into: &files_)
-        if let lastName { json_["last_name"] = lastName.encodeJSON(into: &files_) }
-        if let userID { json_["user_id"] = userID.encodeJSON(into: &files_) }
-        if let vcard { json_["vcard"] = vcard.encodeJSON(into: &files_) }
+        encodeField(&json_, "phone_number", phoneNumber, &files_)
+        encodeField(&json_, "first_name", firstName, &files_)
+        encodeField(&json_, "last_name", lastName, &files_)
+        encodeField(&json_, "user_id", userID, &files_)
+        encodeField(&json_, "vcard", vcard, &files_)
         return .object(json_)
     }
 }
@@ -4806,22 +4026,20 @@ public struct CopyTextButton: JSONModel {
 extension CopyTextButton {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: CopyTextButton.self)
-        var text: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "text": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["text"] = text.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
         return .object(json_)
     }
 }
@@ -4849,27 +4067,22 @@ public struct Dice: JSONModel {
 extension Dice {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Dice.self)
-        var emoji: String? = nil
-        var value: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            emoji: try decodeRequired(fields_, "emoji"),
+            value: try decodeRequired(fields_, "value")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "emoji": emoji = try decodeField(value_, key_)
-            case "value": value = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "emoji", "value": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let emoji else { throw missingField("emoji") }
-        guard let value else { throw missingField("value") }
-        self.emoji = emoji
-        self.value = value
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["emoji"] = emoji.encodeJSON(into: &files_)
-        json_["value"] = value.encodeJSON(into: &files_)
+        encodeField(&json_, "emoji", emoji, &files_)
+        encodeField(&json_, "value", value, &files_)
         return .object(json_)
     }
 }
@@ -4897,26 +4110,22 @@ public struct DirectMessagePriceChanged: JSONModel {
 extension DirectMessagePriceChanged {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: DirectMessagePriceChanged.self)
-        var areDirectMessagesEnabled: Bool? = nil
-        var directMessageStarCount: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            areDirectMessagesEnabled: try decodeRequired(fields_, "are_direct_messages_enabled")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "are_direct_messages_enabled": areDirectMessagesEnabled = try decodeField(value_, key_)
-            case "direct_message_star_count": directMessageStarCount = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "are_direct_messages_enabled": break
+            case "direct_message_star_count": self.directMessageStarCount = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let areDirectMessagesEnabled else { throw missingField("are_direct_messages_enabled") }
-        self.areDirectMessagesEnabled = areDirectMessagesEnabled
-        self.directMessageStarCount = directMessageStarCount
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["are_direct_messages_enabled"] = areDirectMessagesEnabled.encodeJSON(into: &files_)
-        if let directMessageStarCount { json_["direct_message_star_count"] = directMessageStarCount.encodeJSON(into: &files_) }
+        encodeField(&json_, "are_direct_messages_enabled", areDirectMessagesEnabled, &files_)
+        encodeField(&json_, "direct_message_star_count", directMessageStarCount, &files_)
         return .object(json_)
     }
 }
@@ -4944,26 +4153,22 @@ public struct DirectMessagesTopic: JSONModel {
 extension DirectMessagesTopic {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: DirectMessagesTopic.self)
-        var topicID: Int64? = nil
-        var user: User? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            topicID: try decodeRequired(fields_, "topic_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "topic_id": topicID = try decodeField(value_, key_)
-            case "user": user = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "topic_id": break
+            case "user": self.user = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let topicID else { throw missingField("topic_id") }
-        self.topicID = topicID
-        self.user = user
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["topic_id"] = topicID.encodeJSON(into: &files_)
-        if let user { json_["user"] = user.encodeJSON(into: &files_) }
+        encodeField(&json_, "topic_id", topicID, &files_)
+        encodeField(&json_, "user", user, &files_)
         return .object(json_)
     }
 }
@@ -5007,43 +4212,30 @@ public struct Document: JSONModel {
 extension Document {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Document.self)
-        var fileID: String? = nil
-        var fileUniqueID: String? = nil
-        var thumbnail: PhotoSize? = nil
-        var fileName: String? = nil
-        var mimeType: String? = nil
-        var fileSize: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            fileID: try decodeRequired(fields_, "file_id"),
+            fileUniqueID: try decodeRequired(fields_, "file_unique_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "file_id": fileID = try decodeField(value_, key_)
-            case "file_unique_id": fileUniqueID = try decodeField(value_, key_)
-            case "thumbnail": thumbnail = try decodeField(value_, key_)
-            case "file_name": fileName = try decodeField(value_, key_)
-            case "mime_type": mimeType = try decodeField(value_, key_)
-            case "file_size": fileSize = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "file_id", "file_unique_id": break
+            case "thumbnail": self.thumbnail = try decodeField(value_, key_)
+            case "file_name": self.fileName = try decodeField(value_, key_)
+            case "mime_type": self.mimeType = try decodeField(value_, key_)
+            case "file_size": self.fileSize = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let fileID else { throw missingField("file_id") }
-        guard let fileUniqueID else { throw missingField("file_unique_id") }
-        self.fileID = fileID
-        self.fileUniqueID = fileUniqueID
-        self.thumbnail = thumbnail
-        self.fileName = fileName
-        self.mimeType = mimeType
-        self.fileSize = fileSize
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["file_id"] = fileID.encodeJSON(into: &files_)
-        json_["file_unique_id"] = fileUniqueID.encodeJSON(into: &files_)
-        if let thumbnail { json_["thumbnail"] = thumbnail.encodeJSON(into: &files_) }
-        if let fileName { json_["file_name"] = fileName.encodeJSON(into: &files_) }
-        if let mimeType { json_["mime_type"] = mimeType.encodeJSON(into: &files_) }
-        if let fileSize { json_["file_size"] = fileSize.encodeJSON(into: &files_) }
+        encodeField(&json_, "file_id", fileID, &files_)
+        encodeField(&json_, "file_unique_id", fileUniqueID, &files_)
+        encodeField(&json_, "thumbnail", thumbnail, &files_)
+        encodeField(&json_, "file_name", fileName, &files_)
+        encodeField(&json_, "mime_type", mimeType, &files_)
+        encodeField(&json_, "file_size", fileSize, &files_)
         return .object(json_)
     }
 }
@@ -5075,32 +4267,24 @@ public struct EncryptedCredentials: JSONModel {
 extension EncryptedCredentials {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: EncryptedCredentials.self)
-        var data: String? = nil
-        var hash: String? = nil
-        var secret: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            data: try decodeRequired(fields_, "data"),
+            hash: try decodeRequired(fields_, "hash"),
+            secret: try decodeRequired(fields_, "secret")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "data": data = try decodeField(value_, key_)
-            case "hash": hash = try decodeField(value_, key_)
-            case "secret": secret = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "data", "hash", "secret": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let data else { throw missingField("data") }
-        guard let hash else { throw missingField("hash") }
-        guard let secret else { throw missingField("secret") }
-        self.data = data
-        self.hash = hash
-        self.secret = secret
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["data"] = data.encodeJSON(into: &files_)
-        json_["hash"] = hash.encodeJSON(into: &files_)
-        json_["secret"] = secret.encodeJSON(into: &files_)
+        encodeField(&json_, "data", data, &files_)
+        encodeField(&json_, "hash", hash, &files_)
+        encodeField(&json_, "secret", secret, &files_)
         return .object(json_)
     }
 }
@@ -5160,59 +4344,38 @@ public struct EncryptedPassportElement: JSONModel {
 extension EncryptedPassportElement {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: EncryptedPassportElement.self)
-        var type: String? = nil
-        var data: String? = nil
-        var phoneNumber: String? = nil
-        var email: String? = nil
-        var files: [PassportFile]? = nil
-        var frontSide: PassportFile? = nil
-        var reverseSide: PassportFile? = nil
-        var selfie: PassportFile? = nil
-        var translation: [PassportFile]? = nil
-        var hash: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            type: try decodeRequired(fields_, "type"),
+            hash: try decodeRequired(fields_, "hash")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "type": type = try decodeField(value_, key_)
-            case "data": data = try decodeField(value_, key_)
-            case "phone_number": phoneNumber = try decodeField(value_, key_)
-            case "email": email = try decodeField(value_, key_)
-            case "files": files = try decodeField(value_, key_)
-            case "front_side": frontSide = try decodeField(value_, key_)
-            case "reverse_side": reverseSide = try decodeField(value_, key_)
-            case "selfie": selfie = try decodeField(value_, key_)
-            case "translation": translation = try decodeField(value_, key_)
-            case "hash": hash = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "type", "hash": break
+            case "data": self.data = try decodeField(value_, key_)
+            case "phone_number": self.phoneNumber = try decodeField(value_, key_)
+            case "email": self.email = try decodeField(value_, key_)
+            case "files": self.files = try decodeField(value_, key_)
+            case "front_side": self.frontSide = try decodeField(value_, key_)
+            case "reverse_side": self.reverseSide = try decodeField(value_, key_)
+            case "selfie": self.selfie = try decodeField(value_, key_)
+            case "translation": self.translation = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let type else { throw missingField("type") }
-        guard let hash else { throw missingField("hash") }
-        self.type = type
-        self.data = data
-        self.phoneNumber = phoneNumber
-        self.email = email
-        self.files = files
-        self.frontSide = frontSide
-        self.reverseSide = reverseSide
-        self.selfie = selfie
-        self.translation = translation
-        self.hash = hash
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["type"] = type.encodeJSON(into: &files_)
-        if let data { json_["data"] = data.encodeJSON(into: &files_) }
-        if let phoneNumber { json_["phone_number"] = phoneNumber.encodeJSON(into: &files_) }
-        if let email { json_["email"] = email.encodeJSON(into: &files_) }
-        if let files { json_["files"] = files.encodeJSON(into: &files_) }
-        if let frontSide { json_["front_side"] = frontSide.encodeJSON(into: &files_) }
-        if let reverseSide { json_["reverse_side"] = reverseSide.encodeJSON(into: &files_) }
-        if let selfie { json_["selfie"] = selfie.encodeJSON(into: &files_) }
-        if let translation { json_["translation"] = translation.encodeJSON(into: &files_) }
-        json_["hash"] = hash.encodeJSON(into: &files_)
+        encodeField(&json_, "type", type, &files_)
+        encodeField(&json_, "data", data, &files_)
+        encodeField(&json_, "phone_number", phoneNumber, &files_)
+        encodeField(&json_, "email", email, &files_)
+        encodeField(&json_, "files", files, &files_)
+        encodeField(&json_, "front_side", frontSide, &files_)
+        encodeField(&json_, "reverse_side", reverseSide, &files_)
+        encodeField(&json_, "selfie", selfie, &files_)
+        encodeField(&json_, "translation", translation, &files_)
+        encodeField(&json_, "hash", hash, &files_)
         return .object(json_)
     }
 }
@@ -5336,122 +4499,70 @@ public struct ExternalReplyInfo: JSONModel {
 extension ExternalReplyInfo {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ExternalReplyInfo.self)
-        var origin: MessageOrigin? = nil
-        var chat: Chat? = nil
-        var messageID: Int64? = nil
-        var linkPreviewOptions: LinkPreviewOptions? = nil
-        var animation: Animation? = nil
-        var audio: Audio? = nil
-        var document: Document? = nil
-        var livePhoto: LivePhoto? = nil
-        var paidMedia: PaidMediaInfo? = nil
-        var photo: [PhotoSize]? = nil
-        var sticker: Sticker? = nil
-        var story: Story? = nil
-        var video: Video? = nil
-        var videoNote: VideoNote? = nil
-        var voice: Voice? = nil
-        var hasMediaSpoiler: Bool? = nil
-        var checklist: Checklist? = nil
-        var contact: Contact? = nil
-        var dice: Dice? = nil
-        var game: Game? = nil
-        var giveaway: Giveaway? = nil
-        var giveawayWinners: GiveawayWinners? = nil
-        var invoice: Invoice? = nil
-        var location: Location? = nil
-        var poll: Poll? = nil
-        var venue: Venue? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            origin: try decodeRequired(fields_, "origin")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "origin": origin = try decodeField(value_, key_)
-            case "chat": chat = try decodeField(value_, key_)
-            case "message_id": messageID = try decodeField(value_, key_)
-            case "link_preview_options": linkPreviewOptions = try decodeField(value_, key_)
-            case "animation": animation = try decodeField(value_, key_)
-            case "audio": audio = try decodeField(value_, key_)
-            case "document": document = try decodeField(value_, key_)
-            case "live_photo": livePhoto = try decodeField(value_, key_)
-            case "paid_media": paidMedia = try decodeField(value_, key_)
-            case "photo": photo = try decodeField(value_, key_)
-            case "sticker": sticker = try decodeField(value_, key_)
-            case "story": story = try decodeField(value_, key_)
-            case "video": video = try decodeField(value_, key_)
-            case "video_note": videoNote = try decodeField(value_, key_)
-            case "voice": voice = try decodeField(value_, key_)
-            case "has_media_spoiler": hasMediaSpoiler = try decodeField(value_, key_)
-            case "checklist": checklist = try decodeField(value_, key_)
-            case "contact": contact = try decodeField(value_, key_)
-            case "dice": dice = try decodeField(value_, key_)
-            case "game": game = try decodeField(value_, key_)
-            case "giveaway": giveaway = try decodeField(value_, key_)
-            case "giveaway_winners": giveawayWinners = try decodeField(value_, key_)
-            case "invoice": invoice = try decodeField(value_, key_)
-            case "location": location = try decodeField(value_, key_)
-            case "poll": poll = try decodeField(value_, key_)
-            case "venue": venue = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "origin": break
+            case "chat": self.chat = try decodeField(value_, key_)
+            case "message_id": self.messageID = try decodeField(value_, key_)
+            case "link_preview_options": self.linkPreviewOptions = try decodeField(value_, key_)
+            case "animation": self.animation = try decodeField(value_, key_)
+            case "audio": self.audio = try decodeField(value_, key_)
+            case "document": self.document = try decodeField(value_, key_)
+            case "live_photo": self.livePhoto = try decodeField(value_, key_)
+            case "paid_media": self.paidMedia = try decodeField(value_, key_)
+            case "photo": self.photo = try decodeField(value_, key_)
+            case "sticker": self.sticker = try decodeField(value_, key_)
+            case "story": self.story = try decodeField(value_, key_)
+            case "video": self.video = try decodeField(value_, key_)
+            case "video_note": self.videoNote = try decodeField(value_, key_)
+            case "voice": self.voice = try decodeField(value_, key_)
+            case "has_media_spoiler": self.hasMediaSpoiler = try decodeField(value_, key_)
+            case "checklist": self.checklist = try decodeField(value_, key_)
+            case "contact": self.contact = try decodeField(value_, key_)
+            case "dice": self.dice = try decodeField(value_, key_)
+            case "game": self.game = try decodeField(value_, key_)
+            case "giveaway": self.giveaway = try decodeField(value_, key_)
+            case "giveaway_winners": self.giveawayWinners = try decodeField(value_, key_)
+            case "invoice": self.invoice = try decodeField(value_, key_)
+            case "location": self.location = try decodeField(value_, key_)
+            case "poll": self.poll = try decodeField(value_, key_)
+            case "venue": self.venue = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let origin else { throw missingField("origin") }
-        self.origin = origin
-        self.chat = chat
-        self.messageID = messageID
-        self.linkPreviewOptions = linkPreviewOptions
-        self.animation = animation
-        self.audio = audio
-        self.document = document
-        self.livePhoto = livePhoto
-        self.paidMedia = paidMedia
-        self.photo = photo
-        self.sticker = sticker
-        self.story = story
-        self.video = video
-        self.videoNote = videoNote
-        self.voice = voice
-        self.hasMediaSpoiler = hasMediaSpoiler
-        self.checklist = checklist
-        self.contact = contact
-        self.dice = dice
-        self.game = game
-        self.giveaway = giveaway
-        self.giveawayWinners = giveawayWinners
-        self.invoice = invoice
-        self.location = location
-        self.poll = poll
-        self.venue = venue
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["origin"] = origin.encodeJSON(into: &files_)
-        if let chat { json_["chat"] = chat.encodeJSON(into: &files_) }
-        if let messageID { json_["message_id"] = messageID.encodeJSON(into: &files_) }
-        if let linkPreviewOptions { json_["link_preview_options"] = linkPreviewOptions.encodeJSON(into: &files_) }
-        if let animation { json_["animation"] = animation.encodeJSON(into: &files_) }
-        if let audio { json_["audio"] = audio.encodeJSON(into: &files_) }
-        if let document { json_["document"] = document.encodeJSON(into: &files_) }
-        if let livePhoto { json_["live_photo"] = livePhoto.encodeJSON(into: &files_) }
-        if let paidMedia { json_["paid_media"] = paidMedia.encodeJSON(into: &files_) }
-        if let photo { json_["photo"] = photo.encodeJSON(into: &files_) }
-        if let sticker { json_["sticker"] = sticker.encodeJSON(into: &files_) }
-        if let story { json_["story"] = story.encodeJSON(into: &files_) }
-        if let video { json_["video"] = video.encodeJSON(into: &files_) }
-        if let videoNote { json_["video_note"] = videoNote.encodeJSON(into: &files_) }
-        if let voice { json_["voice"] = voice.encodeJSON(into: &files_) }
-        if let hasMediaSpoiler { json_["has_media_spoiler"] = hasMediaSpoiler.encodeJSON(into: &files_) }
-        if let checklist { json_["checklist"] = checklist.encodeJSON(into: &files_) }
-        if let contact { json_["contact"] = contact.encodeJSON(into: &files_) }
-        if let dice { json_["dice"] = dice.encodeJSON(into: &files_) }
-        if let game { json_["game"] = game.encodeJSON(into: &files_) }
-        if let giveaway { json_["giveaway"] = giveaway.encodeJSON(into: &files_) }
-        if let giveawayWinners { json_["giveaway_winners"] = giveawayWinners.encodeJSON(into: &files_) }
-        if let invoice { json_["invoice"] = invoice.encodeJSON(into: &files_) }
-        if let location { json_["location"] = location.encodeJSON(into: &files_) }
-        if let poll { json_["poll"] = poll.encodeJSON(into: &files_) }
-        if let venue { json_["venue"] = venue.encodeJSON(into: &files_) }
+        encodeField(&json_, "origin", origin, &files_)
+        encodeField(&json_, "chat", chat, &files_)
+        encodeField(&json_, "message_id", messageID, &files_)
+        encodeField(&json_, "link_preview_options", linkPreviewOptions, &files_)
+        encodeField(&json_, "animation", animation, &files_)
+        encodeField(&json_, "audio", audio, &files_)
+        encodeField(&json_, "document", document, &files_)
+        encodeField(&json_, "live_photo", livePhoto, &files_)
+        encodeField(&json_, "paid_media", paidMedia, &files_)
+        encodeField(&json_, "photo", photo, &files_)
+        encodeField(&json_, "sticker", sticker, &files_)
+        encodeField(&json_, "story", story, &files_)
+        encodeField(&json_, "video", video, &files_)
+        encodeField(&json_, "video_note", videoNote, &files_)
+        encodeField(&json_, "voice", voice, &files_)
+        encodeField(&json_, "has_media_spoiler", hasMediaSpoiler, &files_)
+        encodeField(&json_, "checklist", checklist, &files_)
+        encodeField(&json_, "contact", contact, &files_)
+        encodeField(&json_, "dice", dice, &files_)
+        encodeField(&json_, "game", game, &files_)
+        encodeField(&json_, "giveaway", giveaway, &files_)
+        encodeField(&json_, "giveaway_winners", giveawayWinners, &files_)
+        encodeField(&json_, "invoice", invoice, &files_)
+        encodeField(&json_, "location", location, &files_)
+        encodeField(&json_, "poll", poll, &files_)
+        encodeField(&json_, "venue", venue, &files_)
         return .object(json_)
     }
 }
@@ -5487,35 +4598,26 @@ public struct File: JSONModel {
 extension File {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: File.self)
-        var fileID: String? = nil
-        var fileUniqueID: String? = nil
-        var fileSize: Int64? = nil
-        var filePath: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            fileID: try decodeRequired(fields_, "file_id"),
+            fileUniqueID: try decodeRequired(fields_, "file_unique_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "file_id": fileID = try decodeField(value_, key_)
-            case "file_unique_id": fileUniqueID = try decodeField(value_, key_)
-            case "file_size": fileSize = try decodeField(value_, key_)
-            case "file_path": filePath = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "file_id", "file_unique_id": break
+            case "file_size": self.fileSize = try decodeField(value_, key_)
+            case "file_path": self.filePath = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let fileID else { throw missingField("file_id") }
-        guard let fileUniqueID else { throw missingField("file_unique_id") }
-        self.fileID = fileID
-        self.fileUniqueID = fileUniqueID
-        self.fileSize = fileSize
-        self.filePath = filePath
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["file_id"] = fileID.encodeJSON(into: &files_)
-        json_["file_unique_id"] = fileUniqueID.encodeJSON(into: &files_)
-        if let fileSize { json_["file_size"] = fileSize.encodeJSON(into: &files_) }
-        if let filePath { json_["file_path"] = filePath.encodeJSON(into: &files_) }
+        encodeField(&json_, "file_id", fileID, &files_)
+        encodeField(&json_, "file_unique_id", fileUniqueID, &files_)
+        encodeField(&json_, "file_size", fileSize, &files_)
+        encodeField(&json_, "file_path", filePath, &files_)
         return .object(json_)
     }
 }
@@ -5547,30 +4649,24 @@ public struct ForceReply: JSONModel {
 extension ForceReply {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ForceReply.self)
-        var forceReply: Bool? = nil
-        var inputFieldPlaceholder: String? = nil
-        var selective: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            forceReply: try decodeRequired(fields_, "force_reply")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "force_reply": forceReply = try decodeField(value_, key_)
-            case "input_field_placeholder": inputFieldPlaceholder = try decodeField(value_, key_)
-            case "selective": selective = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "force_reply": break
+            case "input_field_placeholder": self.inputFieldPlaceholder = try decodeField(value_, key_)
+            case "selective": self.selective = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let forceReply else { throw missingField("force_reply") }
-        self.forceReply = forceReply
-        self.inputFieldPlaceholder = inputFieldPlaceholder
-        self.selective = selective
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["force_reply"] = forceReply.encodeJSON(into: &files_)
-        if let inputFieldPlaceholder { json_["input_field_placeholder"] = inputFieldPlaceholder.encodeJSON(into: &files_) }
-        if let selective { json_["selective"] = selective.encodeJSON(into: &files_) }
+        encodeField(&json_, "force_reply", forceReply, &files_)
+        encodeField(&json_, "input_field_placeholder", inputFieldPlaceholder, &files_)
+        encodeField(&json_, "selective", selective, &files_)
         return .object(json_)
     }
 }
@@ -5610,40 +4706,28 @@ public struct ForumTopic: JSONModel {
 extension ForumTopic {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ForumTopic.self)
-        var messageThreadID: Int64? = nil
-        var name: String? = nil
-        var iconColor: Int? = nil
-        var iconCustomEmojiID: String? = nil
-        var isNameImplicit: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            messageThreadID: try decodeRequired(fields_, "message_thread_id"),
+            name: try decodeRequired(fields_, "name"),
+            iconColor: try decodeRequired(fields_, "icon_color")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "message_thread_id": messageThreadID = try decodeField(value_, key_)
-            case "name": name = try decodeField(value_, key_)
-            case "icon_color": iconColor = try decodeField(value_, key_)
-            case "icon_custom_emoji_id": iconCustomEmojiID = try decodeField(value_, key_)
-            case "is_name_implicit": isNameImplicit = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "message_thread_id", "name", "icon_color": break
+            case "icon_custom_emoji_id": self.iconCustomEmojiID = try decodeField(value_, key_)
+            case "is_name_implicit": self.isNameImplicit = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let messageThreadID else { throw missingField("message_thread_id") }
-        guard let name else { throw missingField("name") }
-        guard let iconColor else { throw missingField("icon_color") }
-        self.messageThreadID = messageThreadID
-        self.name = name
-        self.iconColor = iconColor
-        self.iconCustomEmojiID = iconCustomEmojiID
-        self.isNameImplicit = isNameImplicit
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["message_thread_id"] = messageThreadID.encodeJSON(into: &files_)
-        json_["name"] = name.encodeJSON(into: &files_)
-        json_["icon_color"] = iconColor.encodeJSON(into: &files_)
-        if let iconCustomEmojiID { json_["icon_custom_emoji_id"] = iconCustomEmojiID.encodeJSON(into: &files_) }
-        if let isNameImplicit { json_["is_name_implicit"] = isNameImplicit.encodeJSON(into: &files_) }
+        encodeField(&json_, "message_thread_id", messageThreadID, &files_)
+        encodeField(&json_, "name", name, &files_)
+        encodeField(&json_, "icon_color", iconColor, &files_)
+        encodeField(&json_, "icon_custom_emoji_id", iconCustomEmojiID, &files_)
+        encodeField(&json_, "is_name_implicit", isNameImplicit, &files_)
         return .object(json_)
     }
 }
@@ -5663,13 +4747,12 @@ public struct ForumTopicClosed: JSONModel {
 extension ForumTopicClosed {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ForumTopicClosed.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
@@ -5708,35 +4791,26 @@ public struct ForumTopicCreated: JSONModel {
 extension ForumTopicCreated {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ForumTopicCreated.self)
-        var name: String? = nil
-        var iconColor: Int? = nil
-        var iconCustomEmojiID: String? = nil
-        var isNameImplicit: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            name: try decodeRequired(fields_, "name"),
+            iconColor: try decodeRequired(fields_, "icon_color")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "name": name = try decodeField(value_, key_)
-            case "icon_color": iconColor = try decodeField(value_, key_)
-            case "icon_custom_emoji_id": iconCustomEmojiID = try decodeField(value_, key_)
-            case "is_name_implicit": isNameImplicit = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "name", "icon_color": break
+            case "icon_custom_emoji_id": self.iconCustomEmojiID = try decodeField(value_, key_)
+            case "is_name_implicit": self.isNameImplicit = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let name else { throw missingField("name") }
-        guard let iconColor else { throw missingField("icon_color") }
-        self.name = name
-        self.iconColor = iconColor
-        self.iconCustomEmojiID = iconCustomEmojiID
-        self.isNameImplicit = isNameImplicit
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["name"] = name.encodeJSON(into: &files_)
-        json_["icon_color"] = iconColor.encodeJSON(into: &files_)
-        if let iconCustomEmojiID { json_["icon_custom_emoji_id"] = iconCustomEmojiID.encodeJSON(into: &files_) }
-        if let isNameImplicit { json_["is_name_implicit"] = isNameImplicit.encodeJSON(into: &files_) }
+        encodeField(&json_, "name", name, &files_)
+        encodeField(&json_, "icon_color", iconColor, &files_)
+        encodeField(&json_, "icon_custom_emoji_id", iconCustomEmojiID, &files_)
+        encodeField(&json_, "is_name_implicit", isNameImplicit, &files_)
         return .object(json_)
     }
 }
@@ -5764,25 +4838,20 @@ public struct ForumTopicEdited: JSONModel {
 extension ForumTopicEdited {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ForumTopicEdited.self)
-        var name: String? = nil
-        var iconCustomEmojiID: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "name": name = try decodeField(value_, key_)
-            case "icon_custom_emoji_id": iconCustomEmojiID = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "name": self.name = try decodeField(value_, key_)
+            case "icon_custom_emoji_id": self.iconCustomEmojiID = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.name = name
-        self.iconCustomEmojiID = iconCustomEmojiID
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let name { json_["name"] = name.encodeJSON(into: &files_) }
-        if let iconCustomEmojiID { json_["icon_custom_emoji_id"] = iconCustomEmojiID.encodeJSON(into: &files_) }
+        encodeField(&json_, "name", name, &files_)
+        encodeField(&json_, "icon_custom_emoji_id", iconCustomEmojiID, &files_)
         return .object(json_)
     }
 }
@@ -5802,13 +4871,12 @@ public struct ForumTopicReopened: JSONModel {
 extension ForumTopicReopened {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ForumTopicReopened.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
@@ -5855,44 +4923,30 @@ public struct Game: JSONModel {
 extension Game {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Game.self)
-        var title: String? = nil
-        var description: String? = nil
-        var photo: [PhotoSize]? = nil
-        var text: String? = nil
-        var textEntities: [MessageEntity]? = nil
-        var animation: Animation? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            title: try decodeRequired(fields_, "title"),
+            description: try decodeRequired(fields_, "description"),
+            photo: try decodeRequired(fields_, "photo")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "title": title = try decodeField(value_, key_)
-            case "description": description = try decodeField(value_, key_)
-            case "photo": photo = try decodeField(value_, key_)
-            case "text": text = try decodeField(value_, key_)
-            case "text_entities": textEntities = try decodeField(value_, key_)
-            case "animation": animation = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "title", "description", "photo": break
+            case "text": self.text = try decodeField(value_, key_)
+            case "text_entities": self.textEntities = try decodeField(value_, key_)
+            case "animation": self.animation = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let title else { throw missingField("title") }
-        guard let description else { throw missingField("description") }
-        guard let photo else { throw missingField("photo") }
-        self.title = title
-        self.description = description
-        self.photo = photo
-        self.text = text
-        self.textEntities = textEntities
-        self.animation = animation
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["title"] = title.encodeJSON(into: &files_)
-        json_["description"] = description.encodeJSON(into: &files_)
-        json_["photo"] = photo.encodeJSON(into: &files_)
-        if let text { json_["text"] = text.encodeJSON(into: &files_) }
-        if let textEntities { json_["text_entities"] = textEntities.encodeJSON(into: &files_) }
-        if let animation { json_["animation"] = animation.encodeJSON(into: &files_) }
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "description", description, &files_)
+        encodeField(&json_, "photo", photo, &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "text_entities", textEntities, &files_)
+        encodeField(&json_, "animation", animation, &files_)
         return .object(json_)
     }
 }
@@ -5924,32 +4978,24 @@ public struct GameHighScore: JSONModel {
 extension GameHighScore {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: GameHighScore.self)
-        var position: Int? = nil
-        var user: User? = nil
-        var score: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            position: try decodeRequired(fields_, "position"),
+            user: try decodeRequired(fields_, "user"),
+            score: try decodeRequired(fields_, "score")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "position": position = try decodeField(value_, key_)
-            case "user": user = try decodeField(value_, key_)
-            case "score": score = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "position", "user", "score": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let position else { throw missingField("position") }
-        guard let user else { throw missingField("user") }
-        guard let score else { throw missingField("score") }
-        self.position = position
-        self.user = user
-        self.score = score
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["position"] = position.encodeJSON(into: &files_)
-        json_["user"] = user.encodeJSON(into: &files_)
-        json_["score"] = score.encodeJSON(into: &files_)
+        encodeField(&json_, "position", position, &files_)
+        encodeField(&json_, "user", user, &files_)
+        encodeField(&json_, "score", score, &files_)
         return .object(json_)
     }
 }
@@ -5969,13 +5015,12 @@ public struct GeneralForumTopicHidden: JSONModel {
 extension GeneralForumTopicHidden {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: GeneralForumTopicHidden.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
@@ -5998,13 +5043,12 @@ public struct GeneralForumTopicUnhidden: JSONModel {
 extension GeneralForumTopicUnhidden {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: GeneralForumTopicUnhidden.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {

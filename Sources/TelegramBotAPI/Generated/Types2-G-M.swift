@@ -69,72 +69,44 @@ public struct Gift: JSONModel {
 extension Gift {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Gift.self)
-        var id: String? = nil
-        var sticker: Sticker? = nil
-        var starCount: Int? = nil
-        var upgradeStarCount: Int? = nil
-        var isPremium: Bool? = nil
-        var hasColors: Bool? = nil
-        var totalCount: Int? = nil
-        var remainingCount: Int? = nil
-        var personalTotalCount: Int? = nil
-        var personalRemainingCount: Int? = nil
-        var background: GiftBackground? = nil
-        var uniqueGiftVariantCount: Int? = nil
-        var publisherChat: Chat? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            sticker: try decodeRequired(fields_, "sticker"),
+            starCount: try decodeRequired(fields_, "star_count")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "sticker": sticker = try decodeField(value_, key_)
-            case "star_count": starCount = try decodeField(value_, key_)
-            case "upgrade_star_count": upgradeStarCount = try decodeField(value_, key_)
-            case "is_premium": isPremium = try decodeField(value_, key_)
-            case "has_colors": hasColors = try decodeField(value_, key_)
-            case "total_count": totalCount = try decodeField(value_, key_)
-            case "remaining_count": remainingCount = try decodeField(value_, key_)
-            case "personal_total_count": personalTotalCount = try decodeField(value_, key_)
-            case "personal_remaining_count": personalRemainingCount = try decodeField(value_, key_)
-            case "background": background = try decodeField(value_, key_)
-            case "unique_gift_variant_count": uniqueGiftVariantCount = try decodeField(value_, key_)
-            case "publisher_chat": publisherChat = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "id", "sticker", "star_count": break
+            case "upgrade_star_count": self.upgradeStarCount = try decodeField(value_, key_)
+            case "is_premium": self.isPremium = try decodeField(value_, key_)
+            case "has_colors": self.hasColors = try decodeField(value_, key_)
+            case "total_count": self.totalCount = try decodeField(value_, key_)
+            case "remaining_count": self.remainingCount = try decodeField(value_, key_)
+            case "personal_total_count": self.personalTotalCount = try decodeField(value_, key_)
+            case "personal_remaining_count": self.personalRemainingCount = try decodeField(value_, key_)
+            case "background": self.background = try decodeField(value_, key_)
+            case "unique_gift_variant_count": self.uniqueGiftVariantCount = try decodeField(value_, key_)
+            case "publisher_chat": self.publisherChat = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let sticker else { throw missingField("sticker") }
-        guard let starCount else { throw missingField("star_count") }
-        self.id = id
-        self.sticker = sticker
-        self.starCount = starCount
-        self.upgradeStarCount = upgradeStarCount
-        self.isPremium = isPremium
-        self.hasColors = hasColors
-        self.totalCount = totalCount
-        self.remainingCount = remainingCount
-        self.personalTotalCount = personalTotalCount
-        self.personalRemainingCount = personalRemainingCount
-        self.background = background
-        self.uniqueGiftVariantCount = uniqueGiftVariantCount
-        self.publisherChat = publisherChat
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["sticker"] = sticker.encodeJSON(into: &files_)
-        json_["star_count"] = starCount.encodeJSON(into: &files_)
-        if let upgradeStarCount { json_["upgrade_star_count"] = upgradeStarCount.encodeJSON(into: &files_) }
-        if let isPremium { json_["is_premium"] = isPremium.encodeJSON(into: &files_) }
-        if let hasColors { json_["has_colors"] = hasColors.encodeJSON(into: &files_) }
-        if let totalCount { json_["total_count"] = totalCount.encodeJSON(into: &files_) }
-        if let remainingCount { json_["remaining_count"] = remainingCount.encodeJSON(into: &files_) }
-        if let personalTotalCount { json_["personal_total_count"] = personalTotalCount.encodeJSON(into: &files_) }
-        if let personalRemainingCount { json_["personal_remaining_count"] = personalRemainingCount.encodeJSON(into: &files_) }
-        if let background { json_["background"] = background.encodeJSON(into: &files_) }
-        if let uniqueGiftVariantCount { json_["unique_gift_variant_count"] = uniqueGiftVariantCount.encodeJSON(into: &files_) }
-        if let publisherChat { json_["publisher_chat"] = publisherChat.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "sticker", sticker, &files_)
+        encodeField(&json_, "star_count", starCount, &files_)
+        encodeField(&json_, "upgrade_star_count", upgradeStarCount, &files_)
+        encodeField(&json_, "is_premium", isPremium, &files_)
+        encodeField(&json_, "has_colors", hasColors, &files_)
+        encodeField(&json_, "total_count", totalCount, &files_)
+        encodeField(&json_, "remaining_count", remainingCount, &files_)
+        encodeField(&json_, "personal_total_count", personalTotalCount, &files_)
+        encodeField(&json_, "personal_remaining_count", personalRemainingCount, &files_)
+        encodeField(&json_, "background", background, &files_)
+        encodeField(&json_, "unique_gift_variant_count", uniqueGiftVariantCount, &files_)
+        encodeField(&json_, "publisher_chat", publisherChat, &files_)
         return .object(json_)
     }
 }
@@ -166,32 +138,24 @@ public struct GiftBackground: JSONModel {
 extension GiftBackground {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: GiftBackground.self)
-        var centerColor: Int? = nil
-        var edgeColor: Int? = nil
-        var textColor: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            centerColor: try decodeRequired(fields_, "center_color"),
+            edgeColor: try decodeRequired(fields_, "edge_color"),
+            textColor: try decodeRequired(fields_, "text_color")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "center_color": centerColor = try decodeField(value_, key_)
-            case "edge_color": edgeColor = try decodeField(value_, key_)
-            case "text_color": textColor = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "center_color", "edge_color", "text_color": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let centerColor else { throw missingField("center_color") }
-        guard let edgeColor else { throw missingField("edge_color") }
-        guard let textColor else { throw missingField("text_color") }
-        self.centerColor = centerColor
-        self.edgeColor = edgeColor
-        self.textColor = textColor
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["center_color"] = centerColor.encodeJSON(into: &files_)
-        json_["edge_color"] = edgeColor.encodeJSON(into: &files_)
-        json_["text_color"] = textColor.encodeJSON(into: &files_)
+        encodeField(&json_, "center_color", centerColor, &files_)
+        encodeField(&json_, "edge_color", edgeColor, &files_)
+        encodeField(&json_, "text_color", textColor, &files_)
         return .object(json_)
     }
 }
@@ -251,58 +215,38 @@ public struct GiftInfo: JSONModel {
 extension GiftInfo {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: GiftInfo.self)
-        var gift: Gift? = nil
-        var ownedGiftID: String? = nil
-        var convertStarCount: Int? = nil
-        var prepaidUpgradeStarCount: Int? = nil
-        var isUpgradeSeparate: Bool? = nil
-        var canBeUpgraded: Bool? = nil
-        var text: String? = nil
-        var entities: [MessageEntity]? = nil
-        var isPrivate: Bool? = nil
-        var uniqueGiftNumber: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            gift: try decodeRequired(fields_, "gift")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "gift": gift = try decodeField(value_, key_)
-            case "owned_gift_id": ownedGiftID = try decodeField(value_, key_)
-            case "convert_star_count": convertStarCount = try decodeField(value_, key_)
-            case "prepaid_upgrade_star_count": prepaidUpgradeStarCount = try decodeField(value_, key_)
-            case "is_upgrade_separate": isUpgradeSeparate = try decodeField(value_, key_)
-            case "can_be_upgraded": canBeUpgraded = try decodeField(value_, key_)
-            case "text": text = try decodeField(value_, key_)
-            case "entities": entities = try decodeField(value_, key_)
-            case "is_private": isPrivate = try decodeField(value_, key_)
-            case "unique_gift_number": uniqueGiftNumber = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "gift": break
+            case "owned_gift_id": self.ownedGiftID = try decodeField(value_, key_)
+            case "convert_star_count": self.convertStarCount = try decodeField(value_, key_)
+            case "prepaid_upgrade_star_count": self.prepaidUpgradeStarCount = try decodeField(value_, key_)
+            case "is_upgrade_separate": self.isUpgradeSeparate = try decodeField(value_, key_)
+            case "can_be_upgraded": self.canBeUpgraded = try decodeField(value_, key_)
+            case "text": self.text = try decodeField(value_, key_)
+            case "entities": self.entities = try decodeField(value_, key_)
+            case "is_private": self.isPrivate = try decodeField(value_, key_)
+            case "unique_gift_number": self.uniqueGiftNumber = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let gift else { throw missingField("gift") }
-        self.gift = gift
-        self.ownedGiftID = ownedGiftID
-        self.convertStarCount = convertStarCount
-        self.prepaidUpgradeStarCount = prepaidUpgradeStarCount
-        self.isUpgradeSeparate = isUpgradeSeparate
-        self.canBeUpgraded = canBeUpgraded
-        self.text = text
-        self.entities = entities
-        self.isPrivate = isPrivate
-        self.uniqueGiftNumber = uniqueGiftNumber
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["gift"] = gift.encodeJSON(into: &files_)
-        if let ownedGiftID { json_["owned_gift_id"] = ownedGiftID.encodeJSON(into: &files_) }
-        if let convertStarCount { json_["convert_star_count"] = convertStarCount.encodeJSON(into: &files_) }
-        if let prepaidUpgradeStarCount { json_["prepaid_upgrade_star_count"] = prepaidUpgradeStarCount.encodeJSON(into: &files_) }
-        if let isUpgradeSeparate { json_["is_upgrade_separate"] = isUpgradeSeparate.encodeJSON(into: &files_) }
-        if let canBeUpgraded { json_["can_be_upgraded"] = canBeUpgraded.encodeJSON(into: &files_) }
-        if let text { json_["text"] = text.encodeJSON(into: &files_) }
-        if let entities { json_["entities"] = entities.encodeJSON(into: &files_) }
-        if let isPrivate { json_["is_private"] = isPrivate.encodeJSON(into: &files_) }
-        if let uniqueGiftNumber { json_["unique_gift_number"] = uniqueGiftNumber.encodeJSON(into: &files_) }
+        encodeField(&json_, "gift", gift, &files_)
+        encodeField(&json_, "owned_gift_id", ownedGiftID, &files_)
+        encodeField(&json_, "convert_star_count", convertStarCount, &files_)
+        encodeField(&json_, "prepaid_upgrade_star_count", prepaidUpgradeStarCount, &files_)
+        encodeField(&json_, "is_upgrade_separate", isUpgradeSeparate, &files_)
+        encodeField(&json_, "can_be_upgraded", canBeUpgraded, &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "entities", entities, &files_)
+        encodeField(&json_, "is_private", isPrivate, &files_)
+        encodeField(&json_, "unique_gift_number", uniqueGiftNumber, &files_)
         return .object(json_)
     }
 }
@@ -326,22 +270,20 @@ public struct Gifts: JSONModel {
 extension Gifts {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Gifts.self)
-        var gifts: [Gift]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            gifts: try decodeRequired(fields_, "gifts")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "gifts": gifts = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "gifts": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let gifts else { throw missingField("gifts") }
-        self.gifts = gifts
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["gifts"] = gifts.encodeJSON(into: &files_)
+        encodeField(&json_, "gifts", gifts, &files_)
         return .object(json_)
     }
 }
@@ -397,56 +339,36 @@ public struct Giveaway: JSONModel {
 extension Giveaway {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Giveaway.self)
-        var chats: [Chat]? = nil
-        var winnersSelectionDate: Int64? = nil
-        var winnerCount: Int? = nil
-        var onlyNewMembers: Bool? = nil
-        var hasPublicWinners: Bool? = nil
-        var prizeDescription: String? = nil
-        var countryCodes: [String]? = nil
-        var prizeStarCount: Int? = nil
-        var premiumSubscriptionMonthCount: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            chats: try decodeRequired(fields_, "chats"),
+            winnersSelectionDate: try decodeRequired(fields_, "winners_selection_date"),
+            winnerCount: try decodeRequired(fields_, "winner_count")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "chats": chats = try decodeField(value_, key_)
-            case "winners_selection_date": winnersSelectionDate = try decodeField(value_, key_)
-            case "winner_count": winnerCount = try decodeField(value_, key_)
-            case "only_new_members": onlyNewMembers = try decodeField(value_, key_)
-            case "has_public_winners": hasPublicWinners = try decodeField(value_, key_)
-            case "prize_description": prizeDescription = try decodeField(value_, key_)
-            case "country_codes": countryCodes = try decodeField(value_, key_)
-            case "prize_star_count": prizeStarCount = try decodeField(value_, key_)
-            case "premium_subscription_month_count": premiumSubscriptionMonthCount = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "chats", "winners_selection_date", "winner_count": break
+            case "only_new_members": self.onlyNewMembers = try decodeField(value_, key_)
+            case "has_public_winners": self.hasPublicWinners = try decodeField(value_, key_)
+            case "prize_description": self.prizeDescription = try decodeField(value_, key_)
+            case "country_codes": self.countryCodes = try decodeField(value_, key_)
+            case "prize_star_count": self.prizeStarCount = try decodeField(value_, key_)
+            case "premium_subscription_month_count": self.premiumSubscriptionMonthCount = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let chats else { throw missingField("chats") }
-        guard let winnersSelectionDate else { throw missingField("winners_selection_date") }
-        guard let winnerCount else { throw missingField("winner_count") }
-        self.chats = chats
-        self.winnersSelectionDate = winnersSelectionDate
-        self.winnerCount = winnerCount
-        self.onlyNewMembers = onlyNewMembers
-        self.hasPublicWinners = hasPublicWinners
-        self.prizeDescription = prizeDescription
-        self.countryCodes = countryCodes
-        self.prizeStarCount = prizeStarCount
-        self.premiumSubscriptionMonthCount = premiumSubscriptionMonthCount
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["chats"] = chats.encodeJSON(into: &files_)
-        json_["winners_selection_date"] = winnersSelectionDate.encodeJSON(into: &files_)
-        json_["winner_count"] = winnerCount.encodeJSON(into: &files_)
-        if let onlyNewMembers { json_["only_new_members"] = onlyNewMembers.encodeJSON(into: &files_) }
-        if let hasPublicWinners { json_["has_public_winners"] = hasPublicWinners.encodeJSON(into: &files_) }
-        if let prizeDescription { json_["prize_description"] = prizeDescription.encodeJSON(into: &files_) }
-        if let countryCodes { json_["country_codes"] = countryCodes.encodeJSON(into: &files_) }
-        if let prizeStarCount { json_["prize_star_count"] = prizeStarCount.encodeJSON(into: &files_) }
-        if let premiumSubscriptionMonthCount { json_["premium_subscription_month_count"] = premiumSubscriptionMonthCount.encodeJSON(into: &files_) }
+        encodeField(&json_, "chats", chats, &files_)
+        encodeField(&json_, "winners_selection_date", winnersSelectionDate, &files_)
+        encodeField(&json_, "winner_count", winnerCount, &files_)
+        encodeField(&json_, "only_new_members", onlyNewMembers, &files_)
+        encodeField(&json_, "has_public_winners", hasPublicWinners, &files_)
+        encodeField(&json_, "prize_description", prizeDescription, &files_)
+        encodeField(&json_, "country_codes", countryCodes, &files_)
+        encodeField(&json_, "prize_star_count", prizeStarCount, &files_)
+        encodeField(&json_, "premium_subscription_month_count", premiumSubscriptionMonthCount, &files_)
         return .object(json_)
     }
 }
@@ -482,34 +404,26 @@ public struct GiveawayCompleted: JSONModel {
 extension GiveawayCompleted {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: GiveawayCompleted.self)
-        var winnerCount: Int? = nil
-        var unclaimedPrizeCount: Int? = nil
-        var giveawayMessage: Message? = nil
-        var isStarGiveaway: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            winnerCount: try decodeRequired(fields_, "winner_count")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "winner_count": winnerCount = try decodeField(value_, key_)
-            case "unclaimed_prize_count": unclaimedPrizeCount = try decodeField(value_, key_)
-            case "giveaway_message": giveawayMessage = try decodeField(value_, key_)
-            case "is_star_giveaway": isStarGiveaway = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "winner_count": break
+            case "unclaimed_prize_count": self.unclaimedPrizeCount = try decodeField(value_, key_)
+            case "giveaway_message": self.giveawayMessage = try decodeField(value_, key_)
+            case "is_star_giveaway": self.isStarGiveaway = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let winnerCount else { throw missingField("winner_count") }
-        self.winnerCount = winnerCount
-        self.unclaimedPrizeCount = unclaimedPrizeCount
-        self.giveawayMessage = giveawayMessage
-        self.isStarGiveaway = isStarGiveaway
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["winner_count"] = winnerCount.encodeJSON(into: &files_)
-        if let unclaimedPrizeCount { json_["unclaimed_prize_count"] = unclaimedPrizeCount.encodeJSON(into: &files_) }
-        if let giveawayMessage { json_["giveaway_message"] = giveawayMessage.encodeJSON(into: &files_) }
-        if let isStarGiveaway { json_["is_star_giveaway"] = isStarGiveaway.encodeJSON(into: &files_) }
+        encodeField(&json_, "winner_count", winnerCount, &files_)
+        encodeField(&json_, "unclaimed_prize_count", unclaimedPrizeCount, &files_)
+        encodeField(&json_, "giveaway_message", giveawayMessage, &files_)
+        encodeField(&json_, "is_star_giveaway", isStarGiveaway, &files_)
         return .object(json_)
     }
 }
@@ -533,21 +447,18 @@ public struct GiveawayCreated: JSONModel {
 extension GiveawayCreated {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: GiveawayCreated.self)
-        var prizeStarCount: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "prize_star_count": prizeStarCount = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "prize_star_count": self.prizeStarCount = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.prizeStarCount = prizeStarCount
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let prizeStarCount { json_["prize_star_count"] = prizeStarCount.encodeJSON(into: &files_) }
+        encodeField(&json_, "prize_star_count", prizeStarCount, &files_)
         return .object(json_)
     }
 }
@@ -615,70 +526,42 @@ public struct GiveawayWinners: JSONModel {
 extension GiveawayWinners {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: GiveawayWinners.self)
-        var chat: Chat? = nil
-        var giveawayMessageID: Int64? = nil
-        var winnersSelectionDate: Int64? = nil
-        var winnerCount: Int? = nil
-        var winners: [User]? = nil
-        var additionalChatCount: Int? = nil
-        var prizeStarCount: Int? = nil
-        var premiumSubscriptionMonthCount: Int? = nil
-        var unclaimedPrizeCount: Int? = nil
-        var onlyNewMembers: Bool? = nil
-        var wasRefunded: Bool? = nil
-        var prizeDescription: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            chat: try decodeRequired(fields_, "chat"),
+            giveawayMessageID: try decodeRequired(fields_, "giveaway_message_id"),
+            winnersSelectionDate: try decodeRequired(fields_, "winners_selection_date"),
+            winnerCount: try decodeRequired(fields_, "winner_count"),
+            winners: try decodeRequired(fields_, "winners")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "chat": chat = try decodeField(value_, key_)
-            case "giveaway_message_id": giveawayMessageID = try decodeField(value_, key_)
-            case "winners_selection_date": winnersSelectionDate = try decodeField(value_, key_)
-            case "winner_count": winnerCount = try decodeField(value_, key_)
-            case "winners": winners = try decodeField(value_, key_)
-            case "additional_chat_count": additionalChatCount = try decodeField(value_, key_)
-            case "prize_star_count": prizeStarCount = try decodeField(value_, key_)
-            case "premium_subscription_month_count": premiumSubscriptionMonthCount = try decodeField(value_, key_)
-            case "unclaimed_prize_count": unclaimedPrizeCount = try decodeField(value_, key_)
-            case "only_new_members": onlyNewMembers = try decodeField(value_, key_)
-            case "was_refunded": wasRefunded = try decodeField(value_, key_)
-            case "prize_description": prizeDescription = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "chat", "giveaway_message_id", "winners_selection_date", "winner_count", "winners": break
+            case "additional_chat_count": self.additionalChatCount = try decodeField(value_, key_)
+            case "prize_star_count": self.prizeStarCount = try decodeField(value_, key_)
+            case "premium_subscription_month_count": self.premiumSubscriptionMonthCount = try decodeField(value_, key_)
+            case "unclaimed_prize_count": self.unclaimedPrizeCount = try decodeField(value_, key_)
+            case "only_new_members": self.onlyNewMembers = try decodeField(value_, key_)
+            case "was_refunded": self.wasRefunded = try decodeField(value_, key_)
+            case "prize_description": self.prizeDescription = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let chat else { throw missingField("chat") }
-        guard let giveawayMessageID else { throw missingField("giveaway_message_id") }
-        guard let winnersSelectionDate else { throw missingField("winners_selection_date") }
-        guard let winnerCount else { throw missingField("winner_count") }
-        guard let winners else { throw missingField("winners") }
-        self.chat = chat
-        self.giveawayMessageID = giveawayMessageID
-        self.winnersSelectionDate = winnersSelectionDate
-        self.winnerCount = winnerCount
-        self.winners = winners
-        self.additionalChatCount = additionalChatCount
-        self.prizeStarCount = prizeStarCount
-        self.premiumSubscriptionMonthCount = premiumSubscriptionMonthCount
-        self.unclaimedPrizeCount = unclaimedPrizeCount
-        self.onlyNewMembers = onlyNewMembers
-        self.wasRefunded = wasRefunded
-        self.prizeDescription = prizeDescription
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["chat"] = chat.encodeJSON(into: &files_)
-        json_["giveaway_message_id"] = giveawayMessageID.encodeJSON(into: &files_)
-        json_["winners_selection_date"] = winnersSelectionDate.encodeJSON(into: &files_)
-        json_["winner_count"] = winnerCount.encodeJSON(into: &files_)
-        json_["winners"] = winners.encodeJSON(into: &files_)
-        if let additionalChatCount { json_["additional_chat_count"] = additionalChatCount.encodeJSON(into: &files_) }
-        if let prizeStarCount { json_["prize_star_count"] = prizeStarCount.encodeJSON(into: &files_) }
-        if let premiumSubscriptionMonthCount { json_["premium_subscription_month_count"] = premiumSubscriptionMonthCount.encodeJSON(into: &files_) }
-        if let unclaimedPrizeCount { json_["unclaimed_prize_count"] = unclaimedPrizeCount.encodeJSON(into: &files_) }
-        if let onlyNewMembers { json_["only_new_members"] = onlyNewMembers.encodeJSON(into: &files_) }
-        if let wasRefunded { json_["was_refunded"] = wasRefunded.encodeJSON(into: &files_) }
-        if let prizeDescription { json_["prize_description"] = prizeDescription.encodeJSON(into: &files_) }
+        encodeField(&json_, "chat", chat, &files_)
+        encodeField(&json_, "giveaway_message_id", giveawayMessageID, &files_)
+        encodeField(&json_, "winners_selection_date", winnersSelectionDate, &files_)
+        encodeField(&json_, "winner_count", winnerCount, &files_)
+        encodeField(&json_, "winners", winners, &files_)
+        encodeField(&json_, "additional_chat_count", additionalChatCount, &files_)
+        encodeField(&json_, "prize_star_count", prizeStarCount, &files_)
+        encodeField(&json_, "premium_subscription_month_count", premiumSubscriptionMonthCount, &files_)
+        encodeField(&json_, "unclaimed_prize_count", unclaimedPrizeCount, &files_)
+        encodeField(&json_, "only_new_members", onlyNewMembers, &files_)
+        encodeField(&json_, "was_refunded", wasRefunded, &files_)
+        encodeField(&json_, "prize_description", prizeDescription, &files_)
         return .object(json_)
     }
 }
@@ -712,32 +595,24 @@ public struct InaccessibleMessage: JSONModel {
 extension InaccessibleMessage {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InaccessibleMessage.self)
-        var chat: Chat? = nil
-        var messageID: Int64? = nil
-        var date: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            chat: try decodeRequired(fields_, "chat"),
+            messageID: try decodeRequired(fields_, "message_id"),
+            date: try decodeRequired(fields_, "date")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "chat": chat = try decodeField(value_, key_)
-            case "message_id": messageID = try decodeField(value_, key_)
-            case "date": date = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "chat", "message_id", "date": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let chat else { throw missingField("chat") }
-        guard let messageID else { throw missingField("message_id") }
-        guard let date else { throw missingField("date") }
-        self.chat = chat
-        self.messageID = messageID
-        self.date = date
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["chat"] = chat.encodeJSON(into: &files_)
-        json_["message_id"] = messageID.encodeJSON(into: &files_)
-        json_["date"] = date.encodeJSON(into: &files_)
+        encodeField(&json_, "chat", chat, &files_)
+        encodeField(&json_, "message_id", messageID, &files_)
+        encodeField(&json_, "date", date, &files_)
         return .object(json_)
     }
 }
@@ -809,70 +684,44 @@ public struct InlineKeyboardButton: JSONModel {
 extension InlineKeyboardButton {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineKeyboardButton.self)
-        var text: String? = nil
-        var iconCustomEmojiID: String? = nil
-        var style: String? = nil
-        var url: String? = nil
-        var callbackData: String? = nil
-        var webApp: WebAppInfo? = nil
-        var loginURL: LoginURL? = nil
-        var switchInlineQuery: String? = nil
-        var switchInlineQueryCurrentChat: String? = nil
-        var switchInlineQueryChosenChat: SwitchInlineQueryChosenChat? = nil
-        var copyText: CopyTextButton? = nil
-        var callbackGame: CallbackGame? = nil
-        var pay: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "icon_custom_emoji_id": iconCustomEmojiID = try decodeField(value_, key_)
-            case "style": style = try decodeField(value_, key_)
-            case "url": url = try decodeField(value_, key_)
-            case "callback_data": callbackData = try decodeField(value_, key_)
-            case "web_app": webApp = try decodeField(value_, key_)
-            case "login_url": loginURL = try decodeField(value_, key_)
-            case "switch_inline_query": switchInlineQuery = try decodeField(value_, key_)
-            case "switch_inline_query_current_chat": switchInlineQueryCurrentChat = try decodeField(value_, key_)
-            case "switch_inline_query_chosen_chat": switchInlineQueryChosenChat = try decodeField(value_, key_)
-            case "copy_text": copyText = try decodeField(value_, key_)
-            case "callback_game": callbackGame = try decodeField(value_, key_)
-            case "pay": pay = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "text": break
+            case "icon_custom_emoji_id": self.iconCustomEmojiID = try decodeField(value_, key_)
+            case "style": self.style = try decodeField(value_, key_)
+            case "url": self.url = try decodeField(value_, key_)
+            case "callback_data": self.callbackData = try decodeField(value_, key_)
+            case "web_app": self.webApp = try decodeField(value_, key_)
+            case "login_url": self.loginURL = try decodeField(value_, key_)
+            case "switch_inline_query": self.switchInlineQuery = try decodeField(value_, key_)
+            case "switch_inline_query_current_chat": self.switchInlineQueryCurrentChat = try decodeField(value_, key_)
+            case "switch_inline_query_chosen_chat": self.switchInlineQueryChosenChat = try decodeField(value_, key_)
+            case "copy_text": self.copyText = try decodeField(value_, key_)
+            case "callback_game": self.callbackGame = try decodeField(value_, key_)
+            case "pay": self.pay = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.iconCustomEmojiID = iconCustomEmojiID
-        self.style = style
-        self.url = url
-        self.callbackData = callbackData
-        self.webApp = webApp
-        self.loginURL = loginURL
-        self.switchInlineQuery = switchInlineQuery
-        self.switchInlineQueryCurrentChat = switchInlineQueryCurrentChat
-        self.switchInlineQueryChosenChat = switchInlineQueryChosenChat
-        self.copyText = copyText
-        self.callbackGame = callbackGame
-        self.pay = pay
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["text"] = text.encodeJSON(into: &files_)
-        if let iconCustomEmojiID { json_["icon_custom_emoji_id"] = iconCustomEmojiID.encodeJSON(into: &files_) }
-        if let style { json_["style"] = style.encodeJSON(into: &files_) }
-        if let url { json_["url"] = url.encodeJSON(into: &files_) }
-        if let callbackData { json_["callback_data"] = callbackData.encodeJSON(into: &files_) }
-        if let webApp { json_["web_app"] = webApp.encodeJSON(into: &files_) }
-        if let loginURL { json_["login_url"] = loginURL.encodeJSON(into: &files_) }
-        if let switchInlineQuery { json_["switch_inline_query"] = switchInlineQuery.encodeJSON(into: &files_) }
-        if let switchInlineQueryCurrentChat { json_["switch_inline_query_current_chat"] = switchInlineQueryCurrentChat.encodeJSON(into: &files_) }
-        if let switchInlineQueryChosenChat { json_["switch_inline_query_chosen_chat"] = switchInlineQueryChosenChat.encodeJSON(into: &files_) }
-        if let copyText { json_["copy_text"] = copyText.encodeJSON(into: &files_) }
-        if let callbackGame { json_["callback_game"] = callbackGame.encodeJSON(into: &files_) }
-        if let pay { json_["pay"] = pay.encodeJSON(into: &files_) }
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "icon_custom_emoji_id", iconCustomEmojiID, &files_)
+        encodeField(&json_, "style", style, &files_)
+        encodeField(&json_, "url", url, &files_)
+        encodeField(&json_, "callback_data", callbackData, &files_)
+        encodeField(&json_, "web_app", webApp, &files_)
+        encodeField(&json_, "login_url", loginURL, &files_)
+        encodeField(&json_, "switch_inline_query", switchInlineQuery, &files_)
+        encodeField(&json_, "switch_inline_query_current_chat", switchInlineQueryCurrentChat, &files_)
+        encodeField(&json_, "switch_inline_query_chosen_chat", switchInlineQueryChosenChat, &files_)
+        encodeField(&json_, "copy_text", copyText, &files_)
+        encodeField(&json_, "callback_game", callbackGame, &files_)
+        encodeField(&json_, "pay", pay, &files_)
         return .object(json_)
     }
 }
@@ -896,22 +745,20 @@ public struct InlineKeyboardMarkup: JSONModel {
 extension InlineKeyboardMarkup {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineKeyboardMarkup.self)
-        var inlineKeyboard: [[InlineKeyboardButton]]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            inlineKeyboard: try decodeRequired(fields_, "inline_keyboard")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "inline_keyboard": inlineKeyboard = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "inline_keyboard": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let inlineKeyboard else { throw missingField("inline_keyboard") }
-        self.inlineKeyboard = inlineKeyboard
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["inline_keyboard"] = inlineKeyboard.encodeJSON(into: &files_)
+        encodeField(&json_, "inline_keyboard", inlineKeyboard, &files_)
         return .object(json_)
     }
 }
@@ -955,45 +802,30 @@ public struct InlineQuery: JSONModel {
 extension InlineQuery {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQuery.self)
-        var id: String? = nil
-        var from: User? = nil
-        var query: String? = nil
-        var offset: String? = nil
-        var chatType: String? = nil
-        var location: Location? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            from: try decodeRequired(fields_, "from"),
+            query: try decodeRequired(fields_, "query"),
+            offset: try decodeRequired(fields_, "offset")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "from": from = try decodeField(value_, key_)
-            case "query": query = try decodeField(value_, key_)
-            case "offset": offset = try decodeField(value_, key_)
-            case "chat_type": chatType = try decodeField(value_, key_)
-            case "location": location = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "id", "from", "query", "offset": break
+            case "chat_type": self.chatType = try decodeField(value_, key_)
+            case "location": self.location = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let from else { throw missingField("from") }
-        guard let query else { throw missingField("query") }
-        guard let offset else { throw missingField("offset") }
-        self.id = id
-        self.from = from
-        self.query = query
-        self.offset = offset
-        self.chatType = chatType
-        self.location = location
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["from"] = from.encodeJSON(into: &files_)
-        json_["query"] = query.encodeJSON(into: &files_)
-        json_["offset"] = offset.encodeJSON(into: &files_)
-        if let chatType { json_["chat_type"] = chatType.encodeJSON(into: &files_) }
-        if let location { json_["location"] = location.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "from", from, &files_)
+        encodeField(&json_, "query", query, &files_)
+        encodeField(&json_, "offset", offset, &files_)
+        encodeField(&json_, "chat_type", chatType, &files_)
+        encodeField(&json_, "location", location, &files_)
         return .object(json_)
     }
 }
@@ -1002,7 +834,7 @@ extension InlineQuery {
 ///
 /// One of ``InlineQueryResult``.
 public struct InlineQueryResultArticle: JSONModel {
-    /// `id`: String, required.
+    /// `id`: String, required; in bytes.
     public var id: String
     /// `title`: String, required.
     public var title: String
@@ -1051,58 +883,37 @@ public struct InlineQueryResultArticle: JSONModel {
 extension InlineQueryResultArticle {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultArticle.self)
-        var id: String? = nil
-        var title: String? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var url: String? = nil
-        var description: String? = nil
-        var thumbnailURL: String? = nil
-        var thumbnailWidth: Int? = nil
-        var thumbnailHeight: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            title: try decodeRequired(fields_, "title"),
+            inputMessageContent: try decodeRequired(fields_, "input_message_content")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "url": url = try decodeField(value_, key_)
-            case "description": description = try decodeField(value_, key_)
-            case "thumbnail_url": thumbnailURL = try decodeField(value_, key_)
-            case "thumbnail_width": thumbnailWidth = try decodeField(value_, key_)
-            case "thumbnail_height": thumbnailHeight = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "title", "input_message_content", "type": break
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "url": self.url = try decodeField(value_, key_)
+            case "description": self.description = try decodeField(value_, key_)
+            case "thumbnail_url": self.thumbnailURL = try decodeField(value_, key_)
+            case "thumbnail_width": self.thumbnailWidth = try decodeField(value_, key_)
+            case "thumbnail_height": self.thumbnailHeight = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let title else { throw missingField("title") }
-        guard let inputMessageContent else { throw missingField("input_message_content") }
-        self.id = id
-        self.title = title
-        self.inputMessageContent = inputMessageContent
-        self.replyMarkup = replyMarkup
-        self.url = url
-        self.description = description
-        self.thumbnailURL = thumbnailURL
-        self.thumbnailWidth = thumbnailWidth
-        self.thumbnailHeight = thumbnailHeight
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("article")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["title"] = title.encodeJSON(into: &files_)
-        json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_)
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let url { json_["url"] = url.encodeJSON(into: &files_) }
-        if let description { json_["description"] = description.encodeJSON(into: &files_) }
-        if let thumbnailURL { json_["thumbnail_url"] = thumbnailURL.encodeJSON(into: &files_) }
-        if let thumbnailWidth { json_["thumbnail_width"] = thumbnailWidth.encodeJSON(into: &files_) }
-        if let thumbnailHeight { json_["thumbnail_height"] = thumbnailHeight.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "url", url, &files_)
+        encodeField(&json_, "description", description, &files_)
+        encodeField(&json_, "thumbnail_url", thumbnailURL, &files_)
+        encodeField(&json_, "thumbnail_width", thumbnailWidth, &files_)
+        encodeField(&json_, "thumbnail_height", thumbnailHeight, &files_)
         return .object(json_)
     }
 }
@@ -1164,62 +975,39 @@ public struct InlineQueryResultAudio: JSONModel {
 extension InlineQueryResultAudio {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultAudio.self)
-        var id: String? = nil
-        var audioURL: String? = nil
-        var title: String? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var performer: String? = nil
-        var audioDuration: Int? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            audioURL: try decodeRequired(fields_, "audio_url"),
+            title: try decodeRequired(fields_, "title")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "audio_url": audioURL = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "performer": performer = try decodeField(value_, key_)
-            case "audio_duration": audioDuration = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "audio_url", "title", "type": break
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "performer": self.performer = try decodeField(value_, key_)
+            case "audio_duration": self.audioDuration = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let audioURL else { throw missingField("audio_url") }
-        guard let title else { throw missingField("title") }
-        self.id = id
-        self.audioURL = audioURL
-        self.title = title
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.performer = performer
-        self.audioDuration = audioDuration
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("audio")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["audio_url"] = audioURL.encodeJSON(into: &files_)
-        json_["title"] = title.encodeJSON(into: &files_)
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let performer { json_["performer"] = performer.encodeJSON(into: &files_) }
-        if let audioDuration { json_["audio_duration"] = audioDuration.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "audio_url", audioURL, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "performer", performer, &files_)
+        encodeField(&json_, "audio_duration", audioDuration, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
         return .object(json_)
     }
 }
@@ -1269,49 +1057,33 @@ public struct InlineQueryResultCachedAudio: JSONModel {
 extension InlineQueryResultCachedAudio {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultCachedAudio.self)
-        var id: String? = nil
-        var audioFileID: String? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            audioFileID: try decodeRequired(fields_, "audio_file_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "audio_file_id": audioFileID = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "audio_file_id", "type": break
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let audioFileID else { throw missingField("audio_file_id") }
-        self.id = id
-        self.audioFileID = audioFileID
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("audio")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["audio_file_id"] = audioFileID.encodeJSON(into: &files_)
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "audio_file_id", audioFileID, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
         return .object(json_)
     }
 }
@@ -1369,58 +1141,37 @@ public struct InlineQueryResultCachedDocument: JSONModel {
 extension InlineQueryResultCachedDocument {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultCachedDocument.self)
-        var id: String? = nil
-        var title: String? = nil
-        var documentFileID: String? = nil
-        var description: String? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            title: try decodeRequired(fields_, "title"),
+            documentFileID: try decodeRequired(fields_, "document_file_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "document_file_id": documentFileID = try decodeField(value_, key_)
-            case "description": description = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "title", "document_file_id", "type": break
+            case "description": self.description = try decodeField(value_, key_)
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let title else { throw missingField("title") }
-        guard let documentFileID else { throw missingField("document_file_id") }
-        self.id = id
-        self.title = title
-        self.documentFileID = documentFileID
-        self.description = description
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("document")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["title"] = title.encodeJSON(into: &files_)
-        json_["document_file_id"] = documentFileID.encodeJSON(into: &files_)
-        if let description { json_["description"] = description.encodeJSON(into: &files_) }
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "document_file_id", documentFileID, &files_)
+        encodeField(&json_, "description", description, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
         return .object(json_)
     }
 }
@@ -1478,57 +1229,37 @@ public struct InlineQueryResultCachedGif: JSONModel {
 extension InlineQueryResultCachedGif {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultCachedGif.self)
-        var id: String? = nil
-        var gifFileID: String? = nil
-        var title: String? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var showCaptionAboveMedia: Bool? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            gifFileID: try decodeRequired(fields_, "gif_file_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "gif_file_id": gifFileID = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "show_caption_above_media": showCaptionAboveMedia = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "gif_file_id", "type": break
+            case "title": self.title = try decodeField(value_, key_)
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "show_caption_above_media": self.showCaptionAboveMedia = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let gifFileID else { throw missingField("gif_file_id") }
-        self.id = id
-        self.gifFileID = gifFileID
-        self.title = title
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.showCaptionAboveMedia = showCaptionAboveMedia
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("gif")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["gif_file_id"] = gifFileID.encodeJSON(into: &files_)
-        if let title { json_["title"] = title.encodeJSON(into: &files_) }
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let showCaptionAboveMedia { json_["show_caption_above_media"] = showCaptionAboveMedia.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "gif_file_id", gifFileID, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "show_caption_above_media", showCaptionAboveMedia, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
         return .object(json_)
     }
 }
@@ -1586,57 +1317,37 @@ public struct InlineQueryResultCachedMpeg4Gif: JSONModel {
 extension InlineQueryResultCachedMpeg4Gif {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultCachedMpeg4Gif.self)
-        var id: String? = nil
-        var mpeg4FileID: String? = nil
-        var title: String? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var showCaptionAboveMedia: Bool? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            mpeg4FileID: try decodeRequired(fields_, "mpeg4_file_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "mpeg4_file_id": mpeg4FileID = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "show_caption_above_media": showCaptionAboveMedia = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "mpeg4_file_id", "type": break
+            case "title": self.title = try decodeField(value_, key_)
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "show_caption_above_media": self.showCaptionAboveMedia = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let mpeg4FileID else { throw missingField("mpeg4_file_id") }
-        self.id = id
-        self.mpeg4FileID = mpeg4FileID
-        self.title = title
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.showCaptionAboveMedia = showCaptionAboveMedia
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("mpeg4_gif")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["mpeg4_file_id"] = mpeg4FileID.encodeJSON(into: &files_)
-        if let title { json_["title"] = title.encodeJSON(into: &files_) }
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let showCaptionAboveMedia { json_["show_caption_above_media"] = showCaptionAboveMedia.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "mpeg4_file_id", mpeg4FileID, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "show_caption_above_media", showCaptionAboveMedia, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
         return .object(json_)
     }
 }
@@ -1698,61 +1409,39 @@ public struct InlineQueryResultCachedPhoto: JSONModel {
 extension InlineQueryResultCachedPhoto {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultCachedPhoto.self)
-        var id: String? = nil
-        var photoFileID: String? = nil
-        var title: String? = nil
-        var description: String? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var showCaptionAboveMedia: Bool? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            photoFileID: try decodeRequired(fields_, "photo_file_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "photo_file_id": photoFileID = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "description": description = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "show_caption_above_media": showCaptionAboveMedia = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "photo_file_id", "type": break
+            case "title": self.title = try decodeField(value_, key_)
+            case "description": self.description = try decodeField(value_, key_)
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "show_caption_above_media": self.showCaptionAboveMedia = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let photoFileID else { throw missingField("photo_file_id") }
-        self.id = id
-        self.photoFileID = photoFileID
-        self.title = title
-        self.description = description
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.showCaptionAboveMedia = showCaptionAboveMedia
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("photo")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["photo_file_id"] = photoFileID.encodeJSON(into: &files_)
-        if let title { json_["title"] = title.encodeJSON(into: &files_) }
-        if let description { json_["description"] = description.encodeJSON(into: &files_) }
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let showCaptionAboveMedia { json_["show_caption_above_media"] = showCaptionAboveMedia.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "photo_file_id", photoFileID, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "description", description, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "show_caption_above_media", showCaptionAboveMedia, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
         return .object(json_)
     }
 }
@@ -1790,37 +1479,27 @@ public struct InlineQueryResultCachedSticker: JSONModel {
 extension InlineQueryResultCachedSticker {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultCachedSticker.self)
-        var id: String? = nil
-        var stickerFileID: String? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            stickerFileID: try decodeRequired(fields_, "sticker_file_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "sticker_file_id": stickerFileID = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "sticker_file_id", "type": break
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let stickerFileID else { throw missingField("sticker_file_id") }
-        self.id = id
-        self.stickerFileID = stickerFileID
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("sticker")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["sticker_file_id"] = stickerFileID.encodeJSON(into: &files_)
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "sticker_file_id", stickerFileID, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
         return .object(json_)
     }
 }
@@ -1882,62 +1561,39 @@ public struct InlineQueryResultCachedVideo: JSONModel {
 extension InlineQueryResultCachedVideo {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultCachedVideo.self)
-        var id: String? = nil
-        var videoFileID: String? = nil
-        var title: String? = nil
-        var description: String? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var showCaptionAboveMedia: Bool? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            videoFileID: try decodeRequired(fields_, "video_file_id"),
+            title: try decodeRequired(fields_, "title")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "video_file_id": videoFileID = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "description": description = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "show_caption_above_media": showCaptionAboveMedia = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "video_file_id", "title", "type": break
+            case "description": self.description = try decodeField(value_, key_)
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "show_caption_above_media": self.showCaptionAboveMedia = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let videoFileID else { throw missingField("video_file_id") }
-        guard let title else { throw missingField("title") }
-        self.id = id
-        self.videoFileID = videoFileID
-        self.title = title
-        self.description = description
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.showCaptionAboveMedia = showCaptionAboveMedia
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("video")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["video_file_id"] = videoFileID.encodeJSON(into: &files_)
-        json_["title"] = title.encodeJSON(into: &files_)
-        if let description { json_["description"] = description.encodeJSON(into: &files_) }
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let showCaptionAboveMedia { json_["show_caption_above_media"] = showCaptionAboveMedia.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "video_file_id", videoFileID, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "description", description, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "show_caption_above_media", showCaptionAboveMedia, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
         return .object(json_)
     }
 }
@@ -1991,54 +1647,35 @@ public struct InlineQueryResultCachedVoice: JSONModel {
 extension InlineQueryResultCachedVoice {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultCachedVoice.self)
-        var id: String? = nil
-        var voiceFileID: String? = nil
-        var title: String? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            voiceFileID: try decodeRequired(fields_, "voice_file_id"),
+            title: try decodeRequired(fields_, "title")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "voice_file_id": voiceFileID = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "voice_file_id", "title", "type": break
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let voiceFileID else { throw missingField("voice_file_id") }
-        guard let title else { throw missingField("title") }
-        self.id = id
-        self.voiceFileID = voiceFileID
-        self.title = title
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("voice")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["voice_file_id"] = voiceFileID.encodeJSON(into: &files_)
-        json_["title"] = title.encodeJSON(into: &files_)
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "voice_file_id", voiceFileID, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
         return .object(json_)
     }
 }
@@ -2047,7 +1684,7 @@ extension InlineQueryResultCachedVoice {
 ///
 /// One of ``InlineQueryResult``.
 public struct InlineQueryResultContact: JSONModel {
-    /// `id`: String, required.
+    /// `id`: String, required; in bytes.
     public var id: String
     /// `phone_number`: String, required.
     public var phoneNumber: String
@@ -2100,62 +1737,39 @@ public struct InlineQueryResultContact: JSONModel {
 extension InlineQueryResultContact {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultContact.self)
-        var id: String? = nil
-        var phoneNumber: String? = nil
-        var firstName: String? = nil
-        var lastName: String? = nil
-        var vcard: String? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var thumbnailURL: String? = nil
-        var thumbnailWidth: Int? = nil
-        var thumbnailHeight: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            phoneNumber: try decodeRequired(fields_, "phone_number"),
+            firstName: try decodeRequired(fields_, "first_name")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "phone_number": phoneNumber = try decodeField(value_, key_)
-            case "first_name": firstName = try decodeField(value_, key_)
-            case "last_name": lastName = try decodeField(value_, key_)
-            case "vcard": vcard = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "thumbnail_url": thumbnailURL = try decodeField(value_, key_)
-            case "thumbnail_width": thumbnailWidth = try decodeField(value_, key_)
-            case "thumbnail_height": thumbnailHeight = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "phone_number", "first_name", "type": break
+            case "last_name": self.lastName = try decodeField(value_, key_)
+            case "vcard": self.vcard = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            case "thumbnail_url": self.thumbnailURL = try decodeField(value_, key_)
+            case "thumbnail_width": self.thumbnailWidth = try decodeField(value_, key_)
+            case "thumbnail_height": self.thumbnailHeight = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let phoneNumber else { throw missingField("phone_number") }
-        guard let firstName else { throw missingField("first_name") }
-        self.id = id
-        self.phoneNumber = phoneNumber
-        self.firstName = firstName
-        self.lastName = lastName
-        self.vcard = vcard
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.thumbnailURL = thumbnailURL
-        self.thumbnailWidth = thumbnailWidth
-        self.thumbnailHeight = thumbnailHeight
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("contact")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["phone_number"] = phoneNumber.encodeJSON(into: &files_)
-        json_["first_name"] = firstName.encodeJSON(into: &files_)
-        if let lastName { json_["last_name"] = lastName.encodeJSON(into: &files_) }
-        if let vcard { json_["vcard"] = vcard.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
-        if let thumbnailURL { json_["thumbnail_url"] = thumbnailURL.encodeJSON(into: &files_) }
-        if let thumbnailWidth { json_["thumbnail_width"] = thumbnailWidth.encodeJSON(into: &files_) }
-        if let thumbnailHeight { json_["thumbnail_height"] = thumbnailHeight.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "phone_number", phoneNumber, &files_)
+        encodeField(&json_, "first_name", firstName, &files_)
+        encodeField(&json_, "last_name", lastName, &files_)
+        encodeField(&json_, "vcard", vcard, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
+        encodeField(&json_, "thumbnail_url", thumbnailURL, &files_)
+        encodeField(&json_, "thumbnail_width", thumbnailWidth, &files_)
+        encodeField(&json_, "thumbnail_height", thumbnailHeight, &files_)
         return .object(json_)
     }
 }
@@ -2229,75 +1843,45 @@ public struct InlineQueryResultDocument: JSONModel {
 extension InlineQueryResultDocument {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultDocument.self)
-        var id: String? = nil
-        var title: String? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var documentURL: String? = nil
-        var mimeType: String? = nil
-        var description: String? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var thumbnailURL: String? = nil
-        var thumbnailWidth: Int? = nil
-        var thumbnailHeight: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            title: try decodeRequired(fields_, "title"),
+            documentURL: try decodeRequired(fields_, "document_url"),
+            mimeType: try decodeRequired(fields_, "mime_type")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "document_url": documentURL = try decodeField(value_, key_)
-            case "mime_type": mimeType = try decodeField(value_, key_)
-            case "description": description = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "thumbnail_url": thumbnailURL = try decodeField(value_, key_)
-            case "thumbnail_width": thumbnailWidth = try decodeField(value_, key_)
-            case "thumbnail_height": thumbnailHeight = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "title", "document_url", "mime_type", "type": break
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "description": self.description = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            case "thumbnail_url": self.thumbnailURL = try decodeField(value_, key_)
+            case "thumbnail_width": self.thumbnailWidth = try decodeField(value_, key_)
+            case "thumbnail_height": self.thumbnailHeight = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let title else { throw missingField("title") }
-        guard let documentURL else { throw missingField("document_url") }
-        guard let mimeType else { throw missingField("mime_type") }
-        self.id = id
-        self.title = title
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.documentURL = documentURL
-        self.mimeType = mimeType
-        self.description = description
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.thumbnailURL = thumbnailURL
-        self.thumbnailWidth = thumbnailWidth
-        self.thumbnailHeight = thumbnailHeight
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("document")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["title"] = title.encodeJSON(into: &files_)
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        json_["document_url"] = documentURL.encodeJSON(into: &files_)
-        json_["mime_type"] = mimeType.encodeJSON(into: &files_)
-        if let description { json_["description"] = description.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
-        if let thumbnailURL { json_["thumbnail_url"] = thumbnailURL.encodeJSON(into: &files_) }
-        if let thumbnailWidth { json_["thumbnail_width"] = thumbnailWidth.encodeJSON(into: &files_) }
-        if let thumbnailHeight { json_["thumbnail_height"] = thumbnailHeight.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "document_url", documentURL, &files_)
+        encodeField(&json_, "mime_type", mimeType, &files_)
+        encodeField(&json_, "description", description, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
+        encodeField(&json_, "thumbnail_url", thumbnailURL, &files_)
+        encodeField(&json_, "thumbnail_width", thumbnailWidth, &files_)
+        encodeField(&json_, "thumbnail_height", thumbnailHeight, &files_)
         return .object(json_)
     }
 }
@@ -2331,33 +1915,25 @@ public struct InlineQueryResultGame: JSONModel {
 extension InlineQueryResultGame {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultGame.self)
-        var id: String? = nil
-        var gameShortName: String? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            gameShortName: try decodeRequired(fields_, "game_short_name")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "game_short_name": gameShortName = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "game_short_name", "type": break
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let gameShortName else { throw missingField("game_short_name") }
-        self.id = id
-        self.gameShortName = gameShortName
-        self.replyMarkup = replyMarkup
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("game")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["game_short_name"] = gameShortName.encodeJSON(into: &files_)
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "game_short_name", gameShortName, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
         return .object(json_)
     }
 }
@@ -2435,78 +2011,47 @@ public struct InlineQueryResultGif: JSONModel {
 extension InlineQueryResultGif {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultGif.self)
-        var id: String? = nil
-        var gifURL: String? = nil
-        var gifWidth: Int? = nil
-        var gifHeight: Int? = nil
-        var gifDuration: Int? = nil
-        var thumbnailURL: String? = nil
-        var thumbnailMimeType: String? = nil
-        var title: String? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var showCaptionAboveMedia: Bool? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            gifURL: try decodeRequired(fields_, "gif_url"),
+            thumbnailURL: try decodeRequired(fields_, "thumbnail_url")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "gif_url": gifURL = try decodeField(value_, key_)
-            case "gif_width": gifWidth = try decodeField(value_, key_)
-            case "gif_height": gifHeight = try decodeField(value_, key_)
-            case "gif_duration": gifDuration = try decodeField(value_, key_)
-            case "thumbnail_url": thumbnailURL = try decodeField(value_, key_)
-            case "thumbnail_mime_type": thumbnailMimeType = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "show_caption_above_media": showCaptionAboveMedia = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "gif_url", "thumbnail_url", "type": break
+            case "gif_width": self.gifWidth = try decodeField(value_, key_)
+            case "gif_height": self.gifHeight = try decodeField(value_, key_)
+            case "gif_duration": self.gifDuration = try decodeField(value_, key_)
+            case "thumbnail_mime_type": self.thumbnailMimeType = try decodeField(value_, key_)
+            case "title": self.title = try decodeField(value_, key_)
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "show_caption_above_media": self.showCaptionAboveMedia = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let gifURL else { throw missingField("gif_url") }
-        guard let thumbnailURL else { throw missingField("thumbnail_url") }
-        self.id = id
-        self.gifURL = gifURL
-        self.gifWidth = gifWidth
-        self.gifHeight = gifHeight
-        self.gifDuration = gifDuration
-        self.thumbnailURL = thumbnailURL
-        self.thumbnailMimeType = thumbnailMimeType
-        self.title = title
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.showCaptionAboveMedia = showCaptionAboveMedia
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("gif")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["gif_url"] = gifURL.encodeJSON(into: &files_)
-        if let gifWidth { json_["gif_width"] = gifWidth.encodeJSON(into: &files_) }
-        if let gifHeight { json_["gif_height"] = gifHeight.encodeJSON(into: &files_) }
-        if let gifDuration { json_["gif_duration"] = gifDuration.encodeJSON(into: &files_) }
-        json_["thumbnail_url"] = thumbnailURL.encodeJSON(into: &files_)
-        if let thumbnailMimeType { json_["thumbnail_mime_type"] = thumbnailMimeType.encodeJSON(into: &files_) }
-        if let title { json_["title"] = title.encodeJSON(into: &files_) }
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let showCaptionAboveMedia { json_["show_caption_above_media"] = showCaptionAboveMedia.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "gif_url", gifURL, &files_)
+        encodeField(&json_, "gif_width", gifWidth, &files_)
+        encodeField(&json_, "gif_height", gifHeight, &files_)
+        encodeField(&json_, "gif_duration", gifDuration, &files_)
+        encodeField(&json_, "thumbnail_url", thumbnailURL, &files_)
+        encodeField(&json_, "thumbnail_mime_type", thumbnailMimeType, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "show_caption_above_media", showCaptionAboveMedia, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
         return .object(json_)
     }
 }
@@ -2515,7 +2060,7 @@ extension InlineQueryResultGif {
 ///
 /// One of ``InlineQueryResult``.
 public struct InlineQueryResultLocation: JSONModel {
-    /// `id`: String, required.
+    /// `id`: String, required; in bytes.
     public var id: String
     /// `latitude`: Float, required; in degrees.
     public var latitude: Double
@@ -2580,75 +2125,45 @@ public struct InlineQueryResultLocation: JSONModel {
 extension InlineQueryResultLocation {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultLocation.self)
-        var id: String? = nil
-        var latitude: Double? = nil
-        var longitude: Double? = nil
-        var title: String? = nil
-        var horizontalAccuracy: Double? = nil
-        var livePeriod: Int? = nil
-        var heading: Int? = nil
-        var proximityAlertRadius: Int? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var thumbnailURL: String? = nil
-        var thumbnailWidth: Int? = nil
-        var thumbnailHeight: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            latitude: try decodeRequired(fields_, "latitude"),
+            longitude: try decodeRequired(fields_, "longitude"),
+            title: try decodeRequired(fields_, "title")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "latitude": latitude = try decodeField(value_, key_)
-            case "longitude": longitude = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "horizontal_accuracy": horizontalAccuracy = try decodeField(value_, key_)
-            case "live_period": livePeriod = try decodeField(value_, key_)
-            case "heading": heading = try decodeField(value_, key_)
-            case "proximity_alert_radius": proximityAlertRadius = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "thumbnail_url": thumbnailURL = try decodeField(value_, key_)
-            case "thumbnail_width": thumbnailWidth = try decodeField(value_, key_)
-            case "thumbnail_height": thumbnailHeight = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "latitude", "longitude", "title", "type": break
+            case "horizontal_accuracy": self.horizontalAccuracy = try decodeField(value_, key_)
+            case "live_period": self.livePeriod = try decodeField(value_, key_)
+            case "heading": self.heading = try decodeField(value_, key_)
+            case "proximity_alert_radius": self.proximityAlertRadius = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            case "thumbnail_url": self.thumbnailURL = try decodeField(value_, key_)
+            case "thumbnail_width": self.thumbnailWidth = try decodeField(value_, key_)
+            case "thumbnail_height": self.thumbnailHeight = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let latitude else { throw missingField("latitude") }
-        guard let longitude else { throw missingField("longitude") }
-        guard let title else { throw missingField("title") }
-        self.id = id
-        self.latitude = latitude
-        self.longitude = longitude
-        self.title = title
-        self.horizontalAccuracy = horizontalAccuracy
-        self.livePeriod = livePeriod
-        self.heading = heading
-        self.proximityAlertRadius = proximityAlertRadius
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.thumbnailURL = thumbnailURL
-        self.thumbnailWidth = thumbnailWidth
-        self.thumbnailHeight = thumbnailHeight
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("location")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["latitude"] = latitude.encodeJSON(into: &files_)
-        json_["longitude"] = longitude.encodeJSON(into: &files_)
-        json_["title"] = title.encodeJSON(into: &files_)
-        if let horizontalAccuracy { json_["horizontal_accuracy"] = horizontalAccuracy.encodeJSON(into: &files_) }
-        if let livePeriod { json_["live_period"] = livePeriod.encodeJSON(into: &files_) }
-        if let heading { json_["heading"] = heading.encodeJSON(into: &files_) }
-        if let proximityAlertRadius { json_["proximity_alert_radius"] = proximityAlertRadius.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
-        if let thumbnailURL { json_["thumbnail_url"] = thumbnailURL.encodeJSON(into: &files_) }
-        if let thumbnailWidth { json_["thumbnail_width"] = thumbnailWidth.encodeJSON(into: &files_) }
-        if let thumbnailHeight { json_["thumbnail_height"] = thumbnailHeight.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "latitude", latitude, &files_)
+        encodeField(&json_, "longitude", longitude, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "horizontal_accuracy", horizontalAccuracy, &files_)
+        encodeField(&json_, "live_period", livePeriod, &files_)
+        encodeField(&json_, "heading", heading, &files_)
+        encodeField(&json_, "proximity_alert_radius", proximityAlertRadius, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
+        encodeField(&json_, "thumbnail_url", thumbnailURL, &files_)
+        encodeField(&json_, "thumbnail_width", thumbnailWidth, &files_)
+        encodeField(&json_, "thumbnail_height", thumbnailHeight, &files_)
         return .object(json_)
     }
 }
@@ -2726,78 +2241,47 @@ public struct InlineQueryResultMpeg4Gif: JSONModel {
 extension InlineQueryResultMpeg4Gif {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultMpeg4Gif.self)
-        var id: String? = nil
-        var mpeg4URL: String? = nil
-        var mpeg4Width: Int? = nil
-        var mpeg4Height: Int? = nil
-        var mpeg4Duration: Int? = nil
-        var thumbnailURL: String? = nil
-        var thumbnailMimeType: String? = nil
-        var title: String? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var showCaptionAboveMedia: Bool? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            mpeg4URL: try decodeRequired(fields_, "mpeg4_url"),
+            thumbnailURL: try decodeRequired(fields_, "thumbnail_url")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "mpeg4_url": mpeg4URL = try decodeField(value_, key_)
-            case "mpeg4_width": mpeg4Width = try decodeField(value_, key_)
-            case "mpeg4_height": mpeg4Height = try decodeField(value_, key_)
-            case "mpeg4_duration": mpeg4Duration = try decodeField(value_, key_)
-            case "thumbnail_url": thumbnailURL = try decodeField(value_, key_)
-            case "thumbnail_mime_type": thumbnailMimeType = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "show_caption_above_media": showCaptionAboveMedia = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "mpeg4_url", "thumbnail_url", "type": break
+            case "mpeg4_width": self.mpeg4Width = try decodeField(value_, key_)
+            case "mpeg4_height": self.mpeg4Height = try decodeField(value_, key_)
+            case "mpeg4_duration": self.mpeg4Duration = try decodeField(value_, key_)
+            case "thumbnail_mime_type": self.thumbnailMimeType = try decodeField(value_, key_)
+            case "title": self.title = try decodeField(value_, key_)
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "show_caption_above_media": self.showCaptionAboveMedia = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let mpeg4URL else { throw missingField("mpeg4_url") }
-        guard let thumbnailURL else { throw missingField("thumbnail_url") }
-        self.id = id
-        self.mpeg4URL = mpeg4URL
-        self.mpeg4Width = mpeg4Width
-        self.mpeg4Height = mpeg4Height
-        self.mpeg4Duration = mpeg4Duration
-        self.thumbnailURL = thumbnailURL
-        self.thumbnailMimeType = thumbnailMimeType
-        self.title = title
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.showCaptionAboveMedia = showCaptionAboveMedia
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("mpeg4_gif")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["mpeg4_url"] = mpeg4URL.encodeJSON(into: &files_)
-        if let mpeg4Width { json_["mpeg4_width"] = mpeg4Width.encodeJSON(into: &files_) }
-        if let mpeg4Height { json_["mpeg4_height"] = mpeg4Height.encodeJSON(into: &files_) }
-        if let mpeg4Duration { json_["mpeg4_duration"] = mpeg4Duration.encodeJSON(into: &files_) }
-        json_["thumbnail_url"] = thumbnailURL.encodeJSON(into: &files_)
-        if let thumbnailMimeType { json_["thumbnail_mime_type"] = thumbnailMimeType.encodeJSON(into: &files_) }
-        if let title { json_["title"] = title.encodeJSON(into: &files_) }
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let showCaptionAboveMedia { json_["show_caption_above_media"] = showCaptionAboveMedia.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "mpeg4_url", mpeg4URL, &files_)
+        encodeField(&json_, "mpeg4_width", mpeg4Width, &files_)
+        encodeField(&json_, "mpeg4_height", mpeg4Height, &files_)
+        encodeField(&json_, "mpeg4_duration", mpeg4Duration, &files_)
+        encodeField(&json_, "thumbnail_url", thumbnailURL, &files_)
+        encodeField(&json_, "thumbnail_mime_type", thumbnailMimeType, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "show_caption_above_media", showCaptionAboveMedia, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
         return .object(json_)
     }
 }
@@ -2871,74 +2355,45 @@ public struct InlineQueryResultPhoto: JSONModel {
 extension InlineQueryResultPhoto {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultPhoto.self)
-        var id: String? = nil
-        var photoURL: String? = nil
-        var thumbnailURL: String? = nil
-        var photoWidth: Int? = nil
-        var photoHeight: Int? = nil
-        var title: String? = nil
-        var description: String? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var showCaptionAboveMedia: Bool? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            photoURL: try decodeRequired(fields_, "photo_url"),
+            thumbnailURL: try decodeRequired(fields_, "thumbnail_url")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "photo_url": photoURL = try decodeField(value_, key_)
-            case "thumbnail_url": thumbnailURL = try decodeField(value_, key_)
-            case "photo_width": photoWidth = try decodeField(value_, key_)
-            case "photo_height": photoHeight = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "description": description = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "show_caption_above_media": showCaptionAboveMedia = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "photo_url", "thumbnail_url", "type": break
+            case "photo_width": self.photoWidth = try decodeField(value_, key_)
+            case "photo_height": self.photoHeight = try decodeField(value_, key_)
+            case "title": self.title = try decodeField(value_, key_)
+            case "description": self.description = try decodeField(value_, key_)
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "show_caption_above_media": self.showCaptionAboveMedia = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let photoURL else { throw missingField("photo_url") }
-        guard let thumbnailURL else { throw missingField("thumbnail_url") }
-        self.id = id
-        self.photoURL = photoURL
-        self.thumbnailURL = thumbnailURL
-        self.photoWidth = photoWidth
-        self.photoHeight = photoHeight
-        self.title = title
-        self.description = description
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.showCaptionAboveMedia = showCaptionAboveMedia
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("photo")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["photo_url"] = photoURL.encodeJSON(into: &files_)
-        json_["thumbnail_url"] = thumbnailURL.encodeJSON(into: &files_)
-        if let photoWidth { json_["photo_width"] = photoWidth.encodeJSON(into: &files_) }
-        if let photoHeight { json_["photo_height"] = photoHeight.encodeJSON(into: &files_) }
-        if let title { json_["title"] = title.encodeJSON(into: &files_) }
-        if let description { json_["description"] = description.encodeJSON(into: &files_) }
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let showCaptionAboveMedia { json_["show_caption_above_media"] = showCaptionAboveMedia.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "photo_url", photoURL, &files_)
+        encodeField(&json_, "thumbnail_url", thumbnailURL, &files_)
+        encodeField(&json_, "photo_width", photoWidth, &files_)
+        encodeField(&json_, "photo_height", photoHeight, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "description", description, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "show_caption_above_media", showCaptionAboveMedia, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
         return .object(json_)
     }
 }
@@ -2947,7 +2402,7 @@ extension InlineQueryResultPhoto {
 ///
 /// One of ``InlineQueryResult``.
 public struct InlineQueryResultVenue: JSONModel {
-    /// `id`: String, required.
+    /// `id`: String, required; in bytes.
     public var id: String
     /// `latitude`: Float, required; in degrees.
     public var latitude: Double
@@ -3016,80 +2471,47 @@ public struct InlineQueryResultVenue: JSONModel {
 extension InlineQueryResultVenue {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultVenue.self)
-        var id: String? = nil
-        var latitude: Double? = nil
-        var longitude: Double? = nil
-        var title: String? = nil
-        var address: String? = nil
-        var foursquareID: String? = nil
-        var foursquareType: String? = nil
-        var googlePlaceID: String? = nil
-        var googlePlaceType: String? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var thumbnailURL: String? = nil
-        var thumbnailWidth: Int? = nil
-        var thumbnailHeight: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            latitude: try decodeRequired(fields_, "latitude"),
+            longitude: try decodeRequired(fields_, "longitude"),
+            title: try decodeRequired(fields_, "title"),
+            address: try decodeRequired(fields_, "address")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "latitude": latitude = try decodeField(value_, key_)
-            case "longitude": longitude = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "address": address = try decodeField(value_, key_)
-            case "foursquare_id": foursquareID = try decodeField(value_, key_)
-            case "foursquare_type": foursquareType = try decodeField(value_, key_)
-            case "google_place_id": googlePlaceID = try decodeField(value_, key_)
-            case "google_place_type": googlePlaceType = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "thumbnail_url": thumbnailURL = try decodeField(value_, key_)
-            case "thumbnail_width": thumbnailWidth = try decodeField(value_, key_)
-            case "thumbnail_height": thumbnailHeight = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "latitude", "longitude", "title", "address", "type": break
+            case "foursquare_id": self.foursquareID = try decodeField(value_, key_)
+            case "foursquare_type": self.foursquareType = try decodeField(value_, key_)
+            case "google_place_id": self.googlePlaceID = try decodeField(value_, key_)
+            case "google_place_type": self.googlePlaceType = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            case "thumbnail_url": self.thumbnailURL = try decodeField(value_, key_)
+            case "thumbnail_width": self.thumbnailWidth = try decodeField(value_, key_)
+            case "thumbnail_height": self.thumbnailHeight = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let latitude else { throw missingField("latitude") }
-        guard let longitude else { throw missingField("longitude") }
-        guard let title else { throw missingField("title") }
-        guard let address else { throw missingField("address") }
-        self.id = id
-        self.latitude = latitude
-        self.longitude = longitude
-        self.title = title
-        self.address = address
-        self.foursquareID = foursquareID
-        self.foursquareType = foursquareType
-        self.googlePlaceID = googlePlaceID
-        self.googlePlaceType = googlePlaceType
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.thumbnailURL = thumbnailURL
-        self.thumbnailWidth = thumbnailWidth
-        self.thumbnailHeight = thumbnailHeight
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("venue")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["latitude"] = latitude.encodeJSON(into: &files_)
-        json_["longitude"] = longitude.encodeJSON(into: &files_)
-        json_["title"] = title.encodeJSON(into: &files_)
-        json_["address"] = address.encodeJSON(into: &files_)
-        if let foursquareID { json_["foursquare_id"] = foursquareID.encodeJSON(into: &files_) }
-        if let foursquareType { json_["foursquare_type"] = foursquareType.encodeJSON(into: &files_) }
-        if let googlePlaceID { json_["google_place_id"] = googlePlaceID.encodeJSON(into: &files_) }
-        if let googlePlaceType { json_["google_place_type"] = googlePlaceType.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
-        if let thumbnailURL { json_["thumbnail_url"] = thumbnailURL.encodeJSON(into: &files_) }
-        if let thumbnailWidth { json_["thumbnail_width"] = thumbnailWidth.encodeJSON(into: &files_) }
-        if let thumbnailHeight { json_["thumbnail_height"] = thumbnailHeight.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "latitude", latitude, &files_)
+        encodeField(&json_, "longitude", longitude, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "address", address, &files_)
+        encodeField(&json_, "foursquare_id", foursquareID, &files_)
+        encodeField(&json_, "foursquare_type", foursquareType, &files_)
+        encodeField(&json_, "google_place_id", googlePlaceID, &files_)
+        encodeField(&json_, "google_place_type", googlePlaceType, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
+        encodeField(&json_, "thumbnail_url", thumbnailURL, &files_)
+        encodeField(&json_, "thumbnail_width", thumbnailWidth, &files_)
+        encodeField(&json_, "thumbnail_height", thumbnailHeight, &files_)
         return .object(json_)
     }
 }
@@ -3171,84 +2593,49 @@ public struct InlineQueryResultVideo: JSONModel {
 extension InlineQueryResultVideo {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultVideo.self)
-        var id: String? = nil
-        var videoURL: String? = nil
-        var mimeType: String? = nil
-        var thumbnailURL: String? = nil
-        var title: String? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var showCaptionAboveMedia: Bool? = nil
-        var videoWidth: Int? = nil
-        var videoHeight: Int? = nil
-        var videoDuration: Int? = nil
-        var description: String? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            videoURL: try decodeRequired(fields_, "video_url"),
+            mimeType: try decodeRequired(fields_, "mime_type"),
+            thumbnailURL: try decodeRequired(fields_, "thumbnail_url"),
+            title: try decodeRequired(fields_, "title")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "video_url": videoURL = try decodeField(value_, key_)
-            case "mime_type": mimeType = try decodeField(value_, key_)
-            case "thumbnail_url": thumbnailURL = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "show_caption_above_media": showCaptionAboveMedia = try decodeField(value_, key_)
-            case "video_width": videoWidth = try decodeField(value_, key_)
-            case "video_height": videoHeight = try decodeField(value_, key_)
-            case "video_duration": videoDuration = try decodeField(value_, key_)
-            case "description": description = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "video_url", "mime_type", "thumbnail_url", "title", "type": break
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "show_caption_above_media": self.showCaptionAboveMedia = try decodeField(value_, key_)
+            case "video_width": self.videoWidth = try decodeField(value_, key_)
+            case "video_height": self.videoHeight = try decodeField(value_, key_)
+            case "video_duration": self.videoDuration = try decodeField(value_, key_)
+            case "description": self.description = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let videoURL else { throw missingField("video_url") }
-        guard let mimeType else { throw missingField("mime_type") }
-        guard let thumbnailURL else { throw missingField("thumbnail_url") }
-        guard let title else { throw missingField("title") }
-        self.id = id
-        self.videoURL = videoURL
-        self.mimeType = mimeType
-        self.thumbnailURL = thumbnailURL
-        self.title = title
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.showCaptionAboveMedia = showCaptionAboveMedia
-        self.videoWidth = videoWidth
-        self.videoHeight = videoHeight
-        self.videoDuration = videoDuration
-        self.description = description
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("video")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["video_url"] = videoURL.encodeJSON(into: &files_)
-        json_["mime_type"] = mimeType.encodeJSON(into: &files_)
-        json_["thumbnail_url"] = thumbnailURL.encodeJSON(into: &files_)
-        json_["title"] = title.encodeJSON(into: &files_)
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let showCaptionAboveMedia { json_["show_caption_above_media"] = showCaptionAboveMedia.encodeJSON(into: &files_) }
-        if let videoWidth { json_["video_width"] = videoWidth.encodeJSON(into: &files_) }
-        if let videoHeight { json_["video_height"] = videoHeight.encodeJSON(into: &files_) }
-        if let videoDuration { json_["video_duration"] = videoDuration.encodeJSON(into: &files_) }
-        if let description { json_["description"] = description.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "video_url", videoURL, &files_)
+        encodeField(&json_, "mime_type", mimeType, &files_)
+        encodeField(&json_, "thumbnail_url", thumbnailURL, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "show_caption_above_media", showCaptionAboveMedia, &files_)
+        encodeField(&json_, "video_width", videoWidth, &files_)
+        encodeField(&json_, "video_height", videoHeight, &files_)
+        encodeField(&json_, "video_duration", videoDuration, &files_)
+        encodeField(&json_, "description", description, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
         return .object(json_)
     }
 }
@@ -3306,58 +2693,37 @@ public struct InlineQueryResultVoice: JSONModel {
 extension InlineQueryResultVoice {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultVoice.self)
-        var id: String? = nil
-        var voiceURL: String? = nil
-        var title: String? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var voiceDuration: Int? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var inputMessageContent: InputMessageContent? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            voiceURL: try decodeRequired(fields_, "voice_url"),
+            title: try decodeRequired(fields_, "title")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "voice_url": voiceURL = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "voice_duration": voiceDuration = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            case "input_message_content": inputMessageContent = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "id", "voice_url", "title", "type": break
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "voice_duration": self.voiceDuration = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            case "input_message_content": self.inputMessageContent = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let voiceURL else { throw missingField("voice_url") }
-        guard let title else { throw missingField("title") }
-        self.id = id
-        self.voiceURL = voiceURL
-        self.title = title
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.voiceDuration = voiceDuration
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("voice")
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["voice_url"] = voiceURL.encodeJSON(into: &files_)
-        json_["title"] = title.encodeJSON(into: &files_)
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let voiceDuration { json_["voice_duration"] = voiceDuration.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
-        if let inputMessageContent { json_["input_message_content"] = inputMessageContent.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "voice_url", voiceURL, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "voice_duration", voiceDuration, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
+        encodeField(&json_, "input_message_content", inputMessageContent, &files_)
         return .object(json_)
     }
 }
@@ -3389,30 +2755,24 @@ public struct InlineQueryResultsButton: JSONModel {
 extension InlineQueryResultsButton {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InlineQueryResultsButton.self)
-        var text: String? = nil
-        var webApp: WebAppInfo? = nil
-        var startParameter: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "web_app": webApp = try decodeField(value_, key_)
-            case "start_parameter": startParameter = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "text": break
+            case "web_app": self.webApp = try decodeField(value_, key_)
+            case "start_parameter": self.startParameter = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.webApp = webApp
-        self.startParameter = startParameter
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["text"] = text.encodeJSON(into: &files_)
-        if let webApp { json_["web_app"] = webApp.encodeJSON(into: &files_) }
-        if let startParameter { json_["start_parameter"] = startParameter.encodeJSON(into: &files_) }
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "web_app", webApp, &files_)
+        encodeField(&json_, "start_parameter", startParameter, &files_)
         return .object(json_)
     }
 }
@@ -3456,43 +2816,30 @@ public struct InputChecklist: JSONModel {
 extension InputChecklist {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputChecklist.self)
-        var title: String? = nil
-        var parseMode: String? = nil
-        var titleEntities: [MessageEntity]? = nil
-        var tasks: [InputChecklistTask]? = nil
-        var othersCanAddTasks: Bool? = nil
-        var othersCanMarkTasksAsDone: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            title: try decodeRequired(fields_, "title"),
+            tasks: try decodeRequired(fields_, "tasks")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "title": title = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "title_entities": titleEntities = try decodeField(value_, key_)
-            case "tasks": tasks = try decodeField(value_, key_)
-            case "others_can_add_tasks": othersCanAddTasks = try decodeField(value_, key_)
-            case "others_can_mark_tasks_as_done": othersCanMarkTasksAsDone = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "title", "tasks": break
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "title_entities": self.titleEntities = try decodeField(value_, key_)
+            case "others_can_add_tasks": self.othersCanAddTasks = try decodeField(value_, key_)
+            case "others_can_mark_tasks_as_done": self.othersCanMarkTasksAsDone = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let title else { throw missingField("title") }
-        guard let tasks else { throw missingField("tasks") }
-        self.title = title
-        self.parseMode = parseMode
-        self.titleEntities = titleEntities
-        self.tasks = tasks
-        self.othersCanAddTasks = othersCanAddTasks
-        self.othersCanMarkTasksAsDone = othersCanMarkTasksAsDone
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["title"] = title.encodeJSON(into: &files_)
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let titleEntities { json_["title_entities"] = titleEntities.encodeJSON(into: &files_) }
-        json_["tasks"] = tasks.encodeJSON(into: &files_)
-        if let othersCanAddTasks { json_["others_can_add_tasks"] = othersCanAddTasks.encodeJSON(into: &files_) }
-        if let othersCanMarkTasksAsDone { json_["others_can_mark_tasks_as_done"] = othersCanMarkTasksAsDone.encodeJSON(into: &files_) }
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "title_entities", titleEntities, &files_)
+        encodeField(&json_, "tasks", tasks, &files_)
+        encodeField(&json_, "others_can_add_tasks", othersCanAddTasks, &files_)
+        encodeField(&json_, "others_can_mark_tasks_as_done", othersCanMarkTasksAsDone, &files_)
         return .object(json_)
     }
 }
@@ -3528,35 +2875,26 @@ public struct InputChecklistTask: JSONModel {
 extension InputChecklistTask {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputChecklistTask.self)
-        var id: Int64? = nil
-        var text: String? = nil
-        var parseMode: String? = nil
-        var textEntities: [MessageEntity]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "text": text = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "text_entities": textEntities = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "id", "text": break
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "text_entities": self.textEntities = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let text else { throw missingField("text") }
-        self.id = id
-        self.text = text
-        self.parseMode = parseMode
-        self.textEntities = textEntities
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["text"] = text.encodeJSON(into: &files_)
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let textEntities { json_["text_entities"] = textEntities.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "text_entities", textEntities, &files_)
         return .object(json_)
     }
 }
@@ -3594,35 +2932,26 @@ public struct InputContactMessageContent: JSONModel {
 extension InputContactMessageContent {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputContactMessageContent.self)
-        var phoneNumber: String? = nil
-        var firstName: String? = nil
-        var lastName: String? = nil
-        var vcard: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            phoneNumber: try decodeRequired(fields_, "phone_number"),
+            firstName: try decodeRequired(fields_, "first_name")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "phone_number": phoneNumber = try decodeField(value_, key_)
-            case "first_name": firstName = try decodeField(value_, key_)
-            case "last_name": lastName = try decodeField(value_, key_)
-            case "vcard": vcard = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "phone_number", "first_name": break
+            case "last_name": self.lastName = try decodeField(value_, key_)
+            case "vcard": self.vcard = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let phoneNumber else { throw missingField("phone_number") }
-        guard let firstName else { throw missingField("first_name") }
-        self.phoneNumber = phoneNumber
-        self.firstName = firstName
-        self.lastName = lastName
-        self.vcard = vcard
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["phone_number"] = phoneNumber.encodeJSON(into: &files_)
-        json_["first_name"] = firstName.encodeJSON(into: &files_)
-        if let lastName { json_["last_name"] = lastName.encodeJSON(into: &files_) }
-        if let vcard { json_["vcard"] = vcard.encodeJSON(into: &files_) }
+        encodeField(&json_, "phone_number", phoneNumber, &files_)
+        encodeField(&json_, "first_name", firstName, &files_)
+        encodeField(&json_, "last_name", lastName, &files_)
+        encodeField(&json_, "vcard", vcard, &files_)
         return .object(json_)
     }
 }
@@ -3724,102 +3053,58 @@ public struct InputInvoiceMessageContent: JSONModel {
 extension InputInvoiceMessageContent {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputInvoiceMessageContent.self)
-        var title: String? = nil
-        var description: String? = nil
-        var payload: String? = nil
-        var providerToken: String? = nil
-        var currency: String? = nil
-        var prices: [LabeledPrice]? = nil
-        var maxTipAmount: Int? = nil
-        var suggestedTipAmounts: [Int]? = nil
-        var providerData: String? = nil
-        var photoURL: String? = nil
-        var photoSize: Int? = nil
-        var photoWidth: Int? = nil
-        var photoHeight: Int? = nil
-        var needName: Bool? = nil
-        var needPhoneNumber: Bool? = nil
-        var needEmail: Bool? = nil
-        var needShippingAddress: Bool? = nil
-        var sendPhoneNumberToProvider: Bool? = nil
-        var sendEmailToProvider: Bool? = nil
-        var isFlexible: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            title: try decodeRequired(fields_, "title"),
+            description: try decodeRequired(fields_, "description"),
+            payload: try decodeRequired(fields_, "payload"),
+            currency: try decodeRequired(fields_, "currency"),
+            prices: try decodeRequired(fields_, "prices")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "title": title = try decodeField(value_, key_)
-            case "description": description = try decodeField(value_, key_)
-            case "payload": payload = try decodeField(value_, key_)
-            case "provider_token": providerToken = try decodeField(value_, key_)
-            case "currency": currency = try decodeField(value_, key_)
-            case "prices": prices = try decodeField(value_, key_)
-            case "max_tip_amount": maxTipAmount = try decodeField(value_, key_)
-            case "suggested_tip_amounts": suggestedTipAmounts = try decodeField(value_, key_)
-            case "provider_data": providerData = try decodeField(value_, key_)
-            case "photo_url": photoURL = try decodeField(value_, key_)
-            case "photo_size": photoSize = try decodeField(value_, key_)
-            case "photo_width": photoWidth = try decodeField(value_, key_)
-            case "photo_height": photoHeight = try decodeField(value_, key_)
-            case "need_name": needName = try decodeField(value_, key_)
-            case "need_phone_number": needPhoneNumber = try decodeField(value_, key_)
-            case "need_email": needEmail = try decodeField(value_, key_)
-            case "need_shipping_address": needShippingAddress = try decodeField(value_, key_)
-            case "send_phone_number_to_provider": sendPhoneNumberToProvider = try decodeField(value_, key_)
-            case "send_email_to_provider": sendEmailToProvider = try decodeField(value_, key_)
-            case "is_flexible": isFlexible = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "title", "description", "payload", "currency", "prices": break
+            case "provider_token": self.providerToken = try decodeField(value_, key_)
+            case "max_tip_amount": self.maxTipAmount = try decodeField(value_, key_)
+            case "suggested_tip_amounts": self.suggestedTipAmounts = try decodeField(value_, key_)
+            case "provider_data": self.providerData = try decodeField(value_, key_)
+            case "photo_url": self.photoURL = try decodeField(value_, key_)
+            case "photo_size": self.photoSize = try decodeField(value_, key_)
+            case "photo_width": self.photoWidth = try decodeField(value_, key_)
+            case "photo_height": self.photoHeight = try decodeField(value_, key_)
+            case "need_name": self.needName = try decodeField(value_, key_)
+            case "need_phone_number": self.needPhoneNumber = try decodeField(value_, key_)
+            case "need_email": self.needEmail = try decodeField(value_, key_)
+            case "need_shipping_address": self.needShippingAddress = try decodeField(value_, key_)
+            case "send_phone_number_to_provider": self.sendPhoneNumberToProvider = try decodeField(value_, key_)
+            case "send_email_to_provider": self.sendEmailToProvider = try decodeField(value_, key_)
+            case "is_flexible": self.isFlexible = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let title else { throw missingField("title") }
-        guard let description else { throw missingField("description") }
-        guard let payload else { throw missingField("payload") }
-        guard let currency else { throw missingField("currency") }
-        guard let prices else { throw missingField("prices") }
-        self.title = title
-        self.description = description
-        self.payload = payload
-        self.providerToken = providerToken
-        self.currency = currency
-        self.prices = prices
-        self.maxTipAmount = maxTipAmount
-        self.suggestedTipAmounts = suggestedTipAmounts
-        self.providerData = providerData
-        self.photoURL = photoURL
-        self.photoSize = photoSize
-        self.photoWidth = photoWidth
-        self.photoHeight = photoHeight
-        self.needName = needName
-        self.needPhoneNumber = needPhoneNumber
-        self.needEmail = needEmail
-        self.needShippingAddress = needShippingAddress
-        self.sendPhoneNumberToProvider = sendPhoneNumberToProvider
-        self.sendEmailToProvider = sendEmailToProvider
-        self.isFlexible = isFlexible
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["title"] = title.encodeJSON(into: &files_)
-        json_["description"] = description.encodeJSON(into: &files_)
-        json_["payload"] = payload.encodeJSON(into: &files_)
-        if let providerToken { json_["provider_token"] = providerToken.encodeJSON(into: &files_) }
-        json_["currency"] = currency.encodeJSON(into: &files_)
-        json_["prices"] = prices.encodeJSON(into: &files_)
-        if let maxTipAmount { json_["max_tip_amount"] = maxTipAmount.encodeJSON(into: &files_) }
-        if let suggestedTipAmounts { json_["suggested_tip_amounts"] = suggestedTipAmounts.encodeJSON(into: &files_) }
-        if let providerData { json_["provider_data"] = providerData.encodeJSON(into: &files_) }
-        if let photoURL { json_["photo_url"] = photoURL.encodeJSON(into: &files_) }
-        if let photoSize { json_["photo_size"] = photoSize.encodeJSON(into: &files_) }
-        if let photoWidth { json_["photo_width"] = photoWidth.encodeJSON(into: &files_) }
-        if let photoHeight { json_["photo_height"] = photoHeight.encodeJSON(into: &files_) }
-        if let needName { json_["need_name"] = needName.encodeJSON(into: &files_) }
-        if let needPhoneNumber { json_["need_phone_number"] = needPhoneNumber.encodeJSON(into: &files_) }
-        if let needEmail { json_["need_email"] = needEmail.encodeJSON(into: &files_) }
-        if let needShippingAddress { json_["need_shipping_address"] = needShippingAddress.encodeJSON(into: &files_) }
-        if let sendPhoneNumberToProvider { json_["send_phone_number_to_provider"] = sendPhoneNumberToProvider.encodeJSON(into: &files_) }
-        if let sendEmailToProvider { json_["send_email_to_provider"] = sendEmailToProvider.encodeJSON(into: &files_) }
-        if let isFlexible { json_["is_flexible"] = isFlexible.encodeJSON(into: &files_) }
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "description", description, &files_)
+        encodeField(&json_, "payload", payload, &files_)
+        encodeField(&json_, "provider_token", providerToken, &files_)
+        encodeField(&json_, "currency", currency, &files_)
+        encodeField(&json_, "prices", prices, &files_)
+        encodeField(&json_, "max_tip_amount", maxTipAmount, &files_)
+        encodeField(&json_, "suggested_tip_amounts", suggestedTipAmounts, &files_)
+        encodeField(&json_, "provider_data", providerData, &files_)
+        encodeField(&json_, "photo_url", photoURL, &files_)
+        encodeField(&json_, "photo_size", photoSize, &files_)
+        encodeField(&json_, "photo_width", photoWidth, &files_)
+        encodeField(&json_, "photo_height", photoHeight, &files_)
+        encodeField(&json_, "need_name", needName, &files_)
+        encodeField(&json_, "need_phone_number", needPhoneNumber, &files_)
+        encodeField(&json_, "need_email", needEmail, &files_)
+        encodeField(&json_, "need_shipping_address", needShippingAddress, &files_)
+        encodeField(&json_, "send_phone_number_to_provider", sendPhoneNumberToProvider, &files_)
+        encodeField(&json_, "send_email_to_provider", sendEmailToProvider, &files_)
+        encodeField(&json_, "is_flexible", isFlexible, &files_)
         return .object(json_)
     }
 }
@@ -3865,43 +3150,30 @@ public struct InputLocationMessageContent: JSONModel {
 extension InputLocationMessageContent {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputLocationMessageContent.self)
-        var latitude: Double? = nil
-        var longitude: Double? = nil
-        var horizontalAccuracy: Double? = nil
-        var livePeriod: Int? = nil
-        var heading: Int? = nil
-        var proximityAlertRadius: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            latitude: try decodeRequired(fields_, "latitude"),
+            longitude: try decodeRequired(fields_, "longitude")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "latitude": latitude = try decodeField(value_, key_)
-            case "longitude": longitude = try decodeField(value_, key_)
-            case "horizontal_accuracy": horizontalAccuracy = try decodeField(value_, key_)
-            case "live_period": livePeriod = try decodeField(value_, key_)
-            case "heading": heading = try decodeField(value_, key_)
-            case "proximity_alert_radius": proximityAlertRadius = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "latitude", "longitude": break
+            case "horizontal_accuracy": self.horizontalAccuracy = try decodeField(value_, key_)
+            case "live_period": self.livePeriod = try decodeField(value_, key_)
+            case "heading": self.heading = try decodeField(value_, key_)
+            case "proximity_alert_radius": self.proximityAlertRadius = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let latitude else { throw missingField("latitude") }
-        guard let longitude else { throw missingField("longitude") }
-        self.latitude = latitude
-        self.longitude = longitude
-        self.horizontalAccuracy = horizontalAccuracy
-        self.livePeriod = livePeriod
-        self.heading = heading
-        self.proximityAlertRadius = proximityAlertRadius
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["latitude"] = latitude.encodeJSON(into: &files_)
-        json_["longitude"] = longitude.encodeJSON(into: &files_)
-        if let horizontalAccuracy { json_["horizontal_accuracy"] = horizontalAccuracy.encodeJSON(into: &files_) }
-        if let livePeriod { json_["live_period"] = livePeriod.encodeJSON(into: &files_) }
-        if let heading { json_["heading"] = heading.encodeJSON(into: &files_) }
-        if let proximityAlertRadius { json_["proximity_alert_radius"] = proximityAlertRadius.encodeJSON(into: &files_) }
+        encodeField(&json_, "latitude", latitude, &files_)
+        encodeField(&json_, "longitude", longitude, &files_)
+        encodeField(&json_, "horizontal_accuracy", horizontalAccuracy, &files_)
+        encodeField(&json_, "live_period", livePeriod, &files_)
+        encodeField(&json_, "heading", heading, &files_)
+        encodeField(&json_, "proximity_alert_radius", proximityAlertRadius, &files_)
         return .object(json_)
     }
 }
@@ -3963,60 +3235,39 @@ public struct InputMediaAnimation: JSONModel {
 extension InputMediaAnimation {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputMediaAnimation.self)
-        var media: InputFile? = nil
-        var thumbnail: InputFile? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var showCaptionAboveMedia: Bool? = nil
-        var width: Int? = nil
-        var height: Int? = nil
-        var duration: Int? = nil
-        var hasSpoiler: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            media: try decodeRequired(fields_, "media")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "media": media = try decodeField(value_, key_)
-            case "thumbnail": thumbnail = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "show_caption_above_media": showCaptionAboveMedia = try decodeField(value_, key_)
-            case "width": width = try decodeField(value_, key_)
-            case "height": height = try decodeField(value_, key_)
-            case "duration": duration = try decodeField(value_, key_)
-            case "has_spoiler": hasSpoiler = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "media", "type": break
+            case "thumbnail": self.thumbnail = try decodeField(value_, key_)
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "show_caption_above_media": self.showCaptionAboveMedia = try decodeField(value_, key_)
+            case "width": self.width = try decodeField(value_, key_)
+            case "height": self.height = try decodeField(value_, key_)
+            case "duration": self.duration = try decodeField(value_, key_)
+            case "has_spoiler": self.hasSpoiler = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let media else { throw missingField("media") }
-        self.media = media
-        self.thumbnail = thumbnail
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.showCaptionAboveMedia = showCaptionAboveMedia
-        self.width = width
-        self.height = height
-        self.duration = duration
-        self.hasSpoiler = hasSpoiler
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("animation")
-        json_["media"] = media.encodeJSON(into: &files_)
-        if let thumbnail { json_["thumbnail"] = thumbnail.encodeJSON(into: &files_) }
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let showCaptionAboveMedia { json_["show_caption_above_media"] = showCaptionAboveMedia.encodeJSON(into: &files_) }
-        if let width { json_["width"] = width.encodeJSON(into: &files_) }
-        if let height { json_["height"] = height.encodeJSON(into: &files_) }
-        if let duration { json_["duration"] = duration.encodeJSON(into: &files_) }
-        if let hasSpoiler { json_["has_spoiler"] = hasSpoiler.encodeJSON(into: &files_) }
+        encodeField(&json_, "media", media, &files_)
+        encodeField(&json_, "thumbnail", thumbnail, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "show_caption_above_media", showCaptionAboveMedia, &files_)
+        encodeField(&json_, "width", width, &files_)
+        encodeField(&json_, "height", height, &files_)
+        encodeField(&json_, "duration", duration, &files_)
+        encodeField(&json_, "has_spoiler", hasSpoiler, &files_)
         return .object(json_)
     }
 }
@@ -4070,52 +3321,35 @@ public struct InputMediaAudio: JSONModel {
 extension InputMediaAudio {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputMediaAudio.self)
-        var media: InputFile? = nil
-        var thumbnail: InputFile? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var duration: Int? = nil
-        var performer: String? = nil
-        var title: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            media: try decodeRequired(fields_, "media")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "media": media = try decodeField(value_, key_)
-            case "thumbnail": thumbnail = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "duration": duration = try decodeField(value_, key_)
-            case "performer": performer = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "media", "type": break
+            case "thumbnail": self.thumbnail = try decodeField(value_, key_)
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "duration": self.duration = try decodeField(value_, key_)
+            case "performer": self.performer = try decodeField(value_, key_)
+            case "title": self.title = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let media else { throw missingField("media") }
-        self.media = media
-        self.thumbnail = thumbnail
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.duration = duration
-        self.performer = performer
-        self.title = title
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("audio")
-        json_["media"] = media.encodeJSON(into: &files_)
-        if let thumbnail { json_["thumbnail"] = thumbnail.encodeJSON(into: &files_) }
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let duration { json_["duration"] = duration.encodeJSON(into: &files_) }
-        if let performer { json_["performer"] = performer.encodeJSON(into: &files_) }
-        if let title { json_["title"] = title.encodeJSON(into: &files_) }
+        encodeField(&json_, "media", media, &files_)
+        encodeField(&json_, "thumbnail", thumbnail, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "duration", duration, &files_)
+        encodeField(&json_, "performer", performer, &files_)
+        encodeField(&json_, "title", title, &files_)
         return .object(json_)
     }
 }
@@ -4161,44 +3395,31 @@ public struct InputMediaDocument: JSONModel {
 extension InputMediaDocument {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputMediaDocument.self)
-        var media: InputFile? = nil
-        var thumbnail: InputFile? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var disableContentTypeDetection: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            media: try decodeRequired(fields_, "media")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "media": media = try decodeField(value_, key_)
-            case "thumbnail": thumbnail = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "disable_content_type_detection": disableContentTypeDetection = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "media", "type": break
+            case "thumbnail": self.thumbnail = try decodeField(value_, key_)
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "disable_content_type_detection": self.disableContentTypeDetection = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let media else { throw missingField("media") }
-        self.media = media
-        self.thumbnail = thumbnail
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.disableContentTypeDetection = disableContentTypeDetection
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("document")
-        json_["media"] = media.encodeJSON(into: &files_)
-        if let thumbnail { json_["thumbnail"] = thumbnail.encodeJSON(into: &files_) }
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let disableContentTypeDetection { json_["disable_content_type_detection"] = disableContentTypeDetection.encodeJSON(into: &files_) }
+        encodeField(&json_, "media", media, &files_)
+        encodeField(&json_, "thumbnail", thumbnail, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "disable_content_type_detection", disableContentTypeDetection, &files_)
         return .object(json_)
     }
 }
@@ -4224,24 +3445,21 @@ public struct InputMediaLink: JSONModel {
 extension InputMediaLink {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputMediaLink.self)
-        var url: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            url: try decodeRequired(fields_, "url")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "url": url = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "url", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let url else { throw missingField("url") }
-        self.url = url
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("link")
-        json_["url"] = url.encodeJSON(into: &files_)
+        encodeField(&json_, "url", url, &files_)
         return .object(json_)
     }
 }
@@ -4291,49 +3509,33 @@ public struct InputMediaLivePhoto: JSONModel {
 extension InputMediaLivePhoto {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputMediaLivePhoto.self)
-        var media: InputFile? = nil
-        var photo: InputFile? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var showCaptionAboveMedia: Bool? = nil
-        var hasSpoiler: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            media: try decodeRequired(fields_, "media"),
+            photo: try decodeRequired(fields_, "photo")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "media": media = try decodeField(value_, key_)
-            case "photo": photo = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "show_caption_above_media": showCaptionAboveMedia = try decodeField(value_, key_)
-            case "has_spoiler": hasSpoiler = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "media", "photo", "type": break
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "show_caption_above_media": self.showCaptionAboveMedia = try decodeField(value_, key_)
+            case "has_spoiler": self.hasSpoiler = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let media else { throw missingField("media") }
-        guard let photo else { throw missingField("photo") }
-        self.media = media
-        self.photo = photo
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.showCaptionAboveMedia = showCaptionAboveMedia
-        self.hasSpoiler = hasSpoiler
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("live_photo")
-        json_["media"] = media.encodeJSON(into: &files_)
-        json_["photo"] = photo.encodeJSON(into: &files_)
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let showCaptionAboveMedia { json_["show_caption_above_media"] = showCaptionAboveMedia.encodeJSON(into: &files_) }
-        if let hasSpoiler { json_["has_spoiler"] = hasSpoiler.encodeJSON(into: &files_) }
+        encodeField(&json_, "media", media, &files_)
+        encodeField(&json_, "photo", photo, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "show_caption_above_media", showCaptionAboveMedia, &files_)
+        encodeField(&json_, "has_spoiler", hasSpoiler, &files_)
         return .object(json_)
     }
 }
@@ -4367,33 +3569,25 @@ public struct InputMediaLocation: JSONModel {
 extension InputMediaLocation {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputMediaLocation.self)
-        var latitude: Double? = nil
-        var longitude: Double? = nil
-        var horizontalAccuracy: Double? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            latitude: try decodeRequired(fields_, "latitude"),
+            longitude: try decodeRequired(fields_, "longitude")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "latitude": latitude = try decodeField(value_, key_)
-            case "longitude": longitude = try decodeField(value_, key_)
-            case "horizontal_accuracy": horizontalAccuracy = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "latitude", "longitude", "type": break
+            case "horizontal_accuracy": self.horizontalAccuracy = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let latitude else { throw missingField("latitude") }
-        guard let longitude else { throw missingField("longitude") }
-        self.latitude = latitude
-        self.longitude = longitude
-        self.horizontalAccuracy = horizontalAccuracy
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("location")
-        json_["latitude"] = latitude.encodeJSON(into: &files_)
-        json_["longitude"] = longitude.encodeJSON(into: &files_)
-        if let horizontalAccuracy { json_["horizontal_accuracy"] = horizontalAccuracy.encodeJSON(into: &files_) }
+        encodeField(&json_, "latitude", latitude, &files_)
+        encodeField(&json_, "longitude", longitude, &files_)
+        encodeField(&json_, "horizontal_accuracy", horizontalAccuracy, &files_)
         return .object(json_)
     }
 }
@@ -4439,44 +3633,31 @@ public struct InputMediaPhoto: JSONModel {
 extension InputMediaPhoto {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputMediaPhoto.self)
-        var media: InputFile? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var showCaptionAboveMedia: Bool? = nil
-        var hasSpoiler: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            media: try decodeRequired(fields_, "media")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "media": media = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "show_caption_above_media": showCaptionAboveMedia = try decodeField(value_, key_)
-            case "has_spoiler": hasSpoiler = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "media", "type": break
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "show_caption_above_media": self.showCaptionAboveMedia = try decodeField(value_, key_)
+            case "has_spoiler": self.hasSpoiler = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let media else { throw missingField("media") }
-        self.media = media
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.showCaptionAboveMedia = showCaptionAboveMedia
-        self.hasSpoiler = hasSpoiler
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("photo")
-        json_["media"] = media.encodeJSON(into: &files_)
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let showCaptionAboveMedia { json_["show_caption_above_media"] = showCaptionAboveMedia.encodeJSON(into: &files_) }
-        if let hasSpoiler { json_["has_spoiler"] = hasSpoiler.encodeJSON(into: &files_) }
+        encodeField(&json_, "media", media, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "show_caption_above_media", showCaptionAboveMedia, &files_)
+        encodeField(&json_, "has_spoiler", hasSpoiler, &files_)
         return .object(json_)
     }
 }
@@ -4506,28 +3687,23 @@ public struct InputMediaSticker: JSONModel {
 extension InputMediaSticker {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputMediaSticker.self)
-        var media: InputFile? = nil
-        var emoji: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            media: try decodeRequired(fields_, "media")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "media": media = try decodeField(value_, key_)
-            case "emoji": emoji = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "media", "type": break
+            case "emoji": self.emoji = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let media else { throw missingField("media") }
-        self.media = media
-        self.emoji = emoji
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("sticker")
-        json_["media"] = media.encodeJSON(into: &files_)
-        if let emoji { json_["emoji"] = emoji.encodeJSON(into: &files_) }
+        encodeField(&json_, "media", media, &files_)
+        encodeField(&json_, "emoji", emoji, &files_)
         return .object(json_)
     }
 }
@@ -4581,55 +3757,35 @@ public struct InputMediaVenue: JSONModel {
 extension InputMediaVenue {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputMediaVenue.self)
-        var latitude: Double? = nil
-        var longitude: Double? = nil
-        var title: String? = nil
-        var address: String? = nil
-        var foursquareID: String? = nil
-        var foursquareType: String? = nil
-        var googlePlaceID: String? = nil
-        var googlePlaceType: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            latitude: try decodeRequired(fields_, "latitude"),
+            longitude: try decodeRequired(fields_, "longitude"),
+            title: try decodeRequired(fields_, "title"),
+            address: try decodeRequired(fields_, "address")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "latitude": latitude = try decodeField(value_, key_)
-            case "longitude": longitude = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "address": address = try decodeField(value_, key_)
-            case "foursquare_id": foursquareID = try decodeField(value_, key_)
-            case "foursquare_type": foursquareType = try decodeField(value_, key_)
-            case "google_place_id": googlePlaceID = try decodeField(value_, key_)
-            case "google_place_type": googlePlaceType = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "latitude", "longitude", "title", "address", "type": break
+            case "foursquare_id": self.foursquareID = try decodeField(value_, key_)
+            case "foursquare_type": self.foursquareType = try decodeField(value_, key_)
+            case "google_place_id": self.googlePlaceID = try decodeField(value_, key_)
+            case "google_place_type": self.googlePlaceType = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let latitude else { throw missingField("latitude") }
-        guard let longitude else { throw missingField("longitude") }
-        guard let title else { throw missingField("title") }
-        guard let address else { throw missingField("address") }
-        self.latitude = latitude
-        self.longitude = longitude
-        self.title = title
-        self.address = address
-        self.foursquareID = foursquareID
-        self.foursquareType = foursquareType
-        self.googlePlaceID = googlePlaceID
-        self.googlePlaceType = googlePlaceType
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("venue")
-        json_["latitude"] = latitude.encodeJSON(into: &files_)
-        json_["longitude"] = longitude.encodeJSON(into: &files_)
-        json_["title"] = title.encodeJSON(into: &files_)
-        json_["address"] = address.encodeJSON(into: &files_)
-        if let foursquareID { json_["foursquare_id"] = foursquareID.encodeJSON(into: &files_) }
-        if let foursquareType { json_["foursquare_type"] = foursquareType.encodeJSON(into: &files_) }
-        if let googlePlaceID { json_["google_place_id"] = googlePlaceID.encodeJSON(into: &files_) }
-        if let googlePlaceType { json_["google_place_type"] = googlePlaceType.encodeJSON(into: &files_) }
+        encodeField(&json_, "latitude", latitude, &files_)
+        encodeField(&json_, "longitude", longitude, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "address", address, &files_)
+        encodeField(&json_, "foursquare_id", foursquareID, &files_)
+        encodeField(&json_, "foursquare_type", foursquareType, &files_)
+        encodeField(&json_, "google_place_id", googlePlaceID, &files_)
+        encodeField(&json_, "google_place_type", googlePlaceType, &files_)
         return .object(json_)
     }
 }
@@ -4703,72 +3859,45 @@ public struct InputMediaVideo: JSONModel {
 extension InputMediaVideo {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputMediaVideo.self)
-        var media: InputFile? = nil
-        var thumbnail: InputFile? = nil
-        var cover: InputFile? = nil
-        var startTimestamp: Int? = nil
-        var caption: String? = nil
-        var parseMode: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var showCaptionAboveMedia: Bool? = nil
-        var width: Int? = nil
-        var height: Int? = nil
-        var duration: Int? = nil
-        var supportsStreaming: Bool? = nil
-        var hasSpoiler: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            media: try decodeRequired(fields_, "media")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "media": media = try decodeField(value_, key_)
-            case "thumbnail": thumbnail = try decodeField(value_, key_)
-            case "cover": cover = try decodeField(value_, key_)
-            case "start_timestamp": startTimestamp = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "show_caption_above_media": showCaptionAboveMedia = try decodeField(value_, key_)
-            case "width": width = try decodeField(value_, key_)
-            case "height": height = try decodeField(value_, key_)
-            case "duration": duration = try decodeField(value_, key_)
-            case "supports_streaming": supportsStreaming = try decodeField(value_, key_)
-            case "has_spoiler": hasSpoiler = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "media", "type": break
+            case "thumbnail": self.thumbnail = try decodeField(value_, key_)
+            case "cover": self.cover = try decodeField(value_, key_)
+            case "start_timestamp": self.startTimestamp = try decodeField(value_, key_)
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "show_caption_above_media": self.showCaptionAboveMedia = try decodeField(value_, key_)
+            case "width": self.width = try decodeField(value_, key_)
+            case "height": self.height = try decodeField(value_, key_)
+            case "duration": self.duration = try decodeField(value_, key_)
+            case "supports_streaming": self.supportsStreaming = try decodeField(value_, key_)
+            case "has_spoiler": self.hasSpoiler = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let media else { throw missingField("media") }
-        self.media = media
-        self.thumbnail = thumbnail
-        self.cover = cover
-        self.startTimestamp = startTimestamp
-        self.caption = caption
-        self.parseMode = parseMode
-        self.captionEntities = captionEntities
-        self.showCaptionAboveMedia = showCaptionAboveMedia
-        self.width = width
-        self.height = height
-        self.duration = duration
-        self.supportsStreaming = supportsStreaming
-        self.hasSpoiler = hasSpoiler
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("video")
-        json_["media"] = media.encodeJSON(into: &files_)
-        if let thumbnail { json_["thumbnail"] = thumbnail.encodeJSON(into: &files_) }
-        if let cover { json_["cover"] = cover.encodeJSON(into: &files_) }
-        if let startTimestamp { json_["start_timestamp"] = startTimestamp.encodeJSON(into: &files_) }
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let showCaptionAboveMedia { json_["show_caption_above_media"] = showCaptionAboveMedia.encodeJSON(into: &files_) }
-        if let width { json_["width"] = width.encodeJSON(into: &files_) }
-        if let height { json_["height"] = height.encodeJSON(into: &files_) }
-        if let duration { json_["duration"] = duration.encodeJSON(into: &files_) }
-        if let supportsStreaming { json_["supports_streaming"] = supportsStreaming.encodeJSON(into: &files_) }
-        if let hasSpoiler { json_["has_spoiler"] = hasSpoiler.encodeJSON(into: &files_) }
+        encodeField(&json_, "media", media, &files_)
+        encodeField(&json_, "thumbnail", thumbnail, &files_)
+        encodeField(&json_, "cover", cover, &files_)
+        encodeField(&json_, "start_timestamp", startTimestamp, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "show_caption_above_media", showCaptionAboveMedia, &files_)
+        encodeField(&json_, "width", width, &files_)
+        encodeField(&json_, "height", height, &files_)
+        encodeField(&json_, "duration", duration, &files_)
+        encodeField(&json_, "supports_streaming", supportsStreaming, &files_)
+        encodeField(&json_, "has_spoiler", hasSpoiler, &files_)
         return .object(json_)
     }
 }
@@ -4798,29 +3927,23 @@ public struct InputPaidMediaLivePhoto: JSONModel {
 extension InputPaidMediaLivePhoto {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputPaidMediaLivePhoto.self)
-        var media: InputFile? = nil
-        var photo: InputFile? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            media: try decodeRequired(fields_, "media"),
+            photo: try decodeRequired(fields_, "photo")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "media": media = try decodeField(value_, key_)
-            case "photo": photo = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "media", "photo", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let media else { throw missingField("media") }
-        guard let photo else { throw missingField("photo") }
-        self.media = media
-        self.photo = photo
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("live_photo")
-        json_["media"] = media.encodeJSON(into: &files_)
-        json_["photo"] = photo.encodeJSON(into: &files_)
+        encodeField(&json_, "media", media, &files_)
+        encodeField(&json_, "photo", photo, &files_)
         return .object(json_)
     }
 }
@@ -4846,24 +3969,21 @@ public struct InputPaidMediaPhoto: JSONModel {
 extension InputPaidMediaPhoto {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputPaidMediaPhoto.self)
-        var media: InputFile? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            media: try decodeRequired(fields_, "media")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "media": media = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "media", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let media else { throw missingField("media") }
-        self.media = media
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("photo")
-        json_["media"] = media.encodeJSON(into: &files_)
+        encodeField(&json_, "media", media, &files_)
         return .object(json_)
     }
 }
@@ -4917,52 +4037,35 @@ public struct InputPaidMediaVideo: JSONModel {
 extension InputPaidMediaVideo {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputPaidMediaVideo.self)
-        var media: InputFile? = nil
-        var thumbnail: InputFile? = nil
-        var cover: InputFile? = nil
-        var startTimestamp: Int? = nil
-        var width: Int? = nil
-        var height: Int? = nil
-        var duration: Int? = nil
-        var supportsStreaming: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            media: try decodeRequired(fields_, "media")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "media": media = try decodeField(value_, key_)
-            case "thumbnail": thumbnail = try decodeField(value_, key_)
-            case "cover": cover = try decodeField(value_, key_)
-            case "start_timestamp": startTimestamp = try decodeField(value_, key_)
-            case "width": width = try decodeField(value_, key_)
-            case "height": height = try decodeField(value_, key_)
-            case "duration": duration = try decodeField(value_, key_)
-            case "supports_streaming": supportsStreaming = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "media", "type": break
+            case "thumbnail": self.thumbnail = try decodeField(value_, key_)
+            case "cover": self.cover = try decodeField(value_, key_)
+            case "start_timestamp": self.startTimestamp = try decodeField(value_, key_)
+            case "width": self.width = try decodeField(value_, key_)
+            case "height": self.height = try decodeField(value_, key_)
+            case "duration": self.duration = try decodeField(value_, key_)
+            case "supports_streaming": self.supportsStreaming = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let media else { throw missingField("media") }
-        self.media = media
-        self.thumbnail = thumbnail
-        self.cover = cover
-        self.startTimestamp = startTimestamp
-        self.width = width
-        self.height = height
-        self.duration = duration
-        self.supportsStreaming = supportsStreaming
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("video")
-        json_["media"] = media.encodeJSON(into: &files_)
-        if let thumbnail { json_["thumbnail"] = thumbnail.encodeJSON(into: &files_) }
-        if let cover { json_["cover"] = cover.encodeJSON(into: &files_) }
-        if let startTimestamp { json_["start_timestamp"] = startTimestamp.encodeJSON(into: &files_) }
-        if let width { json_["width"] = width.encodeJSON(into: &files_) }
-        if let height { json_["height"] = height.encodeJSON(into: &files_) }
-        if let duration { json_["duration"] = duration.encodeJSON(into: &files_) }
-        if let supportsStreaming { json_["supports_streaming"] = supportsStreaming.encodeJSON(into: &files_) }
+        encodeField(&json_, "media", media, &files_)
+        encodeField(&json_, "thumbnail", thumbnail, &files_)
+        encodeField(&json_, "cover", cover, &files_)
+        encodeField(&json_, "start_timestamp", startTimestamp, &files_)
+        encodeField(&json_, "width", width, &files_)
+        encodeField(&json_, "height", height, &files_)
+        encodeField(&json_, "duration", duration, &files_)
+        encodeField(&json_, "supports_streaming", supportsStreaming, &files_)
         return .object(json_)
     }
 }
@@ -4998,34 +4101,26 @@ public struct InputPollOption: JSONModel {
 extension InputPollOption {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputPollOption.self)
-        var text: String? = nil
-        var textParseMode: String? = nil
-        var textEntities: [MessageEntity]? = nil
-        var media: InputPollOptionMedia? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "text_parse_mode": textParseMode = try decodeField(value_, key_)
-            case "text_entities": textEntities = try decodeField(value_, key_)
-            case "media": media = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "text": break
+            case "text_parse_mode": self.textParseMode = try decodeField(value_, key_)
+            case "text_entities": self.textEntities = try decodeField(value_, key_)
+            case "media": self.media = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.textParseMode = textParseMode
-        self.textEntities = textEntities
-        self.media = media
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["text"] = text.encodeJSON(into: &files_)
-        if let textParseMode { json_["text_parse_mode"] = textParseMode.encodeJSON(into: &files_) }
-        if let textEntities { json_["text_entities"] = textEntities.encodeJSON(into: &files_) }
-        if let media { json_["media"] = media.encodeJSON(into: &files_) }
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "text_parse_mode", textParseMode, &files_)
+        encodeField(&json_, "text_entities", textEntities, &files_)
+        encodeField(&json_, "media", media, &files_)
         return .object(json_)
     }
 }
@@ -5055,28 +4150,23 @@ public struct InputProfilePhotoAnimated: JSONModel {
 extension InputProfilePhotoAnimated {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputProfilePhotoAnimated.self)
-        var animation: InputFile? = nil
-        var mainFrameTimestamp: Double? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            animation: try decodeRequired(fields_, "animation")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "animation": animation = try decodeField(value_, key_)
-            case "main_frame_timestamp": mainFrameTimestamp = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "animation", "type": break
+            case "main_frame_timestamp": self.mainFrameTimestamp = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let animation else { throw missingField("animation") }
-        self.animation = animation
-        self.mainFrameTimestamp = mainFrameTimestamp
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("animated")
-        json_["animation"] = animation.encodeJSON(into: &files_)
-        if let mainFrameTimestamp { json_["main_frame_timestamp"] = mainFrameTimestamp.encodeJSON(into: &files_) }
+        encodeField(&json_, "animation", animation, &files_)
+        encodeField(&json_, "main_frame_timestamp", mainFrameTimestamp, &files_)
         return .object(json_)
     }
 }
@@ -5102,24 +4192,21 @@ public struct InputProfilePhotoStatic: JSONModel {
 extension InputProfilePhotoStatic {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputProfilePhotoStatic.self)
-        var photo: InputFile? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            photo: try decodeRequired(fields_, "photo")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "photo": photo = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "photo", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let photo else { throw missingField("photo") }
-        self.photo = photo
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("static")
-        json_["photo"] = photo.encodeJSON(into: &files_)
+        encodeField(&json_, "photo", photo, &files_)
         return .object(json_)
     }
 }
@@ -5155,33 +4242,24 @@ public struct InputRichMessage: JSONModel {
 extension InputRichMessage {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputRichMessage.self)
-        var html: String? = nil
-        var markdown: String? = nil
-        var isRtl: Bool? = nil
-        var skipEntityDetection: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "html": html = try decodeField(value_, key_)
-            case "markdown": markdown = try decodeField(value_, key_)
-            case "is_rtl": isRtl = try decodeField(value_, key_)
-            case "skip_entity_detection": skipEntityDetection = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "html": self.html = try decodeField(value_, key_)
+            case "markdown": self.markdown = try decodeField(value_, key_)
+            case "is_rtl": self.isRtl = try decodeField(value_, key_)
+            case "skip_entity_detection": self.skipEntityDetection = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.html = html
-        self.markdown = markdown
-        self.isRtl = isRtl
-        self.skipEntityDetection = skipEntityDetection
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let html { json_["html"] = html.encodeJSON(into: &files_) }
-        if let markdown { json_["markdown"] = markdown.encodeJSON(into: &files_) }
-        if let isRtl { json_["is_rtl"] = isRtl.encodeJSON(into: &files_) }
-        if let skipEntityDetection { json_["skip_entity_detection"] = skipEntityDetection.encodeJSON(into: &files_) }
+        encodeField(&json_, "html", html, &files_)
+        encodeField(&json_, "markdown", markdown, &files_)
+        encodeField(&json_, "is_rtl", isRtl, &files_)
+        encodeField(&json_, "skip_entity_detection", skipEntityDetection, &files_)
         return .object(json_)
     }
 }
@@ -5207,22 +4285,20 @@ public struct InputRichMessageContent: JSONModel {
 extension InputRichMessageContent {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputRichMessageContent.self)
-        var richMessage: InputRichMessage? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            richMessage: try decodeRequired(fields_, "rich_message")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "rich_message": richMessage = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "rich_message": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let richMessage else { throw missingField("rich_message") }
-        self.richMessage = richMessage
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["rich_message"] = richMessage.encodeJSON(into: &files_)
+        encodeField(&json_, "rich_message", richMessage, &files_)
         return .object(json_)
     }
 }
@@ -5262,40 +4338,28 @@ public struct InputSticker: JSONModel {
 extension InputSticker {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputSticker.self)
-        var sticker: InputFile? = nil
-        var format: String? = nil
-        var emojiList: [String]? = nil
-        var maskPosition: MaskPosition? = nil
-        var keywords: [String]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            sticker: try decodeRequired(fields_, "sticker"),
+            format: try decodeRequired(fields_, "format"),
+            emojiList: try decodeRequired(fields_, "emoji_list")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "sticker": sticker = try decodeField(value_, key_)
-            case "format": format = try decodeField(value_, key_)
-            case "emoji_list": emojiList = try decodeField(value_, key_)
-            case "mask_position": maskPosition = try decodeField(value_, key_)
-            case "keywords": keywords = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "sticker", "format", "emoji_list": break
+            case "mask_position": self.maskPosition = try decodeField(value_, key_)
+            case "keywords": self.keywords = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let sticker else { throw missingField("sticker") }
-        guard let format else { throw missingField("format") }
-        guard let emojiList else { throw missingField("emoji_list") }
-        self.sticker = sticker
-        self.format = format
-        self.emojiList = emojiList
-        self.maskPosition = maskPosition
-        self.keywords = keywords
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["sticker"] = sticker.encodeJSON(into: &files_)
-        json_["format"] = format.encodeJSON(into: &files_)
-        json_["emoji_list"] = emojiList.encodeJSON(into: &files_)
-        if let maskPosition { json_["mask_position"] = maskPosition.encodeJSON(into: &files_) }
-        if let keywords { json_["keywords"] = keywords.encodeJSON(into: &files_) }
+        encodeField(&json_, "sticker", sticker, &files_)
+        encodeField(&json_, "format", format, &files_)
+        encodeField(&json_, "emoji_list", emojiList, &files_)
+        encodeField(&json_, "mask_position", maskPosition, &files_)
+        encodeField(&json_, "keywords", keywords, &files_)
         return .object(json_)
     }
 }
@@ -5321,24 +4385,21 @@ public struct InputStoryContentPhoto: JSONModel {
 extension InputStoryContentPhoto {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputStoryContentPhoto.self)
-        var photo: InputFile? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            photo: try decodeRequired(fields_, "photo")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "photo": photo = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "photo", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let photo else { throw missingField("photo") }
-        self.photo = photo
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("photo")
-        json_["photo"] = photo.encodeJSON(into: &files_)
+        encodeField(&json_, "photo", photo, &files_)
         return .object(json_)
     }
 }
@@ -5376,36 +4437,27 @@ public struct InputStoryContentVideo: JSONModel {
 extension InputStoryContentVideo {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputStoryContentVideo.self)
-        var video: InputFile? = nil
-        var duration: Double? = nil
-        var coverFrameTimestamp: Double? = nil
-        var isAnimation: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            video: try decodeRequired(fields_, "video")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "video": video = try decodeField(value_, key_)
-            case "duration": duration = try decodeField(value_, key_)
-            case "cover_frame_timestamp": coverFrameTimestamp = try decodeField(value_, key_)
-            case "is_animation": isAnimation = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "video", "type": break
+            case "duration": self.duration = try decodeField(value_, key_)
+            case "cover_frame_timestamp": self.coverFrameTimestamp = try decodeField(value_, key_)
+            case "is_animation": self.isAnimation = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let video else { throw missingField("video") }
-        self.video = video
-        self.duration = duration
-        self.coverFrameTimestamp = coverFrameTimestamp
-        self.isAnimation = isAnimation
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("video")
-        json_["video"] = video.encodeJSON(into: &files_)
-        if let duration { json_["duration"] = duration.encodeJSON(into: &files_) }
-        if let coverFrameTimestamp { json_["cover_frame_timestamp"] = coverFrameTimestamp.encodeJSON(into: &files_) }
-        if let isAnimation { json_["is_animation"] = isAnimation.encodeJSON(into: &files_) }
+        encodeField(&json_, "video", video, &files_)
+        encodeField(&json_, "duration", duration, &files_)
+        encodeField(&json_, "cover_frame_timestamp", coverFrameTimestamp, &files_)
+        encodeField(&json_, "is_animation", isAnimation, &files_)
         return .object(json_)
     }
 }
@@ -5443,34 +4495,26 @@ public struct InputTextMessageContent: JSONModel {
 extension InputTextMessageContent {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputTextMessageContent.self)
-        var messageText: String? = nil
-        var parseMode: String? = nil
-        var entities: [MessageEntity]? = nil
-        var linkPreviewOptions: LinkPreviewOptions? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            messageText: try decodeRequired(fields_, "message_text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "message_text": messageText = try decodeField(value_, key_)
-            case "parse_mode": parseMode = try decodeField(value_, key_)
-            case "entities": entities = try decodeField(value_, key_)
-            case "link_preview_options": linkPreviewOptions = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "message_text": break
+            case "parse_mode": self.parseMode = try decodeField(value_, key_)
+            case "entities": self.entities = try decodeField(value_, key_)
+            case "link_preview_options": self.linkPreviewOptions = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let messageText else { throw missingField("message_text") }
-        self.messageText = messageText
-        self.parseMode = parseMode
-        self.entities = entities
-        self.linkPreviewOptions = linkPreviewOptions
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["message_text"] = messageText.encodeJSON(into: &files_)
-        if let parseMode { json_["parse_mode"] = parseMode.encodeJSON(into: &files_) }
-        if let entities { json_["entities"] = entities.encodeJSON(into: &files_) }
-        if let linkPreviewOptions { json_["link_preview_options"] = linkPreviewOptions.encodeJSON(into: &files_) }
+        encodeField(&json_, "message_text", messageText, &files_)
+        encodeField(&json_, "parse_mode", parseMode, &files_)
+        encodeField(&json_, "entities", entities, &files_)
+        encodeField(&json_, "link_preview_options", linkPreviewOptions, &files_)
         return .object(json_)
     }
 }
@@ -5524,53 +4568,34 @@ public struct InputVenueMessageContent: JSONModel {
 extension InputVenueMessageContent {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: InputVenueMessageContent.self)
-        var latitude: Double? = nil
-        var longitude: Double? = nil
-        var title: String? = nil
-        var address: String? = nil
-        var foursquareID: String? = nil
-        var foursquareType: String? = nil
-        var googlePlaceID: String? = nil
-        var googlePlaceType: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            latitude: try decodeRequired(fields_, "latitude"),
+            longitude: try decodeRequired(fields_, "longitude"),
+            title: try decodeRequired(fields_, "title"),
+            address: try decodeRequired(fields_, "address")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "latitude": latitude = try decodeField(value_, key_)
-            case "longitude": longitude = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "address": address = try decodeField(value_, key_)
-            case "foursquare_id": foursquareID = try decodeField(value_, key_)
-            case "foursquare_type": foursquareType = try decodeField(value_, key_)
-            case "google_place_id": googlePlaceID = try decodeField(value_, key_)
-            case "google_place_type": googlePlaceType = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "latitude", "longitude", "title", "address": break
+            case "foursquare_id": self.foursquareID = try decodeField(value_, key_)
+            case "foursquare_type": self.foursquareType = try decodeField(value_, key_)
+            case "google_place_id": self.googlePlaceID = try decodeField(value_, key_)
+            case "google_place_type": self.googlePlaceType = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let latitude else { throw missingField("latitude") }
-        guard let longitude else { throw missingField("longitude") }
-        guard let title else { throw missingField("title") }
-        guard let address else { throw missingField("address") }
-        self.latitude = latitude
-        self.longitude = longitude
-        self.title = title
-        self.address = address
-        self.foursquareID = foursquareID
-        self.foursquareType = foursquareType
-        self.googlePlaceID = googlePlaceID
-        self.googlePlaceType = googlePlaceType
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["latitude"] = latitude.encodeJSON(into: &files_)
-        json_["longitude"] = longitude.encodeJSON(into: &files_)
-        json_["title"] = title.encodeJSON(into: &files_)
-        json_["address"] = address.encodeJSON(into: &files_)
-        if let foursquareID { json_["foursquare_id"] = foursquareID.encodeJSON(into: &files_) }
-        if let foursquareType { json_["foursquare_type"] = foursquareType.encodeJSON(into: &files_) }
-        if let googlePlaceID { json_["google_place_id"] = googlePlaceID.encodeJSON(into: &files_) }
-        if let googlePlaceType { json_["google_place_type"] = googlePlaceType.encodeJSON(into: &files_) }
+        encodeField(&json_, "latitude", latitude, &files_)
+        encodeField(&json_, "longitude", longitude, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "address", address, &files_)
+        encodeField(&json_, "foursquare_id", foursquareID, &files_)
+        encodeField(&json_, "foursquare_type", foursquareType, &files_)
+        encodeField(&json_, "google_place_id", googlePlaceID, &files_)
+        encodeField(&json_, "google_place_type", googlePlaceType, &files_)
         return .object(json_)
     }
 }
@@ -5610,42 +4635,28 @@ public struct Invoice: JSONModel {
 extension Invoice {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Invoice.self)
-        var title: String? = nil
-        var description: String? = nil
-        var startParameter: String? = nil
-        var currency: String? = nil
-        var totalAmount: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            title: try decodeRequired(fields_, "title"),
+            description: try decodeRequired(fields_, "description"),
+            startParameter: try decodeRequired(fields_, "start_parameter"),
+            currency: try decodeRequired(fields_, "currency"),
+            totalAmount: try decodeRequired(fields_, "total_amount")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "title": title = try decodeField(value_, key_)
-            case "description": description = try decodeField(value_, key_)
-            case "start_parameter": startParameter = try decodeField(value_, key_)
-            case "currency": currency = try decodeField(value_, key_)
-            case "total_amount": totalAmount = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "title", "description", "start_parameter", "currency", "total_amount": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let title else { throw missingField("title") }
-        guard let description else { throw missingField("description") }
-        guard let startParameter else { throw missingField("start_parameter") }
-        guard let currency else { throw missingField("currency") }
-        guard let totalAmount else { throw missingField("total_amount") }
-        self.title = title
-        self.description = description
-        self.startParameter = startParameter
-        self.currency = currency
-        self.totalAmount = totalAmount
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["title"] = title.encodeJSON(into: &files_)
-        json_["description"] = description.encodeJSON(into: &files_)
-        json_["start_parameter"] = startParameter.encodeJSON(into: &files_)
-        json_["currency"] = currency.encodeJSON(into: &files_)
-        json_["total_amount"] = totalAmount.encodeJSON(into: &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "description", description, &files_)
+        encodeField(&json_, "start_parameter", startParameter, &files_)
+        encodeField(&json_, "currency", currency, &files_)
+        encodeField(&json_, "total_amount", totalAmount, &files_)
         return .object(json_)
     }
 }
@@ -5705,58 +4716,38 @@ public struct KeyboardButton: JSONModel {
 extension KeyboardButton {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: KeyboardButton.self)
-        var text: String? = nil
-        var iconCustomEmojiID: String? = nil
-        var style: String? = nil
-        var requestUsers: KeyboardButtonRequestUsers? = nil
-        var requestChat: KeyboardButtonRequestChat? = nil
-        var requestManagedBot: KeyboardButtonRequestManagedBot? = nil
-        var requestContact: Bool? = nil
-        var requestLocation: Bool? = nil
-        var requestPoll: KeyboardButtonPollType? = nil
-        var webApp: WebAppInfo? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "icon_custom_emoji_id": iconCustomEmojiID = try decodeField(value_, key_)
-            case "style": style = try decodeField(value_, key_)
-            case "request_users": requestUsers = try decodeField(value_, key_)
-            case "request_chat": requestChat = try decodeField(value_, key_)
-            case "request_managed_bot": requestManagedBot = try decodeField(value_, key_)
-            case "request_contact": requestContact = try decodeField(value_, key_)
-            case "request_location": requestLocation = try decodeField(value_, key_)
-            case "request_poll": requestPoll = try decodeField(value_, key_)
-            case "web_app": webApp = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "text": break
+            case "icon_custom_emoji_id": self.iconCustomEmojiID = try decodeField(value_, key_)
+            case "style": self.style = try decodeField(value_, key_)
+            case "request_users": self.requestUsers = try decodeField(value_, key_)
+            case "request_chat": self.requestChat = try decodeField(value_, key_)
+            case "request_managed_bot": self.requestManagedBot = try decodeField(value_, key_)
+            case "request_contact": self.requestContact = try decodeField(value_, key_)
+            case "request_location": self.requestLocation = try decodeField(value_, key_)
+            case "request_poll": self.requestPoll = try decodeField(value_, key_)
+            case "web_app": self.webApp = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.iconCustomEmojiID = iconCustomEmojiID
-        self.style = style
-        self.requestUsers = requestUsers
-        self.requestChat = requestChat
-        self.requestManagedBot = requestManagedBot
-        self.requestContact = requestContact
-        self.requestLocation = requestLocation
-        self.requestPoll = requestPoll
-        self.webApp = webApp
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["text"] = text.encodeJSON(into: &files_)
-        if let iconCustomEmojiID { json_["icon_custom_emoji_id"] = iconCustomEmojiID.encodeJSON(into: &files_) }
-        if let style { json_["style"] = style.encodeJSON(into: &files_) }
-        if let requestUsers { json_["request_users"] = requestUsers.encodeJSON(into: &files_) }
-        if let requestChat { json_["request_chat"] = requestChat.encodeJSON(into: &files_) }
-        if let requestManagedBot { json_["request_managed_bot"] = requestManagedBot.encodeJSON(into: &files_) }
-        if let requestContact { json_["request_contact"] = requestContact.encodeJSON(into: &files_) }
-        if let requestLocation { json_["request_location"] = requestLocation.encodeJSON(into: &files_) }
-        if let requestPoll { json_["request_poll"] = requestPoll.encodeJSON(into: &files_) }
-        if let webApp { json_["web_app"] = webApp.encodeJSON(into: &files_) }
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "icon_custom_emoji_id", iconCustomEmojiID, &files_)
+        encodeField(&json_, "style", style, &files_)
+        encodeField(&json_, "request_users", requestUsers, &files_)
+        encodeField(&json_, "request_chat", requestChat, &files_)
+        encodeField(&json_, "request_managed_bot", requestManagedBot, &files_)
+        encodeField(&json_, "request_contact", requestContact, &files_)
+        encodeField(&json_, "request_location", requestLocation, &files_)
+        encodeField(&json_, "request_poll", requestPoll, &files_)
+        encodeField(&json_, "web_app", webApp, &files_)
         return .object(json_)
     }
 }
@@ -5780,21 +4771,18 @@ public struct KeyboardButtonPollType: JSONModel {
 extension KeyboardButtonPollType {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: KeyboardButtonPollType.self)
-        var type: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "type": type = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "type": self.type = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.type = type
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let type { json_["type"] = type.encodeJSON(into: &files_) }
+        encodeField(&json_, "type", type, &files_)
         return .object(json_)
     }
 }
@@ -5858,63 +4846,40 @@ public struct KeyboardButtonRequestChat: JSONModel {
 extension KeyboardButtonRequestChat {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: KeyboardButtonRequestChat.self)
-        var requestID: Int64? = nil
-        var chatIsChannel: Bool? = nil
-        var chatIsForum: Bool? = nil
-        var chatHasUsername: Bool? = nil
-        var chatIsCreated: Bool? = nil
-        var userAdministratorRights: ChatAdministratorRights? = nil
-        var botAdministratorRights: ChatAdministratorRights? = nil
-        var botIsMember: Bool? = nil
-        var requestTitle: Bool? = nil
-        var requestUsername: Bool? = nil
-        var requestPhoto: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            requestID: try decodeRequired(fields_, "request_id"),
+            chatIsChannel: try decodeRequired(fields_, "chat_is_channel")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "request_id": requestID = try decodeField(value_, key_)
-            case "chat_is_channel": chatIsChannel = try decodeField(value_, key_)
-            case "chat_is_forum": chatIsForum = try decodeField(value_, key_)
-            case "chat_has_username": chatHasUsername = try decodeField(value_, key_)
-            case "chat_is_created": chatIsCreated = try decodeField(value_, key_)
-            case "user_administrator_rights": userAdministratorRights = try decodeField(value_, key_)
-            case "bot_administrator_rights": botAdministratorRights = try decodeField(value_, key_)
-            case "bot_is_member": botIsMember = try decodeField(value_, key_)
-            case "request_title": requestTitle = try decodeField(value_, key_)
-            case "request_username": requestUsername = try decodeField(value_, key_)
-            case "request_photo": requestPhoto = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "request_id", "chat_is_channel": break
+            case "chat_is_forum": self.chatIsForum = try decodeField(value_, key_)
+            case "chat_has_username": self.chatHasUsername = try decodeField(value_, key_)
+            case "chat_is_created": self.chatIsCreated = try decodeField(value_, key_)
+            case "user_administrator_rights": self.userAdministratorRights = try decodeField(value_, key_)
+            case "bot_administrator_rights": self.botAdministratorRights = try decodeField(value_, key_)
+            case "bot_is_member": self.botIsMember = try decodeField(value_, key_)
+            case "request_title": self.requestTitle = try decodeField(value_, key_)
+            case "request_username": self.requestUsername = try decodeField(value_, key_)
+            case "request_photo": self.requestPhoto = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let requestID else { throw missingField("request_id") }
-        guard let chatIsChannel else { throw missingField("chat_is_channel") }
-        self.requestID = requestID
-        self.chatIsChannel = chatIsChannel
-        self.chatIsForum = chatIsForum
-        self.chatHasUsername = chatHasUsername
-        self.chatIsCreated = chatIsCreated
-        self.userAdministratorRights = userAdministratorRights
-        self.botAdministratorRights = botAdministratorRights
-        self.botIsMember = botIsMember
-        self.requestTitle = requestTitle
-        self.requestUsername = requestUsername
-        self.requestPhoto = requestPhoto
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["request_id"] = requestID.encodeJSON(into: &files_)
-        json_["chat_is_channel"] = chatIsChannel.encodeJSON(into: &files_)
-        if let chatIsForum { json_["chat_is_forum"] = chatIsForum.encodeJSON(into: &files_) }
-        if let chatHasUsername { json_["chat_has_username"] = chatHasUsername.encodeJSON(into: &files_) }
-        if let chatIsCreated { json_["chat_is_created"] = chatIsCreated.encodeJSON(into: &files_) }
-        if let userAdministratorRights { json_["user_administrator_rights"] = userAdministratorRights.encodeJSON(into: &files_) }
-        if let botAdministratorRights { json_["bot_administrator_rights"] = botAdministratorRights.encodeJSON(into: &files_) }
-        if let botIsMember { json_["bot_is_member"] = botIsMember.encodeJSON(into: &files_) }
-        if let requestTitle { json_["request_title"] = requestTitle.encodeJSON(into: &files_) }
-        if let requestUsername { json_["request_username"] = requestUsername.encodeJSON(into: &files_) }
-        if let requestPhoto { json_["request_photo"] = requestPhoto.encodeJSON(into: &files_) }
+        encodeField(&json_, "request_id", requestID, &files_)
+        encodeField(&json_, "chat_is_channel", chatIsChannel, &files_)
+        encodeField(&json_, "chat_is_forum", chatIsForum, &files_)
+        encodeField(&json_, "chat_has_username", chatHasUsername, &files_)
+        encodeField(&json_, "chat_is_created", chatIsCreated, &files_)
+        encodeField(&json_, "user_administrator_rights", userAdministratorRights, &files_)
+        encodeField(&json_, "bot_administrator_rights", botAdministratorRights, &files_)
+        encodeField(&json_, "bot_is_member", botIsMember, &files_)
+        encodeField(&json_, "request_title", requestTitle, &files_)
+        encodeField(&json_, "request_username", requestUsername, &files_)
+        encodeField(&json_, "request_photo", requestPhoto, &files_)
         return .object(json_)
     }
 }
@@ -5946,30 +4911,24 @@ public struct KeyboardButtonRequestManagedBot: JSONModel {
 extension KeyboardButtonRequestManagedBot {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: KeyboardButtonRequestManagedBot.self)
-        var requestID: Int64? = nil
-        var suggestedName: String? = nil
-        var suggestedUsername: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            requestID: try decodeRequired(fields_, "request_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "request_id": requestID = try decodeField(value_, key_)
-            case "suggested_name": suggestedName = try decodeField(value_, key_)
-            case "suggested_username": suggestedUsername = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "request_id": break
+            case "suggested_name": self.suggestedName = try decodeField(value_, key_)
+            case "suggested_username": self.suggestedUsername = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let requestID else { throw missingField("request_id") }
-        self.requestID = requestID
-        self.suggestedName = suggestedName
-        self.suggestedUsername = suggestedUsername
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["request_id"] = requestID.encodeJSON(into: &files_)
-        if let suggestedName { json_["suggested_name"] = suggestedName.encodeJSON(into: &files_) }
-        if let suggestedUsername { json_["suggested_username"] = suggestedUsername.encodeJSON(into: &files_) }
+        encodeField(&json_, "request_id", requestID, &files_)
+        encodeField(&json_, "suggested_name", suggestedName, &files_)
+        encodeField(&json_, "suggested_username", suggestedUsername, &files_)
         return .object(json_)
     }
 }
@@ -6017,46 +4976,32 @@ public struct KeyboardButtonRequestUsers: JSONModel {
 extension KeyboardButtonRequestUsers {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: KeyboardButtonRequestUsers.self)
-        var requestID: Int64? = nil
-        var userIsBot: Bool? = nil
-        var userIsPremium: Bool? = nil
-        var maxQuantity: Int? = nil
-        var requestName: Bool? = nil
-        var requestUsername: Bool? = nil
-        var requestPhoto: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            requestID: try decodeRequired(fields_, "request_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "request_id": requestID = try decodeField(value_, key_)
-            case "user_is_bot": userIsBot = try decodeField(value_, key_)
-            case "user_is_premium": userIsPremium = try decodeField(value_, key_)
-            case "max_quantity": maxQuantity = try decodeField(value_, key_)
-            case "request_name": requestName = try decodeField(value_, key_)
-            case "request_username": requestUsername = try decodeField(value_, key_)
-            case "request_photo": requestPhoto = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "request_id": break
+            case "user_is_bot": self.userIsBot = try decodeField(value_, key_)
+            case "user_is_premium": self.userIsPremium = try decodeField(value_, key_)
+            case "max_quantity": self.maxQuantity = try decodeField(value_, key_)
+            case "request_name": self.requestName = try decodeField(value_, key_)
+            case "request_username": self.requestUsername = try decodeField(value_, key_)
+            case "request_photo": self.requestPhoto = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let requestID else { throw missingField("request_id") }
-        self.requestID = requestID
-        self.userIsBot = userIsBot
-        self.userIsPremium = userIsPremium
-        self.maxQuantity = maxQuantity
-        self.requestName = requestName
-        self.requestUsername = requestUsername
-        self.requestPhoto = requestPhoto
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["request_id"] = requestID.encodeJSON(into: &files_)
-        if let userIsBot { json_["user_is_bot"] = userIsBot.encodeJSON(into: &files_) }
-        if let userIsPremium { json_["user_is_premium"] = userIsPremium.encodeJSON(into: &files_) }
-        if let maxQuantity { json_["max_quantity"] = maxQuantity.encodeJSON(into: &files_) }
-        if let requestName { json_["request_name"] = requestName.encodeJSON(into: &files_) }
-        if let requestUsername { json_["request_username"] = requestUsername.encodeJSON(into: &files_) }
-        if let requestPhoto { json_["request_photo"] = requestPhoto.encodeJSON(into: &files_) }
+        encodeField(&json_, "request_id", requestID, &files_)
+        encodeField(&json_, "user_is_bot", userIsBot, &files_)
+        encodeField(&json_, "user_is_premium", userIsPremium, &files_)
+        encodeField(&json_, "max_quantity", maxQuantity, &files_)
+        encodeField(&json_, "request_name", requestName, &files_)
+        encodeField(&json_, "request_username", requestUsername, &files_)
+        encodeField(&json_, "request_photo", requestPhoto, &files_)
         return .object(json_)
     }
 }
@@ -6084,27 +5029,22 @@ public struct LabeledPrice: JSONModel {
 extension LabeledPrice {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: LabeledPrice.self)
-        var label: String? = nil
-        var amount: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            label: try decodeRequired(fields_, "label"),
+            amount: try decodeRequired(fields_, "amount")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "label": label = try decodeField(value_, key_)
-            case "amount": amount = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "label", "amount": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let label else { throw missingField("label") }
-        guard let amount else { throw missingField("amount") }
-        self.label = label
-        self.amount = amount
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["label"] = label.encodeJSON(into: &files_)
-        json_["amount"] = amount.encodeJSON(into: &files_)
+        encodeField(&json_, "label", label, &files_)
+        encodeField(&json_, "amount", amount, &files_)
         return .object(json_)
     }
 }
@@ -6128,22 +5068,20 @@ public struct Link: JSONModel {
 extension Link {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Link.self)
-        var url: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            url: try decodeRequired(fields_, "url")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "url": url = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "url": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let url else { throw missingField("url") }
-        self.url = url
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["url"] = url.encodeJSON(into: &files_)
+        encodeField(&json_, "url", url, &files_)
         return .object(json_)
     }
 }
@@ -6183,37 +5121,26 @@ public struct LinkPreviewOptions: JSONModel {
 extension LinkPreviewOptions {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: LinkPreviewOptions.self)
-        var isDisabled: Bool? = nil
-        var url: String? = nil
-        var preferSmallMedia: Bool? = nil
-        var preferLargeMedia: Bool? = nil
-        var showAboveText: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "is_disabled": isDisabled = try decodeField(value_, key_)
-            case "url": url = try decodeField(value_, key_)
-            case "prefer_small_media": preferSmallMedia = try decodeField(value_, key_)
-            case "prefer_large_media": preferLargeMedia = try decodeField(value_, key_)
-            case "show_above_text": showAboveText = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "is_disabled": self.isDisabled = try decodeField(value_, key_)
+            case "url": self.url = try decodeField(value_, key_)
+            case "prefer_small_media": self.preferSmallMedia = try decodeField(value_, key_)
+            case "prefer_large_media": self.preferLargeMedia = try decodeField(value_, key_)
+            case "show_above_text": self.showAboveText = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.isDisabled = isDisabled
-        self.url = url
-        self.preferSmallMedia = preferSmallMedia
-        self.preferLargeMedia = preferLargeMedia
-        self.showAboveText = showAboveText
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let isDisabled { json_["is_disabled"] = isDisabled.encodeJSON(into: &files_) }
-        if let url { json_["url"] = url.encodeJSON(into: &files_) }
-        if let preferSmallMedia { json_["prefer_small_media"] = preferSmallMedia.encodeJSON(into: &files_) }
-        if let preferLargeMedia { json_["prefer_large_media"] = preferLargeMedia.encodeJSON(into: &files_) }
-        if let showAboveText { json_["show_above_text"] = showAboveText.encodeJSON(into: &files_) }
+        encodeField(&json_, "is_disabled", isDisabled, &files_)
+        encodeField(&json_, "url", url, &files_)
+        encodeField(&json_, "prefer_small_media", preferSmallMedia, &files_)
+        encodeField(&json_, "prefer_large_media", preferLargeMedia, &files_)
+        encodeField(&json_, "show_above_text", showAboveText, &files_)
         return .object(json_)
     }
 }
@@ -6265,54 +5192,34 @@ public struct LivePhoto: JSONModel {
 extension LivePhoto {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: LivePhoto.self)
-        var photo: [PhotoSize]? = nil
-        var fileID: String? = nil
-        var fileUniqueID: String? = nil
-        var width: Int? = nil
-        var height: Int? = nil
-        var duration: Int? = nil
-        var mimeType: String? = nil
-        var fileSize: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            fileID: try decodeRequired(fields_, "file_id"),
+            fileUniqueID: try decodeRequired(fields_, "file_unique_id"),
+            width: try decodeRequired(fields_, "width"),
+            height: try decodeRequired(fields_, "height"),
+            duration: try decodeRequired(fields_, "duration")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "photo": photo = try decodeField(value_, key_)
-            case "file_id": fileID = try decodeField(value_, key_)
-            case "file_unique_id": fileUniqueID = try decodeField(value_, key_)
-            case "width": width = try decodeField(value_, key_)
-            case "height": height = try decodeField(value_, key_)
-            case "duration": duration = try decodeField(value_, key_)
-            case "mime_type": mimeType = try decodeField(value_, key_)
-            case "file_size": fileSize = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "file_id", "file_unique_id", "width", "height", "duration": break
+            case "photo": self.photo = try decodeField(value_, key_)
+            case "mime_type": self.mimeType = try decodeField(value_, key_)
+            case "file_size": self.fileSize = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let fileID else { throw missingField("file_id") }
-        guard let fileUniqueID else { throw missingField("file_unique_id") }
-        guard let width else { throw missingField("width") }
-        guard let height else { throw missingField("height") }
-        guard let duration else { throw missingField("duration") }
-        self.photo = photo
-        self.fileID = fileID
-        self.fileUniqueID = fileUniqueID
-        self.width = width
-        self.height = height
-        self.duration = duration
-        self.mimeType = mimeType
-        self.fileSize = fileSize
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let photo { json_["photo"] = photo.encodeJSON(into: &files_) }
-        json_["file_id"] = fileID.encodeJSON(into: &files_)
-        json_["file_unique_id"] = fileUniqueID.encodeJSON(into: &files_)
-        json_["width"] = width.encodeJSON(into: &files_)
-        json_["height"] = height.encodeJSON(into: &files_)
-        json_["duration"] = duration.encodeJSON(into: &files_)
-        if let mimeType { json_["mime_type"] = mimeType.encodeJSON(into: &files_) }
-        if let fileSize { json_["file_size"] = fileSize.encodeJSON(into: &files_) }
+        encodeField(&json_, "photo", photo, &files_)
+        encodeField(&json_, "file_id", fileID, &files_)
+        encodeField(&json_, "file_unique_id", fileUniqueID, &files_)
+        encodeField(&json_, "width", width, &files_)
+        encodeField(&json_, "height", height, &files_)
+        encodeField(&json_, "duration", duration, &files_)
+        encodeField(&json_, "mime_type", mimeType, &files_)
+        encodeField(&json_, "file_size", fileSize, &files_)
         return .object(json_)
     }
 }
@@ -6356,43 +5263,30 @@ public struct Location: JSONModel {
 extension Location {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Location.self)
-        var latitude: Double? = nil
-        var longitude: Double? = nil
-        var horizontalAccuracy: Double? = nil
-        var livePeriod: Int? = nil
-        var heading: Int? = nil
-        var proximityAlertRadius: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            latitude: try decodeRequired(fields_, "latitude"),
+            longitude: try decodeRequired(fields_, "longitude")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "latitude": latitude = try decodeField(value_, key_)
-            case "longitude": longitude = try decodeField(value_, key_)
-            case "horizontal_accuracy": horizontalAccuracy = try decodeField(value_, key_)
-            case "live_period": livePeriod = try decodeField(value_, key_)
-            case "heading": heading = try decodeField(value_, key_)
-            case "proximity_alert_radius": proximityAlertRadius = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "latitude", "longitude": break
+            case "horizontal_accuracy": self.horizontalAccuracy = try decodeField(value_, key_)
+            case "live_period": self.livePeriod = try decodeField(value_, key_)
+            case "heading": self.heading = try decodeField(value_, key_)
+            case "proximity_alert_radius": self.proximityAlertRadius = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let latitude else { throw missingField("latitude") }
-        guard let longitude else { throw missingField("longitude") }
-        self.latitude = latitude
-        self.longitude = longitude
-        self.horizontalAccuracy = horizontalAccuracy
-        self.livePeriod = livePeriod
-        self.heading = heading
-        self.proximityAlertRadius = proximityAlertRadius
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["latitude"] = latitude.encodeJSON(into: &files_)
-        json_["longitude"] = longitude.encodeJSON(into: &files_)
-        if let horizontalAccuracy { json_["horizontal_accuracy"] = horizontalAccuracy.encodeJSON(into: &files_) }
-        if let livePeriod { json_["live_period"] = livePeriod.encodeJSON(into: &files_) }
-        if let heading { json_["heading"] = heading.encodeJSON(into: &files_) }
-        if let proximityAlertRadius { json_["proximity_alert_radius"] = proximityAlertRadius.encodeJSON(into: &files_) }
+        encodeField(&json_, "latitude", latitude, &files_)
+        encodeField(&json_, "longitude", longitude, &files_)
+        encodeField(&json_, "horizontal_accuracy", horizontalAccuracy, &files_)
+        encodeField(&json_, "live_period", livePeriod, &files_)
+        encodeField(&json_, "heading", heading, &files_)
+        encodeField(&json_, "proximity_alert_radius", proximityAlertRadius, &files_)
         return .object(json_)
     }
 }
@@ -6428,34 +5322,26 @@ public struct LocationAddress: JSONModel {
 extension LocationAddress {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: LocationAddress.self)
-        var countryCode: String? = nil
-        var state: String? = nil
-        var city: String? = nil
-        var street: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            countryCode: try decodeRequired(fields_, "country_code")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "country_code": countryCode = try decodeField(value_, key_)
-            case "state": state = try decodeField(value_, key_)
-            case "city": city = try decodeField(value_, key_)
-            case "street": street = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "country_code": break
+            case "state": self.state = try decodeField(value_, key_)
+            case "city": self.city = try decodeField(value_, key_)
+            case "street": self.street = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let countryCode else { throw missingField("country_code") }
-        self.countryCode = countryCode
-        self.state = state
-        self.city = city
-        self.street = street
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["country_code"] = countryCode.encodeJSON(into: &files_)
-        if let state { json_["state"] = state.encodeJSON(into: &files_) }
-        if let city { json_["city"] = city.encodeJSON(into: &files_) }
-        if let street { json_["street"] = street.encodeJSON(into: &files_) }
+        encodeField(&json_, "country_code", countryCode, &files_)
+        encodeField(&json_, "state", state, &files_)
+        encodeField(&json_, "city", city, &files_)
+        encodeField(&json_, "street", street, &files_)
         return .object(json_)
     }
 }
@@ -6491,34 +5377,26 @@ public struct LoginURL: JSONModel {
 extension LoginURL {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: LoginURL.self)
-        var url: String? = nil
-        var forwardText: String? = nil
-        var botUsername: String? = nil
-        var requestWriteAccess: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            url: try decodeRequired(fields_, "url")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "url": url = try decodeField(value_, key_)
-            case "forward_text": forwardText = try decodeField(value_, key_)
-            case "bot_username": botUsername = try decodeField(value_, key_)
-            case "request_write_access": requestWriteAccess = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "url": break
+            case "forward_text": self.forwardText = try decodeField(value_, key_)
+            case "bot_username": self.botUsername = try decodeField(value_, key_)
+            case "request_write_access": self.requestWriteAccess = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let url else { throw missingField("url") }
-        self.url = url
-        self.forwardText = forwardText
-        self.botUsername = botUsername
-        self.requestWriteAccess = requestWriteAccess
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["url"] = url.encodeJSON(into: &files_)
-        if let forwardText { json_["forward_text"] = forwardText.encodeJSON(into: &files_) }
-        if let botUsername { json_["bot_username"] = botUsername.encodeJSON(into: &files_) }
-        if let requestWriteAccess { json_["request_write_access"] = requestWriteAccess.encodeJSON(into: &files_) }
+        encodeField(&json_, "url", url, &files_)
+        encodeField(&json_, "forward_text", forwardText, &files_)
+        encodeField(&json_, "bot_username", botUsername, &files_)
+        encodeField(&json_, "request_write_access", requestWriteAccess, &files_)
         return .object(json_)
     }
 }
@@ -6542,22 +5420,20 @@ public struct ManagedBotCreated: JSONModel {
 extension ManagedBotCreated {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ManagedBotCreated.self)
-        var bot: User? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            bot: try decodeRequired(fields_, "bot")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "bot": bot = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "bot": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let bot else { throw missingField("bot") }
-        self.bot = bot
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["bot"] = bot.encodeJSON(into: &files_)
+        encodeField(&json_, "bot", bot, &files_)
         return .object(json_)
     }
 }
@@ -6585,27 +5461,22 @@ public struct ManagedBotUpdated: JSONModel {
 extension ManagedBotUpdated {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ManagedBotUpdated.self)
-        var user: User? = nil
-        var bot: User? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            user: try decodeRequired(fields_, "user"),
+            bot: try decodeRequired(fields_, "bot")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "user": user = try decodeField(value_, key_)
-            case "bot": bot = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "user", "bot": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let user else { throw missingField("user") }
-        guard let bot else { throw missingField("bot") }
-        self.user = user
-        self.bot = bot
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["user"] = user.encodeJSON(into: &files_)
-        json_["bot"] = bot.encodeJSON(into: &files_)
+        encodeField(&json_, "user", user, &files_)
+        encodeField(&json_, "bot", bot, &files_)
         return .object(json_)
     }
 }
@@ -6641,37 +5512,26 @@ public struct MaskPosition: JSONModel {
 extension MaskPosition {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: MaskPosition.self)
-        var point: String? = nil
-        var xShift: Double? = nil
-        var yShift: Double? = nil
-        var scale: Double? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            point: try decodeRequired(fields_, "point"),
+            xShift: try decodeRequired(fields_, "x_shift"),
+            yShift: try decodeRequired(fields_, "y_shift"),
+            scale: try decodeRequired(fields_, "scale")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "point": point = try decodeField(value_, key_)
-            case "x_shift": xShift = try decodeField(value_, key_)
-            case "y_shift": yShift = try decodeField(value_, key_)
-            case "scale": scale = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "point", "x_shift", "y_shift", "scale": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let point else { throw missingField("point") }
-        guard let xShift else { throw missingField("x_shift") }
-        guard let yShift else { throw missingField("y_shift") }
-        guard let scale else { throw missingField("scale") }
-        self.point = point
-        self.xShift = xShift
-        self.yShift = yShift
-        self.scale = scale
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["point"] = point.encodeJSON(into: &files_)
-        json_["x_shift"] = xShift.encodeJSON(into: &files_)
-        json_["y_shift"] = yShift.encodeJSON(into: &files_)
-        json_["scale"] = scale.encodeJSON(into: &files_)
+        encodeField(&json_, "point", point, &files_)
+        encodeField(&json_, "x_shift", xShift, &files_)
+        encodeField(&json_, "y_shift", yShift, &files_)
+        encodeField(&json_, "scale", scale, &files_)
         return .object(json_)
     }
 }
@@ -6693,14 +5553,13 @@ public struct MenuButtonCommands: JSONModel {
 extension MenuButtonCommands {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: MenuButtonCommands.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
             case "type": break
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
@@ -6727,14 +5586,13 @@ public struct MenuButtonDefault: JSONModel {
 extension MenuButtonDefault {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: MenuButtonDefault.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
             case "type": break
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
@@ -6769,29 +5627,23 @@ public struct MenuButtonWebApp: JSONModel {
 extension MenuButtonWebApp {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: MenuButtonWebApp.self)
-        var text: String? = nil
-        var webApp: WebAppInfo? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text"),
+            webApp: try decodeRequired(fields_, "web_app")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "web_app": webApp = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "web_app", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        guard let webApp else { throw missingField("web_app") }
-        self.text = text
-        self.webApp = webApp
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("web_app")
-        json_["text"] = text.encodeJSON(into: &files_)
-        json_["web_app"] = webApp.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "web_app", webApp, &files_)
         return .object(json_)
     }
 }
@@ -6868,7 +5720,7 @@ public struct Message: JSONModel {
     public var entities: [MessageEntity]?
     /// `link_preview_options`: LinkPreviewOptions, optional.
     @OptionalBoxed public var linkPreviewOptions: LinkPreviewOptions? = nil
-    /// `suggested_post_info`: SuggestedPostInfo, optional; in meters.
+    /// `suggested_post_info`: SuggestedPostInfo, optional.
     @OptionalBoxed public var suggestedPostInfo: SuggestedPostInfo? = nil
     /// `effect_id`: String, optional.
     public var effectID: String?
@@ -7273,480 +6125,248 @@ public struct Message: JSONModel {
 extension Message {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Message.self)
-        var messageID: Int64? = nil
-        var messageThreadID: Int64? = nil
-        var directMessagesTopic: DirectMessagesTopic? = nil
-        var from: User? = nil
-        var senderChat: Chat? = nil
-        var senderBoostCount: Int? = nil
-        var senderBusinessBot: User? = nil
-        var senderTag: String? = nil
-        var date: Int64? = nil
-        var guestQueryID: String? = nil
-        var businessConnectionID: String? = nil
-        var chat: Chat? = nil
-        var forwardOrigin: MessageOrigin? = nil
-        var isTopicMessage: Bool? = nil
-        var isAutomaticForward: Bool? = nil
-        var replyToMessage: Message? = nil
-        var externalReply: ExternalReplyInfo? = nil
-        var quote: TextQuote? = nil
-        var replyToStory: Story? = nil
-        var replyToChecklistTaskID: Int64? = nil
-        var replyToPollOptionID: String? = nil
-        var viaBot: User? = nil
-        var guestBotCallerUser: User? = nil
-        var guestBotCallerChat: Chat? = nil
-        var editDate: Int64? = nil
-        var hasProtectedContent: Bool? = nil
-        var isFromOffline: Bool? = nil
-        var isPaidPost: Bool? = nil
-        var mediaGroupID: String? = nil
-        var authorSignature: String? = nil
-        var paidStarCount: Int? = nil
-        var text: String? = nil
-        var entities: [MessageEntity]? = nil
-        var linkPreviewOptions: LinkPreviewOptions? = nil
-        var suggestedPostInfo: SuggestedPostInfo? = nil
-        var effectID: String? = nil
-        var richMessage: RichMessage? = nil
-        var animation: Animation? = nil
-        var audio: Audio? = nil
-        var document: Document? = nil
-        var livePhoto: LivePhoto? = nil
-        var paidMedia: PaidMediaInfo? = nil
-        var photo: [PhotoSize]? = nil
-        var sticker: Sticker? = nil
-        var story: Story? = nil
-        var video: Video? = nil
-        var videoNote: VideoNote? = nil
-        var voice: Voice? = nil
-        var caption: String? = nil
-        var captionEntities: [MessageEntity]? = nil
-        var showCaptionAboveMedia: Bool? = nil
-        var hasMediaSpoiler: Bool? = nil
-        var checklist: Checklist? = nil
-        var contact: Contact? = nil
-        var dice: Dice? = nil
-        var game: Game? = nil
-        var poll: Poll? = nil
-        var venue: Venue? = nil
-        var location: Location? = nil
-        var newChatMembers: [User]? = nil
-        var leftChatMember: User? = nil
-        var chatOwnerLeft: ChatOwnerLeft? = nil
-        var chatOwnerChanged: ChatOwnerChanged? = nil
-        var newChatTitle: String? = nil
-        var newChatPhoto: [PhotoSize]? = nil
-        var deleteChatPhoto: Bool? = nil
-        var groupChatCreated: Bool? = nil
-        var supergroupChatCreated: Bool? = nil
-        var channelChatCreated: Bool? = nil
-        var messageAutoDeleteTimerChanged: MessageAutoDeleteTimerChanged? = nil
-        var migrateToChatID: Int64? = nil
-        var migrateFromChatID: Int64? = nil
-        var pinnedMessage: MaybeInaccessibleMessage? = nil
-        var invoice: Invoice? = nil
-        var successfulPayment: SuccessfulPayment? = nil
-        var refundedPayment: RefundedPayment? = nil
-        var usersShared: UsersShared? = nil
-        var chatShared: ChatShared? = nil
-        var gift: GiftInfo? = nil
-        var uniqueGift: UniqueGiftInfo? = nil
-        var giftUpgradeSent: GiftInfo? = nil
-        var connectedWebsite: String? = nil
-        var writeAccessAllowed: WriteAccessAllowed? = nil
-        var passportData: PassportData? = nil
-        var proximityAlertTriggered: ProximityAlertTriggered? = nil
-        var boostAdded: ChatBoostAdded? = nil
-        var chatBackgroundSet: ChatBackground? = nil
-        var checklistTasksDone: ChecklistTasksDone? = nil
-        var checklistTasksAdded: ChecklistTasksAdded? = nil
-        var directMessagePriceChanged: DirectMessagePriceChanged? = nil
-        var forumTopicCreated: ForumTopicCreated? = nil
-        var forumTopicEdited: ForumTopicEdited? = nil
-        var forumTopicClosed: ForumTopicClosed? = nil
-        var forumTopicReopened: ForumTopicReopened? = nil
-        var generalForumTopicHidden: GeneralForumTopicHidden? = nil
-        var generalForumTopicUnhidden: GeneralForumTopicUnhidden? = nil
-        var giveawayCreated: GiveawayCreated? = nil
-        var giveaway: Giveaway? = nil
-        var giveawayWinners: GiveawayWinners? = nil
-        var giveawayCompleted: GiveawayCompleted? = nil
-        var managedBotCreated: ManagedBotCreated? = nil
-        var paidMessagePriceChanged: PaidMessagePriceChanged? = nil
-        var pollOptionAdded: PollOptionAdded? = nil
-        var pollOptionDeleted: PollOptionDeleted? = nil
-        var suggestedPostApproved: SuggestedPostApproved? = nil
-        var suggestedPostApprovalFailed: SuggestedPostApprovalFailed? = nil
-        var suggestedPostDeclined: SuggestedPostDeclined? = nil
-        var suggestedPostPaid: SuggestedPostPaid? = nil
-        var suggestedPostRefunded: SuggestedPostRefunded? = nil
-        var videoChatScheduled: VideoChatScheduled? = nil
-        var videoChatStarted: VideoChatStarted? = nil
-        var videoChatEnded: VideoChatEnded? = nil
-        var videoChatParticipantsInvited: VideoChatParticipantsInvited? = nil
-        var webAppData: WebAppData? = nil
-        var replyMarkup: InlineKeyboardMarkup? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            messageID: try decodeRequired(fields_, "message_id"),
+            date: try decodeRequired(fields_, "date"),
+            chat: try decodeRequired(fields_, "chat")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "message_id": messageID = try decodeField(value_, key_)
-            case "message_thread_id": messageThreadID = try decodeField(value_, key_)
-            case "direct_messages_topic": directMessagesTopic = try decodeField(value_, key_)
-            case "from": from = try decodeField(value_, key_)
-            case "sender_chat": senderChat = try decodeField(value_, key_)
-            case "sender_boost_count": senderBoostCount = try decodeField(value_, key_)
-            case "sender_business_bot": senderBusinessBot = try decodeField(value_, key_)
-            case "sender_tag": senderTag = try decodeField(value_, key_)
-            case "date": date = try decodeField(value_, key_)
-            case "guest_query_id": guestQueryID = try decodeField(value_, key_)
-            case "business_connection_id": businessConnectionID = try decodeField(value_, key_)
-            case "chat": chat = try decodeField(value_, key_)
-            case "forward_origin": forwardOrigin = try decodeField(value_, key_)
-            case "is_topic_message": isTopicMessage = try decodeField(value_, key_)
-            case "is_automatic_forward": isAutomaticForward = try decodeField(value_, key_)
-            case "reply_to_message": replyToMessage = try decodeField(value_, key_)
-            case "external_reply": externalReply = try decodeField(value_, key_)
-            case "quote": quote = try decodeField(value_, key_)
-            case "reply_to_story": replyToStory = try decodeField(value_, key_)
-            case "reply_to_checklist_task_id": replyToChecklistTaskID = try decodeField(value_, key_)
-            case "reply_to_poll_option_id": replyToPollOptionID = try decodeField(value_, key_)
-            case "via_bot": viaBot = try decodeField(value_, key_)
-            case "guest_bot_caller_user": guestBotCallerUser = try decodeField(value_, key_)
-            case "guest_bot_caller_chat": guestBotCallerChat = try decodeField(value_, key_)
-            case "edit_date": editDate = try decodeField(value_, key_)
-            case "has_protected_content": hasProtectedContent = try decodeField(value_, key_)
-            case "is_from_offline": isFromOffline = try decodeField(value_, key_)
-            case "is_paid_post": isPaidPost = try decodeField(value_, key_)
-            case "media_group_id": mediaGroupID = try decodeField(value_, key_)
-            case "author_signature": authorSignature = try decodeField(value_, key_)
-            case "paid_star_count": paidStarCount = try decodeField(value_, key_)
-            case "text": text = try decodeField(value_, key_)
-            case "entities": entities = try decodeField(value_, key_)
-            case "link_preview_options": linkPreviewOptions = try decodeField(value_, key_)
-            case "suggested_post_info": suggestedPostInfo = try decodeField(value_, key_)
-            case "effect_id": effectID = try decodeField(value_, key_)
-            case "rich_message": richMessage = try decodeField(value_, key_)
-            case "animation": animation = try decodeField(value_, key_)
-            case "audio": audio = try decodeField(value_, key_)
-            case "document": document = try decodeField(value_, key_)
-            case "live_photo": livePhoto = try decodeField(value_, key_)
-            case "paid_media": paidMedia = try decodeField(value_, key_)
-            case "photo": photo = try decodeField(value_, key_)
-            case "sticker": sticker = try decodeField(value_, key_)
-            case "story": story = try decodeField(value_, key_)
-            case "video": video = try decodeField(value_, key_)
-            case "video_note": videoNote = try decodeField(value_, key_)
-            case "voice": voice = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "caption_entities": captionEntities = try decodeField(value_, key_)
-            case "show_caption_above_media": showCaptionAboveMedia = try decodeField(value_, key_)
-            case "has_media_spoiler": hasMediaSpoiler = try decodeField(value_, key_)
-            case "checklist": checklist = try decodeField(value_, key_)
-            case "contact": contact = try decodeField(value_, key_)
-            case "dice": dice = try decodeField(value_, key_)
-            case "game": game = try decodeField(value_, key_)
-            case "poll": poll = try decodeField(value_, key_)
-            case "venue": venue = try decodeField(value_, key_)
-            case "location": location = try decodeField(value_, key_)
-            case "new_chat_members": newChatMembers = try decodeField(value_, key_)
-            case "left_chat_member": leftChatMember = try decodeField(value_, key_)
-            case "chat_owner_left": chatOwnerLeft = try decodeField(value_, key_)
-            case "chat_owner_changed": chatOwnerChanged = try decodeField(value_, key_)
-            case "new_chat_title": newChatTitle = try decodeField(value_, key_)
-            case "new_chat_photo": newChatPhoto = try decodeField(value_, key_)
-            case "delete_chat_photo": deleteChatPhoto = try decodeField(value_, key_)
-            case "group_chat_created": groupChatCreated = try decodeField(value_, key_)
-            case "supergroup_chat_created": supergroupChatCreated = try decodeField(value_, key_)
-            case "channel_chat_created": channelChatCreated = try decodeField(value_, key_)
-            case "message_auto_delete_timer_changed": messageAutoDeleteTimerChanged = try decodeField(value_, key_)
-            case "migrate_to_chat_id": migrateToChatID = try decodeField(value_, key_)
-            case "migrate_from_chat_id": migrateFromChatID = try decodeField(value_, key_)
-            case "pinned_message": pinnedMessage = try decodeField(value_, key_)
-            case "invoice": invoice = try decodeField(value_, key_)
-            case "successful_payment": successfulPayment = try decodeField(value_, key_)
-            case "refunded_payment": refundedPayment = try decodeField(value_, key_)
-            case "users_shared": usersShared = try decodeField(value_, key_)
-            case "chat_shared": chatShared = try decodeField(value_, key_)
-            case "gift": gift = try decodeField(value_, key_)
-            case "unique_gift": uniqueGift = try decodeField(value_, key_)
-            case "gift_upgrade_sent": giftUpgradeSent = try decodeField(value_, key_)
-            case "connected_website": connectedWebsite = try decodeField(value_, key_)
-            case "write_access_allowed": writeAccessAllowed = try decodeField(value_, key_)
-            case "passport_data": passportData = try decodeField(value_, key_)
-            case "proximity_alert_triggered": proximityAlertTriggered = try decodeField(value_, key_)
-            case "boost_added": boostAdded = try decodeField(value_, key_)
-            case "chat_background_set": chatBackgroundSet = try decodeField(value_, key_)
-            case "checklist_tasks_done": checklistTasksDone = try decodeField(value_, key_)
-            case "checklist_tasks_added": checklistTasksAdded = try decodeField(value_, key_)
-            case "direct_message_price_changed": directMessagePriceChanged = try decodeField(value_, key_)
-            case "forum_topic_created": forumTopicCreated = try decodeField(value_, key_)
-            case "forum_topic_edited": forumTopicEdited = try decodeField(value_, key_)
-            case "forum_topic_closed": forumTopicClosed = try decodeField(value_, key_)
-            case "forum_topic_reopened": forumTopicReopened = try decodeField(value_, key_)
-            case "general_forum_topic_hidden": generalForumTopicHidden = try decodeField(value_, key_)
-            case "general_forum_topic_unhidden": generalForumTopicUnhidden = try decodeField(value_, key_)
-            case "giveaway_created": giveawayCreated = try decodeField(value_, key_)
-            case "giveaway": giveaway = try decodeField(value_, key_)
-            case "giveaway_winners": giveawayWinners = try decodeField(value_, key_)
-            case "giveaway_completed": giveawayCompleted = try decodeField(value_, key_)
-            case "managed_bot_created": managedBotCreated = try decodeField(value_, key_)
-            case "paid_message_price_changed": paidMessagePriceChanged = try decodeField(value_, key_)
-            case "poll_option_added": pollOptionAdded = try decodeField(value_, key_)
-            case "poll_option_deleted": pollOptionDeleted = try decodeField(value_, key_)
-            case "suggested_post_approved": suggestedPostApproved = try decodeField(value_, key_)
-            case "suggested_post_approval_failed": suggestedPostApprovalFailed = try decodeField(value_, key_)
-            case "suggested_post_declined": suggestedPostDeclined = try decodeField(value_, key_)
-            case "suggested_post_paid": suggestedPostPaid = try decodeField(value_, key_)
-            case "suggested_post_refunded": suggestedPostRefunded = try decodeField(value_, key_)
-            case "video_chat_scheduled": videoChatScheduled = try decodeField(value_, key_)
-            case "video_chat_started": videoChatStarted = try decodeField(value_, key_)
-            case "video_chat_ended": videoChatEnded = try decodeField(value_, key_)
-            case "video_chat_participants_invited": videoChatParticipantsInvited = try decodeField(value_, key_)
-            case "web_app_data": webAppData = try decodeField(value_, key_)
-            case "reply_markup": replyMarkup = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "message_id", "date", "chat": break
+            case "message_thread_id": self.messageThreadID = try decodeField(value_, key_)
+            case "direct_messages_topic": self.directMessagesTopic = try decodeField(value_, key_)
+            case "from": self.from = try decodeField(value_, key_)
+            case "sender_chat": self.senderChat = try decodeField(value_, key_)
+            case "sender_boost_count": self.senderBoostCount = try decodeField(value_, key_)
+            case "sender_business_bot": self.senderBusinessBot = try decodeField(value_, key_)
+            case "sender_tag": self.senderTag = try decodeField(value_, key_)
+            case "guest_query_id": self.guestQueryID = try decodeField(value_, key_)
+            case "business_connection_id": self.businessConnectionID = try decodeField(value_, key_)
+            case "forward_origin": self.forwardOrigin = try decodeField(value_, key_)
+            case "is_topic_message": self.isTopicMessage = try decodeField(value_, key_)
+            case "is_automatic_forward": self.isAutomaticForward = try decodeField(value_, key_)
+            case "reply_to_message": self.replyToMessage = try decodeField(value_, key_)
+            case "external_reply": self.externalReply = try decodeField(value_, key_)
+            case "quote": self.quote = try decodeField(value_, key_)
+            case "reply_to_story": self.replyToStory = try decodeField(value_, key_)
+            case "reply_to_checklist_task_id": self.replyToChecklistTaskID = try decodeField(value_, key_)
+            case "reply_to_poll_option_id": self.replyToPollOptionID = try decodeField(value_, key_)
+            case "via_bot": self.viaBot = try decodeField(value_, key_)
+            case "guest_bot_caller_user": self.guestBotCallerUser = try decodeField(value_, key_)
+            case "guest_bot_caller_chat": self.guestBotCallerChat = try decodeField(value_, key_)
+            case "edit_date": self.editDate = try decodeField(value_, key_)
+            case "has_protected_content": self.hasProtectedContent = try decodeField(value_, key_)
+            case "is_from_offline": self.isFromOffline = try decodeField(value_, key_)
+            case "is_paid_post": self.isPaidPost = try decodeField(value_, key_)
+            case "media_group_id": self.mediaGroupID = try decodeField(value_, key_)
+            case "author_signature": self.authorSignature = try decodeField(value_, key_)
+            case "paid_star_count": self.paidStarCount = try decodeField(value_, key_)
+            case "text": self.text = try decodeField(value_, key_)
+            case "entities": self.entities = try decodeField(value_, key_)
+            case "link_preview_options": self.linkPreviewOptions = try decodeField(value_, key_)
+            case "suggested_post_info": self.suggestedPostInfo = try decodeField(value_, key_)
+            case "effect_id": self.effectID = try decodeField(value_, key_)
+            case "rich_message": self.richMessage = try decodeField(value_, key_)
+            case "animation": self.animation = try decodeField(value_, key_)
+            case "audio": self.audio = try decodeField(value_, key_)
+            case "document": self.document = try decodeField(value_, key_)
+            case "live_photo": self.livePhoto = try decodeField(value_, key_)
+            case "paid_media": self.paidMedia = try decodeField(value_, key_)
+            case "photo": self.photo = try decodeField(value_, key_)
+            case "sticker": self.sticker = try decodeField(value_, key_)
+            case "story": self.story = try decodeField(value_, key_)
+            case "video": self.video = try decodeField(value_, key_)
+            case "video_note": self.videoNote = try decodeField(value_, key_)
+            case "voice": self.voice = try decodeField(value_, key_)
+            case "caption": self.caption = try decodeField(value_, key_)
+            case "caption_entities": self.captionEntities = try decodeField(value_, key_)
+            case "show_caption_above_media": self.showCaptionAboveMedia = try decodeField(value_, key_)
+            case "has_media_spoiler": self.hasMediaSpoiler = try decodeField(value_, key_)
+            case "checklist": self.checklist = try decodeField(value_, key_)
+            case "contact": self.contact = try decodeField(value_, key_)
+            case "dice": self.dice = try decodeField(value_, key_)
+            case "game": self.game = try decodeField(value_, key_)
+            case "poll": self.poll = try decodeField(value_, key_)
+            case "venue": self.venue = try decodeField(value_, key_)
+            case "location": self.location = try decodeField(value_, key_)
+            case "new_chat_members": self.newChatMembers = try decodeField(value_, key_)
+            case "left_chat_member": self.leftChatMember = try decodeField(value_, key_)
+            case "chat_owner_left": self.chatOwnerLeft = try decodeField(value_, key_)
+            case "chat_owner_changed": self.chatOwnerChanged = try decodeField(value_, key_)
+            case "new_chat_title": self.newChatTitle = try decodeField(value_, key_)
+            case "new_chat_photo": self.newChatPhoto = try decodeField(value_, key_)
+            case "delete_chat_photo": self.deleteChatPhoto = try decodeField(value_, key_)
+            case "group_chat_created": self.groupChatCreated = try decodeField(value_, key_)
+            case "supergroup_chat_created": self.supergroupChatCreated = try decodeField(value_, key_)
+            case "channel_chat_created": self.channelChatCreated = try decodeField(value_, key_)
+            case "message_auto_delete_timer_changed": self.messageAutoDeleteTimerChanged = try decodeField(value_, key_)
+            case "migrate_to_chat_id": self.migrateToChatID = try decodeField(value_, key_)
+            case "migrate_from_chat_id": self.migrateFromChatID = try decodeField(value_, key_)
+            case "pinned_message": self.pinnedMessage = try decodeField(value_, key_)
+            case "invoice": self.invoice = try decodeField(value_, key_)
+            case "successful_payment": self.successfulPayment = try decodeField(value_, key_)
+            case "refunded_payment": self.refundedPayment = try decodeField(value_, key_)
+            case "users_shared": self.usersShared = try decodeField(value_, key_)
+            case "chat_shared": self.chatShared = try decodeField(value_, key_)
+            case "gift": self.gift = try decodeField(value_, key_)
+            case "unique_gift": self.uniqueGift = try decodeField(value_, key_)
+            case "gift_upgrade_sent": self.giftUpgradeSent = try decodeField(value_, key_)
+            case "connected_website": self.connectedWebsite = try decodeField(value_, key_)
+            case "write_access_allowed": self.writeAccessAllowed = try decodeField(value_, key_)
+            case "passport_data": self.passportData = try decodeField(value_, key_)
+            case "proximity_alert_triggered": self.proximityAlertTriggered = try decodeField(value_, key_)
+            case "boost_added": self.boostAdded = try decodeField(value_, key_)
+            case "chat_background_set": self.chatBackgroundSet = try decodeField(value_, key_)
+            case "checklist_tasks_done": self.checklistTasksDone = try decodeField(value_, key_)
+            case "checklist_tasks_added": self.checklistTasksAdded = try decodeField(value_, key_)
+            case "direct_message_price_changed": self.directMessagePriceChanged = try decodeField(value_, key_)
+            case "forum_topic_created": self.forumTopicCreated = try decodeField(value_, key_)
+            case "forum_topic_edited": self.forumTopicEdited = try decodeField(value_, key_)
+            case "forum_topic_closed": self.forumTopicClosed = try decodeField(value_, key_)
+            case "forum_topic_reopened": self.forumTopicReopened = try decodeField(value_, key_)
+            case "general_forum_topic_hidden": self.generalForumTopicHidden = try decodeField(value_, key_)
+            case "general_forum_topic_unhidden": self.generalForumTopicUnhidden = try decodeField(value_, key_)
+            case "giveaway_created": self.giveawayCreated = try decodeField(value_, key_)
+            case "giveaway": self.giveaway = try decodeField(value_, key_)
+            case "giveaway_winners": self.giveawayWinners = try decodeField(value_, key_)
+            case "giveaway_completed": self.giveawayCompleted = try decodeField(value_, key_)
+            case "managed_bot_created": self.managedBotCreated = try decodeField(value_, key_)
+            case "paid_message_price_changed": self.paidMessagePriceChanged = try decodeField(value_, key_)
+            case "poll_option_added": self.pollOptionAdded = try decodeField(value_, key_)
+            case "poll_option_deleted": self.pollOptionDeleted = try decodeField(value_, key_)
+            case "suggested_post_approved": self.suggestedPostApproved = try decodeField(value_, key_)
+            case "suggested_post_approval_failed": self.suggestedPostApprovalFailed = try decodeField(value_, key_)
+            case "suggested_post_declined": self.suggestedPostDeclined = try decodeField(value_, key_)
+            case "suggested_post_paid": self.suggestedPostPaid = try decodeField(value_, key_)
+            case "suggested_post_refunded": self.suggestedPostRefunded = try decodeField(value_, key_)
+            case "video_chat_scheduled": self.videoChatScheduled = try decodeField(value_, key_)
+            case "video_chat_started": self.videoChatStarted = try decodeField(value_, key_)
+            case "video_chat_ended": self.videoChatEnded = try decodeField(value_, key_)
+            case "video_chat_participants_invited": self.videoChatParticipantsInvited = try decodeField(value_, key_)
+            case "web_app_data": self.webAppData = try decodeField(value_, key_)
+            case "reply_markup": self.replyMarkup = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let messageID else { throw missingField("message_id") }
-        guard let date else { throw missingField("date") }
-        guard let chat else { throw missingField("chat") }
-        self.messageID = messageID
-        self.messageThreadID = messageThreadID
-        self.directMessagesTopic = directMessagesTopic
-        self.from = from
-        self.senderChat = senderChat
-        self.senderBoostCount = senderBoostCount
-        self.senderBusinessBot = senderBusinessBot
-        self.senderTag = senderTag
-        self.date = date
-        self.guestQueryID = guestQueryID
-        self.businessConnectionID = businessConnectionID
-        self.chat = chat
-        self.forwardOrigin = forwardOrigin
-        self.isTopicMessage = isTopicMessage
-        self.isAutomaticForward = isAutomaticForward
-        self.replyToMessage = replyToMessage
-        self.externalReply = externalReply
-        self.quote = quote
-        self.replyToStory = replyToStory
-        self.replyToChecklistTaskID = replyToChecklistTaskID
-        self.replyToPollOptionID = replyToPollOptionID
-        self.viaBot = viaBot
-        self.guestBotCallerUser = guestBotCallerUser
-        self.guestBotCallerChat = guestBotCallerChat
-        self.editDate = editDate
-        self.hasProtectedContent = hasProtectedContent
-        self.isFromOffline = isFromOffline
-        self.isPaidPost = isPaidPost
-        self.mediaGroupID = mediaGroupID
-        self.authorSignature = authorSignature
-        self.paidStarCount = paidStarCount
-        self.text = text
-        self.entities = entities
-        self.linkPreviewOptions = linkPreviewOptions
-        self.suggestedPostInfo = suggestedPostInfo
-        self.effectID = effectID
-        self.richMessage = richMessage
-        self.animation = animation
-        self.audio = audio
-        self.document = document
-        self.livePhoto = livePhoto
-        self.paidMedia = paidMedia
-        self.photo = photo
-        self.sticker = sticker
-        self.story = story
-        self.video = video
-        self.videoNote = videoNote
-        self.voice = voice
-        self.caption = caption
-        self.captionEntities = captionEntities
-        self.showCaptionAboveMedia = showCaptionAboveMedia
-        self.hasMediaSpoiler = hasMediaSpoiler
-        self.checklist = checklist
-        self.contact = contact
-        self.dice = dice
-        self.game = game
-        self.poll = poll
-        self.venue = venue
-        self.location = location
-        self.newChatMembers = newChatMembers
-        self.leftChatMember = leftChatMember
-        self.chatOwnerLeft = chatOwnerLeft
-        self.chatOwnerChanged = chatOwnerChanged
-        self.newChatTitle = newChatTitle
-        self.newChatPhoto = newChatPhoto
-        self.deleteChatPhoto = deleteChatPhoto
-        self.groupChatCreated = groupChatCreated
-        self.supergroupChatCreated = supergroupChatCreated
-        self.channelChatCreated = channelChatCreated
-        self.messageAutoDeleteTimerChanged = messageAutoDeleteTimerChanged
-        self.migrateToChatID = migrateToChatID
-        self.migrateFromChatID = migrateFromChatID
-        self.pinnedMessage = pinnedMessage
-        self.invoice = invoice
-        self.successfulPayment = successfulPayment
-        self.refundedPayment = refundedPayment
-        self.usersShared = usersShared
-        self.chatShared = chatShared
-        self.gift = gift
-        self.uniqueGift = uniqueGift
-        self.giftUpgradeSent = giftUpgradeSent
-        self.connectedWebsite = connectedWebsite
-        self.writeAccessAllowed = writeAccessAllowed
-        self.passportData = passportData
-        self.proximityAlertTriggered = proximityAlertTriggered
-        self.boostAdded = boostAdded
-        self.chatBackgroundSet = chatBackgroundSet
-        self.checklistTasksDone = checklistTasksDone
-        self.checklistTasksAdded = checklistTasksAdded
-        self.directMessagePriceChanged = directMessagePriceChanged
-        self.forumTopicCreated = forumTopicCreated
-        self.forumTopicEdited = forumTopicEdited
-        self.forumTopicClosed = forumTopicClosed
-        self.forumTopicReopened = forumTopicReopened
-        self.generalForumTopicHidden = generalForumTopicHidden
-        self.generalForumTopicUnhidden = generalForumTopicUnhidden
-        self.giveawayCreated = giveawayCreated
-        self.giveaway = giveaway
-        self.giveawayWinners = giveawayWinners
-        self.giveawayCompleted = giveawayCompleted
-        self.managedBotCreated = managedBotCreated
-        self.paidMessagePriceChanged = paidMessagePriceChanged
-        self.pollOptionAdded = pollOptionAdded
-        self.pollOptionDeleted = pollOptionDeleted
-        self.suggestedPostApproved = suggestedPostApproved
-        self.suggestedPostApprovalFailed = suggestedPostApprovalFailed
-        self.suggestedPostDeclined = suggestedPostDeclined
-        self.suggestedPostPaid = suggestedPostPaid
-        self.suggestedPostRefunded = suggestedPostRefunded
-        self.videoChatScheduled = videoChatScheduled
-        self.videoChatStarted = videoChatStarted
-        self.videoChatEnded = videoChatEnded
-        self.videoChatParticipantsInvited = videoChatParticipantsInvited
-        self.webAppData = webAppData
-        self.replyMarkup = replyMarkup
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["message_id"] = messageID.encodeJSON(into: &files_)
-        if let messageThreadID { json_["message_thread_id"] = messageThreadID.encodeJSON(into: &files_) }
-        if let directMessagesTopic { json_["direct_messages_topic"] = directMessagesTopic.encodeJSON(into: &files_) }
-        if let from { json_["from"] = from.encodeJSON(into: &files_) }
-        if let senderChat { json_["sender_chat"] = senderChat.encodeJSON(into: &files_) }
-        if let senderBoostCount { json_["sender_boost_count"] = senderBoostCount.encodeJSON(into: &files_) }
-        if let senderBusinessBot { json_["sender_business_bot"] = senderBusinessBot.encodeJSON(into: &files_) }
-        if let senderTag { json_["sender_tag"] = senderTag.encodeJSON(into: &files_) }
-        json_["date"] = date.encodeJSON(into: &files_)
-        if let guestQueryID { json_["guest_query_id"] = guestQueryID.encodeJSON(into: &files_) }
-        if let businessConnectionID { json_["business_connection_id"] = businessConnectionID.encodeJSON(into: &files_) }
-        json_["chat"] = chat.encodeJSON(into: &files_)
-        if let forwardOrigin { json_["forward_origin"] = forwardOrigin.encodeJSON(into: &files_) }
-        if let isTopicMessage { json_["is_topic_message"] = isTopicMessage.encodeJSON(into: &files_) }
-        if let isAutomaticForward { json_["is_automatic_forward"] = isAutomaticForward.encodeJSON(into: &files_) }
-        if let replyToMessage { json_["reply_to_message"] = replyToMessage.encodeJSON(into: &files_) }
-        if let externalReply { json_["external_reply"] = externalReply.encodeJSON(into: &files_) }
-        if let quote { json_["quote"] = quote.encodeJSON(into: &files_) }
-        if let replyToStory { json_["reply_to_story"] = replyToStory.encodeJSON(into: &files_) }
-        if let replyToChecklistTaskID { json_["reply_to_checklist_task_id"] = replyToChecklistTaskID.encodeJSON(into: &files_) }
-        if let replyToPollOptionID { json_["reply_to_poll_option_id"] = replyToPollOptionID.encodeJSON(into: &files_) }
-        if let viaBot { json_["via_bot"] = viaBot.encodeJSON(into: &files_) }
-        if let guestBotCallerUser { json_["guest_bot_caller_user"] = guestBotCallerUser.encodeJSON(into: &files_) }
-        if let guestBotCallerChat { json_["guest_bot_caller_chat"] = guestBotCallerChat.encodeJSON(into: &files_) }
-        if let editDate { json_["edit_date"] = editDate.encodeJSON(into: &files_) }
-        if let hasProtectedContent { json_["has_protected_content"] = hasProtectedContent.encodeJSON(into: &files_) }
-        if let isFromOffline { json_["is_from_offline"] = isFromOffline.encodeJSON(into: &files_) }
-        if let isPaidPost { json_["is_paid_post"] = isPaidPost.encodeJSON(into: &files_) }
-        if let mediaGroupID { json_["media_group_id"] = mediaGroupID.encodeJSON(into: &files_) }
-        if let authorSignature { json_["author_signature"] = authorSignature.encodeJSON(into: &files_) }
-        if let paidStarCount { json_["paid_star_count"] = paidStarCount.encodeJSON(into: &files_) }
-        if let text { json_["text"] = text.encodeJSON(into: &files_) }
-        if let entities { json_["entities"] = entities.encodeJSON(into: &files_) }
-        if let linkPreviewOptions { json_["link_preview_options"] = linkPreviewOptions.encodeJSON(into: &files_) }
-        if let suggestedPostInfo { json_["suggested_post_info"] = suggestedPostInfo.encodeJSON(into: &files_) }
-        if let effectID { json_["effect_id"] = effectID.encodeJSON(into: &files_) }
-        if let richMessage { json_["rich_message"] = richMessage.encodeJSON(into: &files_) }
-        if let animation { json_["animation"] = animation.encodeJSON(into: &files_) }
-        if let audio { json_["audio"] = audio.encodeJSON(into: &files_) }
-        if let document { json_["document"] = document.encodeJSON(into: &files_) }
-        if let livePhoto { json_["live_photo"] = livePhoto.encodeJSON(into: &files_) }
-        if let paidMedia { json_["paid_media"] = paidMedia.encodeJSON(into: &files_) }
-        if let photo { json_["photo"] = photo.encodeJSON(into: &files_) }
-        if let sticker { json_["sticker"] = sticker.encodeJSON(into: &files_) }
-        if let story { json_["story"] = story.encodeJSON(into: &files_) }
-        if let video { json_["video"] = video.encodeJSON(into: &files_) }
-        if let videoNote { json_["video_note"] = videoNote.encodeJSON(into: &files_) }
-        if let voice { json_["voice"] = voice.encodeJSON(into: &files_) }
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
-        if let captionEntities { json_["caption_entities"] = captionEntities.encodeJSON(into: &files_) }
-        if let showCaptionAboveMedia { json_["show_caption_above_media"] = showCaptionAboveMedia.encodeJSON(into: &files_) }
-        if let hasMediaSpoiler { json_["has_media_spoiler"] = hasMediaSpoiler.encodeJSON(into: &files_) }
-        if let checklist { json_["checklist"] = checklist.encodeJSON(into: &files_) }
-        if let contact { json_["contact"] = contact.encodeJSON(into: &files_) }
-        if let dice { json_["dice"] = dice.encodeJSON(into: &files_) }
-        if let game { json_["game"] = game.encodeJSON(into: &files_) }
-        if let poll { json_["poll"] = poll.encodeJSON(into: &files_) }
-        if let venue { json_["venue"] = venue.encodeJSON(into: &files_) }
-        if let location { json_["location"] = location.encodeJSON(into: &files_) }
-        if let newChatMembers { json_["new_chat_members"] = newChatMembers.encodeJSON(into: &files_) }
-        if let leftChatMember { json_["left_chat_member"] = leftChatMember.encodeJSON(into: &files_) }
-        if let chatOwnerLeft { json_["chat_owner_left"] = chatOwnerLeft.encodeJSON(into: &files_) }
-        if let chatOwnerChanged { json_["chat_owner_changed"] = chatOwnerChanged.encodeJSON(into: &files_) }
-        if let newChatTitle { json_["new_chat_title"] = newChatTitle.encodeJSON(into: &files_) }
-        if let newChatPhoto { json_["new_chat_photo"] = newChatPhoto.encodeJSON(into: &files_) }
-        if let deleteChatPhoto { json_["delete_chat_photo"] = deleteChatPhoto.encodeJSON(into: &files_) }
-        if let groupChatCreated { json_["group_chat_created"] = groupChatCreated.encodeJSON(into: &files_) }
-        if let supergroupChatCreated { json_["supergroup_chat_created"] = supergroupChatCreated.encodeJSON(into: &files_) }
-        if let channelChatCreated { json_["channel_chat_created"] = channelChatCreated.encodeJSON(into: &files_) }
-        if let messageAutoDeleteTimerChanged { json_["message_auto_delete_timer_changed"] = messageAutoDeleteTimerChanged.encodeJSON(into: &files_) }
-        if let migrateToChatID { json_["migrate_to_chat_id"] = migrateToChatID.encodeJSON(into: &files_) }
-        if let migrateFromChatID { json_["migrate_from_chat_id"] = migrateFromChatID.encodeJSON(into: &files_) }
-        if let pinnedMessage { json_["pinned_message"] = pinnedMessage.encodeJSON(into: &files_) }
-        if let invoice { json_["invoice"] = invoice.encodeJSON(into: &files_) }
-        if let successfulPayment { json_["successful_payment"] = successfulPayment.encodeJSON(into: &files_) }
-        if let refundedPayment { json_["refunded_payment"] = refundedPayment.encodeJSON(into: &files_) }
-        if let usersShared { json_["users_shared"] = usersShared.encodeJSON(into: &files_) }
-        if let chatShared { json_["chat_shared"] = chatShared.encodeJSON(into: &files_) }
-        if let gift { json_["gift"] = gift.encodeJSON(into: &files_) }
-        if let uniqueGift { json_["unique_gift"] = uniqueGift.encodeJSON(into: &files_) }
-        if let giftUpgradeSent { json_["gift_upgrade_sent"] = giftUpgradeSent.encodeJSON(into: &files_) }
-        if let connectedWebsite { json_["connected_website"] = connectedWebsite.encodeJSON(into: &files_) }
-        if let writeAccessAllowed { json_["write_access_allowed"] = writeAccessAllowed.encodeJSON(into: &files_) }
-        if let passportData { json_["passport_data"] = passportData.encodeJSON(into: &files_) }
-        if let proximityAlertTriggered { json_["proximity_alert_triggered"] = proximityAlertTriggered.encodeJSON(into: &files_) }
-        if let boostAdded { json_["boost_added"] = boostAdded.encodeJSON(into: &files_) }
-        if let chatBackgroundSet { json_["chat_background_set"] = chatBackgroundSet.encodeJSON(into: &files_) }
-        if let checklistTasksDone { json_["checklist_tasks_done"] = checklistTasksDone.encodeJSON(into: &files_) }
-        if let checklistTasksAdded { json_["checklist_tasks_added"] = checklistTasksAdded.encodeJSON(into: &files_) }
-        if let directMessagePriceChanged { json_["direct_message_price_changed"] = directMessagePriceChanged.encodeJSON(into: &files_) }
-        if let forumTopicCreated { json_["forum_topic_created"] = forumTopicCreated.encodeJSON(into: &files_) }
-        if let forumTopicEdited { json_["forum_topic_edited"] = forumTopicEdited.encodeJSON(into: &files_) }
-        if let forumTopicClosed { json_["forum_topic_closed"] = forumTopicClosed.encodeJSON(into: &files_) }
-        if let forumTopicReopened { json_["forum_topic_reopened"] = forumTopicReopened.encodeJSON(into: &files_) }
-        if let generalForumTopicHidden { json_["general_forum_topic_hidden"] = generalForumTopicHidden.encodeJSON(into: &files_) }
-        if let generalForumTopicUnhidden { json_["general_forum_topic_unhidden"] = generalForumTopicUnhidden.encodeJSON(into: &files_) }
-        if let giveawayCreated { json_["giveaway_created"] = giveawayCreated.encodeJSON(into: &files_) }
-        if let giveaway { json_["giveaway"] = giveaway.encodeJSON(into: &files_) }
-        if let giveawayWinners { json_["giveaway_winners"] = giveawayWinners.encodeJSON(into: &files_) }
-        if let giveawayCompleted { json_["giveaway_completed"] = giveawayCompleted.encodeJSON(into: &files_) }
-        if let managedBotCreated { json_["managed_bot_created"] = managedBotCreated.encodeJSON(into: &files_) }
-        if let paidMessagePriceChanged { json_["paid_message_price_changed"] = paidMessagePriceChanged.encodeJSON(into: &files_) }
-        if let pollOptionAdded { json_["poll_option_added"] = pollOptionAdded.encodeJSON(into: &files_) }
-        if let pollOptionDeleted { json_["poll_option_deleted"] = pollOptionDeleted.encodeJSON(into: &files_) }
-        if let suggestedPostApproved { json_["suggested_post_approved"] = suggestedPostApproved.encodeJSON(into: &files_) }
-        if let suggestedPostApprovalFailed { json_["suggested_post_approval_failed"] = suggestedPostApprovalFailed.encodeJSON(into: &files_) }
-        if let suggestedPostDeclined { json_["suggested_post_declined"] = suggestedPostDeclined.encodeJSON(into: &files_) }
-        if let suggestedPostPaid { json_["suggested_post_paid"] = suggestedPostPaid.encodeJSON(into: &files_) }
-        if let suggestedPostRefunded { json_["suggested_post_refunded"] = suggestedPostRefunded.encodeJSON(into: &files_) }
-        if let videoChatScheduled { json_["video_chat_scheduled"] = videoChatScheduled.encodeJSON(into: &files_) }
-        if let videoChatStarted { json_["video_chat_started"] = videoChatStarted.encodeJSON(into: &files_) }
-        if let videoChatEnded { json_["video_chat_ended"] = videoChatEnded.encodeJSON(into: &files_) }
-        if let videoChatParticipantsInvited { json_["video_chat_participants_invited"] = videoChatParticipantsInvited.encodeJSON(into: &files_) }
-        if let webAppData { json_["web_app_data"] = webAppData.encodeJSON(into: &files_) }
-        if let replyMarkup { json_["reply_markup"] = replyMarkup.encodeJSON(into: &files_) }
+        encodeField(&json_, "message_id", messageID, &files_)
+        encodeField(&json_, "message_thread_id", messageThreadID, &files_)
+        encodeField(&json_, "direct_messages_topic", directMessagesTopic, &files_)
+        encodeField(&json_, "from", from, &files_)
+        encodeField(&json_, "sender_chat", senderChat, &files_)
+        encodeField(&json_, "sender_boost_count", senderBoostCount, &files_)
+        encodeField(&json_, "sender_business_bot", senderBusinessBot, &files_)
+        encodeField(&json_, "sender_tag", senderTag, &files_)
+        encodeField(&json_, "date", date, &files_)
+        encodeField(&json_, "guest_query_id", guestQueryID, &files_)
+        encodeField(&json_, "business_connection_id", businessConnectionID, &files_)
+        encodeField(&json_, "chat", chat, &files_)
+        encodeField(&json_, "forward_origin", forwardOrigin, &files_)
+        encodeField(&json_, "is_topic_message", isTopicMessage, &files_)
+        encodeField(&json_, "is_automatic_forward", isAutomaticForward, &files_)
+        encodeField(&json_, "reply_to_message", replyToMessage, &files_)
+        encodeField(&json_, "external_reply", externalReply, &files_)
+        encodeField(&json_, "quote", quote, &files_)
+        encodeField(&json_, "reply_to_story", replyToStory, &files_)
+        encodeField(&json_, "reply_to_checklist_task_id", replyToChecklistTaskID, &files_)
+        encodeField(&json_, "reply_to_poll_option_id", replyToPollOptionID, &files_)
+        encodeField(&json_, "via_bot", viaBot, &files_)
+        encodeField(&json_, "guest_bot_caller_user", guestBotCallerUser, &files_)
+        encodeField(&json_, "guest_bot_caller_chat", guestBotCallerChat, &files_)
+        encodeField(&json_, "edit_date", editDate, &files_)
+        encodeField(&json_, "has_protected_content", hasProtectedContent, &files_)
+        encodeField(&json_, "is_from_offline", isFromOffline, &files_)
+        encodeField(&json_, "is_paid_post", isPaidPost, &files_)
+        encodeField(&json_, "media_group_id", mediaGroupID, &files_)
+        encodeField(&json_, "author_signature", authorSignature, &files_)
+        encodeField(&json_, "paid_star_count", paidStarCount, &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "entities", entities, &files_)
+        encodeField(&json_, "link_preview_options", linkPreviewOptions, &files_)
+        encodeField(&json_, "suggested_post_info", suggestedPostInfo, &files_)
+        encodeField(&json_, "effect_id", effectID, &files_)
+        encodeField(&json_, "rich_message", richMessage, &files_)
+        encodeField(&json_, "animation", animation, &files_)
+        encodeField(&json_, "audio", audio, &files_)
+        encodeField(&json_, "document", document, &files_)
+        encodeField(&json_, "live_photo", livePhoto, &files_)
+        encodeField(&json_, "paid_media", paidMedia, &files_)
+        encodeField(&json_, "photo", photo, &files_)
+        encodeField(&json_, "sticker", sticker, &files_)
+        encodeField(&json_, "story", story, &files_)
+        encodeField(&json_, "video", video, &files_)
+        encodeField(&json_, "video_note", videoNote, &files_)
+        encodeField(&json_, "voice", voice, &files_)
+        encodeField(&json_, "caption", caption, &files_)
+        encodeField(&json_, "caption_entities", captionEntities, &files_)
+        encodeField(&json_, "show_caption_above_media", showCaptionAboveMedia, &files_)
+        encodeField(&json_, "has_media_spoiler", hasMediaSpoiler, &files_)
+        encodeField(&json_, "checklist", checklist, &files_)
+        encodeField(&json_, "contact", contact, &files_)
+        encodeField(&json_, "dice", dice, &files_)
+        encodeField(&json_, "game", game, &files_)
+        encodeField(&json_, "poll", poll, &files_)
+        encodeField(&json_, "venue", venue, &files_)
+        encodeField(&json_, "location", location, &files_)
+        encodeField(&json_, "new_chat_members", newChatMembers, &files_)
+        encodeField(&json_, "left_chat_member", leftChatMember, &files_)
+        encodeField(&json_, "chat_owner_left", chatOwnerLeft, &files_)
+        encodeField(&json_, "chat_owner_changed", chatOwnerChanged, &files_)
+        encodeField(&json_, "new_chat_title", newChatTitle, &files_)
+        encodeField(&json_, "new_chat_photo", newChatPhoto, &files_)
+        encodeField(&json_, "delete_chat_photo", deleteChatPhoto, &files_)
+        encodeField(&json_, "group_chat_created", groupChatCreated, &files_)
+        encodeField(&json_, "supergroup_chat_created", supergroupChatCreated, &files_)
+        encodeField(&json_, "channel_chat_created", channelChatCreated, &files_)
+        encodeField(&json_, "message_auto_delete_timer_changed", messageAutoDeleteTimerChanged, &files_)
+        encodeField(&json_, "migrate_to_chat_id", migrateToChatID, &files_)
+        encodeField(&json_, "migrate_from_chat_id", migrateFromChatID, &files_)
+        encodeField(&json_, "pinned_message", pinnedMessage, &files_)
+        encodeField(&json_, "invoice", invoice, &files_)
+        encodeField(&json_, "successful_payment", successfulPayment, &files_)
+        encodeField(&json_, "refunded_payment", refundedPayment, &files_)
+        encodeField(&json_, "users_shared", usersShared, &files_)
+        encodeField(&json_, "chat_shared", chatShared, &files_)
+        encodeField(&json_, "gift", gift, &files_)
+        encodeField(&json_, "unique_gift", uniqueGift, &files_)
+        encodeField(&json_, "gift_upgrade_sent", giftUpgradeSent, &files_)
+        encodeField(&json_, "connected_website", connectedWebsite, &files_)
+        encodeField(&json_, "write_access_allowed", writeAccessAllowed, &files_)
+        encodeField(&json_, "passport_data", passportData, &files_)
+        encodeField(&json_, "proximity_alert_triggered", proximityAlertTriggered, &files_)
+        encodeField(&json_, "boost_added", boostAdded, &files_)
+        encodeField(&json_, "chat_background_set", chatBackgroundSet, &files_)
+        encodeField(&json_, "checklist_tasks_done", checklistTasksDone, &files_)
+        encodeField(&json_, "checklist_tasks_added", checklistTasksAdded, &files_)
+        encodeField(&json_, "direct_message_price_changed", directMessagePriceChanged, &files_)
+        encodeField(&json_, "forum_topic_created", forumTopicCreated, &files_)
+        encodeField(&json_, "forum_topic_edited", forumTopicEdited, &files_)
+        encodeField(&json_, "forum_topic_closed", forumTopicClosed, &files_)
+        encodeField(&json_, "forum_topic_reopened", forumTopicReopened, &files_)
+        encodeField(&json_, "general_forum_topic_hidden", generalForumTopicHidden, &files_)
+        encodeField(&json_, "general_forum_topic_unhidden", generalForumTopicUnhidden, &files_)
+        encodeField(&json_, "giveaway_created", giveawayCreated, &files_)
+        encodeField(&json_, "giveaway", giveaway, &files_)
+        encodeField(&json_, "giveaway_winners", giveawayWinners, &files_)
+        encodeField(&json_, "giveaway_completed", giveawayCompleted, &files_)
+        encodeField(&json_, "managed_bot_created", managedBotCreated, &files_)
+        encodeField(&json_, "paid_message_price_changed", paidMessagePriceChanged, &files_)
+        encodeField(&json_, "poll_option_added", pollOptionAdded, &files_)
+        encodeField(&json_, "poll_option_deleted", pollOptionDeleted, &files_)
+        encodeField(&json_, "suggested_post_approved", suggestedPostApproved, &files_)
+        encodeField(&json_, "suggested_post_approval_failed", suggestedPostApprovalFailed, &files_)
+        encodeField(&json_, "suggested_post_declined", suggestedPostDeclined, &files_)
+        encodeField(&json_, "suggested_post_paid", suggestedPostPaid, &files_)
+        encodeField(&json_, "suggested_post_refunded", suggestedPostRefunded, &files_)
+        encodeField(&json_, "video_chat_scheduled", videoChatScheduled, &files_)
+        encodeField(&json_, "video_chat_started", videoChatStarted, &files_)
+        encodeField(&json_, "video_chat_ended", videoChatEnded, &files_)
+        encodeField(&json_, "video_chat_participants_invited", videoChatParticipantsInvited, &files_)
+        encodeField(&json_, "web_app_data", webAppData, &files_)
+        encodeField(&json_, "reply_markup", replyMarkup, &files_)
         return .object(json_)
     }
 }
@@ -7770,22 +6390,20 @@ public struct MessageAutoDeleteTimerChanged: JSONModel {
 extension MessageAutoDeleteTimerChanged {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: MessageAutoDeleteTimerChanged.self)
-        var messageAutoDeleteTime: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            messageAutoDeleteTime: try decodeRequired(fields_, "message_auto_delete_time")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "message_auto_delete_time": messageAutoDeleteTime = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "message_auto_delete_time": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let messageAutoDeleteTime else { throw missingField("message_auto_delete_time") }
-        self.messageAutoDeleteTime = messageAutoDeleteTime
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["message_auto_delete_time"] = messageAutoDeleteTime.encodeJSON(into: &files_)
+        encodeField(&json_, "message_auto_delete_time", messageAutoDeleteTime, &files_)
         return .object(json_)
     }
 }
@@ -7841,56 +6459,36 @@ public struct MessageEntity: JSONModel {
 extension MessageEntity {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: MessageEntity.self)
-        var type: String? = nil
-        var offset: Int? = nil
-        var length: Int? = nil
-        var url: String? = nil
-        var user: User? = nil
-        var language: String? = nil
-        var customEmojiID: String? = nil
-        var unixTime: Int64? = nil
-        var dateTimeFormat: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            type: try decodeRequired(fields_, "type"),
+            offset: try decodeRequired(fields_, "offset"),
+            length: try decodeRequired(fields_, "length")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "type": type = try decodeField(value_, key_)
-            case "offset": offset = try decodeField(value_, key_)
-            case "length": length = try decodeField(value_, key_)
-            case "url": url = try decodeField(value_, key_)
-            case "user": user = try decodeField(value_, key_)
-            case "language": language = try decodeField(value_, key_)
-            case "custom_emoji_id": customEmojiID = try decodeField(value_, key_)
-            case "unix_time": unixTime = try decodeField(value_, key_)
-            case "date_time_format": dateTimeFormat = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "type", "offset", "length": break
+            case "url": self.url = try decodeField(value_, key_)
+            case "user": self.user = try decodeField(value_, key_)
+            case "language": self.language = try decodeField(value_, key_)
+            case "custom_emoji_id": self.customEmojiID = try decodeField(value_, key_)
+            case "unix_time": self.unixTime = try decodeField(value_, key_)
+            case "date_time_format": self.dateTimeFormat = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let type else { throw missingField("type") }
-        guard let offset else { throw missingField("offset") }
-        guard let length else { throw missingField("length") }
-        self.type = type
-        self.offset = offset
-        self.length = length
-        self.url = url
-        self.user = user
-        self.language = language
-        self.customEmojiID = customEmojiID
-        self.unixTime = unixTime
-        self.dateTimeFormat = dateTimeFormat
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["type"] = type.encodeJSON(into: &files_)
-        json_["offset"] = offset.encodeJSON(into: &files_)
-        json_["length"] = length.encodeJSON(into: &files_)
-        if let url { json_["url"] = url.encodeJSON(into: &files_) }
-        if let user { json_["user"] = user.encodeJSON(into: &files_) }
-        if let language { json_["language"] = language.encodeJSON(into: &files_) }
-        if let customEmojiID { json_["custom_emoji_id"] = customEmojiID.encodeJSON(into: &files_) }
-        if let unixTime { json_["unix_time"] = unixTime.encodeJSON(into: &files_) }
-        if let dateTimeFormat { json_["date_time_format"] = dateTimeFormat.encodeJSON(into: &files_) }
+        encodeField(&json_, "type", type, &files_)
+        encodeField(&json_, "offset", offset, &files_)
+        encodeField(&json_, "length", length, &files_)
+        encodeField(&json_, "url", url, &files_)
+        encodeField(&json_, "user", user, &files_)
+        encodeField(&json_, "language", language, &files_)
+        encodeField(&json_, "custom_emoji_id", customEmojiID, &files_)
+        encodeField(&json_, "unix_time", unixTime, &files_)
+        encodeField(&json_, "date_time_format", dateTimeFormat, &files_)
         return .object(json_)
     }
 }
@@ -7914,22 +6512,20 @@ public struct MessageID: JSONModel {
 extension MessageID {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: MessageID.self)
-        var messageID: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            messageID: try decodeRequired(fields_, "message_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "message_id": messageID = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "message_id": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let messageID else { throw missingField("message_id") }
-        self.messageID = messageID
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["message_id"] = messageID.encodeJSON(into: &files_)
+        encodeField(&json_, "message_id", messageID, &files_)
         return .object(json_)
     }
 }

@@ -35,38 +35,27 @@ public struct MessageOriginChannel: JSONModel {
 extension MessageOriginChannel {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: MessageOriginChannel.self)
-        var date: Int64? = nil
-        var chat: Chat? = nil
-        var messageID: Int64? = nil
-        var authorSignature: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            date: try decodeRequired(fields_, "date"),
+            chat: try decodeRequired(fields_, "chat"),
+            messageID: try decodeRequired(fields_, "message_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "date": date = try decodeField(value_, key_)
-            case "chat": chat = try decodeField(value_, key_)
-            case "message_id": messageID = try decodeField(value_, key_)
-            case "author_signature": authorSignature = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "date", "chat", "message_id", "type": break
+            case "author_signature": self.authorSignature = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let date else { throw missingField("date") }
-        guard let chat else { throw missingField("chat") }
-        guard let messageID else { throw missingField("message_id") }
-        self.date = date
-        self.chat = chat
-        self.messageID = messageID
-        self.authorSignature = authorSignature
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("channel")
-        json_["date"] = date.encodeJSON(into: &files_)
-        json_["chat"] = chat.encodeJSON(into: &files_)
-        json_["message_id"] = messageID.encodeJSON(into: &files_)
-        if let authorSignature { json_["author_signature"] = authorSignature.encodeJSON(into: &files_) }
+        encodeField(&json_, "date", date, &files_)
+        encodeField(&json_, "chat", chat, &files_)
+        encodeField(&json_, "message_id", messageID, &files_)
+        encodeField(&json_, "author_signature", authorSignature, &files_)
         return .object(json_)
     }
 }
@@ -100,33 +89,25 @@ public struct MessageOriginChat: JSONModel {
 extension MessageOriginChat {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: MessageOriginChat.self)
-        var date: Int64? = nil
-        var senderChat: Chat? = nil
-        var authorSignature: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            date: try decodeRequired(fields_, "date"),
+            senderChat: try decodeRequired(fields_, "sender_chat")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "date": date = try decodeField(value_, key_)
-            case "sender_chat": senderChat = try decodeField(value_, key_)
-            case "author_signature": authorSignature = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "date", "sender_chat", "type": break
+            case "author_signature": self.authorSignature = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let date else { throw missingField("date") }
-        guard let senderChat else { throw missingField("sender_chat") }
-        self.date = date
-        self.senderChat = senderChat
-        self.authorSignature = authorSignature
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("chat")
-        json_["date"] = date.encodeJSON(into: &files_)
-        json_["sender_chat"] = senderChat.encodeJSON(into: &files_)
-        if let authorSignature { json_["author_signature"] = authorSignature.encodeJSON(into: &files_) }
+        encodeField(&json_, "date", date, &files_)
+        encodeField(&json_, "sender_chat", senderChat, &files_)
+        encodeField(&json_, "author_signature", authorSignature, &files_)
         return .object(json_)
     }
 }
@@ -156,29 +137,23 @@ public struct MessageOriginHiddenUser: JSONModel {
 extension MessageOriginHiddenUser {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: MessageOriginHiddenUser.self)
-        var date: Int64? = nil
-        var senderUserName: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            date: try decodeRequired(fields_, "date"),
+            senderUserName: try decodeRequired(fields_, "sender_user_name")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "date": date = try decodeField(value_, key_)
-            case "sender_user_name": senderUserName = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "date", "sender_user_name", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let date else { throw missingField("date") }
-        guard let senderUserName else { throw missingField("sender_user_name") }
-        self.date = date
-        self.senderUserName = senderUserName
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("hidden_user")
-        json_["date"] = date.encodeJSON(into: &files_)
-        json_["sender_user_name"] = senderUserName.encodeJSON(into: &files_)
+        encodeField(&json_, "date", date, &files_)
+        encodeField(&json_, "sender_user_name", senderUserName, &files_)
         return .object(json_)
     }
 }
@@ -208,29 +183,23 @@ public struct MessageOriginUser: JSONModel {
 extension MessageOriginUser {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: MessageOriginUser.self)
-        var date: Int64? = nil
-        var senderUser: User? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            date: try decodeRequired(fields_, "date"),
+            senderUser: try decodeRequired(fields_, "sender_user")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "date": date = try decodeField(value_, key_)
-            case "sender_user": senderUser = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "date", "sender_user", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let date else { throw missingField("date") }
-        guard let senderUser else { throw missingField("sender_user") }
-        self.date = date
-        self.senderUser = senderUser
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("user")
-        json_["date"] = date.encodeJSON(into: &files_)
-        json_["sender_user"] = senderUser.encodeJSON(into: &files_)
+        encodeField(&json_, "date", date, &files_)
+        encodeField(&json_, "sender_user", senderUser, &files_)
         return .object(json_)
     }
 }
@@ -266,37 +235,26 @@ public struct MessageReactionCountUpdated: JSONModel {
 extension MessageReactionCountUpdated {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: MessageReactionCountUpdated.self)
-        var chat: Chat? = nil
-        var messageID: Int64? = nil
-        var date: Int64? = nil
-        var reactions: [ReactionCount]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            chat: try decodeRequired(fields_, "chat"),
+            messageID: try decodeRequired(fields_, "message_id"),
+            date: try decodeRequired(fields_, "date"),
+            reactions: try decodeRequired(fields_, "reactions")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "chat": chat = try decodeField(value_, key_)
-            case "message_id": messageID = try decodeField(value_, key_)
-            case "date": date = try decodeField(value_, key_)
-            case "reactions": reactions = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "chat", "message_id", "date", "reactions": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let chat else { throw missingField("chat") }
-        guard let messageID else { throw missingField("message_id") }
-        guard let date else { throw missingField("date") }
-        guard let reactions else { throw missingField("reactions") }
-        self.chat = chat
-        self.messageID = messageID
-        self.date = date
-        self.reactions = reactions
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["chat"] = chat.encodeJSON(into: &files_)
-        json_["message_id"] = messageID.encodeJSON(into: &files_)
-        json_["date"] = date.encodeJSON(into: &files_)
-        json_["reactions"] = reactions.encodeJSON(into: &files_)
+        encodeField(&json_, "chat", chat, &files_)
+        encodeField(&json_, "message_id", messageID, &files_)
+        encodeField(&json_, "date", date, &files_)
+        encodeField(&json_, "reactions", reactions, &files_)
         return .object(json_)
     }
 }
@@ -344,50 +302,32 @@ public struct MessageReactionUpdated: JSONModel {
 extension MessageReactionUpdated {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: MessageReactionUpdated.self)
-        var chat: Chat? = nil
-        var messageID: Int64? = nil
-        var user: User? = nil
-        var actorChat: Chat? = nil
-        var date: Int64? = nil
-        var oldReaction: [ReactionType]? = nil
-        var newReaction: [ReactionType]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            chat: try decodeRequired(fields_, "chat"),
+            messageID: try decodeRequired(fields_, "message_id"),
+            date: try decodeRequired(fields_, "date"),
+            oldReaction: try decodeRequired(fields_, "old_reaction"),
+            newReaction: try decodeRequired(fields_, "new_reaction")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "chat": chat = try decodeField(value_, key_)
-            case "message_id": messageID = try decodeField(value_, key_)
-            case "user": user = try decodeField(value_, key_)
-            case "actor_chat": actorChat = try decodeField(value_, key_)
-            case "date": date = try decodeField(value_, key_)
-            case "old_reaction": oldReaction = try decodeField(value_, key_)
-            case "new_reaction": newReaction = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "chat", "message_id", "date", "old_reaction", "new_reaction": break
+            case "user": self.user = try decodeField(value_, key_)
+            case "actor_chat": self.actorChat = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let chat else { throw missingField("chat") }
-        guard let messageID else { throw missingField("message_id") }
-        guard let date else { throw missingField("date") }
-        guard let oldReaction else { throw missingField("old_reaction") }
-        guard let newReaction else { throw missingField("new_reaction") }
-        self.chat = chat
-        self.messageID = messageID
-        self.user = user
-        self.actorChat = actorChat
-        self.date = date
-        self.oldReaction = oldReaction
-        self.newReaction = newReaction
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["chat"] = chat.encodeJSON(into: &files_)
-        json_["message_id"] = messageID.encodeJSON(into: &files_)
-        if let user { json_["user"] = user.encodeJSON(into: &files_) }
-        if let actorChat { json_["actor_chat"] = actorChat.encodeJSON(into: &files_) }
-        json_["date"] = date.encodeJSON(into: &files_)
-        json_["old_reaction"] = oldReaction.encodeJSON(into: &files_)
-        json_["new_reaction"] = newReaction.encodeJSON(into: &files_)
+        encodeField(&json_, "chat", chat, &files_)
+        encodeField(&json_, "message_id", messageID, &files_)
+        encodeField(&json_, "user", user, &files_)
+        encodeField(&json_, "actor_chat", actorChat, &files_)
+        encodeField(&json_, "date", date, &files_)
+        encodeField(&json_, "old_reaction", oldReaction, &files_)
+        encodeField(&json_, "new_reaction", newReaction, &files_)
         return .object(json_)
     }
 }
@@ -423,33 +363,24 @@ public struct OrderInfo: JSONModel {
 extension OrderInfo {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: OrderInfo.self)
-        var name: String? = nil
-        var phoneNumber: String? = nil
-        var email: String? = nil
-        var shippingAddress: ShippingAddress? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "name": name = try decodeField(value_, key_)
-            case "phone_number": phoneNumber = try decodeField(value_, key_)
-            case "email": email = try decodeField(value_, key_)
-            case "shipping_address": shippingAddress = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "name": self.name = try decodeField(value_, key_)
+            case "phone_number": self.phoneNumber = try decodeField(value_, key_)
+            case "email": self.email = try decodeField(value_, key_)
+            case "shipping_address": self.shippingAddress = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.name = name
-        self.phoneNumber = phoneNumber
-        self.email = email
-        self.shippingAddress = shippingAddress
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let name { json_["name"] = name.encodeJSON(into: &files_) }
-        if let phoneNumber { json_["phone_number"] = phoneNumber.encodeJSON(into: &files_) }
-        if let email { json_["email"] = email.encodeJSON(into: &files_) }
-        if let shippingAddress { json_["shipping_address"] = shippingAddress.encodeJSON(into: &files_) }
+        encodeField(&json_, "name", name, &files_)
+        encodeField(&json_, "phone_number", phoneNumber, &files_)
+        encodeField(&json_, "email", email, &files_)
+        encodeField(&json_, "shipping_address", shippingAddress, &files_)
         return .object(json_)
     }
 }
@@ -527,77 +458,47 @@ public struct OwnedGiftRegular: JSONModel {
 extension OwnedGiftRegular {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: OwnedGiftRegular.self)
-        var gift: Gift? = nil
-        var ownedGiftID: String? = nil
-        var senderUser: User? = nil
-        var sendDate: Int64? = nil
-        var text: String? = nil
-        var entities: [MessageEntity]? = nil
-        var isPrivate: Bool? = nil
-        var isSaved: Bool? = nil
-        var canBeUpgraded: Bool? = nil
-        var wasRefunded: Bool? = nil
-        var convertStarCount: Int? = nil
-        var prepaidUpgradeStarCount: Int? = nil
-        var isUpgradeSeparate: Bool? = nil
-        var uniqueGiftNumber: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            gift: try decodeRequired(fields_, "gift"),
+            sendDate: try decodeRequired(fields_, "send_date")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "gift": gift = try decodeField(value_, key_)
-            case "owned_gift_id": ownedGiftID = try decodeField(value_, key_)
-            case "sender_user": senderUser = try decodeField(value_, key_)
-            case "send_date": sendDate = try decodeField(value_, key_)
-            case "text": text = try decodeField(value_, key_)
-            case "entities": entities = try decodeField(value_, key_)
-            case "is_private": isPrivate = try decodeField(value_, key_)
-            case "is_saved": isSaved = try decodeField(value_, key_)
-            case "can_be_upgraded": canBeUpgraded = try decodeField(value_, key_)
-            case "was_refunded": wasRefunded = try decodeField(value_, key_)
-            case "convert_star_count": convertStarCount = try decodeField(value_, key_)
-            case "prepaid_upgrade_star_count": prepaidUpgradeStarCount = try decodeField(value_, key_)
-            case "is_upgrade_separate": isUpgradeSeparate = try decodeField(value_, key_)
-            case "unique_gift_number": uniqueGiftNumber = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "gift", "send_date", "type": break
+            case "owned_gift_id": self.ownedGiftID = try decodeField(value_, key_)
+            case "sender_user": self.senderUser = try decodeField(value_, key_)
+            case "text": self.text = try decodeField(value_, key_)
+            case "entities": self.entities = try decodeField(value_, key_)
+            case "is_private": self.isPrivate = try decodeField(value_, key_)
+            case "is_saved": self.isSaved = try decodeField(value_, key_)
+            case "can_be_upgraded": self.canBeUpgraded = try decodeField(value_, key_)
+            case "was_refunded": self.wasRefunded = try decodeField(value_, key_)
+            case "convert_star_count": self.convertStarCount = try decodeField(value_, key_)
+            case "prepaid_upgrade_star_count": self.prepaidUpgradeStarCount = try decodeField(value_, key_)
+            case "is_upgrade_separate": self.isUpgradeSeparate = try decodeField(value_, key_)
+            case "unique_gift_number": self.uniqueGiftNumber = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let gift else { throw missingField("gift") }
-        guard let sendDate else { throw missingField("send_date") }
-        self.gift = gift
-        self.ownedGiftID = ownedGiftID
-        self.senderUser = senderUser
-        self.sendDate = sendDate
-        self.text = text
-        self.entities = entities
-        self.isPrivate = isPrivate
-        self.isSaved = isSaved
-        self.canBeUpgraded = canBeUpgraded
-        self.wasRefunded = wasRefunded
-        self.convertStarCount = convertStarCount
-        self.prepaidUpgradeStarCount = prepaidUpgradeStarCount
-        self.isUpgradeSeparate = isUpgradeSeparate
-        self.uniqueGiftNumber = uniqueGiftNumber
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("regular")
-        json_["gift"] = gift.encodeJSON(into: &files_)
-        if let ownedGiftID { json_["owned_gift_id"] = ownedGiftID.encodeJSON(into: &files_) }
-        if let senderUser { json_["sender_user"] = senderUser.encodeJSON(into: &files_) }
-        json_["send_date"] = sendDate.encodeJSON(into: &files_)
-        if let text { json_["text"] = text.encodeJSON(into: &files_) }
-        if let entities { json_["entities"] = entities.encodeJSON(into: &files_) }
-        if let isPrivate { json_["is_private"] = isPrivate.encodeJSON(into: &files_) }
-        if let isSaved { json_["is_saved"] = isSaved.encodeJSON(into: &files_) }
-        if let canBeUpgraded { json_["can_be_upgraded"] = canBeUpgraded.encodeJSON(into: &files_) }
-        if let wasRefunded { json_["was_refunded"] = wasRefunded.encodeJSON(into: &files_) }
-        if let convertStarCount { json_["convert_star_count"] = convertStarCount.encodeJSON(into: &files_) }
-        if let prepaidUpgradeStarCount { json_["prepaid_upgrade_star_count"] = prepaidUpgradeStarCount.encodeJSON(into: &files_) }
-        if let isUpgradeSeparate { json_["is_upgrade_separate"] = isUpgradeSeparate.encodeJSON(into: &files_) }
-        if let uniqueGiftNumber { json_["unique_gift_number"] = uniqueGiftNumber.encodeJSON(into: &files_) }
+        encodeField(&json_, "gift", gift, &files_)
+        encodeField(&json_, "owned_gift_id", ownedGiftID, &files_)
+        encodeField(&json_, "sender_user", senderUser, &files_)
+        encodeField(&json_, "send_date", sendDate, &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "entities", entities, &files_)
+        encodeField(&json_, "is_private", isPrivate, &files_)
+        encodeField(&json_, "is_saved", isSaved, &files_)
+        encodeField(&json_, "can_be_upgraded", canBeUpgraded, &files_)
+        encodeField(&json_, "was_refunded", wasRefunded, &files_)
+        encodeField(&json_, "convert_star_count", convertStarCount, &files_)
+        encodeField(&json_, "prepaid_upgrade_star_count", prepaidUpgradeStarCount, &files_)
+        encodeField(&json_, "is_upgrade_separate", isUpgradeSeparate, &files_)
+        encodeField(&json_, "unique_gift_number", uniqueGiftNumber, &files_)
         return .object(json_)
     }
 }
@@ -651,53 +552,35 @@ public struct OwnedGiftUnique: JSONModel {
 extension OwnedGiftUnique {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: OwnedGiftUnique.self)
-        var gift: UniqueGift? = nil
-        var ownedGiftID: String? = nil
-        var senderUser: User? = nil
-        var sendDate: Int64? = nil
-        var isSaved: Bool? = nil
-        var canBeTransferred: Bool? = nil
-        var transferStarCount: Int? = nil
-        var nextTransferDate: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            gift: try decodeRequired(fields_, "gift"),
+            sendDate: try decodeRequired(fields_, "send_date")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "gift": gift = try decodeField(value_, key_)
-            case "owned_gift_id": ownedGiftID = try decodeField(value_, key_)
-            case "sender_user": senderUser = try decodeField(value_, key_)
-            case "send_date": sendDate = try decodeField(value_, key_)
-            case "is_saved": isSaved = try decodeField(value_, key_)
-            case "can_be_transferred": canBeTransferred = try decodeField(value_, key_)
-            case "transfer_star_count": transferStarCount = try decodeField(value_, key_)
-            case "next_transfer_date": nextTransferDate = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "gift", "send_date", "type": break
+            case "owned_gift_id": self.ownedGiftID = try decodeField(value_, key_)
+            case "sender_user": self.senderUser = try decodeField(value_, key_)
+            case "is_saved": self.isSaved = try decodeField(value_, key_)
+            case "can_be_transferred": self.canBeTransferred = try decodeField(value_, key_)
+            case "transfer_star_count": self.transferStarCount = try decodeField(value_, key_)
+            case "next_transfer_date": self.nextTransferDate = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let gift else { throw missingField("gift") }
-        guard let sendDate else { throw missingField("send_date") }
-        self.gift = gift
-        self.ownedGiftID = ownedGiftID
-        self.senderUser = senderUser
-        self.sendDate = sendDate
-        self.isSaved = isSaved
-        self.canBeTransferred = canBeTransferred
-        self.transferStarCount = transferStarCount
-        self.nextTransferDate = nextTransferDate
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("unique")
-        json_["gift"] = gift.encodeJSON(into: &files_)
-        if let ownedGiftID { json_["owned_gift_id"] = ownedGiftID.encodeJSON(into: &files_) }
-        if let senderUser { json_["sender_user"] = senderUser.encodeJSON(into: &files_) }
-        json_["send_date"] = sendDate.encodeJSON(into: &files_)
-        if let isSaved { json_["is_saved"] = isSaved.encodeJSON(into: &files_) }
-        if let canBeTransferred { json_["can_be_transferred"] = canBeTransferred.encodeJSON(into: &files_) }
-        if let transferStarCount { json_["transfer_star_count"] = transferStarCount.encodeJSON(into: &files_) }
-        if let nextTransferDate { json_["next_transfer_date"] = nextTransferDate.encodeJSON(into: &files_) }
+        encodeField(&json_, "gift", gift, &files_)
+        encodeField(&json_, "owned_gift_id", ownedGiftID, &files_)
+        encodeField(&json_, "sender_user", senderUser, &files_)
+        encodeField(&json_, "send_date", sendDate, &files_)
+        encodeField(&json_, "is_saved", isSaved, &files_)
+        encodeField(&json_, "can_be_transferred", canBeTransferred, &files_)
+        encodeField(&json_, "transfer_star_count", transferStarCount, &files_)
+        encodeField(&json_, "next_transfer_date", nextTransferDate, &files_)
         return .object(json_)
     }
 }
@@ -729,31 +612,24 @@ public struct OwnedGifts: JSONModel {
 extension OwnedGifts {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: OwnedGifts.self)
-        var totalCount: Int? = nil
-        var gifts: [OwnedGift]? = nil
-        var nextOffset: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            totalCount: try decodeRequired(fields_, "total_count"),
+            gifts: try decodeRequired(fields_, "gifts")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "total_count": totalCount = try decodeField(value_, key_)
-            case "gifts": gifts = try decodeField(value_, key_)
-            case "next_offset": nextOffset = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "total_count", "gifts": break
+            case "next_offset": self.nextOffset = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let totalCount else { throw missingField("total_count") }
-        guard let gifts else { throw missingField("gifts") }
-        self.totalCount = totalCount
-        self.gifts = gifts
-        self.nextOffset = nextOffset
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["total_count"] = totalCount.encodeJSON(into: &files_)
-        json_["gifts"] = gifts.encodeJSON(into: &files_)
-        if let nextOffset { json_["next_offset"] = nextOffset.encodeJSON(into: &files_) }
+        encodeField(&json_, "total_count", totalCount, &files_)
+        encodeField(&json_, "gifts", gifts, &files_)
+        encodeField(&json_, "next_offset", nextOffset, &files_)
         return .object(json_)
     }
 }
@@ -781,27 +657,22 @@ public struct PaidMediaInfo: JSONModel {
 extension PaidMediaInfo {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PaidMediaInfo.self)
-        var starCount: Int? = nil
-        var paidMedia: [PaidMedia]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            starCount: try decodeRequired(fields_, "star_count"),
+            paidMedia: try decodeRequired(fields_, "paid_media")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "star_count": starCount = try decodeField(value_, key_)
-            case "paid_media": paidMedia = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "star_count", "paid_media": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let starCount else { throw missingField("star_count") }
-        guard let paidMedia else { throw missingField("paid_media") }
-        self.starCount = starCount
-        self.paidMedia = paidMedia
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["star_count"] = starCount.encodeJSON(into: &files_)
-        json_["paid_media"] = paidMedia.encodeJSON(into: &files_)
+        encodeField(&json_, "star_count", starCount, &files_)
+        encodeField(&json_, "paid_media", paidMedia, &files_)
         return .object(json_)
     }
 }
@@ -827,24 +698,21 @@ public struct PaidMediaLivePhoto: JSONModel {
 extension PaidMediaLivePhoto {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PaidMediaLivePhoto.self)
-        var livePhoto: LivePhoto? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            livePhoto: try decodeRequired(fields_, "live_photo")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "live_photo": livePhoto = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "live_photo", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let livePhoto else { throw missingField("live_photo") }
-        self.livePhoto = livePhoto
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("live_photo")
-        json_["live_photo"] = livePhoto.encodeJSON(into: &files_)
+        encodeField(&json_, "live_photo", livePhoto, &files_)
         return .object(json_)
     }
 }
@@ -870,24 +738,21 @@ public struct PaidMediaPhoto: JSONModel {
 extension PaidMediaPhoto {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PaidMediaPhoto.self)
-        var photo: [PhotoSize]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            photo: try decodeRequired(fields_, "photo")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "photo": photo = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "photo", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let photo else { throw missingField("photo") }
-        self.photo = photo
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("photo")
-        json_["photo"] = photo.encodeJSON(into: &files_)
+        encodeField(&json_, "photo", photo, &files_)
         return .object(json_)
     }
 }
@@ -921,31 +786,24 @@ public struct PaidMediaPreview: JSONModel {
 extension PaidMediaPreview {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PaidMediaPreview.self)
-        var width: Int? = nil
-        var height: Int? = nil
-        var duration: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "width": width = try decodeField(value_, key_)
-            case "height": height = try decodeField(value_, key_)
-            case "duration": duration = try decodeField(value_, key_)
             case "type": break
-            default: unknown_[key_] = value_
+            case "width": self.width = try decodeField(value_, key_)
+            case "height": self.height = try decodeField(value_, key_)
+            case "duration": self.duration = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.width = width
-        self.height = height
-        self.duration = duration
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("preview")
-        if let width { json_["width"] = width.encodeJSON(into: &files_) }
-        if let height { json_["height"] = height.encodeJSON(into: &files_) }
-        if let duration { json_["duration"] = duration.encodeJSON(into: &files_) }
+        encodeField(&json_, "width", width, &files_)
+        encodeField(&json_, "height", height, &files_)
+        encodeField(&json_, "duration", duration, &files_)
         return .object(json_)
     }
 }
@@ -973,27 +831,22 @@ public struct PaidMediaPurchased: JSONModel {
 extension PaidMediaPurchased {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PaidMediaPurchased.self)
-        var from: User? = nil
-        var paidMediaPayload: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            from: try decodeRequired(fields_, "from"),
+            paidMediaPayload: try decodeRequired(fields_, "paid_media_payload")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "from": from = try decodeField(value_, key_)
-            case "paid_media_payload": paidMediaPayload = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "from", "paid_media_payload": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let from else { throw missingField("from") }
-        guard let paidMediaPayload else { throw missingField("paid_media_payload") }
-        self.from = from
-        self.paidMediaPayload = paidMediaPayload
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["from"] = from.encodeJSON(into: &files_)
-        json_["paid_media_payload"] = paidMediaPayload.encodeJSON(into: &files_)
+        encodeField(&json_, "from", from, &files_)
+        encodeField(&json_, "paid_media_payload", paidMediaPayload, &files_)
         return .object(json_)
     }
 }
@@ -1019,24 +872,21 @@ public struct PaidMediaVideo: JSONModel {
 extension PaidMediaVideo {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PaidMediaVideo.self)
-        var video: Video? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            video: try decodeRequired(fields_, "video")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "video": video = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "video", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let video else { throw missingField("video") }
-        self.video = video
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("video")
-        json_["video"] = video.encodeJSON(into: &files_)
+        encodeField(&json_, "video", video, &files_)
         return .object(json_)
     }
 }
@@ -1060,22 +910,20 @@ public struct PaidMessagePriceChanged: JSONModel {
 extension PaidMessagePriceChanged {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PaidMessagePriceChanged.self)
-        var paidMessageStarCount: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            paidMessageStarCount: try decodeRequired(fields_, "paid_message_star_count")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "paid_message_star_count": paidMessageStarCount = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "paid_message_star_count": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let paidMessageStarCount else { throw missingField("paid_message_star_count") }
-        self.paidMessageStarCount = paidMessageStarCount
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["paid_message_star_count"] = paidMessageStarCount.encodeJSON(into: &files_)
+        encodeField(&json_, "paid_message_star_count", paidMessageStarCount, &files_)
         return .object(json_)
     }
 }
@@ -1103,27 +951,22 @@ public struct PassportData: JSONModel {
 extension PassportData {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PassportData.self)
-        var data: [EncryptedPassportElement]? = nil
-        var credentials: EncryptedCredentials? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            data: try decodeRequired(fields_, "data"),
+            credentials: try decodeRequired(fields_, "credentials")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "data": data = try decodeField(value_, key_)
-            case "credentials": credentials = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "data", "credentials": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let data else { throw missingField("data") }
-        guard let credentials else { throw missingField("credentials") }
-        self.data = data
-        self.credentials = credentials
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["data"] = data.encodeJSON(into: &files_)
-        json_["credentials"] = credentials.encodeJSON(into: &files_)
+        encodeField(&json_, "data", data, &files_)
+        encodeField(&json_, "credentials", credentials, &files_)
         return .object(json_)
     }
 }
@@ -1161,39 +1004,27 @@ public struct PassportElementErrorDataField: JSONModel {
 extension PassportElementErrorDataField {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PassportElementErrorDataField.self)
-        var type: String? = nil
-        var fieldName: String? = nil
-        var dataHash: String? = nil
-        var message: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            type: try decodeRequired(fields_, "type"),
+            fieldName: try decodeRequired(fields_, "field_name"),
+            dataHash: try decodeRequired(fields_, "data_hash"),
+            message: try decodeRequired(fields_, "message")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "type": type = try decodeField(value_, key_)
-            case "field_name": fieldName = try decodeField(value_, key_)
-            case "data_hash": dataHash = try decodeField(value_, key_)
-            case "message": message = try decodeField(value_, key_)
-            case "source": break
-            default: unknown_[key_] = value_
+            case "type", "field_name", "data_hash", "message", "source": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let type else { throw missingField("type") }
-        guard let fieldName else { throw missingField("field_name") }
-        guard let dataHash else { throw missingField("data_hash") }
-        guard let message else { throw missingField("message") }
-        self.type = type
-        self.fieldName = fieldName
-        self.dataHash = dataHash
-        self.message = message
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["source"] = .string("data")
-        json_["type"] = type.encodeJSON(into: &files_)
-        json_["field_name"] = fieldName.encodeJSON(into: &files_)
-        json_["data_hash"] = dataHash.encodeJSON(into: &files_)
-        json_["message"] = message.encodeJSON(into: &files_)
+        encodeField(&json_, "type", type, &files_)
+        encodeField(&json_, "field_name", fieldName, &files_)
+        encodeField(&json_, "data_hash", dataHash, &files_)
+        encodeField(&json_, "message", message, &files_)
         return .object(json_)
     }
 }
@@ -1227,34 +1058,25 @@ public struct PassportElementErrorFile: JSONModel {
 extension PassportElementErrorFile {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PassportElementErrorFile.self)
-        var type: String? = nil
-        var fileHash: String? = nil
-        var message: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            type: try decodeRequired(fields_, "type"),
+            fileHash: try decodeRequired(fields_, "file_hash"),
+            message: try decodeRequired(fields_, "message")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "type": type = try decodeField(value_, key_)
-            case "file_hash": fileHash = try decodeField(value_, key_)
-            case "message": message = try decodeField(value_, key_)
-            case "source": break
-            default: unknown_[key_] = value_
+            case "type", "file_hash", "message", "source": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let type else { throw missingField("type") }
-        guard let fileHash else { throw missingField("file_hash") }
-        guard let message else { throw missingField("message") }
-        self.type = type
-        self.fileHash = fileHash
-        self.message = message
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["source"] = .string("file")
-        json_["type"] = type.encodeJSON(into: &files_)
-        json_["file_hash"] = fileHash.encodeJSON(into: &files_)
-        json_["message"] = message.encodeJSON(into: &files_)
+        encodeField(&json_, "type", type, &files_)
+        encodeField(&json_, "file_hash", fileHash, &files_)
+        encodeField(&json_, "message", message, &files_)
         return .object(json_)
     }
 }
@@ -1288,34 +1110,25 @@ public struct PassportElementErrorFiles: JSONModel {
 extension PassportElementErrorFiles {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PassportElementErrorFiles.self)
-        var type: String? = nil
-        var fileHashes: [String]? = nil
-        var message: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            type: try decodeRequired(fields_, "type"),
+            fileHashes: try decodeRequired(fields_, "file_hashes"),
+            message: try decodeRequired(fields_, "message")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "type": type = try decodeField(value_, key_)
-            case "file_hashes": fileHashes = try decodeField(value_, key_)
-            case "message": message = try decodeField(value_, key_)
-            case "source": break
-            default: unknown_[key_] = value_
+            case "type", "file_hashes", "message", "source": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let type else { throw missingField("type") }
-        guard let fileHashes else { throw missingField("file_hashes") }
-        guard let message else { throw missingField("message") }
-        self.type = type
-        self.fileHashes = fileHashes
-        self.message = message
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["source"] = .string("files")
-        json_["type"] = type.encodeJSON(into: &files_)
-        json_["file_hashes"] = fileHashes.encodeJSON(into: &files_)
-        json_["message"] = message.encodeJSON(into: &files_)
+        encodeField(&json_, "type", type, &files_)
+        encodeField(&json_, "file_hashes", fileHashes, &files_)
+        encodeField(&json_, "message", message, &files_)
         return .object(json_)
     }
 }
@@ -1349,34 +1162,25 @@ public struct PassportElementErrorFrontSide: JSONModel {
 extension PassportElementErrorFrontSide {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PassportElementErrorFrontSide.self)
-        var type: String? = nil
-        var fileHash: String? = nil
-        var message: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            type: try decodeRequired(fields_, "type"),
+            fileHash: try decodeRequired(fields_, "file_hash"),
+            message: try decodeRequired(fields_, "message")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "type": type = try decodeField(value_, key_)
-            case "file_hash": fileHash = try decodeField(value_, key_)
-            case "message": message = try decodeField(value_, key_)
-            case "source": break
-            default: unknown_[key_] = value_
+            case "type", "file_hash", "message", "source": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let type else { throw missingField("type") }
-        guard let fileHash else { throw missingField("file_hash") }
-        guard let message else { throw missingField("message") }
-        self.type = type
-        self.fileHash = fileHash
-        self.message = message
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["source"] = .string("front_side")
-        json_["type"] = type.encodeJSON(into: &files_)
-        json_["file_hash"] = fileHash.encodeJSON(into: &files_)
-        json_["message"] = message.encodeJSON(into: &files_)
+        encodeField(&json_, "type", type, &files_)
+        encodeField(&json_, "file_hash", fileHash, &files_)
+        encodeField(&json_, "message", message, &files_)
         return .object(json_)
     }
 }
@@ -1410,34 +1214,25 @@ public struct PassportElementErrorReverseSide: JSONModel {
 extension PassportElementErrorReverseSide {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PassportElementErrorReverseSide.self)
-        var type: String? = nil
-        var fileHash: String? = nil
-        var message: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            type: try decodeRequired(fields_, "type"),
+            fileHash: try decodeRequired(fields_, "file_hash"),
+            message: try decodeRequired(fields_, "message")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "type": type = try decodeField(value_, key_)
-            case "file_hash": fileHash = try decodeField(value_, key_)
-            case "message": message = try decodeField(value_, key_)
-            case "source": break
-            default: unknown_[key_] = value_
+            case "type", "file_hash", "message", "source": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let type else { throw missingField("type") }
-        guard let fileHash else { throw missingField("file_hash") }
-        guard let message else { throw missingField("message") }
-        self.type = type
-        self.fileHash = fileHash
-        self.message = message
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["source"] = .string("reverse_side")
-        json_["type"] = type.encodeJSON(into: &files_)
-        json_["file_hash"] = fileHash.encodeJSON(into: &files_)
-        json_["message"] = message.encodeJSON(into: &files_)
+        encodeField(&json_, "type", type, &files_)
+        encodeField(&json_, "file_hash", fileHash, &files_)
+        encodeField(&json_, "message", message, &files_)
         return .object(json_)
     }
 }
@@ -1471,34 +1266,25 @@ public struct PassportElementErrorSelfie: JSONModel {
 extension PassportElementErrorSelfie {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PassportElementErrorSelfie.self)
-        var type: String? = nil
-        var fileHash: String? = nil
-        var message: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            type: try decodeRequired(fields_, "type"),
+            fileHash: try decodeRequired(fields_, "file_hash"),
+            message: try decodeRequired(fields_, "message")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "type": type = try decodeField(value_, key_)
-            case "file_hash": fileHash = try decodeField(value_, key_)
-            case "message": message = try decodeField(value_, key_)
-            case "source": break
-            default: unknown_[key_] = value_
+            case "type", "file_hash", "message", "source": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let type else { throw missingField("type") }
-        guard let fileHash else { throw missingField("file_hash") }
-        guard let message else { throw missingField("message") }
-        self.type = type
-        self.fileHash = fileHash
-        self.message = message
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["source"] = .string("selfie")
-        json_["type"] = type.encodeJSON(into: &files_)
-        json_["file_hash"] = fileHash.encodeJSON(into: &files_)
-        json_["message"] = message.encodeJSON(into: &files_)
+        encodeField(&json_, "type", type, &files_)
+        encodeField(&json_, "file_hash", fileHash, &files_)
+        encodeField(&json_, "message", message, &files_)
         return .object(json_)
     }
 }
@@ -1532,34 +1318,25 @@ public struct PassportElementErrorTranslationFile: JSONModel {
 extension PassportElementErrorTranslationFile {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PassportElementErrorTranslationFile.self)
-        var type: String? = nil
-        var fileHash: String? = nil
-        var message: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            type: try decodeRequired(fields_, "type"),
+            fileHash: try decodeRequired(fields_, "file_hash"),
+            message: try decodeRequired(fields_, "message")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "type": type = try decodeField(value_, key_)
-            case "file_hash": fileHash = try decodeField(value_, key_)
-            case "message": message = try decodeField(value_, key_)
-            case "source": break
-            default: unknown_[key_] = value_
+            case "type", "file_hash", "message", "source": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let type else { throw missingField("type") }
-        guard let fileHash else { throw missingField("file_hash") }
-        guard let message else { throw missingField("message") }
-        self.type = type
-        self.fileHash = fileHash
-        self.message = message
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["source"] = .string("translation_file")
-        json_["type"] = type.encodeJSON(into: &files_)
-        json_["file_hash"] = fileHash.encodeJSON(into: &files_)
-        json_["message"] = message.encodeJSON(into: &files_)
+        encodeField(&json_, "type", type, &files_)
+        encodeField(&json_, "file_hash", fileHash, &files_)
+        encodeField(&json_, "message", message, &files_)
         return .object(json_)
     }
 }
@@ -1593,34 +1370,25 @@ public struct PassportElementErrorTranslationFiles: JSONModel {
 extension PassportElementErrorTranslationFiles {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PassportElementErrorTranslationFiles.self)
-        var type: String? = nil
-        var fileHashes: [String]? = nil
-        var message: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            type: try decodeRequired(fields_, "type"),
+            fileHashes: try decodeRequired(fields_, "file_hashes"),
+            message: try decodeRequired(fields_, "message")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "type": type = try decodeField(value_, key_)
-            case "file_hashes": fileHashes = try decodeField(value_, key_)
-            case "message": message = try decodeField(value_, key_)
-            case "source": break
-            default: unknown_[key_] = value_
+            case "type", "file_hashes", "message", "source": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let type else { throw missingField("type") }
-        guard let fileHashes else { throw missingField("file_hashes") }
-        guard let message else { throw missingField("message") }
-        self.type = type
-        self.fileHashes = fileHashes
-        self.message = message
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["source"] = .string("translation_files")
-        json_["type"] = type.encodeJSON(into: &files_)
-        json_["file_hashes"] = fileHashes.encodeJSON(into: &files_)
-        json_["message"] = message.encodeJSON(into: &files_)
+        encodeField(&json_, "type", type, &files_)
+        encodeField(&json_, "file_hashes", fileHashes, &files_)
+        encodeField(&json_, "message", message, &files_)
         return .object(json_)
     }
 }
@@ -1654,34 +1422,25 @@ public struct PassportElementErrorUnspecified: JSONModel {
 extension PassportElementErrorUnspecified {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PassportElementErrorUnspecified.self)
-        var type: String? = nil
-        var elementHash: String? = nil
-        var message: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            type: try decodeRequired(fields_, "type"),
+            elementHash: try decodeRequired(fields_, "element_hash"),
+            message: try decodeRequired(fields_, "message")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "type": type = try decodeField(value_, key_)
-            case "element_hash": elementHash = try decodeField(value_, key_)
-            case "message": message = try decodeField(value_, key_)
-            case "source": break
-            default: unknown_[key_] = value_
+            case "type", "element_hash", "message", "source": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let type else { throw missingField("type") }
-        guard let elementHash else { throw missingField("element_hash") }
-        guard let message else { throw missingField("message") }
-        self.type = type
-        self.elementHash = elementHash
-        self.message = message
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["source"] = .string("unspecified")
-        json_["type"] = type.encodeJSON(into: &files_)
-        json_["element_hash"] = elementHash.encodeJSON(into: &files_)
-        json_["message"] = message.encodeJSON(into: &files_)
+        encodeField(&json_, "type", type, &files_)
+        encodeField(&json_, "element_hash", elementHash, &files_)
+        encodeField(&json_, "message", message, &files_)
         return .object(json_)
     }
 }
@@ -1717,37 +1476,26 @@ public struct PassportFile: JSONModel {
 extension PassportFile {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PassportFile.self)
-        var fileID: String? = nil
-        var fileUniqueID: String? = nil
-        var fileSize: Int? = nil
-        var fileDate: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            fileID: try decodeRequired(fields_, "file_id"),
+            fileUniqueID: try decodeRequired(fields_, "file_unique_id"),
+            fileSize: try decodeRequired(fields_, "file_size"),
+            fileDate: try decodeRequired(fields_, "file_date")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "file_id": fileID = try decodeField(value_, key_)
-            case "file_unique_id": fileUniqueID = try decodeField(value_, key_)
-            case "file_size": fileSize = try decodeField(value_, key_)
-            case "file_date": fileDate = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "file_id", "file_unique_id", "file_size", "file_date": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let fileID else { throw missingField("file_id") }
-        guard let fileUniqueID else { throw missingField("file_unique_id") }
-        guard let fileSize else { throw missingField("file_size") }
-        guard let fileDate else { throw missingField("file_date") }
-        self.fileID = fileID
-        self.fileUniqueID = fileUniqueID
-        self.fileSize = fileSize
-        self.fileDate = fileDate
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["file_id"] = fileID.encodeJSON(into: &files_)
-        json_["file_unique_id"] = fileUniqueID.encodeJSON(into: &files_)
-        json_["file_size"] = fileSize.encodeJSON(into: &files_)
-        json_["file_date"] = fileDate.encodeJSON(into: &files_)
+        encodeField(&json_, "file_id", fileID, &files_)
+        encodeField(&json_, "file_unique_id", fileUniqueID, &files_)
+        encodeField(&json_, "file_size", fileSize, &files_)
+        encodeField(&json_, "file_date", fileDate, &files_)
         return .object(json_)
     }
 }
@@ -1787,41 +1535,28 @@ public struct PhotoSize: JSONModel {
 extension PhotoSize {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PhotoSize.self)
-        var fileID: String? = nil
-        var fileUniqueID: String? = nil
-        var width: Int? = nil
-        var height: Int? = nil
-        var fileSize: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            fileID: try decodeRequired(fields_, "file_id"),
+            fileUniqueID: try decodeRequired(fields_, "file_unique_id"),
+            width: try decodeRequired(fields_, "width"),
+            height: try decodeRequired(fields_, "height")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "file_id": fileID = try decodeField(value_, key_)
-            case "file_unique_id": fileUniqueID = try decodeField(value_, key_)
-            case "width": width = try decodeField(value_, key_)
-            case "height": height = try decodeField(value_, key_)
-            case "file_size": fileSize = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "file_id", "file_unique_id", "width", "height": break
+            case "file_size": self.fileSize = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let fileID else { throw missingField("file_id") }
-        guard let fileUniqueID else { throw missingField("file_unique_id") }
-        guard let width else { throw missingField("width") }
-        guard let height else { throw missingField("height") }
-        self.fileID = fileID
-        self.fileUniqueID = fileUniqueID
-        self.width = width
-        self.height = height
-        self.fileSize = fileSize
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["file_id"] = fileID.encodeJSON(into: &files_)
-        json_["file_unique_id"] = fileUniqueID.encodeJSON(into: &files_)
-        json_["width"] = width.encodeJSON(into: &files_)
-        json_["height"] = height.encodeJSON(into: &files_)
-        if let fileSize { json_["file_size"] = fileSize.encodeJSON(into: &files_) }
+        encodeField(&json_, "file_id", fileID, &files_)
+        encodeField(&json_, "file_unique_id", fileUniqueID, &files_)
+        encodeField(&json_, "width", width, &files_)
+        encodeField(&json_, "height", height, &files_)
+        encodeField(&json_, "file_size", fileSize, &files_)
         return .object(json_)
     }
 }
@@ -1925,111 +1660,60 @@ public struct Poll: JSONModel {
 extension Poll {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Poll.self)
-        var id: String? = nil
-        var question: String? = nil
-        var questionEntities: [MessageEntity]? = nil
-        var options: [PollOption]? = nil
-        var totalVoterCount: Int? = nil
-        var isClosed: Bool? = nil
-        var isAnonymous: Bool? = nil
-        var type: String? = nil
-        var allowsMultipleAnswers: Bool? = nil
-        var allowsRevoting: Bool? = nil
-        var membersOnly: Bool? = nil
-        var countryCodes: [String]? = nil
-        var correctOptionIDs: [Int64]? = nil
-        var explanation: String? = nil
-        var explanationEntities: [MessageEntity]? = nil
-        var explanationMedia: PollMedia? = nil
-        var openPeriod: Int? = nil
-        var closeDate: Int64? = nil
-        var description: String? = nil
-        var descriptionEntities: [MessageEntity]? = nil
-        var media: PollMedia? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            question: try decodeRequired(fields_, "question"),
+            options: try decodeRequired(fields_, "options"),
+            totalVoterCount: try decodeRequired(fields_, "total_voter_count"),
+            isClosed: try decodeRequired(fields_, "is_closed"),
+            isAnonymous: try decodeRequired(fields_, "is_anonymous"),
+            type: try decodeRequired(fields_, "type"),
+            allowsMultipleAnswers: try decodeRequired(fields_, "allows_multiple_answers"),
+            allowsRevoting: try decodeRequired(fields_, "allows_revoting"),
+            membersOnly: try decodeRequired(fields_, "members_only")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "question": question = try decodeField(value_, key_)
-            case "question_entities": questionEntities = try decodeField(value_, key_)
-            case "options": options = try decodeField(value_, key_)
-            case "total_voter_count": totalVoterCount = try decodeField(value_, key_)
-            case "is_closed": isClosed = try decodeField(value_, key_)
-            case "is_anonymous": isAnonymous = try decodeField(value_, key_)
-            case "type": type = try decodeField(value_, key_)
-            case "allows_multiple_answers": allowsMultipleAnswers = try decodeField(value_, key_)
-            case "allows_revoting": allowsRevoting = try decodeField(value_, key_)
-            case "members_only": membersOnly = try decodeField(value_, key_)
-            case "country_codes": countryCodes = try decodeField(value_, key_)
-            case "correct_option_ids": correctOptionIDs = try decodeField(value_, key_)
-            case "explanation": explanation = try decodeField(value_, key_)
-            case "explanation_entities": explanationEntities = try decodeField(value_, key_)
-            case "explanation_media": explanationMedia = try decodeField(value_, key_)
-            case "open_period": openPeriod = try decodeField(value_, key_)
-            case "close_date": closeDate = try decodeField(value_, key_)
-            case "description": description = try decodeField(value_, key_)
-            case "description_entities": descriptionEntities = try decodeField(value_, key_)
-            case "media": media = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "id", "question", "options", "total_voter_count", "is_closed", "is_anonymous", "type", "allows_multiple_answers", "allows_revoting", "members_only": break
+            case "question_entities": self.questionEntities = try decodeField(value_, key_)
+            case "country_codes": self.countryCodes = try decodeField(value_, key_)
+            case "correct_option_ids": self.correctOptionIDs = try decodeField(value_, key_)
+            case "explanation": self.explanation = try decodeField(value_, key_)
+            case "explanation_entities": self.explanationEntities = try decodeField(value_, key_)
+            case "explanation_media": self.explanationMedia = try decodeField(value_, key_)
+            case "open_period": self.openPeriod = try decodeField(value_, key_)
+            case "close_date": self.closeDate = try decodeField(value_, key_)
+            case "description": self.description = try decodeField(value_, key_)
+            case "description_entities": self.descriptionEntities = try decodeField(value_, key_)
+            case "media": self.media = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let question else { throw missingField("question") }
-        guard let options else { throw missingField("options") }
-        guard let totalVoterCount else { throw missingField("total_voter_count") }
-        guard let isClosed else { throw missingField("is_closed") }
-        guard let isAnonymous else { throw missingField("is_anonymous") }
-        guard let type else { throw missingField("type") }
-        guard let allowsMultipleAnswers else { throw missingField("allows_multiple_answers") }
-        guard let allowsRevoting else { throw missingField("allows_revoting") }
-        guard let membersOnly else { throw missingField("members_only") }
-        self.id = id
-        self.question = question
-        self.questionEntities = questionEntities
-        self.options = options
-        self.totalVoterCount = totalVoterCount
-        self.isClosed = isClosed
-        self.isAnonymous = isAnonymous
-        self.type = type
-        self.allowsMultipleAnswers = allowsMultipleAnswers
-        self.allowsRevoting = allowsRevoting
-        self.membersOnly = membersOnly
-        self.countryCodes = countryCodes
-        self.correctOptionIDs = correctOptionIDs
-        self.explanation = explanation
-        self.explanationEntities = explanationEntities
-        self.explanationMedia = explanationMedia
-        self.openPeriod = openPeriod
-        self.closeDate = closeDate
-        self.description = description
-        self.descriptionEntities = descriptionEntities
-        self.media = media
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["question"] = question.encodeJSON(into: &files_)
-        if let questionEntities { json_["question_entities"] = questionEntities.encodeJSON(into: &files_) }
-        json_["options"] = options.encodeJSON(into: &files_)
-        json_["total_voter_count"] = totalVoterCount.encodeJSON(into: &files_)
-        json_["is_closed"] = isClosed.encodeJSON(into: &files_)
-        json_["is_anonymous"] = isAnonymous.encodeJSON(into: &files_)
-        json_["type"] = type.encodeJSON(into: &files_)
-        json_["allows_multiple_answers"] = allowsMultipleAnswers.encodeJSON(into: &files_)
-        json_["allows_revoting"] = allowsRevoting.encodeJSON(into: &files_)
-        json_["members_only"] = membersOnly.encodeJSON(into: &files_)
-        if let countryCodes { json_["country_codes"] = countryCodes.encodeJSON(into: &files_) }
-        if let correctOptionIDs { json_["correct_option_ids"] = correctOptionIDs.encodeJSON(into: &files_) }
-        if let explanation { json_["explanation"] = explanation.encodeJSON(into: &files_) }
-        if let explanationEntities { json_["explanation_entities"] = explanationEntities.encodeJSON(into: &files_) }
-        if let explanationMedia { json_["explanation_media"] = explanationMedia.encodeJSON(into: &files_) }
-        if let openPeriod { json_["open_period"] = openPeriod.encodeJSON(into: &files_) }
-        if let closeDate { json_["close_date"] = closeDate.encodeJSON(into: &files_) }
-        if let description { json_["description"] = description.encodeJSON(into: &files_) }
-        if let descriptionEntities { json_["description_entities"] = descriptionEntities.encodeJSON(into: &files_) }
-        if let media { json_["media"] = media.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "question", question, &files_)
+        encodeField(&json_, "question_entities", questionEntities, &files_)
+        encodeField(&json_, "options", options, &files_)
+        encodeField(&json_, "total_voter_count", totalVoterCount, &files_)
+        encodeField(&json_, "is_closed", isClosed, &files_)
+        encodeField(&json_, "is_anonymous", isAnonymous, &files_)
+        encodeField(&json_, "type", type, &files_)
+        encodeField(&json_, "allows_multiple_answers", allowsMultipleAnswers, &files_)
+        encodeField(&json_, "allows_revoting", allowsRevoting, &files_)
+        encodeField(&json_, "members_only", membersOnly, &files_)
+        encodeField(&json_, "country_codes", countryCodes, &files_)
+        encodeField(&json_, "correct_option_ids", correctOptionIDs, &files_)
+        encodeField(&json_, "explanation", explanation, &files_)
+        encodeField(&json_, "explanation_entities", explanationEntities, &files_)
+        encodeField(&json_, "explanation_media", explanationMedia, &files_)
+        encodeField(&json_, "open_period", openPeriod, &files_)
+        encodeField(&json_, "close_date", closeDate, &files_)
+        encodeField(&json_, "description", description, &files_)
+        encodeField(&json_, "description_entities", descriptionEntities, &files_)
+        encodeField(&json_, "media", media, &files_)
         return .object(json_)
     }
 }
@@ -2069,40 +1753,28 @@ public struct PollAnswer: JSONModel {
 extension PollAnswer {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PollAnswer.self)
-        var pollID: String? = nil
-        var voterChat: Chat? = nil
-        var user: User? = nil
-        var optionIDs: [Int64]? = nil
-        var optionPersistentIDs: [String]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            pollID: try decodeRequired(fields_, "poll_id"),
+            optionIDs: try decodeRequired(fields_, "option_ids"),
+            optionPersistentIDs: try decodeRequired(fields_, "option_persistent_ids")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "poll_id": pollID = try decodeField(value_, key_)
-            case "voter_chat": voterChat = try decodeField(value_, key_)
-            case "user": user = try decodeField(value_, key_)
-            case "option_ids": optionIDs = try decodeField(value_, key_)
-            case "option_persistent_ids": optionPersistentIDs = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "poll_id", "option_ids", "option_persistent_ids": break
+            case "voter_chat": self.voterChat = try decodeField(value_, key_)
+            case "user": self.user = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let pollID else { throw missingField("poll_id") }
-        guard let optionIDs else { throw missingField("option_ids") }
-        guard let optionPersistentIDs else { throw missingField("option_persistent_ids") }
-        self.pollID = pollID
-        self.voterChat = voterChat
-        self.user = user
-        self.optionIDs = optionIDs
-        self.optionPersistentIDs = optionPersistentIDs
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["poll_id"] = pollID.encodeJSON(into: &files_)
-        if let voterChat { json_["voter_chat"] = voterChat.encodeJSON(into: &files_) }
-        if let user { json_["user"] = user.encodeJSON(into: &files_) }
-        json_["option_ids"] = optionIDs.encodeJSON(into: &files_)
-        json_["option_persistent_ids"] = optionPersistentIDs.encodeJSON(into: &files_)
+        encodeField(&json_, "poll_id", pollID, &files_)
+        encodeField(&json_, "voter_chat", voterChat, &files_)
+        encodeField(&json_, "user", user, &files_)
+        encodeField(&json_, "option_ids", optionIDs, &files_)
+        encodeField(&json_, "option_persistent_ids", optionPersistentIDs, &files_)
         return .object(json_)
     }
 }
@@ -2162,57 +1834,36 @@ public struct PollMedia: JSONModel {
 extension PollMedia {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PollMedia.self)
-        var animation: Animation? = nil
-        var audio: Audio? = nil
-        var document: Document? = nil
-        var link: Link? = nil
-        var livePhoto: LivePhoto? = nil
-        var location: Location? = nil
-        var photo: [PhotoSize]? = nil
-        var sticker: Sticker? = nil
-        var venue: Venue? = nil
-        var video: Video? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "animation": animation = try decodeField(value_, key_)
-            case "audio": audio = try decodeField(value_, key_)
-            case "document": document = try decodeField(value_, key_)
-            case "link": link = try decodeField(value_, key_)
-            case "live_photo": livePhoto = try decodeField(value_, key_)
-            case "location": location = try decodeField(value_, key_)
-            case "photo": photo = try decodeField(value_, key_)
-            case "sticker": sticker = try decodeField(value_, key_)
-            case "venue": venue = try decodeField(value_, key_)
-            case "video": video = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "animation": self.animation = try decodeField(value_, key_)
+            case "audio": self.audio = try decodeField(value_, key_)
+            case "document": self.document = try decodeField(value_, key_)
+            case "link": self.link = try decodeField(value_, key_)
+            case "live_photo": self.livePhoto = try decodeField(value_, key_)
+            case "location": self.location = try decodeField(value_, key_)
+            case "photo": self.photo = try decodeField(value_, key_)
+            case "sticker": self.sticker = try decodeField(value_, key_)
+            case "venue": self.venue = try decodeField(value_, key_)
+            case "video": self.video = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.animation = animation
-        self.audio = audio
-        self.document = document
-        self.link = link
-        self.livePhoto = livePhoto
-        self.location = location
-        self.photo = photo
-        self.sticker = sticker
-        self.venue = venue
-        self.video = video
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let animation { json_["animation"] = animation.encodeJSON(into: &files_) }
-        if let audio { json_["audio"] = audio.encodeJSON(into: &files_) }
-        if let document { json_["document"] = document.encodeJSON(into: &files_) }
-        if let link { json_["link"] = link.encodeJSON(into: &files_) }
-        if let livePhoto { json_["live_photo"] = livePhoto.encodeJSON(into: &files_) }
-        if let location { json_["location"] = location.encodeJSON(into: &files_) }
-        if let photo { json_["photo"] = photo.encodeJSON(into: &files_) }
-        if let sticker { json_["sticker"] = sticker.encodeJSON(into: &files_) }
-        if let venue { json_["venue"] = venue.encodeJSON(into: &files_) }
-        if let video { json_["video"] = video.encodeJSON(into: &files_) }
+        encodeField(&json_, "animation", animation, &files_)
+        encodeField(&json_, "audio", audio, &files_)
+        encodeField(&json_, "document", document, &files_)
+        encodeField(&json_, "link", link, &files_)
+        encodeField(&json_, "live_photo", livePhoto, &files_)
+        encodeField(&json_, "location", location, &files_)
+        encodeField(&json_, "photo", photo, &files_)
+        encodeField(&json_, "sticker", sticker, &files_)
+        encodeField(&json_, "venue", venue, &files_)
+        encodeField(&json_, "video", video, &files_)
         return .object(json_)
     }
 }
@@ -2264,52 +1915,34 @@ public struct PollOption: JSONModel {
 extension PollOption {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PollOption.self)
-        var persistentID: String? = nil
-        var text: String? = nil
-        var textEntities: [MessageEntity]? = nil
-        var media: PollMedia? = nil
-        var voterCount: Int? = nil
-        var addedByUser: User? = nil
-        var addedByChat: Chat? = nil
-        var additionDate: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            persistentID: try decodeRequired(fields_, "persistent_id"),
+            text: try decodeRequired(fields_, "text"),
+            voterCount: try decodeRequired(fields_, "voter_count")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "persistent_id": persistentID = try decodeField(value_, key_)
-            case "text": text = try decodeField(value_, key_)
-            case "text_entities": textEntities = try decodeField(value_, key_)
-            case "media": media = try decodeField(value_, key_)
-            case "voter_count": voterCount = try decodeField(value_, key_)
-            case "added_by_user": addedByUser = try decodeField(value_, key_)
-            case "added_by_chat": addedByChat = try decodeField(value_, key_)
-            case "addition_date": additionDate = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "persistent_id", "text", "voter_count": break
+            case "text_entities": self.textEntities = try decodeField(value_, key_)
+            case "media": self.media = try decodeField(value_, key_)
+            case "added_by_user": self.addedByUser = try decodeField(value_, key_)
+            case "added_by_chat": self.addedByChat = try decodeField(value_, key_)
+            case "addition_date": self.additionDate = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let persistentID else { throw missingField("persistent_id") }
-        guard let text else { throw missingField("text") }
-        guard let voterCount else { throw missingField("voter_count") }
-        self.persistentID = persistentID
-        self.text = text
-        self.textEntities = textEntities
-        self.media = media
-        self.voterCount = voterCount
-        self.addedByUser = addedByUser
-        self.addedByChat = addedByChat
-        self.additionDate = additionDate
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["persistent_id"] = persistentID.encodeJSON(into: &files_)
-        json_["text"] = text.encodeJSON(into: &files_)
-        if let textEntities { json_["text_entities"] = textEntities.encodeJSON(into: &files_) }
-        if let media { json_["media"] = media.encodeJSON(into: &files_) }
-        json_["voter_count"] = voterCount.encodeJSON(into: &files_)
-        if let addedByUser { json_["added_by_user"] = addedByUser.encodeJSON(into: &files_) }
-        if let addedByChat { json_["added_by_chat"] = addedByChat.encodeJSON(into: &files_) }
-        if let additionDate { json_["addition_date"] = additionDate.encodeJSON(into: &files_) }
+        encodeField(&json_, "persistent_id", persistentID, &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "text_entities", textEntities, &files_)
+        encodeField(&json_, "media", media, &files_)
+        encodeField(&json_, "voter_count", voterCount, &files_)
+        encodeField(&json_, "added_by_user", addedByUser, &files_)
+        encodeField(&json_, "added_by_chat", addedByChat, &files_)
+        encodeField(&json_, "addition_date", additionDate, &files_)
         return .object(json_)
     }
 }
@@ -2345,35 +1978,26 @@ public struct PollOptionAdded: JSONModel {
 extension PollOptionAdded {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PollOptionAdded.self)
-        var pollMessage: MaybeInaccessibleMessage? = nil
-        var optionPersistentID: String? = nil
-        var optionText: String? = nil
-        var optionTextEntities: [MessageEntity]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            optionPersistentID: try decodeRequired(fields_, "option_persistent_id"),
+            optionText: try decodeRequired(fields_, "option_text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "poll_message": pollMessage = try decodeField(value_, key_)
-            case "option_persistent_id": optionPersistentID = try decodeField(value_, key_)
-            case "option_text": optionText = try decodeField(value_, key_)
-            case "option_text_entities": optionTextEntities = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "option_persistent_id", "option_text": break
+            case "poll_message": self.pollMessage = try decodeField(value_, key_)
+            case "option_text_entities": self.optionTextEntities = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let optionPersistentID else { throw missingField("option_persistent_id") }
-        guard let optionText else { throw missingField("option_text") }
-        self.pollMessage = pollMessage
-        self.optionPersistentID = optionPersistentID
-        self.optionText = optionText
-        self.optionTextEntities = optionTextEntities
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let pollMessage { json_["poll_message"] = pollMessage.encodeJSON(into: &files_) }
-        json_["option_persistent_id"] = optionPersistentID.encodeJSON(into: &files_)
-        json_["option_text"] = optionText.encodeJSON(into: &files_)
-        if let optionTextEntities { json_["option_text_entities"] = optionTextEntities.encodeJSON(into: &files_) }
+        encodeField(&json_, "poll_message", pollMessage, &files_)
+        encodeField(&json_, "option_persistent_id", optionPersistentID, &files_)
+        encodeField(&json_, "option_text", optionText, &files_)
+        encodeField(&json_, "option_text_entities", optionTextEntities, &files_)
         return .object(json_)
     }
 }
@@ -2409,35 +2033,26 @@ public struct PollOptionDeleted: JSONModel {
 extension PollOptionDeleted {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PollOptionDeleted.self)
-        var pollMessage: MaybeInaccessibleMessage? = nil
-        var optionPersistentID: String? = nil
-        var optionText: String? = nil
-        var optionTextEntities: [MessageEntity]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            optionPersistentID: try decodeRequired(fields_, "option_persistent_id"),
+            optionText: try decodeRequired(fields_, "option_text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "poll_message": pollMessage = try decodeField(value_, key_)
-            case "option_persistent_id": optionPersistentID = try decodeField(value_, key_)
-            case "option_text": optionText = try decodeField(value_, key_)
-            case "option_text_entities": optionTextEntities = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "option_persistent_id", "option_text": break
+            case "poll_message": self.pollMessage = try decodeField(value_, key_)
+            case "option_text_entities": self.optionTextEntities = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let optionPersistentID else { throw missingField("option_persistent_id") }
-        guard let optionText else { throw missingField("option_text") }
-        self.pollMessage = pollMessage
-        self.optionPersistentID = optionPersistentID
-        self.optionText = optionText
-        self.optionTextEntities = optionTextEntities
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let pollMessage { json_["poll_message"] = pollMessage.encodeJSON(into: &files_) }
-        json_["option_persistent_id"] = optionPersistentID.encodeJSON(into: &files_)
-        json_["option_text"] = optionText.encodeJSON(into: &files_)
-        if let optionTextEntities { json_["option_text_entities"] = optionTextEntities.encodeJSON(into: &files_) }
+        encodeField(&json_, "poll_message", pollMessage, &files_)
+        encodeField(&json_, "option_persistent_id", optionPersistentID, &files_)
+        encodeField(&json_, "option_text", optionText, &files_)
+        encodeField(&json_, "option_text_entities", optionTextEntities, &files_)
         return .object(json_)
     }
 }
@@ -2485,50 +2100,32 @@ public struct PreCheckoutQuery: JSONModel {
 extension PreCheckoutQuery {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PreCheckoutQuery.self)
-        var id: String? = nil
-        var from: User? = nil
-        var currency: String? = nil
-        var totalAmount: Int? = nil
-        var invoicePayload: String? = nil
-        var shippingOptionID: String? = nil
-        var orderInfo: OrderInfo? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            from: try decodeRequired(fields_, "from"),
+            currency: try decodeRequired(fields_, "currency"),
+            totalAmount: try decodeRequired(fields_, "total_amount"),
+            invoicePayload: try decodeRequired(fields_, "invoice_payload")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "from": from = try decodeField(value_, key_)
-            case "currency": currency = try decodeField(value_, key_)
-            case "total_amount": totalAmount = try decodeField(value_, key_)
-            case "invoice_payload": invoicePayload = try decodeField(value_, key_)
-            case "shipping_option_id": shippingOptionID = try decodeField(value_, key_)
-            case "order_info": orderInfo = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "id", "from", "currency", "total_amount", "invoice_payload": break
+            case "shipping_option_id": self.shippingOptionID = try decodeField(value_, key_)
+            case "order_info": self.orderInfo = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let from else { throw missingField("from") }
-        guard let currency else { throw missingField("currency") }
-        guard let totalAmount else { throw missingField("total_amount") }
-        guard let invoicePayload else { throw missingField("invoice_payload") }
-        self.id = id
-        self.from = from
-        self.currency = currency
-        self.totalAmount = totalAmount
-        self.invoicePayload = invoicePayload
-        self.shippingOptionID = shippingOptionID
-        self.orderInfo = orderInfo
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["from"] = from.encodeJSON(into: &files_)
-        json_["currency"] = currency.encodeJSON(into: &files_)
-        json_["total_amount"] = totalAmount.encodeJSON(into: &files_)
-        json_["invoice_payload"] = invoicePayload.encodeJSON(into: &files_)
-        if let shippingOptionID { json_["shipping_option_id"] = shippingOptionID.encodeJSON(into: &files_) }
-        if let orderInfo { json_["order_info"] = orderInfo.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "from", from, &files_)
+        encodeField(&json_, "currency", currency, &files_)
+        encodeField(&json_, "total_amount", totalAmount, &files_)
+        encodeField(&json_, "invoice_payload", invoicePayload, &files_)
+        encodeField(&json_, "shipping_option_id", shippingOptionID, &files_)
+        encodeField(&json_, "order_info", orderInfo, &files_)
         return .object(json_)
     }
 }
@@ -2556,27 +2153,22 @@ public struct PreparedInlineMessage: JSONModel {
 extension PreparedInlineMessage {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PreparedInlineMessage.self)
-        var id: String? = nil
-        var expirationDate: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            expirationDate: try decodeRequired(fields_, "expiration_date")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "expiration_date": expirationDate = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "id", "expiration_date": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let expirationDate else { throw missingField("expiration_date") }
-        self.id = id
-        self.expirationDate = expirationDate
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["expiration_date"] = expirationDate.encodeJSON(into: &files_)
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "expiration_date", expirationDate, &files_)
         return .object(json_)
     }
 }
@@ -2600,22 +2192,20 @@ public struct PreparedKeyboardButton: JSONModel {
 extension PreparedKeyboardButton {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: PreparedKeyboardButton.self)
-        var id: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "id": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        self.id = id
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["id"] = id.encodeJSON(into: &files_)
+        encodeField(&json_, "id", id, &files_)
         return .object(json_)
     }
 }
@@ -2647,32 +2237,24 @@ public struct ProximityAlertTriggered: JSONModel {
 extension ProximityAlertTriggered {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ProximityAlertTriggered.self)
-        var traveler: User? = nil
-        var watcher: User? = nil
-        var distance: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            traveler: try decodeRequired(fields_, "traveler"),
+            watcher: try decodeRequired(fields_, "watcher"),
+            distance: try decodeRequired(fields_, "distance")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "traveler": traveler = try decodeField(value_, key_)
-            case "watcher": watcher = try decodeField(value_, key_)
-            case "distance": distance = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "traveler", "watcher", "distance": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let traveler else { throw missingField("traveler") }
-        guard let watcher else { throw missingField("watcher") }
-        guard let distance else { throw missingField("distance") }
-        self.traveler = traveler
-        self.watcher = watcher
-        self.distance = distance
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["traveler"] = traveler.encodeJSON(into: &files_)
-        json_["watcher"] = watcher.encodeJSON(into: &files_)
-        json_["distance"] = distance.encodeJSON(into: &files_)
+        encodeField(&json_, "traveler", traveler, &files_)
+        encodeField(&json_, "watcher", watcher, &files_)
+        encodeField(&json_, "distance", distance, &files_)
         return .object(json_)
     }
 }
@@ -2700,27 +2282,22 @@ public struct ReactionCount: JSONModel {
 extension ReactionCount {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ReactionCount.self)
-        var type: ReactionType? = nil
-        var totalCount: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            type: try decodeRequired(fields_, "type"),
+            totalCount: try decodeRequired(fields_, "total_count")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "type": type = try decodeField(value_, key_)
-            case "total_count": totalCount = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "type", "total_count": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let type else { throw missingField("type") }
-        guard let totalCount else { throw missingField("total_count") }
-        self.type = type
-        self.totalCount = totalCount
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["type"] = type.encodeJSON(into: &files_)
-        json_["total_count"] = totalCount.encodeJSON(into: &files_)
+        encodeField(&json_, "type", type, &files_)
+        encodeField(&json_, "total_count", totalCount, &files_)
         return .object(json_)
     }
 }
@@ -2746,24 +2323,21 @@ public struct ReactionTypeCustomEmoji: JSONModel {
 extension ReactionTypeCustomEmoji {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ReactionTypeCustomEmoji.self)
-        var customEmojiID: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            customEmojiID: try decodeRequired(fields_, "custom_emoji_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "custom_emoji_id": customEmojiID = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "custom_emoji_id", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let customEmojiID else { throw missingField("custom_emoji_id") }
-        self.customEmojiID = customEmojiID
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("custom_emoji")
-        json_["custom_emoji_id"] = customEmojiID.encodeJSON(into: &files_)
+        encodeField(&json_, "custom_emoji_id", customEmojiID, &files_)
         return .object(json_)
     }
 }
@@ -2789,24 +2363,21 @@ public struct ReactionTypeEmoji: JSONModel {
 extension ReactionTypeEmoji {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ReactionTypeEmoji.self)
-        var emoji: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            emoji: try decodeRequired(fields_, "emoji")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "emoji": emoji = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "emoji", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let emoji else { throw missingField("emoji") }
-        self.emoji = emoji
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("emoji")
-        json_["emoji"] = emoji.encodeJSON(into: &files_)
+        encodeField(&json_, "emoji", emoji, &files_)
         return .object(json_)
     }
 }
@@ -2828,14 +2399,13 @@ public struct ReactionTypePaid: JSONModel {
 extension ReactionTypePaid {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ReactionTypePaid.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
             case "type": break
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
@@ -2880,41 +2450,28 @@ public struct RefundedPayment: JSONModel {
 extension RefundedPayment {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RefundedPayment.self)
-        var currency: String? = nil
-        var totalAmount: Int? = nil
-        var invoicePayload: String? = nil
-        var telegramPaymentChargeID: String? = nil
-        var providerPaymentChargeID: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            currency: try decodeRequired(fields_, "currency"),
+            totalAmount: try decodeRequired(fields_, "total_amount"),
+            invoicePayload: try decodeRequired(fields_, "invoice_payload"),
+            telegramPaymentChargeID: try decodeRequired(fields_, "telegram_payment_charge_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "currency": currency = try decodeField(value_, key_)
-            case "total_amount": totalAmount = try decodeField(value_, key_)
-            case "invoice_payload": invoicePayload = try decodeField(value_, key_)
-            case "telegram_payment_charge_id": telegramPaymentChargeID = try decodeField(value_, key_)
-            case "provider_payment_charge_id": providerPaymentChargeID = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "currency", "total_amount", "invoice_payload", "telegram_payment_charge_id": break
+            case "provider_payment_charge_id": self.providerPaymentChargeID = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let currency else { throw missingField("currency") }
-        guard let totalAmount else { throw missingField("total_amount") }
-        guard let invoicePayload else { throw missingField("invoice_payload") }
-        guard let telegramPaymentChargeID else { throw missingField("telegram_payment_charge_id") }
-        self.currency = currency
-        self.totalAmount = totalAmount
-        self.invoicePayload = invoicePayload
-        self.telegramPaymentChargeID = telegramPaymentChargeID
-        self.providerPaymentChargeID = providerPaymentChargeID
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["currency"] = currency.encodeJSON(into: &files_)
-        json_["total_amount"] = totalAmount.encodeJSON(into: &files_)
-        json_["invoice_payload"] = invoicePayload.encodeJSON(into: &files_)
-        json_["telegram_payment_charge_id"] = telegramPaymentChargeID.encodeJSON(into: &files_)
-        if let providerPaymentChargeID { json_["provider_payment_charge_id"] = providerPaymentChargeID.encodeJSON(into: &files_) }
+        encodeField(&json_, "currency", currency, &files_)
+        encodeField(&json_, "total_amount", totalAmount, &files_)
+        encodeField(&json_, "invoice_payload", invoicePayload, &files_)
+        encodeField(&json_, "telegram_payment_charge_id", telegramPaymentChargeID, &files_)
+        encodeField(&json_, "provider_payment_charge_id", providerPaymentChargeID, &files_)
         return .object(json_)
     }
 }
@@ -2958,42 +2515,30 @@ public struct ReplyKeyboardMarkup: JSONModel {
 extension ReplyKeyboardMarkup {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ReplyKeyboardMarkup.self)
-        var keyboard: [[KeyboardButton]]? = nil
-        var isPersistent: Bool? = nil
-        var resizeKeyboard: Bool? = nil
-        var oneTimeKeyboard: Bool? = nil
-        var inputFieldPlaceholder: String? = nil
-        var selective: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            keyboard: try decodeRequired(fields_, "keyboard")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "keyboard": keyboard = try decodeField(value_, key_)
-            case "is_persistent": isPersistent = try decodeField(value_, key_)
-            case "resize_keyboard": resizeKeyboard = try decodeField(value_, key_)
-            case "one_time_keyboard": oneTimeKeyboard = try decodeField(value_, key_)
-            case "input_field_placeholder": inputFieldPlaceholder = try decodeField(value_, key_)
-            case "selective": selective = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "keyboard": break
+            case "is_persistent": self.isPersistent = try decodeField(value_, key_)
+            case "resize_keyboard": self.resizeKeyboard = try decodeField(value_, key_)
+            case "one_time_keyboard": self.oneTimeKeyboard = try decodeField(value_, key_)
+            case "input_field_placeholder": self.inputFieldPlaceholder = try decodeField(value_, key_)
+            case "selective": self.selective = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let keyboard else { throw missingField("keyboard") }
-        self.keyboard = keyboard
-        self.isPersistent = isPersistent
-        self.resizeKeyboard = resizeKeyboard
-        self.oneTimeKeyboard = oneTimeKeyboard
-        self.inputFieldPlaceholder = inputFieldPlaceholder
-        self.selective = selective
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["keyboard"] = keyboard.encodeJSON(into: &files_)
-        if let isPersistent { json_["is_persistent"] = isPersistent.encodeJSON(into: &files_) }
-        if let resizeKeyboard { json_["resize_keyboard"] = resizeKeyboard.encodeJSON(into: &files_) }
-        if let oneTimeKeyboard { json_["one_time_keyboard"] = oneTimeKeyboard.encodeJSON(into: &files_) }
-        if let inputFieldPlaceholder { json_["input_field_placeholder"] = inputFieldPlaceholder.encodeJSON(into: &files_) }
-        if let selective { json_["selective"] = selective.encodeJSON(into: &files_) }
+        encodeField(&json_, "keyboard", keyboard, &files_)
+        encodeField(&json_, "is_persistent", isPersistent, &files_)
+        encodeField(&json_, "resize_keyboard", resizeKeyboard, &files_)
+        encodeField(&json_, "one_time_keyboard", oneTimeKeyboard, &files_)
+        encodeField(&json_, "input_field_placeholder", inputFieldPlaceholder, &files_)
+        encodeField(&json_, "selective", selective, &files_)
         return .object(json_)
     }
 }
@@ -3021,26 +2566,22 @@ public struct ReplyKeyboardRemove: JSONModel {
 extension ReplyKeyboardRemove {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ReplyKeyboardRemove.self)
-        var removeKeyboard: Bool? = nil
-        var selective: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            removeKeyboard: try decodeRequired(fields_, "remove_keyboard")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "remove_keyboard": removeKeyboard = try decodeField(value_, key_)
-            case "selective": selective = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "remove_keyboard": break
+            case "selective": self.selective = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let removeKeyboard else { throw missingField("remove_keyboard") }
-        self.removeKeyboard = removeKeyboard
-        self.selective = selective
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["remove_keyboard"] = removeKeyboard.encodeJSON(into: &files_)
-        if let selective { json_["selective"] = selective.encodeJSON(into: &files_) }
+        encodeField(&json_, "remove_keyboard", removeKeyboard, &files_)
+        encodeField(&json_, "selective", selective, &files_)
         return .object(json_)
     }
 }
@@ -3096,54 +2637,36 @@ public struct ReplyParameters: JSONModel {
 extension ReplyParameters {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ReplyParameters.self)
-        var messageID: Int64? = nil
-        var chatID: ChatID? = nil
-        var allowSendingWithoutReply: Bool? = nil
-        var quote: String? = nil
-        var quoteParseMode: String? = nil
-        var quoteEntities: [MessageEntity]? = nil
-        var quotePosition: Int? = nil
-        var checklistTaskID: Int64? = nil
-        var pollOptionID: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            messageID: try decodeRequired(fields_, "message_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "message_id": messageID = try decodeField(value_, key_)
-            case "chat_id": chatID = try decodeField(value_, key_)
-            case "allow_sending_without_reply": allowSendingWithoutReply = try decodeField(value_, key_)
-            case "quote": quote = try decodeField(value_, key_)
-            case "quote_parse_mode": quoteParseMode = try decodeField(value_, key_)
-            case "quote_entities": quoteEntities = try decodeField(value_, key_)
-            case "quote_position": quotePosition = try decodeField(value_, key_)
-            case "checklist_task_id": checklistTaskID = try decodeField(value_, key_)
-            case "poll_option_id": pollOptionID = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "message_id": break
+            case "chat_id": self.chatID = try decodeField(value_, key_)
+            case "allow_sending_without_reply": self.allowSendingWithoutReply = try decodeField(value_, key_)
+            case "quote": self.quote = try decodeField(value_, key_)
+            case "quote_parse_mode": self.quoteParseMode = try decodeField(value_, key_)
+            case "quote_entities": self.quoteEntities = try decodeField(value_, key_)
+            case "quote_position": self.quotePosition = try decodeField(value_, key_)
+            case "checklist_task_id": self.checklistTaskID = try decodeField(value_, key_)
+            case "poll_option_id": self.pollOptionID = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let messageID else { throw missingField("message_id") }
-        self.messageID = messageID
-        self.chatID = chatID
-        self.allowSendingWithoutReply = allowSendingWithoutReply
-        self.quote = quote
-        self.quoteParseMode = quoteParseMode
-        self.quoteEntities = quoteEntities
-        self.quotePosition = quotePosition
-        self.checklistTaskID = checklistTaskID
-        self.pollOptionID = pollOptionID
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["message_id"] = messageID.encodeJSON(into: &files_)
-        if let chatID { json_["chat_id"] = chatID.encodeJSON(into: &files_) }
-        if let allowSendingWithoutReply { json_["allow_sending_without_reply"] = allowSendingWithoutReply.encodeJSON(into: &files_) }
-        if let quote { json_["quote"] = quote.encodeJSON(into: &files_) }
-        if let quoteParseMode { json_["quote_parse_mode"] = quoteParseMode.encodeJSON(into: &files_) }
-        if let quoteEntities { json_["quote_entities"] = quoteEntities.encodeJSON(into: &files_) }
-        if let quotePosition { json_["quote_position"] = quotePosition.encodeJSON(into: &files_) }
-        if let checklistTaskID { json_["checklist_task_id"] = checklistTaskID.encodeJSON(into: &files_) }
-        if let pollOptionID { json_["poll_option_id"] = pollOptionID.encodeJSON(into: &files_) }
+        encodeField(&json_, "message_id", messageID, &files_)
+        encodeField(&json_, "chat_id", chatID, &files_)
+        encodeField(&json_, "allow_sending_without_reply", allowSendingWithoutReply, &files_)
+        encodeField(&json_, "quote", quote, &files_)
+        encodeField(&json_, "quote_parse_mode", quoteParseMode, &files_)
+        encodeField(&json_, "quote_entities", quoteEntities, &files_)
+        encodeField(&json_, "quote_position", quotePosition, &files_)
+        encodeField(&json_, "checklist_task_id", checklistTaskID, &files_)
+        encodeField(&json_, "poll_option_id", pollOptionID, &files_)
         return .object(json_)
     }
 }
@@ -3171,25 +2694,20 @@ public struct ResponseParameters: JSONModel {
 extension ResponseParameters {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ResponseParameters.self)
-        var migrateToChatID: Int64? = nil
-        var retryAfter: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "migrate_to_chat_id": migrateToChatID = try decodeField(value_, key_)
-            case "retry_after": retryAfter = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "migrate_to_chat_id": self.migrateToChatID = try decodeField(value_, key_)
+            case "retry_after": self.retryAfter = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.migrateToChatID = migrateToChatID
-        self.retryAfter = retryAfter
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let migrateToChatID { json_["migrate_to_chat_id"] = migrateToChatID.encodeJSON(into: &files_) }
-        if let retryAfter { json_["retry_after"] = retryAfter.encodeJSON(into: &files_) }
+        encodeField(&json_, "migrate_to_chat_id", migrateToChatID, &files_)
+        encodeField(&json_, "retry_after", retryAfter, &files_)
         return .object(json_)
     }
 }
@@ -3211,14 +2729,13 @@ public struct RevenueWithdrawalStateFailed: JSONModel {
 extension RevenueWithdrawalStateFailed {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RevenueWithdrawalStateFailed.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
             case "type": break
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
@@ -3245,14 +2762,13 @@ public struct RevenueWithdrawalStatePending: JSONModel {
 extension RevenueWithdrawalStatePending {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RevenueWithdrawalStatePending.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
             case "type": break
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
@@ -3287,29 +2803,23 @@ public struct RevenueWithdrawalStateSucceeded: JSONModel {
 extension RevenueWithdrawalStateSucceeded {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RevenueWithdrawalStateSucceeded.self)
-        var date: Int64? = nil
-        var url: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            date: try decodeRequired(fields_, "date"),
+            url: try decodeRequired(fields_, "url")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "date": date = try decodeField(value_, key_)
-            case "url": url = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "date", "url", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let date else { throw missingField("date") }
-        guard let url else { throw missingField("url") }
-        self.date = date
-        self.url = url
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("succeeded")
-        json_["date"] = date.encodeJSON(into: &files_)
-        json_["url"] = url.encodeJSON(into: &files_)
+        encodeField(&json_, "date", date, &files_)
+        encodeField(&json_, "url", url, &files_)
         return .object(json_)
     }
 }
@@ -3335,24 +2845,21 @@ public struct RichBlockAnchor: JSONModel {
 extension RichBlockAnchor {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockAnchor.self)
-        var name: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            name: try decodeRequired(fields_, "name")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "name": name = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "name", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let name else { throw missingField("name") }
-        self.name = name
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("anchor")
-        json_["name"] = name.encodeJSON(into: &files_)
+        encodeField(&json_, "name", name, &files_)
         return .object(json_)
     }
 }
@@ -3386,32 +2893,25 @@ public struct RichBlockAnimation: JSONModel {
 extension RichBlockAnimation {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockAnimation.self)
-        var animation: Animation? = nil
-        var hasSpoiler: Bool? = nil
-        var caption: RichBlockCaption? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            animation: try decodeRequired(fields_, "animation")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "animation": animation = try decodeField(value_, key_)
-            case "has_spoiler": hasSpoiler = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "animation", "type": break
+            case "has_spoiler": self.hasSpoiler = try decodeField(value_, key_)
+            case "caption": self.caption = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let animation else { throw missingField("animation") }
-        self.animation = animation
-        self.hasSpoiler = hasSpoiler
-        self.caption = caption
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("animation")
-        json_["animation"] = animation.encodeJSON(into: &files_)
-        if let hasSpoiler { json_["has_spoiler"] = hasSpoiler.encodeJSON(into: &files_) }
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
+        encodeField(&json_, "animation", animation, &files_)
+        encodeField(&json_, "has_spoiler", hasSpoiler, &files_)
+        encodeField(&json_, "caption", caption, &files_)
         return .object(json_)
     }
 }
@@ -3441,28 +2941,23 @@ public struct RichBlockAudio: JSONModel {
 extension RichBlockAudio {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockAudio.self)
-        var audio: Audio? = nil
-        var caption: RichBlockCaption? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            audio: try decodeRequired(fields_, "audio")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "audio": audio = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "audio", "type": break
+            case "caption": self.caption = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let audio else { throw missingField("audio") }
-        self.audio = audio
-        self.caption = caption
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("audio")
-        json_["audio"] = audio.encodeJSON(into: &files_)
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
+        encodeField(&json_, "audio", audio, &files_)
+        encodeField(&json_, "caption", caption, &files_)
         return .object(json_)
     }
 }
@@ -3492,28 +2987,23 @@ public struct RichBlockBlockQuotation: JSONModel {
 extension RichBlockBlockQuotation {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockBlockQuotation.self)
-        var blocks: [RichBlock]? = nil
-        var credit: RichText? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            blocks: try decodeRequired(fields_, "blocks")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "blocks": blocks = try decodeField(value_, key_)
-            case "credit": credit = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "blocks", "type": break
+            case "credit": self.credit = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let blocks else { throw missingField("blocks") }
-        self.blocks = blocks
-        self.credit = credit
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("blockquote")
-        json_["blocks"] = blocks.encodeJSON(into: &files_)
-        if let credit { json_["credit"] = credit.encodeJSON(into: &files_) }
+        encodeField(&json_, "blocks", blocks, &files_)
+        encodeField(&json_, "credit", credit, &files_)
         return .object(json_)
     }
 }
@@ -3541,26 +3031,22 @@ public struct RichBlockCaption: JSONModel {
 extension RichBlockCaption {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockCaption.self)
-        var text: RichText? = nil
-        var credit: RichText? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "credit": credit = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "text": break
+            case "credit": self.credit = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.credit = credit
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["text"] = text.encodeJSON(into: &files_)
-        if let credit { json_["credit"] = credit.encodeJSON(into: &files_) }
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "credit", credit, &files_)
         return .object(json_)
     }
 }
@@ -3590,28 +3076,23 @@ public struct RichBlockCollage: JSONModel {
 extension RichBlockCollage {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockCollage.self)
-        var blocks: [RichBlock]? = nil
-        var caption: RichBlockCaption? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            blocks: try decodeRequired(fields_, "blocks")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "blocks": blocks = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "blocks", "type": break
+            case "caption": self.caption = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let blocks else { throw missingField("blocks") }
-        self.blocks = blocks
-        self.caption = caption
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("collage")
-        json_["blocks"] = blocks.encodeJSON(into: &files_)
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
+        encodeField(&json_, "blocks", blocks, &files_)
+        encodeField(&json_, "caption", caption, &files_)
         return .object(json_)
     }
 }
@@ -3645,33 +3126,25 @@ public struct RichBlockDetails: JSONModel {
 extension RichBlockDetails {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockDetails.self)
-        var summary: RichText? = nil
-        var blocks: [RichBlock]? = nil
-        var isOpen: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            summary: try decodeRequired(fields_, "summary"),
+            blocks: try decodeRequired(fields_, "blocks")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "summary": summary = try decodeField(value_, key_)
-            case "blocks": blocks = try decodeField(value_, key_)
-            case "is_open": isOpen = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "summary", "blocks", "type": break
+            case "is_open": self.isOpen = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let summary else { throw missingField("summary") }
-        guard let blocks else { throw missingField("blocks") }
-        self.summary = summary
-        self.blocks = blocks
-        self.isOpen = isOpen
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("details")
-        json_["summary"] = summary.encodeJSON(into: &files_)
-        json_["blocks"] = blocks.encodeJSON(into: &files_)
-        if let isOpen { json_["is_open"] = isOpen.encodeJSON(into: &files_) }
+        encodeField(&json_, "summary", summary, &files_)
+        encodeField(&json_, "blocks", blocks, &files_)
+        encodeField(&json_, "is_open", isOpen, &files_)
         return .object(json_)
     }
 }
@@ -3693,14 +3166,13 @@ public struct RichBlockDivider: JSONModel {
 extension RichBlockDivider {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockDivider.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
             case "type": break
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
@@ -3731,24 +3203,21 @@ public struct RichBlockFooter: JSONModel {
 extension RichBlockFooter {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockFooter.self)
-        var text: RichText? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("footer")
-        json_["text"] = text.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
         return .object(json_)
     }
 }
@@ -3774,24 +3243,21 @@ public struct RichBlockList: JSONModel {
 extension RichBlockList {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockList.self)
-        var items: [RichBlockListItem]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            items: try decodeRequired(fields_, "items")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "items": items = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "items", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let items else { throw missingField("items") }
-        self.items = items
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("list")
-        json_["items"] = items.encodeJSON(into: &files_)
+        encodeField(&json_, "items", items, &files_)
         return .object(json_)
     }
 }
@@ -3835,43 +3301,30 @@ public struct RichBlockListItem: JSONModel {
 extension RichBlockListItem {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockListItem.self)
-        var label: String? = nil
-        var blocks: [RichBlock]? = nil
-        var hasCheckbox: Bool? = nil
-        var isChecked: Bool? = nil
-        var value: Int? = nil
-        var type: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            label: try decodeRequired(fields_, "label"),
+            blocks: try decodeRequired(fields_, "blocks")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "label": label = try decodeField(value_, key_)
-            case "blocks": blocks = try decodeField(value_, key_)
-            case "has_checkbox": hasCheckbox = try decodeField(value_, key_)
-            case "is_checked": isChecked = try decodeField(value_, key_)
-            case "value": value = try decodeField(value_, key_)
-            case "type": type = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "label", "blocks": break
+            case "has_checkbox": self.hasCheckbox = try decodeField(value_, key_)
+            case "is_checked": self.isChecked = try decodeField(value_, key_)
+            case "value": self.value = try decodeField(value_, key_)
+            case "type": self.type = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let label else { throw missingField("label") }
-        guard let blocks else { throw missingField("blocks") }
-        self.label = label
-        self.blocks = blocks
-        self.hasCheckbox = hasCheckbox
-        self.isChecked = isChecked
-        self.value = value
-        self.type = type
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["label"] = label.encodeJSON(into: &files_)
-        json_["blocks"] = blocks.encodeJSON(into: &files_)
-        if let hasCheckbox { json_["has_checkbox"] = hasCheckbox.encodeJSON(into: &files_) }
-        if let isChecked { json_["is_checked"] = isChecked.encodeJSON(into: &files_) }
-        if let value { json_["value"] = value.encodeJSON(into: &files_) }
-        if let type { json_["type"] = type.encodeJSON(into: &files_) }
+        encodeField(&json_, "label", label, &files_)
+        encodeField(&json_, "blocks", blocks, &files_)
+        encodeField(&json_, "has_checkbox", hasCheckbox, &files_)
+        encodeField(&json_, "is_checked", isChecked, &files_)
+        encodeField(&json_, "value", value, &files_)
+        encodeField(&json_, "type", type, &files_)
         return .object(json_)
     }
 }
@@ -3913,43 +3366,29 @@ public struct RichBlockMap: JSONModel {
 extension RichBlockMap {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockMap.self)
-        var location: Location? = nil
-        var zoom: Int? = nil
-        var width: Int? = nil
-        var height: Int? = nil
-        var caption: RichBlockCaption? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            location: try decodeRequired(fields_, "location"),
+            zoom: try decodeRequired(fields_, "zoom"),
+            width: try decodeRequired(fields_, "width"),
+            height: try decodeRequired(fields_, "height")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "location": location = try decodeField(value_, key_)
-            case "zoom": zoom = try decodeField(value_, key_)
-            case "width": width = try decodeField(value_, key_)
-            case "height": height = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "location", "zoom", "width", "height", "type": break
+            case "caption": self.caption = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let location else { throw missingField("location") }
-        guard let zoom else { throw missingField("zoom") }
-        guard let width else { throw missingField("width") }
-        guard let height else { throw missingField("height") }
-        self.location = location
-        self.zoom = zoom
-        self.width = width
-        self.height = height
-        self.caption = caption
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("map")
-        json_["location"] = location.encodeJSON(into: &files_)
-        json_["zoom"] = zoom.encodeJSON(into: &files_)
-        json_["width"] = width.encodeJSON(into: &files_)
-        json_["height"] = height.encodeJSON(into: &files_)
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
+        encodeField(&json_, "location", location, &files_)
+        encodeField(&json_, "zoom", zoom, &files_)
+        encodeField(&json_, "width", width, &files_)
+        encodeField(&json_, "height", height, &files_)
+        encodeField(&json_, "caption", caption, &files_)
         return .object(json_)
     }
 }
@@ -3975,24 +3414,21 @@ public struct RichBlockMathematicalExpression: JSONModel {
 extension RichBlockMathematicalExpression {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockMathematicalExpression.self)
-        var expression: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            expression: try decodeRequired(fields_, "expression")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "expression": expression = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "expression", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let expression else { throw missingField("expression") }
-        self.expression = expression
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("mathematical_expression")
-        json_["expression"] = expression.encodeJSON(into: &files_)
+        encodeField(&json_, "expression", expression, &files_)
         return .object(json_)
     }
 }
@@ -4018,24 +3454,21 @@ public struct RichBlockParagraph: JSONModel {
 extension RichBlockParagraph {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockParagraph.self)
-        var text: RichText? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("paragraph")
-        json_["text"] = text.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
         return .object(json_)
     }
 }
@@ -4069,32 +3502,25 @@ public struct RichBlockPhoto: JSONModel {
 extension RichBlockPhoto {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockPhoto.self)
-        var photo: [PhotoSize]? = nil
-        var hasSpoiler: Bool? = nil
-        var caption: RichBlockCaption? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            photo: try decodeRequired(fields_, "photo")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "photo": photo = try decodeField(value_, key_)
-            case "has_spoiler": hasSpoiler = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "photo", "type": break
+            case "has_spoiler": self.hasSpoiler = try decodeField(value_, key_)
+            case "caption": self.caption = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let photo else { throw missingField("photo") }
-        self.photo = photo
-        self.hasSpoiler = hasSpoiler
-        self.caption = caption
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("photo")
-        json_["photo"] = photo.encodeJSON(into: &files_)
-        if let hasSpoiler { json_["has_spoiler"] = hasSpoiler.encodeJSON(into: &files_) }
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
+        encodeField(&json_, "photo", photo, &files_)
+        encodeField(&json_, "has_spoiler", hasSpoiler, &files_)
+        encodeField(&json_, "caption", caption, &files_)
         return .object(json_)
     }
 }
@@ -4124,28 +3550,23 @@ public struct RichBlockPreformatted: JSONModel {
 extension RichBlockPreformatted {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockPreformatted.self)
-        var text: RichText? = nil
-        var language: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "language": language = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "type": break
+            case "language": self.language = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.language = language
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("pre")
-        json_["text"] = text.encodeJSON(into: &files_)
-        if let language { json_["language"] = language.encodeJSON(into: &files_) }
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "language", language, &files_)
         return .object(json_)
     }
 }
@@ -4175,28 +3596,23 @@ public struct RichBlockPullQuotation: JSONModel {
 extension RichBlockPullQuotation {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockPullQuotation.self)
-        var text: RichText? = nil
-        var credit: RichText? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "credit": credit = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "type": break
+            case "credit": self.credit = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.credit = credit
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("pullquote")
-        json_["text"] = text.encodeJSON(into: &files_)
-        if let credit { json_["credit"] = credit.encodeJSON(into: &files_) }
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "credit", credit, &files_)
         return .object(json_)
     }
 }
@@ -4226,29 +3642,23 @@ public struct RichBlockSectionHeading: JSONModel {
 extension RichBlockSectionHeading {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockSectionHeading.self)
-        var text: RichText? = nil
-        var size: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text"),
+            size: try decodeRequired(fields_, "size")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "size": size = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "size", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        guard let size else { throw missingField("size") }
-        self.text = text
-        self.size = size
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("heading")
-        json_["text"] = text.encodeJSON(into: &files_)
-        json_["size"] = size.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "size", size, &files_)
         return .object(json_)
     }
 }
@@ -4278,28 +3688,23 @@ public struct RichBlockSlideshow: JSONModel {
 extension RichBlockSlideshow {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockSlideshow.self)
-        var blocks: [RichBlock]? = nil
-        var caption: RichBlockCaption? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            blocks: try decodeRequired(fields_, "blocks")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "blocks": blocks = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "blocks", "type": break
+            case "caption": self.caption = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let blocks else { throw missingField("blocks") }
-        self.blocks = blocks
-        self.caption = caption
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("slideshow")
-        json_["blocks"] = blocks.encodeJSON(into: &files_)
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
+        encodeField(&json_, "blocks", blocks, &files_)
+        encodeField(&json_, "caption", caption, &files_)
         return .object(json_)
     }
 }
@@ -4337,36 +3742,27 @@ public struct RichBlockTable: JSONModel {
 extension RichBlockTable {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockTable.self)
-        var cells: [[RichBlockTableCell]]? = nil
-        var isBordered: Bool? = nil
-        var isStriped: Bool? = nil
-        var caption: RichText? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            cells: try decodeRequired(fields_, "cells")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "cells": cells = try decodeField(value_, key_)
-            case "is_bordered": isBordered = try decodeField(value_, key_)
-            case "is_striped": isStriped = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "cells", "type": break
+            case "is_bordered": self.isBordered = try decodeField(value_, key_)
+            case "is_striped": self.isStriped = try decodeField(value_, key_)
+            case "caption": self.caption = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let cells else { throw missingField("cells") }
-        self.cells = cells
-        self.isBordered = isBordered
-        self.isStriped = isStriped
-        self.caption = caption
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("table")
-        json_["cells"] = cells.encodeJSON(into: &files_)
-        if let isBordered { json_["is_bordered"] = isBordered.encodeJSON(into: &files_) }
-        if let isStriped { json_["is_striped"] = isStriped.encodeJSON(into: &files_) }
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
+        encodeField(&json_, "cells", cells, &files_)
+        encodeField(&json_, "is_bordered", isBordered, &files_)
+        encodeField(&json_, "is_striped", isStriped, &files_)
+        encodeField(&json_, "caption", caption, &files_)
         return .object(json_)
     }
 }
@@ -4410,43 +3806,30 @@ public struct RichBlockTableCell: JSONModel {
 extension RichBlockTableCell {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockTableCell.self)
-        var text: RichText? = nil
-        var isHeader: Bool? = nil
-        var colspan: Int? = nil
-        var rowspan: Int? = nil
-        var align: String? = nil
-        var valign: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            align: try decodeRequired(fields_, "align"),
+            valign: try decodeRequired(fields_, "valign")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "is_header": isHeader = try decodeField(value_, key_)
-            case "colspan": colspan = try decodeField(value_, key_)
-            case "rowspan": rowspan = try decodeField(value_, key_)
-            case "align": align = try decodeField(value_, key_)
-            case "valign": valign = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "align", "valign": break
+            case "text": self.text = try decodeField(value_, key_)
+            case "is_header": self.isHeader = try decodeField(value_, key_)
+            case "colspan": self.colspan = try decodeField(value_, key_)
+            case "rowspan": self.rowspan = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let align else { throw missingField("align") }
-        guard let valign else { throw missingField("valign") }
-        self.text = text
-        self.isHeader = isHeader
-        self.colspan = colspan
-        self.rowspan = rowspan
-        self.align = align
-        self.valign = valign
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let text { json_["text"] = text.encodeJSON(into: &files_) }
-        if let isHeader { json_["is_header"] = isHeader.encodeJSON(into: &files_) }
-        if let colspan { json_["colspan"] = colspan.encodeJSON(into: &files_) }
-        if let rowspan { json_["rowspan"] = rowspan.encodeJSON(into: &files_) }
-        json_["align"] = align.encodeJSON(into: &files_)
-        json_["valign"] = valign.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "is_header", isHeader, &files_)
+        encodeField(&json_, "colspan", colspan, &files_)
+        encodeField(&json_, "rowspan", rowspan, &files_)
+        encodeField(&json_, "align", align, &files_)
+        encodeField(&json_, "valign", valign, &files_)
         return .object(json_)
     }
 }
@@ -4472,24 +3855,21 @@ public struct RichBlockThinking: JSONModel {
 extension RichBlockThinking {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockThinking.self)
-        var text: RichText? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("thinking")
-        json_["text"] = text.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
         return .object(json_)
     }
 }
@@ -4523,32 +3903,25 @@ public struct RichBlockVideo: JSONModel {
 extension RichBlockVideo {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockVideo.self)
-        var video: Video? = nil
-        var hasSpoiler: Bool? = nil
-        var caption: RichBlockCaption? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            video: try decodeRequired(fields_, "video")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "video": video = try decodeField(value_, key_)
-            case "has_spoiler": hasSpoiler = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "video", "type": break
+            case "has_spoiler": self.hasSpoiler = try decodeField(value_, key_)
+            case "caption": self.caption = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let video else { throw missingField("video") }
-        self.video = video
-        self.hasSpoiler = hasSpoiler
-        self.caption = caption
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("video")
-        json_["video"] = video.encodeJSON(into: &files_)
-        if let hasSpoiler { json_["has_spoiler"] = hasSpoiler.encodeJSON(into: &files_) }
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
+        encodeField(&json_, "video", video, &files_)
+        encodeField(&json_, "has_spoiler", hasSpoiler, &files_)
+        encodeField(&json_, "caption", caption, &files_)
         return .object(json_)
     }
 }
@@ -4578,28 +3951,23 @@ public struct RichBlockVoiceNote: JSONModel {
 extension RichBlockVoiceNote {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichBlockVoiceNote.self)
-        var voiceNote: Voice? = nil
-        var caption: RichBlockCaption? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            voiceNote: try decodeRequired(fields_, "voice_note")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "voice_note": voiceNote = try decodeField(value_, key_)
-            case "caption": caption = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "voice_note", "type": break
+            case "caption": self.caption = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let voiceNote else { throw missingField("voice_note") }
-        self.voiceNote = voiceNote
-        self.caption = caption
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("voice_note")
-        json_["voice_note"] = voiceNote.encodeJSON(into: &files_)
-        if let caption { json_["caption"] = caption.encodeJSON(into: &files_) }
+        encodeField(&json_, "voice_note", voiceNote, &files_)
+        encodeField(&json_, "caption", caption, &files_)
         return .object(json_)
     }
 }
@@ -4627,26 +3995,22 @@ public struct RichMessage: JSONModel {
 extension RichMessage {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichMessage.self)
-        var blocks: [RichBlock]? = nil
-        var isRtl: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            blocks: try decodeRequired(fields_, "blocks")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "blocks": blocks = try decodeField(value_, key_)
-            case "is_rtl": isRtl = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "blocks": break
+            case "is_rtl": self.isRtl = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let blocks else { throw missingField("blocks") }
-        self.blocks = blocks
-        self.isRtl = isRtl
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["blocks"] = blocks.encodeJSON(into: &files_)
-        if let isRtl { json_["is_rtl"] = isRtl.encodeJSON(into: &files_) }
+        encodeField(&json_, "blocks", blocks, &files_)
+        encodeField(&json_, "is_rtl", isRtl, &files_)
         return .object(json_)
     }
 }
@@ -4672,24 +4036,21 @@ public struct RichTextAnchor: JSONModel {
 extension RichTextAnchor {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextAnchor.self)
-        var name: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            name: try decodeRequired(fields_, "name")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "name": name = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "name", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let name else { throw missingField("name") }
-        self.name = name
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("anchor")
-        json_["name"] = name.encodeJSON(into: &files_)
+        encodeField(&json_, "name", name, &files_)
         return .object(json_)
     }
 }
@@ -4719,29 +4080,23 @@ public struct RichTextAnchorLink: JSONModel {
 extension RichTextAnchorLink {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextAnchorLink.self)
-        var text: RichText? = nil
-        var anchorName: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text"),
+            anchorName: try decodeRequired(fields_, "anchor_name")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "anchor_name": anchorName = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "anchor_name", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        guard let anchorName else { throw missingField("anchor_name") }
-        self.text = text
-        self.anchorName = anchorName
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("anchor_link")
-        json_["text"] = text.encodeJSON(into: &files_)
-        json_["anchor_name"] = anchorName.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "anchor_name", anchorName, &files_)
         return .object(json_)
     }
 }
@@ -4771,29 +4126,23 @@ public struct RichTextBankCardNumber: JSONModel {
 extension RichTextBankCardNumber {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextBankCardNumber.self)
-        var text: RichText? = nil
-        var bankCardNumber: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text"),
+            bankCardNumber: try decodeRequired(fields_, "bank_card_number")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "bank_card_number": bankCardNumber = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "bank_card_number", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        guard let bankCardNumber else { throw missingField("bank_card_number") }
-        self.text = text
-        self.bankCardNumber = bankCardNumber
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("bank_card_number")
-        json_["text"] = text.encodeJSON(into: &files_)
-        json_["bank_card_number"] = bankCardNumber.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "bank_card_number", bankCardNumber, &files_)
         return .object(json_)
     }
 }
@@ -4819,24 +4168,21 @@ public struct RichTextBold: JSONModel {
 extension RichTextBold {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextBold.self)
-        var text: RichText? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("bold")
-        json_["text"] = text.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
         return .object(json_)
     }
 }
@@ -4866,29 +4212,23 @@ public struct RichTextBotCommand: JSONModel {
 extension RichTextBotCommand {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextBotCommand.self)
-        var text: RichText? = nil
-        var botCommand: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text"),
+            botCommand: try decodeRequired(fields_, "bot_command")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "bot_command": botCommand = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "bot_command", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        guard let botCommand else { throw missingField("bot_command") }
-        self.text = text
-        self.botCommand = botCommand
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("bot_command")
-        json_["text"] = text.encodeJSON(into: &files_)
-        json_["bot_command"] = botCommand.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "bot_command", botCommand, &files_)
         return .object(json_)
     }
 }
@@ -4918,29 +4258,23 @@ public struct RichTextCashtag: JSONModel {
 extension RichTextCashtag {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextCashtag.self)
-        var text: RichText? = nil
-        var cashtag: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text"),
+            cashtag: try decodeRequired(fields_, "cashtag")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "cashtag": cashtag = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "cashtag", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        guard let cashtag else { throw missingField("cashtag") }
-        self.text = text
-        self.cashtag = cashtag
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("cashtag")
-        json_["text"] = text.encodeJSON(into: &files_)
-        json_["cashtag"] = cashtag.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "cashtag", cashtag, &files_)
         return .object(json_)
     }
 }
@@ -4966,24 +4300,21 @@ public struct RichTextCode: JSONModel {
 extension RichTextCode {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextCode.self)
-        var text: RichText? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("code")
-        json_["text"] = text.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
         return .object(json_)
     }
 }
@@ -5013,29 +4344,23 @@ public struct RichTextCustomEmoji: JSONModel {
 extension RichTextCustomEmoji {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextCustomEmoji.self)
-        var customEmojiID: String? = nil
-        var alternativeText: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            customEmojiID: try decodeRequired(fields_, "custom_emoji_id"),
+            alternativeText: try decodeRequired(fields_, "alternative_text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "custom_emoji_id": customEmojiID = try decodeField(value_, key_)
-            case "alternative_text": alternativeText = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "custom_emoji_id", "alternative_text", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let customEmojiID else { throw missingField("custom_emoji_id") }
-        guard let alternativeText else { throw missingField("alternative_text") }
-        self.customEmojiID = customEmojiID
-        self.alternativeText = alternativeText
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("custom_emoji")
-        json_["custom_emoji_id"] = customEmojiID.encodeJSON(into: &files_)
-        json_["alternative_text"] = alternativeText.encodeJSON(into: &files_)
+        encodeField(&json_, "custom_emoji_id", customEmojiID, &files_)
+        encodeField(&json_, "alternative_text", alternativeText, &files_)
         return .object(json_)
     }
 }

@@ -31,34 +31,25 @@ public struct RichTextDateTime: JSONModel {
 extension RichTextDateTime {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextDateTime.self)
-        var text: RichText? = nil
-        var unixTime: Int64? = nil
-        var dateTimeFormat: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text"),
+            unixTime: try decodeRequired(fields_, "unix_time"),
+            dateTimeFormat: try decodeRequired(fields_, "date_time_format")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "unix_time": unixTime = try decodeField(value_, key_)
-            case "date_time_format": dateTimeFormat = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "unix_time", "date_time_format", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        guard let unixTime else { throw missingField("unix_time") }
-        guard let dateTimeFormat else { throw missingField("date_time_format") }
-        self.text = text
-        self.unixTime = unixTime
-        self.dateTimeFormat = dateTimeFormat
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("date_time")
-        json_["text"] = text.encodeJSON(into: &files_)
-        json_["unix_time"] = unixTime.encodeJSON(into: &files_)
-        json_["date_time_format"] = dateTimeFormat.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "unix_time", unixTime, &files_)
+        encodeField(&json_, "date_time_format", dateTimeFormat, &files_)
         return .object(json_)
     }
 }
@@ -88,29 +79,23 @@ public struct RichTextEmailAddress: JSONModel {
 extension RichTextEmailAddress {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextEmailAddress.self)
-        var text: RichText? = nil
-        var emailAddress: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text"),
+            emailAddress: try decodeRequired(fields_, "email_address")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "email_address": emailAddress = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "email_address", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        guard let emailAddress else { throw missingField("email_address") }
-        self.text = text
-        self.emailAddress = emailAddress
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("email_address")
-        json_["text"] = text.encodeJSON(into: &files_)
-        json_["email_address"] = emailAddress.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "email_address", emailAddress, &files_)
         return .object(json_)
     }
 }
@@ -140,29 +125,23 @@ public struct RichTextHashtag: JSONModel {
 extension RichTextHashtag {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextHashtag.self)
-        var text: RichText? = nil
-        var hashtag: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text"),
+            hashtag: try decodeRequired(fields_, "hashtag")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "hashtag": hashtag = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "hashtag", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        guard let hashtag else { throw missingField("hashtag") }
-        self.text = text
-        self.hashtag = hashtag
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("hashtag")
-        json_["text"] = text.encodeJSON(into: &files_)
-        json_["hashtag"] = hashtag.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "hashtag", hashtag, &files_)
         return .object(json_)
     }
 }
@@ -188,24 +167,21 @@ public struct RichTextItalic: JSONModel {
 extension RichTextItalic {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextItalic.self)
-        var text: RichText? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("italic")
-        json_["text"] = text.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
         return .object(json_)
     }
 }
@@ -231,24 +207,21 @@ public struct RichTextMarked: JSONModel {
 extension RichTextMarked {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextMarked.self)
-        var text: RichText? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("marked")
-        json_["text"] = text.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
         return .object(json_)
     }
 }
@@ -274,24 +247,21 @@ public struct RichTextMathematicalExpression: JSONModel {
 extension RichTextMathematicalExpression {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextMathematicalExpression.self)
-        var expression: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            expression: try decodeRequired(fields_, "expression")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "expression": expression = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "expression", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let expression else { throw missingField("expression") }
-        self.expression = expression
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("mathematical_expression")
-        json_["expression"] = expression.encodeJSON(into: &files_)
+        encodeField(&json_, "expression", expression, &files_)
         return .object(json_)
     }
 }
@@ -321,29 +291,23 @@ public struct RichTextMention: JSONModel {
 extension RichTextMention {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextMention.self)
-        var text: RichText? = nil
-        var username: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text"),
+            username: try decodeRequired(fields_, "username")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "username": username = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "username", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        guard let username else { throw missingField("username") }
-        self.text = text
-        self.username = username
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("mention")
-        json_["text"] = text.encodeJSON(into: &files_)
-        json_["username"] = username.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "username", username, &files_)
         return .object(json_)
     }
 }
@@ -373,29 +337,23 @@ public struct RichTextPhoneNumber: JSONModel {
 extension RichTextPhoneNumber {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextPhoneNumber.self)
-        var text: RichText? = nil
-        var phoneNumber: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text"),
+            phoneNumber: try decodeRequired(fields_, "phone_number")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "phone_number": phoneNumber = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "phone_number", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        guard let phoneNumber else { throw missingField("phone_number") }
-        self.text = text
-        self.phoneNumber = phoneNumber
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("phone_number")
-        json_["text"] = text.encodeJSON(into: &files_)
-        json_["phone_number"] = phoneNumber.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "phone_number", phoneNumber, &files_)
         return .object(json_)
     }
 }
@@ -425,29 +383,23 @@ public struct RichTextReference: JSONModel {
 extension RichTextReference {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextReference.self)
-        var text: RichText? = nil
-        var name: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text"),
+            name: try decodeRequired(fields_, "name")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "name": name = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "name", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        guard let name else { throw missingField("name") }
-        self.text = text
-        self.name = name
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("reference")
-        json_["text"] = text.encodeJSON(into: &files_)
-        json_["name"] = name.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "name", name, &files_)
         return .object(json_)
     }
 }
@@ -477,29 +429,23 @@ public struct RichTextReferenceLink: JSONModel {
 extension RichTextReferenceLink {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextReferenceLink.self)
-        var text: RichText? = nil
-        var referenceName: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text"),
+            referenceName: try decodeRequired(fields_, "reference_name")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "reference_name": referenceName = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "reference_name", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        guard let referenceName else { throw missingField("reference_name") }
-        self.text = text
-        self.referenceName = referenceName
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("reference_link")
-        json_["text"] = text.encodeJSON(into: &files_)
-        json_["reference_name"] = referenceName.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "reference_name", referenceName, &files_)
         return .object(json_)
     }
 }
@@ -525,24 +471,21 @@ public struct RichTextSpoiler: JSONModel {
 extension RichTextSpoiler {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextSpoiler.self)
-        var text: RichText? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("spoiler")
-        json_["text"] = text.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
         return .object(json_)
     }
 }
@@ -568,24 +511,21 @@ public struct RichTextStrikethrough: JSONModel {
 extension RichTextStrikethrough {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextStrikethrough.self)
-        var text: RichText? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("strikethrough")
-        json_["text"] = text.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
         return .object(json_)
     }
 }
@@ -611,24 +551,21 @@ public struct RichTextSubscript: JSONModel {
 extension RichTextSubscript {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextSubscript.self)
-        var text: RichText? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("subscript")
-        json_["text"] = text.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
         return .object(json_)
     }
 }
@@ -654,24 +591,21 @@ public struct RichTextSuperscript: JSONModel {
 extension RichTextSuperscript {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextSuperscript.self)
-        var text: RichText? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("superscript")
-        json_["text"] = text.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
         return .object(json_)
     }
 }
@@ -701,29 +635,23 @@ public struct RichTextTextMention: JSONModel {
 extension RichTextTextMention {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextTextMention.self)
-        var text: RichText? = nil
-        var user: User? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text"),
+            user: try decodeRequired(fields_, "user")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "user": user = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "user", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        guard let user else { throw missingField("user") }
-        self.text = text
-        self.user = user
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("text_mention")
-        json_["text"] = text.encodeJSON(into: &files_)
-        json_["user"] = user.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "user", user, &files_)
         return .object(json_)
     }
 }
@@ -749,24 +677,21 @@ public struct RichTextUnderline: JSONModel {
 extension RichTextUnderline {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextUnderline.self)
-        var text: RichText? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        self.text = text
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("underline")
-        json_["text"] = text.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
         return .object(json_)
     }
 }
@@ -796,29 +721,23 @@ public struct RichTextURL: JSONModel {
 extension RichTextURL {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: RichTextURL.self)
-        var text: RichText? = nil
-        var url: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text"),
+            url: try decodeRequired(fields_, "url")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "url": url = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "text", "url", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        guard let url else { throw missingField("url") }
-        self.text = text
-        self.url = url
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("url")
-        json_["text"] = text.encodeJSON(into: &files_)
-        json_["url"] = url.encodeJSON(into: &files_)
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "url", url, &files_)
         return .object(json_)
     }
 }
@@ -842,22 +761,20 @@ public struct SentGuestMessage: JSONModel {
 extension SentGuestMessage {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: SentGuestMessage.self)
-        var inlineMessageID: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            inlineMessageID: try decodeRequired(fields_, "inline_message_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "inline_message_id": inlineMessageID = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "inline_message_id": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let inlineMessageID else { throw missingField("inline_message_id") }
-        self.inlineMessageID = inlineMessageID
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["inline_message_id"] = inlineMessageID.encodeJSON(into: &files_)
+        encodeField(&json_, "inline_message_id", inlineMessageID, &files_)
         return .object(json_)
     }
 }
@@ -881,21 +798,18 @@ public struct SentWebAppMessage: JSONModel {
 extension SentWebAppMessage {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: SentWebAppMessage.self)
-        var inlineMessageID: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "inline_message_id": inlineMessageID = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "inline_message_id": self.inlineMessageID = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.inlineMessageID = inlineMessageID
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let inlineMessageID { json_["inline_message_id"] = inlineMessageID.encodeJSON(into: &files_) }
+        encodeField(&json_, "inline_message_id", inlineMessageID, &files_)
         return .object(json_)
     }
 }
@@ -935,38 +849,28 @@ public struct SharedUser: JSONModel {
 extension SharedUser {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: SharedUser.self)
-        var userID: Int64? = nil
-        var firstName: String? = nil
-        var lastName: String? = nil
-        var username: String? = nil
-        var photo: [PhotoSize]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            userID: try decodeRequired(fields_, "user_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "user_id": userID = try decodeField(value_, key_)
-            case "first_name": firstName = try decodeField(value_, key_)
-            case "last_name": lastName = try decodeField(value_, key_)
-            case "username": username = try decodeField(value_, key_)
-            case "photo": photo = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "user_id": break
+            case "first_name": self.firstName = try decodeField(value_, key_)
+            case "last_name": self.lastName = try decodeField(value_, key_)
+            case "username": self.username = try decodeField(value_, key_)
+            case "photo": self.photo = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let userID else { throw missingField("user_id") }
-        self.userID = userID
-        self.firstName = firstName
-        self.lastName = lastName
-        self.username = username
-        self.photo = photo
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["user_id"] = userID.encodeJSON(into: &files_)
-        if let firstName { json_["first_name"] = firstName.encodeJSON(into: &files_) }
-        if let lastName { json_["last_name"] = lastName.encodeJSON(into: &files_) }
-        if let username { json_["username"] = username.encodeJSON(into: &files_) }
-        if let photo { json_["photo"] = photo.encodeJSON(into: &files_) }
+        encodeField(&json_, "user_id", userID, &files_)
+        encodeField(&json_, "first_name", firstName, &files_)
+        encodeField(&json_, "last_name", lastName, &files_)
+        encodeField(&json_, "username", username, &files_)
+        encodeField(&json_, "photo", photo, &files_)
         return .object(json_)
     }
 }
@@ -1010,47 +914,30 @@ public struct ShippingAddress: JSONModel {
 extension ShippingAddress {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ShippingAddress.self)
-        var countryCode: String? = nil
-        var state: String? = nil
-        var city: String? = nil
-        var streetLine1: String? = nil
-        var streetLine2: String? = nil
-        var postCode: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            countryCode: try decodeRequired(fields_, "country_code"),
+            state: try decodeRequired(fields_, "state"),
+            city: try decodeRequired(fields_, "city"),
+            streetLine1: try decodeRequired(fields_, "street_line1"),
+            streetLine2: try decodeRequired(fields_, "street_line2"),
+            postCode: try decodeRequired(fields_, "post_code")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "country_code": countryCode = try decodeField(value_, key_)
-            case "state": state = try decodeField(value_, key_)
-            case "city": city = try decodeField(value_, key_)
-            case "street_line1": streetLine1 = try decodeField(value_, key_)
-            case "street_line2": streetLine2 = try decodeField(value_, key_)
-            case "post_code": postCode = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "country_code", "state", "city", "street_line1", "street_line2", "post_code": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let countryCode else { throw missingField("country_code") }
-        guard let state else { throw missingField("state") }
-        guard let city else { throw missingField("city") }
-        guard let streetLine1 else { throw missingField("street_line1") }
-        guard let streetLine2 else { throw missingField("street_line2") }
-        guard let postCode else { throw missingField("post_code") }
-        self.countryCode = countryCode
-        self.state = state
-        self.city = city
-        self.streetLine1 = streetLine1
-        self.streetLine2 = streetLine2
-        self.postCode = postCode
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["country_code"] = countryCode.encodeJSON(into: &files_)
-        json_["state"] = state.encodeJSON(into: &files_)
-        json_["city"] = city.encodeJSON(into: &files_)
-        json_["street_line1"] = streetLine1.encodeJSON(into: &files_)
-        json_["street_line2"] = streetLine2.encodeJSON(into: &files_)
-        json_["post_code"] = postCode.encodeJSON(into: &files_)
+        encodeField(&json_, "country_code", countryCode, &files_)
+        encodeField(&json_, "state", state, &files_)
+        encodeField(&json_, "city", city, &files_)
+        encodeField(&json_, "street_line1", streetLine1, &files_)
+        encodeField(&json_, "street_line2", streetLine2, &files_)
+        encodeField(&json_, "post_code", postCode, &files_)
         return .object(json_)
     }
 }
@@ -1082,32 +969,24 @@ public struct ShippingOption: JSONModel {
 extension ShippingOption {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ShippingOption.self)
-        var id: String? = nil
-        var title: String? = nil
-        var prices: [LabeledPrice]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            title: try decodeRequired(fields_, "title"),
+            prices: try decodeRequired(fields_, "prices")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "prices": prices = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "id", "title", "prices": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let title else { throw missingField("title") }
-        guard let prices else { throw missingField("prices") }
-        self.id = id
-        self.title = title
-        self.prices = prices
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["title"] = title.encodeJSON(into: &files_)
-        json_["prices"] = prices.encodeJSON(into: &files_)
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "prices", prices, &files_)
         return .object(json_)
     }
 }
@@ -1143,37 +1022,26 @@ public struct ShippingQuery: JSONModel {
 extension ShippingQuery {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: ShippingQuery.self)
-        var id: String? = nil
-        var from: User? = nil
-        var invoicePayload: String? = nil
-        var shippingAddress: ShippingAddress? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            from: try decodeRequired(fields_, "from"),
+            invoicePayload: try decodeRequired(fields_, "invoice_payload"),
+            shippingAddress: try decodeRequired(fields_, "shipping_address")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "from": from = try decodeField(value_, key_)
-            case "invoice_payload": invoicePayload = try decodeField(value_, key_)
-            case "shipping_address": shippingAddress = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "id", "from", "invoice_payload", "shipping_address": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let from else { throw missingField("from") }
-        guard let invoicePayload else { throw missingField("invoice_payload") }
-        guard let shippingAddress else { throw missingField("shipping_address") }
-        self.id = id
-        self.from = from
-        self.invoicePayload = invoicePayload
-        self.shippingAddress = shippingAddress
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["from"] = from.encodeJSON(into: &files_)
-        json_["invoice_payload"] = invoicePayload.encodeJSON(into: &files_)
-        json_["shipping_address"] = shippingAddress.encodeJSON(into: &files_)
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "from", from, &files_)
+        encodeField(&json_, "invoice_payload", invoicePayload, &files_)
+        encodeField(&json_, "shipping_address", shippingAddress, &files_)
         return .object(json_)
     }
 }
@@ -1201,26 +1069,22 @@ public struct StarAmount: JSONModel {
 extension StarAmount {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: StarAmount.self)
-        var amount: Int? = nil
-        var nanostarAmount: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            amount: try decodeRequired(fields_, "amount")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "amount": amount = try decodeField(value_, key_)
-            case "nanostar_amount": nanostarAmount = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "amount": break
+            case "nanostar_amount": self.nanostarAmount = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let amount else { throw missingField("amount") }
-        self.amount = amount
-        self.nanostarAmount = nanostarAmount
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["amount"] = amount.encodeJSON(into: &files_)
-        if let nanostarAmount { json_["nanostar_amount"] = nanostarAmount.encodeJSON(into: &files_) }
+        encodeField(&json_, "amount", amount, &files_)
+        encodeField(&json_, "nanostar_amount", nanostarAmount, &files_)
         return .object(json_)
     }
 }
@@ -1264,44 +1128,30 @@ public struct StarTransaction: JSONModel {
 extension StarTransaction {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: StarTransaction.self)
-        var id: String? = nil
-        var amount: Int? = nil
-        var nanostarAmount: Int? = nil
-        var date: Int64? = nil
-        var source: TransactionPartner? = nil
-        var receiver: TransactionPartner? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            amount: try decodeRequired(fields_, "amount"),
+            date: try decodeRequired(fields_, "date")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "amount": amount = try decodeField(value_, key_)
-            case "nanostar_amount": nanostarAmount = try decodeField(value_, key_)
-            case "date": date = try decodeField(value_, key_)
-            case "source": source = try decodeField(value_, key_)
-            case "receiver": receiver = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "id", "amount", "date": break
+            case "nanostar_amount": self.nanostarAmount = try decodeField(value_, key_)
+            case "source": self.source = try decodeField(value_, key_)
+            case "receiver": self.receiver = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let amount else { throw missingField("amount") }
-        guard let date else { throw missingField("date") }
-        self.id = id
-        self.amount = amount
-        self.nanostarAmount = nanostarAmount
-        self.date = date
-        self.source = source
-        self.receiver = receiver
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["amount"] = amount.encodeJSON(into: &files_)
-        if let nanostarAmount { json_["nanostar_amount"] = nanostarAmount.encodeJSON(into: &files_) }
-        json_["date"] = date.encodeJSON(into: &files_)
-        if let source { json_["source"] = source.encodeJSON(into: &files_) }
-        if let receiver { json_["receiver"] = receiver.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "amount", amount, &files_)
+        encodeField(&json_, "nanostar_amount", nanostarAmount, &files_)
+        encodeField(&json_, "date", date, &files_)
+        encodeField(&json_, "source", source, &files_)
+        encodeField(&json_, "receiver", receiver, &files_)
         return .object(json_)
     }
 }
@@ -1325,22 +1175,20 @@ public struct StarTransactions: JSONModel {
 extension StarTransactions {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: StarTransactions.self)
-        var transactions: [StarTransaction]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            transactions: try decodeRequired(fields_, "transactions")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "transactions": transactions = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "transactions": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let transactions else { throw missingField("transactions") }
-        self.transactions = transactions
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["transactions"] = transactions.encodeJSON(into: &files_)
+        encodeField(&json_, "transactions", transactions, &files_)
         return .object(json_)
     }
 }
@@ -1420,84 +1268,48 @@ public struct Sticker: JSONModel {
 extension Sticker {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Sticker.self)
-        var fileID: String? = nil
-        var fileUniqueID: String? = nil
-        var type: String? = nil
-        var width: Int? = nil
-        var height: Int? = nil
-        var isAnimated: Bool? = nil
-        var isVideo: Bool? = nil
-        var thumbnail: PhotoSize? = nil
-        var emoji: String? = nil
-        var setName: String? = nil
-        var premiumAnimation: File? = nil
-        var maskPosition: MaskPosition? = nil
-        var customEmojiID: String? = nil
-        var needsRepainting: Bool? = nil
-        var fileSize: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            fileID: try decodeRequired(fields_, "file_id"),
+            fileUniqueID: try decodeRequired(fields_, "file_unique_id"),
+            type: try decodeRequired(fields_, "type"),
+            width: try decodeRequired(fields_, "width"),
+            height: try decodeRequired(fields_, "height"),
+            isAnimated: try decodeRequired(fields_, "is_animated"),
+            isVideo: try decodeRequired(fields_, "is_video")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "file_id": fileID = try decodeField(value_, key_)
-            case "file_unique_id": fileUniqueID = try decodeField(value_, key_)
-            case "type": type = try decodeField(value_, key_)
-            case "width": width = try decodeField(value_, key_)
-            case "height": height = try decodeField(value_, key_)
-            case "is_animated": isAnimated = try decodeField(value_, key_)
-            case "is_video": isVideo = try decodeField(value_, key_)
-            case "thumbnail": thumbnail = try decodeField(value_, key_)
-            case "emoji": emoji = try decodeField(value_, key_)
-            case "set_name": setName = try decodeField(value_, key_)
-            case "premium_animation": premiumAnimation = try decodeField(value_, key_)
-            case "mask_position": maskPosition = try decodeField(value_, key_)
-            case "custom_emoji_id": customEmojiID = try decodeField(value_, key_)
-            case "needs_repainting": needsRepainting = try decodeField(value_, key_)
-            case "file_size": fileSize = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "file_id", "file_unique_id", "type", "width", "height", "is_animated", "is_video": break
+            case "thumbnail": self.thumbnail = try decodeField(value_, key_)
+            case "emoji": self.emoji = try decodeField(value_, key_)
+            case "set_name": self.setName = try decodeField(value_, key_)
+            case "premium_animation": self.premiumAnimation = try decodeField(value_, key_)
+            case "mask_position": self.maskPosition = try decodeField(value_, key_)
+            case "custom_emoji_id": self.customEmojiID = try decodeField(value_, key_)
+            case "needs_repainting": self.needsRepainting = try decodeField(value_, key_)
+            case "file_size": self.fileSize = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let fileID else { throw missingField("file_id") }
-        guard let fileUniqueID else { throw missingField("file_unique_id") }
-        guard let type else { throw missingField("type") }
-        guard let width else { throw missingField("width") }
-        guard let height else { throw missingField("height") }
-        guard let isAnimated else { throw missingField("is_animated") }
-        guard let isVideo else { throw missingField("is_video") }
-        self.fileID = fileID
-        self.fileUniqueID = fileUniqueID
-        self.type = type
-        self.width = width
-        self.height = height
-        self.isAnimated = isAnimated
-        self.isVideo = isVideo
-        self.thumbnail = thumbnail
-        self.emoji = emoji
-        self.setName = setName
-        self.premiumAnimation = premiumAnimation
-        self.maskPosition = maskPosition
-        self.customEmojiID = customEmojiID
-        self.needsRepainting = needsRepainting
-        self.fileSize = fileSize
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["file_id"] = fileID.encodeJSON(into: &files_)
-        json_["file_unique_id"] = fileUniqueID.encodeJSON(into: &files_)
-        json_["type"] = type.encodeJSON(into: &files_)
-        json_["width"] = width.encodeJSON(into: &files_)
-        json_["height"] = height.encodeJSON(into: &files_)
-        json_["is_animated"] = isAnimated.encodeJSON(into: &files_)
-        json_["is_video"] = isVideo.encodeJSON(into: &files_)
-        if let thumbnail { json_["thumbnail"] = thumbnail.encodeJSON(into: &files_) }
-        if let emoji { json_["emoji"] = emoji.encodeJSON(into: &files_) }
-        if let setName { json_["set_name"] = setName.encodeJSON(into: &files_) }
-        if let premiumAnimation { json_["premium_animation"] = premiumAnimation.encodeJSON(into: &files_) }
-        if let maskPosition { json_["mask_position"] = maskPosition.encodeJSON(into: &files_) }
-        if let customEmojiID { json_["custom_emoji_id"] = customEmojiID.encodeJSON(into: &files_) }
-        if let needsRepainting { json_["needs_repainting"] = needsRepainting.encodeJSON(into: &files_) }
-        if let fileSize { json_["file_size"] = fileSize.encodeJSON(into: &files_) }
+        encodeField(&json_, "file_id", fileID, &files_)
+        encodeField(&json_, "file_unique_id", fileUniqueID, &files_)
+        encodeField(&json_, "type", type, &files_)
+        encodeField(&json_, "width", width, &files_)
+        encodeField(&json_, "height", height, &files_)
+        encodeField(&json_, "is_animated", isAnimated, &files_)
+        encodeField(&json_, "is_video", isVideo, &files_)
+        encodeField(&json_, "thumbnail", thumbnail, &files_)
+        encodeField(&json_, "emoji", emoji, &files_)
+        encodeField(&json_, "set_name", setName, &files_)
+        encodeField(&json_, "premium_animation", premiumAnimation, &files_)
+        encodeField(&json_, "mask_position", maskPosition, &files_)
+        encodeField(&json_, "custom_emoji_id", customEmojiID, &files_)
+        encodeField(&json_, "needs_repainting", needsRepainting, &files_)
+        encodeField(&json_, "file_size", fileSize, &files_)
         return .object(json_)
     }
 }
@@ -1537,41 +1349,28 @@ public struct StickerSet: JSONModel {
 extension StickerSet {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: StickerSet.self)
-        var name: String? = nil
-        var title: String? = nil
-        var stickerType: String? = nil
-        var stickers: [Sticker]? = nil
-        var thumbnail: PhotoSize? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            name: try decodeRequired(fields_, "name"),
+            title: try decodeRequired(fields_, "title"),
+            stickerType: try decodeRequired(fields_, "sticker_type"),
+            stickers: try decodeRequired(fields_, "stickers")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "name": name = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "sticker_type": stickerType = try decodeField(value_, key_)
-            case "stickers": stickers = try decodeField(value_, key_)
-            case "thumbnail": thumbnail = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "name", "title", "sticker_type", "stickers": break
+            case "thumbnail": self.thumbnail = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let name else { throw missingField("name") }
-        guard let title else { throw missingField("title") }
-        guard let stickerType else { throw missingField("sticker_type") }
-        guard let stickers else { throw missingField("stickers") }
-        self.name = name
-        self.title = title
-        self.stickerType = stickerType
-        self.stickers = stickers
-        self.thumbnail = thumbnail
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["name"] = name.encodeJSON(into: &files_)
-        json_["title"] = title.encodeJSON(into: &files_)
-        json_["sticker_type"] = stickerType.encodeJSON(into: &files_)
-        json_["stickers"] = stickers.encodeJSON(into: &files_)
-        if let thumbnail { json_["thumbnail"] = thumbnail.encodeJSON(into: &files_) }
+        encodeField(&json_, "name", name, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "sticker_type", stickerType, &files_)
+        encodeField(&json_, "stickers", stickers, &files_)
+        encodeField(&json_, "thumbnail", thumbnail, &files_)
         return .object(json_)
     }
 }
@@ -1599,27 +1398,22 @@ public struct Story: JSONModel {
 extension Story {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Story.self)
-        var chat: Chat? = nil
-        var id: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            chat: try decodeRequired(fields_, "chat"),
+            id: try decodeRequired(fields_, "id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "chat": chat = try decodeField(value_, key_)
-            case "id": id = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "chat", "id": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let chat else { throw missingField("chat") }
-        guard let id else { throw missingField("id") }
-        self.chat = chat
-        self.id = id
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["chat"] = chat.encodeJSON(into: &files_)
-        json_["id"] = id.encodeJSON(into: &files_)
+        encodeField(&json_, "chat", chat, &files_)
+        encodeField(&json_, "id", id, &files_)
         return .object(json_)
     }
 }
@@ -1647,27 +1441,22 @@ public struct StoryArea: JSONModel {
 extension StoryArea {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: StoryArea.self)
-        var position: StoryAreaPosition? = nil
-        var type: StoryAreaType? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            position: try decodeRequired(fields_, "position"),
+            type: try decodeRequired(fields_, "type")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "position": position = try decodeField(value_, key_)
-            case "type": type = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "position", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let position else { throw missingField("position") }
-        guard let type else { throw missingField("type") }
-        self.position = position
-        self.type = type
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["position"] = position.encodeJSON(into: &files_)
-        json_["type"] = type.encodeJSON(into: &files_)
+        encodeField(&json_, "position", position, &files_)
+        encodeField(&json_, "type", type, &files_)
         return .object(json_)
     }
 }
@@ -1711,47 +1500,30 @@ public struct StoryAreaPosition: JSONModel {
 extension StoryAreaPosition {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: StoryAreaPosition.self)
-        var xPercentage: Double? = nil
-        var yPercentage: Double? = nil
-        var widthPercentage: Double? = nil
-        var heightPercentage: Double? = nil
-        var rotationAngle: Double? = nil
-        var cornerRadiusPercentage: Double? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            xPercentage: try decodeRequired(fields_, "x_percentage"),
+            yPercentage: try decodeRequired(fields_, "y_percentage"),
+            widthPercentage: try decodeRequired(fields_, "width_percentage"),
+            heightPercentage: try decodeRequired(fields_, "height_percentage"),
+            rotationAngle: try decodeRequired(fields_, "rotation_angle"),
+            cornerRadiusPercentage: try decodeRequired(fields_, "corner_radius_percentage")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "x_percentage": xPercentage = try decodeField(value_, key_)
-            case "y_percentage": yPercentage = try decodeField(value_, key_)
-            case "width_percentage": widthPercentage = try decodeField(value_, key_)
-            case "height_percentage": heightPercentage = try decodeField(value_, key_)
-            case "rotation_angle": rotationAngle = try decodeField(value_, key_)
-            case "corner_radius_percentage": cornerRadiusPercentage = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "x_percentage", "y_percentage", "width_percentage", "height_percentage", "rotation_angle", "corner_radius_percentage": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let xPercentage else { throw missingField("x_percentage") }
-        guard let yPercentage else { throw missingField("y_percentage") }
-        guard let widthPercentage else { throw missingField("width_percentage") }
-        guard let heightPercentage else { throw missingField("height_percentage") }
-        guard let rotationAngle else { throw missingField("rotation_angle") }
-        guard let cornerRadiusPercentage else { throw missingField("corner_radius_percentage") }
-        self.xPercentage = xPercentage
-        self.yPercentage = yPercentage
-        self.widthPercentage = widthPercentage
-        self.heightPercentage = heightPercentage
-        self.rotationAngle = rotationAngle
-        self.cornerRadiusPercentage = cornerRadiusPercentage
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["x_percentage"] = xPercentage.encodeJSON(into: &files_)
-        json_["y_percentage"] = yPercentage.encodeJSON(into: &files_)
-        json_["width_percentage"] = widthPercentage.encodeJSON(into: &files_)
-        json_["height_percentage"] = heightPercentage.encodeJSON(into: &files_)
-        json_["rotation_angle"] = rotationAngle.encodeJSON(into: &files_)
-        json_["corner_radius_percentage"] = cornerRadiusPercentage.encodeJSON(into: &files_)
+        encodeField(&json_, "x_percentage", xPercentage, &files_)
+        encodeField(&json_, "y_percentage", yPercentage, &files_)
+        encodeField(&json_, "width_percentage", widthPercentage, &files_)
+        encodeField(&json_, "height_percentage", heightPercentage, &files_)
+        encodeField(&json_, "rotation_angle", rotationAngle, &files_)
+        encodeField(&json_, "corner_radius_percentage", cornerRadiusPercentage, &files_)
         return .object(json_)
     }
 }
@@ -1777,24 +1549,21 @@ public struct StoryAreaTypeLink: JSONModel {
 extension StoryAreaTypeLink {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: StoryAreaTypeLink.self)
-        var url: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            url: try decodeRequired(fields_, "url")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "url": url = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "url", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let url else { throw missingField("url") }
-        self.url = url
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("link")
-        json_["url"] = url.encodeJSON(into: &files_)
+        encodeField(&json_, "url", url, &files_)
         return .object(json_)
     }
 }
@@ -1828,33 +1597,25 @@ public struct StoryAreaTypeLocation: JSONModel {
 extension StoryAreaTypeLocation {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: StoryAreaTypeLocation.self)
-        var latitude: Double? = nil
-        var longitude: Double? = nil
-        var address: LocationAddress? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            latitude: try decodeRequired(fields_, "latitude"),
+            longitude: try decodeRequired(fields_, "longitude")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "latitude": latitude = try decodeField(value_, key_)
-            case "longitude": longitude = try decodeField(value_, key_)
-            case "address": address = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "latitude", "longitude", "type": break
+            case "address": self.address = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let latitude else { throw missingField("latitude") }
-        guard let longitude else { throw missingField("longitude") }
-        self.latitude = latitude
-        self.longitude = longitude
-        self.address = address
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("location")
-        json_["latitude"] = latitude.encodeJSON(into: &files_)
-        json_["longitude"] = longitude.encodeJSON(into: &files_)
-        if let address { json_["address"] = address.encodeJSON(into: &files_) }
+        encodeField(&json_, "latitude", latitude, &files_)
+        encodeField(&json_, "longitude", longitude, &files_)
+        encodeField(&json_, "address", address, &files_)
         return .object(json_)
     }
 }
@@ -1888,32 +1649,25 @@ public struct StoryAreaTypeSuggestedReaction: JSONModel {
 extension StoryAreaTypeSuggestedReaction {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: StoryAreaTypeSuggestedReaction.self)
-        var reactionType: ReactionType? = nil
-        var isDark: Bool? = nil
-        var isFlipped: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            reactionType: try decodeRequired(fields_, "reaction_type")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "reaction_type": reactionType = try decodeField(value_, key_)
-            case "is_dark": isDark = try decodeField(value_, key_)
-            case "is_flipped": isFlipped = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "reaction_type", "type": break
+            case "is_dark": self.isDark = try decodeField(value_, key_)
+            case "is_flipped": self.isFlipped = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let reactionType else { throw missingField("reaction_type") }
-        self.reactionType = reactionType
-        self.isDark = isDark
-        self.isFlipped = isFlipped
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("suggested_reaction")
-        json_["reaction_type"] = reactionType.encodeJSON(into: &files_)
-        if let isDark { json_["is_dark"] = isDark.encodeJSON(into: &files_) }
-        if let isFlipped { json_["is_flipped"] = isFlipped.encodeJSON(into: &files_) }
+        encodeField(&json_, "reaction_type", reactionType, &files_)
+        encodeField(&json_, "is_dark", isDark, &files_)
+        encodeField(&json_, "is_flipped", isFlipped, &files_)
         return .object(json_)
     }
 }
@@ -1939,24 +1693,21 @@ public struct StoryAreaTypeUniqueGift: JSONModel {
 extension StoryAreaTypeUniqueGift {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: StoryAreaTypeUniqueGift.self)
-        var name: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            name: try decodeRequired(fields_, "name")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "name": name = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "name", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let name else { throw missingField("name") }
-        self.name = name
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("unique_gift")
-        json_["name"] = name.encodeJSON(into: &files_)
+        encodeField(&json_, "name", name, &files_)
         return .object(json_)
     }
 }
@@ -1990,34 +1741,25 @@ public struct StoryAreaTypeWeather: JSONModel {
 extension StoryAreaTypeWeather {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: StoryAreaTypeWeather.self)
-        var temperature: Double? = nil
-        var emoji: String? = nil
-        var backgroundColor: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            temperature: try decodeRequired(fields_, "temperature"),
+            emoji: try decodeRequired(fields_, "emoji"),
+            backgroundColor: try decodeRequired(fields_, "background_color")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "temperature": temperature = try decodeField(value_, key_)
-            case "emoji": emoji = try decodeField(value_, key_)
-            case "background_color": backgroundColor = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "temperature", "emoji", "background_color", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let temperature else { throw missingField("temperature") }
-        guard let emoji else { throw missingField("emoji") }
-        guard let backgroundColor else { throw missingField("background_color") }
-        self.temperature = temperature
-        self.emoji = emoji
-        self.backgroundColor = backgroundColor
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("weather")
-        json_["temperature"] = temperature.encodeJSON(into: &files_)
-        json_["emoji"] = emoji.encodeJSON(into: &files_)
-        json_["background_color"] = backgroundColor.encodeJSON(into: &files_)
+        encodeField(&json_, "temperature", temperature, &files_)
+        encodeField(&json_, "emoji", emoji, &files_)
+        encodeField(&json_, "background_color", backgroundColor, &files_)
         return .object(json_)
     }
 }
@@ -2077,62 +1819,38 @@ public struct SuccessfulPayment: JSONModel {
 extension SuccessfulPayment {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: SuccessfulPayment.self)
-        var currency: String? = nil
-        var totalAmount: Int? = nil
-        var invoicePayload: String? = nil
-        var subscriptionExpirationDate: Int64? = nil
-        var isRecurring: Bool? = nil
-        var isFirstRecurring: Bool? = nil
-        var shippingOptionID: String? = nil
-        var orderInfo: OrderInfo? = nil
-        var telegramPaymentChargeID: String? = nil
-        var providerPaymentChargeID: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            currency: try decodeRequired(fields_, "currency"),
+            totalAmount: try decodeRequired(fields_, "total_amount"),
+            invoicePayload: try decodeRequired(fields_, "invoice_payload"),
+            telegramPaymentChargeID: try decodeRequired(fields_, "telegram_payment_charge_id"),
+            providerPaymentChargeID: try decodeRequired(fields_, "provider_payment_charge_id")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "currency": currency = try decodeField(value_, key_)
-            case "total_amount": totalAmount = try decodeField(value_, key_)
-            case "invoice_payload": invoicePayload = try decodeField(value_, key_)
-            case "subscription_expiration_date": subscriptionExpirationDate = try decodeField(value_, key_)
-            case "is_recurring": isRecurring = try decodeField(value_, key_)
-            case "is_first_recurring": isFirstRecurring = try decodeField(value_, key_)
-            case "shipping_option_id": shippingOptionID = try decodeField(value_, key_)
-            case "order_info": orderInfo = try decodeField(value_, key_)
-            case "telegram_payment_charge_id": telegramPaymentChargeID = try decodeField(value_, key_)
-            case "provider_payment_charge_id": providerPaymentChargeID = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "currency", "total_amount", "invoice_payload", "telegram_payment_charge_id", "provider_payment_charge_id": break
+            case "subscription_expiration_date": self.subscriptionExpirationDate = try decodeField(value_, key_)
+            case "is_recurring": self.isRecurring = try decodeField(value_, key_)
+            case "is_first_recurring": self.isFirstRecurring = try decodeField(value_, key_)
+            case "shipping_option_id": self.shippingOptionID = try decodeField(value_, key_)
+            case "order_info": self.orderInfo = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let currency else { throw missingField("currency") }
-        guard let totalAmount else { throw missingField("total_amount") }
-        guard let invoicePayload else { throw missingField("invoice_payload") }
-        guard let telegramPaymentChargeID else { throw missingField("telegram_payment_charge_id") }
-        guard let providerPaymentChargeID else { throw missingField("provider_payment_charge_id") }
-        self.currency = currency
-        self.totalAmount = totalAmount
-        self.invoicePayload = invoicePayload
-        self.subscriptionExpirationDate = subscriptionExpirationDate
-        self.isRecurring = isRecurring
-        self.isFirstRecurring = isFirstRecurring
-        self.shippingOptionID = shippingOptionID
-        self.orderInfo = orderInfo
-        self.telegramPaymentChargeID = telegramPaymentChargeID
-        self.providerPaymentChargeID = providerPaymentChargeID
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["currency"] = currency.encodeJSON(into: &files_)
-        json_["total_amount"] = totalAmount.encodeJSON(into: &files_)
-        json_["invoice_payload"] = invoicePayload.encodeJSON(into: &files_)
-        if let subscriptionExpirationDate { json_["subscription_expiration_date"] = subscriptionExpirationDate.encodeJSON(into: &files_) }
-        if let isRecurring { json_["is_recurring"] = isRecurring.encodeJSON(into: &files_) }
-        if let isFirstRecurring { json_["is_first_recurring"] = isFirstRecurring.encodeJSON(into: &files_) }
-        if let shippingOptionID { json_["shipping_option_id"] = shippingOptionID.encodeJSON(into: &files_) }
-        if let orderInfo { json_["order_info"] = orderInfo.encodeJSON(into: &files_) }
-        json_["telegram_payment_charge_id"] = telegramPaymentChargeID.encodeJSON(into: &files_)
-        json_["provider_payment_charge_id"] = providerPaymentChargeID.encodeJSON(into: &files_)
+        encodeField(&json_, "currency", currency, &files_)
+        encodeField(&json_, "total_amount", totalAmount, &files_)
+        encodeField(&json_, "invoice_payload", invoicePayload, &files_)
+        encodeField(&json_, "subscription_expiration_date", subscriptionExpirationDate, &files_)
+        encodeField(&json_, "is_recurring", isRecurring, &files_)
+        encodeField(&json_, "is_first_recurring", isFirstRecurring, &files_)
+        encodeField(&json_, "shipping_option_id", shippingOptionID, &files_)
+        encodeField(&json_, "order_info", orderInfo, &files_)
+        encodeField(&json_, "telegram_payment_charge_id", telegramPaymentChargeID, &files_)
+        encodeField(&json_, "provider_payment_charge_id", providerPaymentChargeID, &files_)
         return .object(json_)
     }
 }
@@ -2160,26 +1878,22 @@ public struct SuggestedPostApprovalFailed: JSONModel {
 extension SuggestedPostApprovalFailed {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: SuggestedPostApprovalFailed.self)
-        var suggestedPostMessage: Message? = nil
-        var price: SuggestedPostPrice? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            price: try decodeRequired(fields_, "price")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "suggested_post_message": suggestedPostMessage = try decodeField(value_, key_)
-            case "price": price = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "price": break
+            case "suggested_post_message": self.suggestedPostMessage = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let price else { throw missingField("price") }
-        self.suggestedPostMessage = suggestedPostMessage
-        self.price = price
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let suggestedPostMessage { json_["suggested_post_message"] = suggestedPostMessage.encodeJSON(into: &files_) }
-        json_["price"] = price.encodeJSON(into: &files_)
+        encodeField(&json_, "suggested_post_message", suggestedPostMessage, &files_)
+        encodeField(&json_, "price", price, &files_)
         return .object(json_)
     }
 }
@@ -2211,30 +1925,24 @@ public struct SuggestedPostApproved: JSONModel {
 extension SuggestedPostApproved {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: SuggestedPostApproved.self)
-        var suggestedPostMessage: Message? = nil
-        var price: SuggestedPostPrice? = nil
-        var sendDate: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            sendDate: try decodeRequired(fields_, "send_date")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "suggested_post_message": suggestedPostMessage = try decodeField(value_, key_)
-            case "price": price = try decodeField(value_, key_)
-            case "send_date": sendDate = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "send_date": break
+            case "suggested_post_message": self.suggestedPostMessage = try decodeField(value_, key_)
+            case "price": self.price = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let sendDate else { throw missingField("send_date") }
-        self.suggestedPostMessage = suggestedPostMessage
-        self.price = price
-        self.sendDate = sendDate
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let suggestedPostMessage { json_["suggested_post_message"] = suggestedPostMessage.encodeJSON(into: &files_) }
-        if let price { json_["price"] = price.encodeJSON(into: &files_) }
-        json_["send_date"] = sendDate.encodeJSON(into: &files_)
+        encodeField(&json_, "suggested_post_message", suggestedPostMessage, &files_)
+        encodeField(&json_, "price", price, &files_)
+        encodeField(&json_, "send_date", sendDate, &files_)
         return .object(json_)
     }
 }
@@ -2262,25 +1970,20 @@ public struct SuggestedPostDeclined: JSONModel {
 extension SuggestedPostDeclined {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: SuggestedPostDeclined.self)
-        var suggestedPostMessage: Message? = nil
-        var comment: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "suggested_post_message": suggestedPostMessage = try decodeField(value_, key_)
-            case "comment": comment = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "suggested_post_message": self.suggestedPostMessage = try decodeField(value_, key_)
+            case "comment": self.comment = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.suggestedPostMessage = suggestedPostMessage
-        self.comment = comment
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let suggestedPostMessage { json_["suggested_post_message"] = suggestedPostMessage.encodeJSON(into: &files_) }
-        if let comment { json_["comment"] = comment.encodeJSON(into: &files_) }
+        encodeField(&json_, "suggested_post_message", suggestedPostMessage, &files_)
+        encodeField(&json_, "comment", comment, &files_)
         return .object(json_)
     }
 }
@@ -2312,30 +2015,24 @@ public struct SuggestedPostInfo: JSONModel {
 extension SuggestedPostInfo {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: SuggestedPostInfo.self)
-        var state: String? = nil
-        var price: SuggestedPostPrice? = nil
-        var sendDate: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            state: try decodeRequired(fields_, "state")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "state": state = try decodeField(value_, key_)
-            case "price": price = try decodeField(value_, key_)
-            case "send_date": sendDate = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "state": break
+            case "price": self.price = try decodeField(value_, key_)
+            case "send_date": self.sendDate = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let state else { throw missingField("state") }
-        self.state = state
-        self.price = price
-        self.sendDate = sendDate
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["state"] = state.encodeJSON(into: &files_)
-        if let price { json_["price"] = price.encodeJSON(into: &files_) }
-        if let sendDate { json_["send_date"] = sendDate.encodeJSON(into: &files_) }
+        encodeField(&json_, "state", state, &files_)
+        encodeField(&json_, "price", price, &files_)
+        encodeField(&json_, "send_date", sendDate, &files_)
         return .object(json_)
     }
 }
@@ -2371,34 +2068,26 @@ public struct SuggestedPostPaid: JSONModel {
 extension SuggestedPostPaid {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: SuggestedPostPaid.self)
-        var suggestedPostMessage: Message? = nil
-        var currency: String? = nil
-        var amount: Int? = nil
-        var starAmount: StarAmount? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            currency: try decodeRequired(fields_, "currency")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "suggested_post_message": suggestedPostMessage = try decodeField(value_, key_)
-            case "currency": currency = try decodeField(value_, key_)
-            case "amount": amount = try decodeField(value_, key_)
-            case "star_amount": starAmount = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "currency": break
+            case "suggested_post_message": self.suggestedPostMessage = try decodeField(value_, key_)
+            case "amount": self.amount = try decodeField(value_, key_)
+            case "star_amount": self.starAmount = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let currency else { throw missingField("currency") }
-        self.suggestedPostMessage = suggestedPostMessage
-        self.currency = currency
-        self.amount = amount
-        self.starAmount = starAmount
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let suggestedPostMessage { json_["suggested_post_message"] = suggestedPostMessage.encodeJSON(into: &files_) }
-        json_["currency"] = currency.encodeJSON(into: &files_)
-        if let amount { json_["amount"] = amount.encodeJSON(into: &files_) }
-        if let starAmount { json_["star_amount"] = starAmount.encodeJSON(into: &files_) }
+        encodeField(&json_, "suggested_post_message", suggestedPostMessage, &files_)
+        encodeField(&json_, "currency", currency, &files_)
+        encodeField(&json_, "amount", amount, &files_)
+        encodeField(&json_, "star_amount", starAmount, &files_)
         return .object(json_)
     }
 }
@@ -2426,25 +2115,20 @@ public struct SuggestedPostParameters: JSONModel {
 extension SuggestedPostParameters {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: SuggestedPostParameters.self)
-        var price: SuggestedPostPrice? = nil
-        var sendDate: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "price": price = try decodeField(value_, key_)
-            case "send_date": sendDate = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "price": self.price = try decodeField(value_, key_)
+            case "send_date": self.sendDate = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.price = price
-        self.sendDate = sendDate
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let price { json_["price"] = price.encodeJSON(into: &files_) }
-        if let sendDate { json_["send_date"] = sendDate.encodeJSON(into: &files_) }
+        encodeField(&json_, "price", price, &files_)
+        encodeField(&json_, "send_date", sendDate, &files_)
         return .object(json_)
     }
 }
@@ -2472,27 +2156,22 @@ public struct SuggestedPostPrice: JSONModel {
 extension SuggestedPostPrice {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: SuggestedPostPrice.self)
-        var currency: String? = nil
-        var amount: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            currency: try decodeRequired(fields_, "currency"),
+            amount: try decodeRequired(fields_, "amount")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "currency": currency = try decodeField(value_, key_)
-            case "amount": amount = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "currency", "amount": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let currency else { throw missingField("currency") }
-        guard let amount else { throw missingField("amount") }
-        self.currency = currency
-        self.amount = amount
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["currency"] = currency.encodeJSON(into: &files_)
-        json_["amount"] = amount.encodeJSON(into: &files_)
+        encodeField(&json_, "currency", currency, &files_)
+        encodeField(&json_, "amount", amount, &files_)
         return .object(json_)
     }
 }
@@ -2520,26 +2199,22 @@ public struct SuggestedPostRefunded: JSONModel {
 extension SuggestedPostRefunded {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: SuggestedPostRefunded.self)
-        var suggestedPostMessage: Message? = nil
-        var reason: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            reason: try decodeRequired(fields_, "reason")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "suggested_post_message": suggestedPostMessage = try decodeField(value_, key_)
-            case "reason": reason = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "reason": break
+            case "suggested_post_message": self.suggestedPostMessage = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let reason else { throw missingField("reason") }
-        self.suggestedPostMessage = suggestedPostMessage
-        self.reason = reason
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let suggestedPostMessage { json_["suggested_post_message"] = suggestedPostMessage.encodeJSON(into: &files_) }
-        json_["reason"] = reason.encodeJSON(into: &files_)
+        encodeField(&json_, "suggested_post_message", suggestedPostMessage, &files_)
+        encodeField(&json_, "reason", reason, &files_)
         return .object(json_)
     }
 }
@@ -2579,37 +2254,26 @@ public struct SwitchInlineQueryChosenChat: JSONModel {
 extension SwitchInlineQueryChosenChat {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: SwitchInlineQueryChosenChat.self)
-        var query: String? = nil
-        var allowUserChats: Bool? = nil
-        var allowBotChats: Bool? = nil
-        var allowGroupChats: Bool? = nil
-        var allowChannelChats: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "query": query = try decodeField(value_, key_)
-            case "allow_user_chats": allowUserChats = try decodeField(value_, key_)
-            case "allow_bot_chats": allowBotChats = try decodeField(value_, key_)
-            case "allow_group_chats": allowGroupChats = try decodeField(value_, key_)
-            case "allow_channel_chats": allowChannelChats = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "query": self.query = try decodeField(value_, key_)
+            case "allow_user_chats": self.allowUserChats = try decodeField(value_, key_)
+            case "allow_bot_chats": self.allowBotChats = try decodeField(value_, key_)
+            case "allow_group_chats": self.allowGroupChats = try decodeField(value_, key_)
+            case "allow_channel_chats": self.allowChannelChats = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.query = query
-        self.allowUserChats = allowUserChats
-        self.allowBotChats = allowBotChats
-        self.allowGroupChats = allowGroupChats
-        self.allowChannelChats = allowChannelChats
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let query { json_["query"] = query.encodeJSON(into: &files_) }
-        if let allowUserChats { json_["allow_user_chats"] = allowUserChats.encodeJSON(into: &files_) }
-        if let allowBotChats { json_["allow_bot_chats"] = allowBotChats.encodeJSON(into: &files_) }
-        if let allowGroupChats { json_["allow_group_chats"] = allowGroupChats.encodeJSON(into: &files_) }
-        if let allowChannelChats { json_["allow_channel_chats"] = allowChannelChats.encodeJSON(into: &files_) }
+        encodeField(&json_, "query", query, &files_)
+        encodeField(&json_, "allow_user_chats", allowUserChats, &files_)
+        encodeField(&json_, "allow_bot_chats", allowBotChats, &files_)
+        encodeField(&json_, "allow_group_chats", allowGroupChats, &files_)
+        encodeField(&json_, "allow_channel_chats", allowChannelChats, &files_)
         return .object(json_)
     }
 }
@@ -2645,35 +2309,26 @@ public struct TextQuote: JSONModel {
 extension TextQuote {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: TextQuote.self)
-        var text: String? = nil
-        var entities: [MessageEntity]? = nil
-        var position: Int? = nil
-        var isManual: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            text: try decodeRequired(fields_, "text"),
+            position: try decodeRequired(fields_, "position")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "text": text = try decodeField(value_, key_)
-            case "entities": entities = try decodeField(value_, key_)
-            case "position": position = try decodeField(value_, key_)
-            case "is_manual": isManual = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "text", "position": break
+            case "entities": self.entities = try decodeField(value_, key_)
+            case "is_manual": self.isManual = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let text else { throw missingField("text") }
-        guard let position else { throw missingField("position") }
-        self.text = text
-        self.entities = entities
-        self.position = position
-        self.isManual = isManual
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["text"] = text.encodeJSON(into: &files_)
-        if let entities { json_["entities"] = entities.encodeJSON(into: &files_) }
-        json_["position"] = position.encodeJSON(into: &files_)
-        if let isManual { json_["is_manual"] = isManual.encodeJSON(into: &files_) }
+        encodeField(&json_, "text", text, &files_)
+        encodeField(&json_, "entities", entities, &files_)
+        encodeField(&json_, "position", position, &files_)
+        encodeField(&json_, "is_manual", isManual, &files_)
         return .object(json_)
     }
 }
@@ -2703,28 +2358,23 @@ public struct TransactionPartnerAffiliateProgram: JSONModel {
 extension TransactionPartnerAffiliateProgram {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: TransactionPartnerAffiliateProgram.self)
-        var sponsorUser: User? = nil
-        var commissionPerMille: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            commissionPerMille: try decodeRequired(fields_, "commission_per_mille")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "sponsor_user": sponsorUser = try decodeField(value_, key_)
-            case "commission_per_mille": commissionPerMille = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "commission_per_mille", "type": break
+            case "sponsor_user": self.sponsorUser = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let commissionPerMille else { throw missingField("commission_per_mille") }
-        self.sponsorUser = sponsorUser
-        self.commissionPerMille = commissionPerMille
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("affiliate_program")
-        if let sponsorUser { json_["sponsor_user"] = sponsorUser.encodeJSON(into: &files_) }
-        json_["commission_per_mille"] = commissionPerMille.encodeJSON(into: &files_)
+        encodeField(&json_, "sponsor_user", sponsorUser, &files_)
+        encodeField(&json_, "commission_per_mille", commissionPerMille, &files_)
         return .object(json_)
     }
 }
@@ -2754,28 +2404,23 @@ public struct TransactionPartnerChat: JSONModel {
 extension TransactionPartnerChat {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: TransactionPartnerChat.self)
-        var chat: Chat? = nil
-        var gift: Gift? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            chat: try decodeRequired(fields_, "chat")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "chat": chat = try decodeField(value_, key_)
-            case "gift": gift = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "chat", "type": break
+            case "gift": self.gift = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let chat else { throw missingField("chat") }
-        self.chat = chat
-        self.gift = gift
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("chat")
-        json_["chat"] = chat.encodeJSON(into: &files_)
-        if let gift { json_["gift"] = gift.encodeJSON(into: &files_) }
+        encodeField(&json_, "chat", chat, &files_)
+        encodeField(&json_, "gift", gift, &files_)
         return .object(json_)
     }
 }
@@ -2801,23 +2446,20 @@ public struct TransactionPartnerFragment: JSONModel {
 extension TransactionPartnerFragment {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: TransactionPartnerFragment.self)
-        var withdrawalState: RevenueWithdrawalState? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "withdrawal_state": withdrawalState = try decodeField(value_, key_)
             case "type": break
-            default: unknown_[key_] = value_
+            case "withdrawal_state": self.withdrawalState = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.withdrawalState = withdrawalState
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("fragment")
-        if let withdrawalState { json_["withdrawal_state"] = withdrawalState.encodeJSON(into: &files_) }
+        encodeField(&json_, "withdrawal_state", withdrawalState, &files_)
         return .object(json_)
     }
 }
@@ -2839,14 +2481,13 @@ public struct TransactionPartnerOther: JSONModel {
 extension TransactionPartnerOther {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: TransactionPartnerOther.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
             case "type": break
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
@@ -2873,14 +2514,13 @@ public struct TransactionPartnerTelegramAds: JSONModel {
 extension TransactionPartnerTelegramAds {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: TransactionPartnerTelegramAds.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
             case "type": break
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
@@ -2911,24 +2551,21 @@ public struct TransactionPartnerTelegramApi: JSONModel {
 extension TransactionPartnerTelegramApi {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: TransactionPartnerTelegramApi.self)
-        var requestCount: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            requestCount: try decodeRequired(fields_, "request_count")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "request_count": requestCount = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "request_count", "type": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let requestCount else { throw missingField("request_count") }
-        self.requestCount = requestCount
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("telegram_api")
-        json_["request_count"] = requestCount.encodeJSON(into: &files_)
+        encodeField(&json_, "request_count", requestCount, &files_)
         return .object(json_)
     }
 }
@@ -2986,57 +2623,37 @@ public struct TransactionPartnerUser: JSONModel {
 extension TransactionPartnerUser {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: TransactionPartnerUser.self)
-        var transactionType: String? = nil
-        var user: User? = nil
-        var affiliate: AffiliateInfo? = nil
-        var invoicePayload: String? = nil
-        var subscriptionPeriod: Int? = nil
-        var paidMedia: [PaidMedia]? = nil
-        var paidMediaPayload: String? = nil
-        var gift: Gift? = nil
-        var premiumSubscriptionDuration: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            transactionType: try decodeRequired(fields_, "transaction_type"),
+            user: try decodeRequired(fields_, "user")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "transaction_type": transactionType = try decodeField(value_, key_)
-            case "user": user = try decodeField(value_, key_)
-            case "affiliate": affiliate = try decodeField(value_, key_)
-            case "invoice_payload": invoicePayload = try decodeField(value_, key_)
-            case "subscription_period": subscriptionPeriod = try decodeField(value_, key_)
-            case "paid_media": paidMedia = try decodeField(value_, key_)
-            case "paid_media_payload": paidMediaPayload = try decodeField(value_, key_)
-            case "gift": gift = try decodeField(value_, key_)
-            case "premium_subscription_duration": premiumSubscriptionDuration = try decodeField(value_, key_)
-            case "type": break
-            default: unknown_[key_] = value_
+            case "transaction_type", "user", "type": break
+            case "affiliate": self.affiliate = try decodeField(value_, key_)
+            case "invoice_payload": self.invoicePayload = try decodeField(value_, key_)
+            case "subscription_period": self.subscriptionPeriod = try decodeField(value_, key_)
+            case "paid_media": self.paidMedia = try decodeField(value_, key_)
+            case "paid_media_payload": self.paidMediaPayload = try decodeField(value_, key_)
+            case "gift": self.gift = try decodeField(value_, key_)
+            case "premium_subscription_duration": self.premiumSubscriptionDuration = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let transactionType else { throw missingField("transaction_type") }
-        guard let user else { throw missingField("user") }
-        self.transactionType = transactionType
-        self.user = user
-        self.affiliate = affiliate
-        self.invoicePayload = invoicePayload
-        self.subscriptionPeriod = subscriptionPeriod
-        self.paidMedia = paidMedia
-        self.paidMediaPayload = paidMediaPayload
-        self.gift = gift
-        self.premiumSubscriptionDuration = premiumSubscriptionDuration
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
         json_["type"] = .string("user")
-        json_["transaction_type"] = transactionType.encodeJSON(into: &files_)
-        json_["user"] = user.encodeJSON(into: &files_)
-        if let affiliate { json_["affiliate"] = affiliate.encodeJSON(into: &files_) }
-        if let invoicePayload { json_["invoice_payload"] = invoicePayload.encodeJSON(into: &files_) }
-        if let subscriptionPeriod { json_["subscription_period"] = subscriptionPeriod.encodeJSON(into: &files_) }
-        if let paidMedia { json_["paid_media"] = paidMedia.encodeJSON(into: &files_) }
-        if let paidMediaPayload { json_["paid_media_payload"] = paidMediaPayload.encodeJSON(into: &files_) }
-        if let gift { json_["gift"] = gift.encodeJSON(into: &files_) }
-        if let premiumSubscriptionDuration { json_["premium_subscription_duration"] = premiumSubscriptionDuration.encodeJSON(into: &files_) }
+        encodeField(&json_, "transaction_type", transactionType, &files_)
+        encodeField(&json_, "user", user, &files_)
+        encodeField(&json_, "affiliate", affiliate, &files_)
+        encodeField(&json_, "invoice_payload", invoicePayload, &files_)
+        encodeField(&json_, "subscription_period", subscriptionPeriod, &files_)
+        encodeField(&json_, "paid_media", paidMedia, &files_)
+        encodeField(&json_, "paid_media_payload", paidMediaPayload, &files_)
+        encodeField(&json_, "gift", gift, &files_)
+        encodeField(&json_, "premium_subscription_duration", premiumSubscriptionDuration, &files_)
         return .object(json_)
     }
 }
@@ -3104,72 +2721,42 @@ public struct UniqueGift: JSONModel {
 extension UniqueGift {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: UniqueGift.self)
-        var giftID: String? = nil
-        var baseName: String? = nil
-        var name: String? = nil
-        var number: Int? = nil
-        var model: UniqueGiftModel? = nil
-        var symbol: UniqueGiftSymbol? = nil
-        var backdrop: UniqueGiftBackdrop? = nil
-        var isPremium: Bool? = nil
-        var isBurned: Bool? = nil
-        var isFromBlockchain: Bool? = nil
-        var colors: UniqueGiftColors? = nil
-        var publisherChat: Chat? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            giftID: try decodeRequired(fields_, "gift_id"),
+            baseName: try decodeRequired(fields_, "base_name"),
+            name: try decodeRequired(fields_, "name"),
+            number: try decodeRequired(fields_, "number"),
+            model: try decodeRequired(fields_, "model"),
+            symbol: try decodeRequired(fields_, "symbol"),
+            backdrop: try decodeRequired(fields_, "backdrop")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "gift_id": giftID = try decodeField(value_, key_)
-            case "base_name": baseName = try decodeField(value_, key_)
-            case "name": name = try decodeField(value_, key_)
-            case "number": number = try decodeField(value_, key_)
-            case "model": model = try decodeField(value_, key_)
-            case "symbol": symbol = try decodeField(value_, key_)
-            case "backdrop": backdrop = try decodeField(value_, key_)
-            case "is_premium": isPremium = try decodeField(value_, key_)
-            case "is_burned": isBurned = try decodeField(value_, key_)
-            case "is_from_blockchain": isFromBlockchain = try decodeField(value_, key_)
-            case "colors": colors = try decodeField(value_, key_)
-            case "publisher_chat": publisherChat = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "gift_id", "base_name", "name", "number", "model", "symbol", "backdrop": break
+            case "is_premium": self.isPremium = try decodeField(value_, key_)
+            case "is_burned": self.isBurned = try decodeField(value_, key_)
+            case "is_from_blockchain": self.isFromBlockchain = try decodeField(value_, key_)
+            case "colors": self.colors = try decodeField(value_, key_)
+            case "publisher_chat": self.publisherChat = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let giftID else { throw missingField("gift_id") }
-        guard let baseName else { throw missingField("base_name") }
-        guard let name else { throw missingField("name") }
-        guard let number else { throw missingField("number") }
-        guard let model else { throw missingField("model") }
-        guard let symbol else { throw missingField("symbol") }
-        guard let backdrop else { throw missingField("backdrop") }
-        self.giftID = giftID
-        self.baseName = baseName
-        self.name = name
-        self.number = number
-        self.model = model
-        self.symbol = symbol
-        self.backdrop = backdrop
-        self.isPremium = isPremium
-        self.isBurned = isBurned
-        self.isFromBlockchain = isFromBlockchain
-        self.colors = colors
-        self.publisherChat = publisherChat
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["gift_id"] = giftID.encodeJSON(into: &files_)
-        json_["base_name"] = baseName.encodeJSON(into: &files_)
-        json_["name"] = name.encodeJSON(into: &files_)
-        json_["number"] = number.encodeJSON(into: &files_)
-        json_["model"] = model.encodeJSON(into: &files_)
-        json_["symbol"] = symbol.encodeJSON(into: &files_)
-        json_["backdrop"] = backdrop.encodeJSON(into: &files_)
-        if let isPremium { json_["is_premium"] = isPremium.encodeJSON(into: &files_) }
-        if let isBurned { json_["is_burned"] = isBurned.encodeJSON(into: &files_) }
-        if let isFromBlockchain { json_["is_from_blockchain"] = isFromBlockchain.encodeJSON(into: &files_) }
-        if let colors { json_["colors"] = colors.encodeJSON(into: &files_) }
-        if let publisherChat { json_["publisher_chat"] = publisherChat.encodeJSON(into: &files_) }
+        encodeField(&json_, "gift_id", giftID, &files_)
+        encodeField(&json_, "base_name", baseName, &files_)
+        encodeField(&json_, "name", name, &files_)
+        encodeField(&json_, "number", number, &files_)
+        encodeField(&json_, "model", model, &files_)
+        encodeField(&json_, "symbol", symbol, &files_)
+        encodeField(&json_, "backdrop", backdrop, &files_)
+        encodeField(&json_, "is_premium", isPremium, &files_)
+        encodeField(&json_, "is_burned", isBurned, &files_)
+        encodeField(&json_, "is_from_blockchain", isFromBlockchain, &files_)
+        encodeField(&json_, "colors", colors, &files_)
+        encodeField(&json_, "publisher_chat", publisherChat, &files_)
         return .object(json_)
     }
 }
@@ -3201,32 +2788,24 @@ public struct UniqueGiftBackdrop: JSONModel {
 extension UniqueGiftBackdrop {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: UniqueGiftBackdrop.self)
-        var name: String? = nil
-        var colors: UniqueGiftBackdropColors? = nil
-        var rarityPerMille: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            name: try decodeRequired(fields_, "name"),
+            colors: try decodeRequired(fields_, "colors"),
+            rarityPerMille: try decodeRequired(fields_, "rarity_per_mille")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "name": name = try decodeField(value_, key_)
-            case "colors": colors = try decodeField(value_, key_)
-            case "rarity_per_mille": rarityPerMille = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "name", "colors", "rarity_per_mille": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let name else { throw missingField("name") }
-        guard let colors else { throw missingField("colors") }
-        guard let rarityPerMille else { throw missingField("rarity_per_mille") }
-        self.name = name
-        self.colors = colors
-        self.rarityPerMille = rarityPerMille
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["name"] = name.encodeJSON(into: &files_)
-        json_["colors"] = colors.encodeJSON(into: &files_)
-        json_["rarity_per_mille"] = rarityPerMille.encodeJSON(into: &files_)
+        encodeField(&json_, "name", name, &files_)
+        encodeField(&json_, "colors", colors, &files_)
+        encodeField(&json_, "rarity_per_mille", rarityPerMille, &files_)
         return .object(json_)
     }
 }
@@ -3262,37 +2841,26 @@ public struct UniqueGiftBackdropColors: JSONModel {
 extension UniqueGiftBackdropColors {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: UniqueGiftBackdropColors.self)
-        var centerColor: Int? = nil
-        var edgeColor: Int? = nil
-        var symbolColor: Int? = nil
-        var textColor: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            centerColor: try decodeRequired(fields_, "center_color"),
+            edgeColor: try decodeRequired(fields_, "edge_color"),
+            symbolColor: try decodeRequired(fields_, "symbol_color"),
+            textColor: try decodeRequired(fields_, "text_color")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "center_color": centerColor = try decodeField(value_, key_)
-            case "edge_color": edgeColor = try decodeField(value_, key_)
-            case "symbol_color": symbolColor = try decodeField(value_, key_)
-            case "text_color": textColor = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "center_color", "edge_color", "symbol_color", "text_color": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let centerColor else { throw missingField("center_color") }
-        guard let edgeColor else { throw missingField("edge_color") }
-        guard let symbolColor else { throw missingField("symbol_color") }
-        guard let textColor else { throw missingField("text_color") }
-        self.centerColor = centerColor
-        self.edgeColor = edgeColor
-        self.symbolColor = symbolColor
-        self.textColor = textColor
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["center_color"] = centerColor.encodeJSON(into: &files_)
-        json_["edge_color"] = edgeColor.encodeJSON(into: &files_)
-        json_["symbol_color"] = symbolColor.encodeJSON(into: &files_)
-        json_["text_color"] = textColor.encodeJSON(into: &files_)
+        encodeField(&json_, "center_color", centerColor, &files_)
+        encodeField(&json_, "edge_color", edgeColor, &files_)
+        encodeField(&json_, "symbol_color", symbolColor, &files_)
+        encodeField(&json_, "text_color", textColor, &files_)
         return .object(json_)
     }
 }
@@ -3336,47 +2904,30 @@ public struct UniqueGiftColors: JSONModel {
 extension UniqueGiftColors {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: UniqueGiftColors.self)
-        var modelCustomEmojiID: String? = nil
-        var symbolCustomEmojiID: String? = nil
-        var lightThemeMainColor: Int? = nil
-        var lightThemeOtherColors: [Int]? = nil
-        var darkThemeMainColor: Int? = nil
-        var darkThemeOtherColors: [Int]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            modelCustomEmojiID: try decodeRequired(fields_, "model_custom_emoji_id"),
+            symbolCustomEmojiID: try decodeRequired(fields_, "symbol_custom_emoji_id"),
+            lightThemeMainColor: try decodeRequired(fields_, "light_theme_main_color"),
+            lightThemeOtherColors: try decodeRequired(fields_, "light_theme_other_colors"),
+            darkThemeMainColor: try decodeRequired(fields_, "dark_theme_main_color"),
+            darkThemeOtherColors: try decodeRequired(fields_, "dark_theme_other_colors")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "model_custom_emoji_id": modelCustomEmojiID = try decodeField(value_, key_)
-            case "symbol_custom_emoji_id": symbolCustomEmojiID = try decodeField(value_, key_)
-            case "light_theme_main_color": lightThemeMainColor = try decodeField(value_, key_)
-            case "light_theme_other_colors": lightThemeOtherColors = try decodeField(value_, key_)
-            case "dark_theme_main_color": darkThemeMainColor = try decodeField(value_, key_)
-            case "dark_theme_other_colors": darkThemeOtherColors = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "model_custom_emoji_id", "symbol_custom_emoji_id", "light_theme_main_color", "light_theme_other_colors", "dark_theme_main_color", "dark_theme_other_colors": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let modelCustomEmojiID else { throw missingField("model_custom_emoji_id") }
-        guard let symbolCustomEmojiID else { throw missingField("symbol_custom_emoji_id") }
-        guard let lightThemeMainColor else { throw missingField("light_theme_main_color") }
-        guard let lightThemeOtherColors else { throw missingField("light_theme_other_colors") }
-        guard let darkThemeMainColor else { throw missingField("dark_theme_main_color") }
-        guard let darkThemeOtherColors else { throw missingField("dark_theme_other_colors") }
-        self.modelCustomEmojiID = modelCustomEmojiID
-        self.symbolCustomEmojiID = symbolCustomEmojiID
-        self.lightThemeMainColor = lightThemeMainColor
-        self.lightThemeOtherColors = lightThemeOtherColors
-        self.darkThemeMainColor = darkThemeMainColor
-        self.darkThemeOtherColors = darkThemeOtherColors
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["model_custom_emoji_id"] = modelCustomEmojiID.encodeJSON(into: &files_)
-        json_["symbol_custom_emoji_id"] = symbolCustomEmojiID.encodeJSON(into: &files_)
-        json_["light_theme_main_color"] = lightThemeMainColor.encodeJSON(into: &files_)
-        json_["light_theme_other_colors"] = lightThemeOtherColors.encodeJSON(into: &files_)
-        json_["dark_theme_main_color"] = darkThemeMainColor.encodeJSON(into: &files_)
-        json_["dark_theme_other_colors"] = darkThemeOtherColors.encodeJSON(into: &files_)
+        encodeField(&json_, "model_custom_emoji_id", modelCustomEmojiID, &files_)
+        encodeField(&json_, "symbol_custom_emoji_id", symbolCustomEmojiID, &files_)
+        encodeField(&json_, "light_theme_main_color", lightThemeMainColor, &files_)
+        encodeField(&json_, "light_theme_other_colors", lightThemeOtherColors, &files_)
+        encodeField(&json_, "dark_theme_main_color", darkThemeMainColor, &files_)
+        encodeField(&json_, "dark_theme_other_colors", darkThemeOtherColors, &files_)
         return .object(json_)
     }
 }
@@ -3424,47 +2975,32 @@ public struct UniqueGiftInfo: JSONModel {
 extension UniqueGiftInfo {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: UniqueGiftInfo.self)
-        var gift: UniqueGift? = nil
-        var origin: String? = nil
-        var lastResaleCurrency: String? = nil
-        var lastResaleAmount: Int? = nil
-        var ownedGiftID: String? = nil
-        var transferStarCount: Int? = nil
-        var nextTransferDate: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            gift: try decodeRequired(fields_, "gift"),
+            origin: try decodeRequired(fields_, "origin")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "gift": gift = try decodeField(value_, key_)
-            case "origin": origin = try decodeField(value_, key_)
-            case "last_resale_currency": lastResaleCurrency = try decodeField(value_, key_)
-            case "last_resale_amount": lastResaleAmount = try decodeField(value_, key_)
-            case "owned_gift_id": ownedGiftID = try decodeField(value_, key_)
-            case "transfer_star_count": transferStarCount = try decodeField(value_, key_)
-            case "next_transfer_date": nextTransferDate = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "gift", "origin": break
+            case "last_resale_currency": self.lastResaleCurrency = try decodeField(value_, key_)
+            case "last_resale_amount": self.lastResaleAmount = try decodeField(value_, key_)
+            case "owned_gift_id": self.ownedGiftID = try decodeField(value_, key_)
+            case "transfer_star_count": self.transferStarCount = try decodeField(value_, key_)
+            case "next_transfer_date": self.nextTransferDate = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let gift else { throw missingField("gift") }
-        guard let origin else { throw missingField("origin") }
-        self.gift = gift
-        self.origin = origin
-        self.lastResaleCurrency = lastResaleCurrency
-        self.lastResaleAmount = lastResaleAmount
-        self.ownedGiftID = ownedGiftID
-        self.transferStarCount = transferStarCount
-        self.nextTransferDate = nextTransferDate
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["gift"] = gift.encodeJSON(into: &files_)
-        json_["origin"] = origin.encodeJSON(into: &files_)
-        if let lastResaleCurrency { json_["last_resale_currency"] = lastResaleCurrency.encodeJSON(into: &files_) }
-        if let lastResaleAmount { json_["last_resale_amount"] = lastResaleAmount.encodeJSON(into: &files_) }
-        if let ownedGiftID { json_["owned_gift_id"] = ownedGiftID.encodeJSON(into: &files_) }
-        if let transferStarCount { json_["transfer_star_count"] = transferStarCount.encodeJSON(into: &files_) }
-        if let nextTransferDate { json_["next_transfer_date"] = nextTransferDate.encodeJSON(into: &files_) }
+        encodeField(&json_, "gift", gift, &files_)
+        encodeField(&json_, "origin", origin, &files_)
+        encodeField(&json_, "last_resale_currency", lastResaleCurrency, &files_)
+        encodeField(&json_, "last_resale_amount", lastResaleAmount, &files_)
+        encodeField(&json_, "owned_gift_id", ownedGiftID, &files_)
+        encodeField(&json_, "transfer_star_count", transferStarCount, &files_)
+        encodeField(&json_, "next_transfer_date", nextTransferDate, &files_)
         return .object(json_)
     }
 }
@@ -3500,36 +3036,26 @@ public struct UniqueGiftModel: JSONModel {
 extension UniqueGiftModel {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: UniqueGiftModel.self)
-        var name: String? = nil
-        var sticker: Sticker? = nil
-        var rarityPerMille: Int? = nil
-        var rarity: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            name: try decodeRequired(fields_, "name"),
+            sticker: try decodeRequired(fields_, "sticker"),
+            rarityPerMille: try decodeRequired(fields_, "rarity_per_mille")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "name": name = try decodeField(value_, key_)
-            case "sticker": sticker = try decodeField(value_, key_)
-            case "rarity_per_mille": rarityPerMille = try decodeField(value_, key_)
-            case "rarity": rarity = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "name", "sticker", "rarity_per_mille": break
+            case "rarity": self.rarity = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let name else { throw missingField("name") }
-        guard let sticker else { throw missingField("sticker") }
-        guard let rarityPerMille else { throw missingField("rarity_per_mille") }
-        self.name = name
-        self.sticker = sticker
-        self.rarityPerMille = rarityPerMille
-        self.rarity = rarity
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["name"] = name.encodeJSON(into: &files_)
-        json_["sticker"] = sticker.encodeJSON(into: &files_)
-        json_["rarity_per_mille"] = rarityPerMille.encodeJSON(into: &files_)
-        if let rarity { json_["rarity"] = rarity.encodeJSON(into: &files_) }
+        encodeField(&json_, "name", name, &files_)
+        encodeField(&json_, "sticker", sticker, &files_)
+        encodeField(&json_, "rarity_per_mille", rarityPerMille, &files_)
+        encodeField(&json_, "rarity", rarity, &files_)
         return .object(json_)
     }
 }
@@ -3561,32 +3087,24 @@ public struct UniqueGiftSymbol: JSONModel {
 extension UniqueGiftSymbol {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: UniqueGiftSymbol.self)
-        var name: String? = nil
-        var sticker: Sticker? = nil
-        var rarityPerMille: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            name: try decodeRequired(fields_, "name"),
+            sticker: try decodeRequired(fields_, "sticker"),
+            rarityPerMille: try decodeRequired(fields_, "rarity_per_mille")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "name": name = try decodeField(value_, key_)
-            case "sticker": sticker = try decodeField(value_, key_)
-            case "rarity_per_mille": rarityPerMille = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "name", "sticker", "rarity_per_mille": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let name else { throw missingField("name") }
-        guard let sticker else { throw missingField("sticker") }
-        guard let rarityPerMille else { throw missingField("rarity_per_mille") }
-        self.name = name
-        self.sticker = sticker
-        self.rarityPerMille = rarityPerMille
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["name"] = name.encodeJSON(into: &files_)
-        json_["sticker"] = sticker.encodeJSON(into: &files_)
-        json_["rarity_per_mille"] = rarityPerMille.encodeJSON(into: &files_)
+        encodeField(&json_, "name", name, &files_)
+        encodeField(&json_, "sticker", sticker, &files_)
+        encodeField(&json_, "rarity_per_mille", rarityPerMille, &files_)
         return .object(json_)
     }
 }
@@ -3722,124 +3240,70 @@ public struct Update: JSONModel {
 extension Update {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Update.self)
-        var updateID: Int64? = nil
-        var message: Message? = nil
-        var editedMessage: Message? = nil
-        var channelPost: Message? = nil
-        var editedChannelPost: Message? = nil
-        var businessConnection: BusinessConnection? = nil
-        var businessMessage: Message? = nil
-        var editedBusinessMessage: Message? = nil
-        var deletedBusinessMessages: BusinessMessagesDeleted? = nil
-        var guestMessage: Message? = nil
-        var messageReaction: MessageReactionUpdated? = nil
-        var messageReactionCount: MessageReactionCountUpdated? = nil
-        var inlineQuery: InlineQuery? = nil
-        var chosenInlineResult: ChosenInlineResult? = nil
-        var callbackQuery: CallbackQuery? = nil
-        var shippingQuery: ShippingQuery? = nil
-        var preCheckoutQuery: PreCheckoutQuery? = nil
-        var purchasedPaidMedia: PaidMediaPurchased? = nil
-        var poll: Poll? = nil
-        var pollAnswer: PollAnswer? = nil
-        var myChatMember: ChatMemberUpdated? = nil
-        var chatMember: ChatMemberUpdated? = nil
-        var chatJoinRequest: ChatJoinRequest? = nil
-        var chatBoost: ChatBoostUpdated? = nil
-        var removedChatBoost: ChatBoostRemoved? = nil
-        var managedBot: ManagedBotUpdated? = nil
-        var unknown_: [String: JSONValue] = [:]
-        for (key_, value_) in fields_ {
-            switch key_ {
-            case "update_id": updateID = try decodeField(value_, key_)
-            case "message": message = try decodeField(value_, key_)
-            case "edited_message": editedMessage = try decodeField(value_, key_)
-            case "channel_post": channelPost = try decodeField(value_, key_)
-            case "edited_channel_post": editedChannelPost = try decodeField(value_, key_)
-            case "business_connection": businessConnection = try decodeField(value_, key_)
-            case "business_message": businessMessage = try decodeField(value_, key_)
-            case "edited_business_message": editedBusinessMessage = try decodeField(value_, key_)
-            case "deleted_business_messages": deletedBusinessMessages = try decodeField(value_, key_)
-            case "guest_message": guestMessage = try decodeField(value_, key_)
-            case "message_reaction": messageReaction = try decodeField(value_, key_)
-            case "message_reaction_count": messageReactionCount = try decodeField(value_, key_)
-            case "inline_query": inlineQuery = try decodeField(value_, key_)
-            case "chosen_inline_result": chosenInlineResult = try decodeField(value_, key_)
-            case "callback_query": callbackQuery = try decodeField(value_, key_)
-            case "shipping_query": shippingQuery = try decodeField(value_, key_)
-            case "pre_checkout_query": preCheckoutQuery = try decodeField(value_, key_)
-            case "purchased_paid_media": purchasedPaidMedia = try decodeField(value_, key_)
-            case "poll": poll = try decodeField(value_, key_)
-            case "poll_answer": pollAnswer = try decodeField(value_, key_)
-            case "my_chat_member": myChatMember = try decodeField(value_, key_)
-            case "chat_member": chatMember = try decodeField(value_, key_)
-            case "chat_join_request": chatJoinRequest = try decodeField(value_, key_)
-            case "chat_boost": chatBoost = try decodeField(value_, key_)
-            case "removed_chat_boost": removedChatBoost = try decodeField(value_, key_)
-            case "managed_bot": managedBot = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
-            }
-        }
-        guard let updateID else { throw missingField("update_id") }
-        self.updateID = updateID
-        self.message = message
-        self.editedMessage = editedMessage
-        self.channelPost = channelPost
-        self.editedChannelPost = editedChannelPost
-        self.businessConnection = businessConnection
-        self.businessMessage = businessMessage
-        self.editedBusinessMessage = editedBusinessMessage
-        self.deletedBusinessMessages = deletedBusinessMessages
-        self.guestMessage = guestMessage
-        self.messageReaction = messageReaction
-        self.messageReactionCount = messageReactionCount
-        self.inlineQuery = inlineQuery
-        self.chosenInlineResult = chosenInlineResult
-        self.callbackQuery = callbackQuery
-        self.shippingQuery = shippingQuery
-        self.preCheckoutQuery = preCheckoutQuery
-        self.purchasedPaidMedia = purchasedPaidMedia
-        self.poll = poll
-        self.pollAnswer = pollAnswer
-        self.myChatMember = myChatMember
-        self.chatMember = chatMember
-        self.chatJoinRequest = chatJoinRequest
-        self.chatBoost = chatBoost
-        self.removedChatBoost = removedChatBoost
-        self.managedBot = managedBot
-        self.unknownFields = unknown_
+        self.updateID = try decodeRequired(fields_, "update_id")
         self.raw = json
         self.kind = Update.kind(of: json)
+        for (key_, value_) in fields_ {
+            switch key_ {
+            case "update_id": break
+            case "message": self.message = try decodeField(value_, key_)
+            case "edited_message": self.editedMessage = try decodeField(value_, key_)
+            case "channel_post": self.channelPost = try decodeField(value_, key_)
+            case "edited_channel_post": self.editedChannelPost = try decodeField(value_, key_)
+            case "business_connection": self.businessConnection = try decodeField(value_, key_)
+            case "business_message": self.businessMessage = try decodeField(value_, key_)
+            case "edited_business_message": self.editedBusinessMessage = try decodeField(value_, key_)
+            case "deleted_business_messages": self.deletedBusinessMessages = try decodeField(value_, key_)
+            case "guest_message": self.guestMessage = try decodeField(value_, key_)
+            case "message_reaction": self.messageReaction = try decodeField(value_, key_)
+            case "message_reaction_count": self.messageReactionCount = try decodeField(value_, key_)
+            case "inline_query": self.inlineQuery = try decodeField(value_, key_)
+            case "chosen_inline_result": self.chosenInlineResult = try decodeField(value_, key_)
+            case "callback_query": self.callbackQuery = try decodeField(value_, key_)
+            case "shipping_query": self.shippingQuery = try decodeField(value_, key_)
+            case "pre_checkout_query": self.preCheckoutQuery = try decodeField(value_, key_)
+            case "purchased_paid_media": self.purchasedPaidMedia = try decodeField(value_, key_)
+            case "poll": self.poll = try decodeField(value_, key_)
+            case "poll_answer": self.pollAnswer = try decodeField(value_, key_)
+            case "my_chat_member": self.myChatMember = try decodeField(value_, key_)
+            case "chat_member": self.chatMember = try decodeField(value_, key_)
+            case "chat_join_request": self.chatJoinRequest = try decodeField(value_, key_)
+            case "chat_boost": self.chatBoost = try decodeField(value_, key_)
+            case "removed_chat_boost": self.removedChatBoost = try decodeField(value_, key_)
+            case "managed_bot": self.managedBot = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
+            }
+        }
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["update_id"] = updateID.encodeJSON(into: &files_)
-        if let message { json_["message"] = message.encodeJSON(into: &files_) }
-        if let editedMessage { json_["edited_message"] = editedMessage.encodeJSON(into: &files_) }
-        if let channelPost { json_["channel_post"] = channelPost.encodeJSON(into: &files_) }
-        if let editedChannelPost { json_["edited_channel_post"] = editedChannelPost.encodeJSON(into: &files_) }
-        if let businessConnection { json_["business_connection"] = businessConnection.encodeJSON(into: &files_) }
-        if let businessMessage { json_["business_message"] = businessMessage.encodeJSON(into: &files_) }
-        if let editedBusinessMessage { json_["edited_business_message"] = editedBusinessMessage.encodeJSON(into: &files_) }
-        if let deletedBusinessMessages { json_["deleted_business_messages"] = deletedBusinessMessages.encodeJSON(into: &files_) }
-        if let guestMessage { json_["guest_message"] = guestMessage.encodeJSON(into: &files_) }
-        if let messageReaction { json_["message_reaction"] = messageReaction.encodeJSON(into: &files_) }
-        if let messageReactionCount { json_["message_reaction_count"] = messageReactionCount.encodeJSON(into: &files_) }
-        if let inlineQuery { json_["inline_query"] = inlineQuery.encodeJSON(into: &files_) }
-        if let chosenInlineResult { json_["chosen_inline_result"] = chosenInlineResult.encodeJSON(into: &files_) }
-        if let callbackQuery { json_["callback_query"] = callbackQuery.encodeJSON(into: &files_) }
-        if let shippingQuery { json_["shipping_query"] = shippingQuery.encodeJSON(into: &files_) }
-        if let preCheckoutQuery { json_["pre_checkout_query"] = preCheckoutQuery.encodeJSON(into: &files_) }
-        if let purchasedPaidMedia { json_["purchased_paid_media"] = purchasedPaidMedia.encodeJSON(into: &files_) }
-        if let poll { json_["poll"] = poll.encodeJSON(into: &files_) }
-        if let pollAnswer { json_["poll_answer"] = pollAnswer.encodeJSON(into: &files_) }
-        if let myChatMember { json_["my_chat_member"] = myChatMember.encodeJSON(into: &files_) }
-        if let chatMember { json_["chat_member"] = chatMember.encodeJSON(into: &files_) }
-        if let chatJoinRequest { json_["chat_join_request"] = chatJoinRequest.encodeJSON(into: &files_) }
-        if let chatBoost { json_["chat_boost"] = chatBoost.encodeJSON(into: &files_) }
-        if let removedChatBoost { json_["removed_chat_boost"] = removedChatBoost.encodeJSON(into: &files_) }
-        if let managedBot { json_["managed_bot"] = managedBot.encodeJSON(into: &files_) }
+        encodeField(&json_, "update_id", updateID, &files_)
+        encodeField(&json_, "message", message, &files_)
+        encodeField(&json_, "edited_message", editedMessage, &files_)
+        encodeField(&json_, "channel_post", channelPost, &files_)
+        encodeField(&json_, "edited_channel_post", editedChannelPost, &files_)
+        encodeField(&json_, "business_connection", businessConnection, &files_)
+        encodeField(&json_, "business_message", businessMessage, &files_)
+        encodeField(&json_, "edited_business_message", editedBusinessMessage, &files_)
+        encodeField(&json_, "deleted_business_messages", deletedBusinessMessages, &files_)
+        encodeField(&json_, "guest_message", guestMessage, &files_)
+        encodeField(&json_, "message_reaction", messageReaction, &files_)
+        encodeField(&json_, "message_reaction_count", messageReactionCount, &files_)
+        encodeField(&json_, "inline_query", inlineQuery, &files_)
+        encodeField(&json_, "chosen_inline_result", chosenInlineResult, &files_)
+        encodeField(&json_, "callback_query", callbackQuery, &files_)
+        encodeField(&json_, "shipping_query", shippingQuery, &files_)
+        encodeField(&json_, "pre_checkout_query", preCheckoutQuery, &files_)
+        encodeField(&json_, "purchased_paid_media", purchasedPaidMedia, &files_)
+        encodeField(&json_, "poll", poll, &files_)
+        encodeField(&json_, "poll_answer", pollAnswer, &files_)
+        encodeField(&json_, "my_chat_member", myChatMember, &files_)
+        encodeField(&json_, "chat_member", chatMember, &files_)
+        encodeField(&json_, "chat_join_request", chatJoinRequest, &files_)
+        encodeField(&json_, "chat_boost", chatBoost, &files_)
+        encodeField(&json_, "removed_chat_boost", removedChatBoost, &files_)
+        encodeField(&json_, "managed_bot", managedBot, &files_)
         return .object(json_)
     }
 }
@@ -3931,92 +3395,54 @@ public struct User: JSONModel {
 extension User {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: User.self)
-        var id: Int64? = nil
-        var isBot: Bool? = nil
-        var firstName: String? = nil
-        var lastName: String? = nil
-        var username: String? = nil
-        var languageCode: String? = nil
-        var isPremium: Bool? = nil
-        var addedToAttachmentMenu: Bool? = nil
-        var canJoinGroups: Bool? = nil
-        var canReadAllGroupMessages: Bool? = nil
-        var supportsGuestQueries: Bool? = nil
-        var supportsInlineQueries: Bool? = nil
-        var canConnectToBusiness: Bool? = nil
-        var hasMainWebApp: Bool? = nil
-        var hasTopicsEnabled: Bool? = nil
-        var allowsUsersToCreateTopics: Bool? = nil
-        var canManageBots: Bool? = nil
-        var supportsJoinRequestQueries: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            id: try decodeRequired(fields_, "id"),
+            isBot: try decodeRequired(fields_, "is_bot"),
+            firstName: try decodeRequired(fields_, "first_name")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "id": id = try decodeField(value_, key_)
-            case "is_bot": isBot = try decodeField(value_, key_)
-            case "first_name": firstName = try decodeField(value_, key_)
-            case "last_name": lastName = try decodeField(value_, key_)
-            case "username": username = try decodeField(value_, key_)
-            case "language_code": languageCode = try decodeField(value_, key_)
-            case "is_premium": isPremium = try decodeField(value_, key_)
-            case "added_to_attachment_menu": addedToAttachmentMenu = try decodeField(value_, key_)
-            case "can_join_groups": canJoinGroups = try decodeField(value_, key_)
-            case "can_read_all_group_messages": canReadAllGroupMessages = try decodeField(value_, key_)
-            case "supports_guest_queries": supportsGuestQueries = try decodeField(value_, key_)
-            case "supports_inline_queries": supportsInlineQueries = try decodeField(value_, key_)
-            case "can_connect_to_business": canConnectToBusiness = try decodeField(value_, key_)
-            case "has_main_web_app": hasMainWebApp = try decodeField(value_, key_)
-            case "has_topics_enabled": hasTopicsEnabled = try decodeField(value_, key_)
-            case "allows_users_to_create_topics": allowsUsersToCreateTopics = try decodeField(value_, key_)
-            case "can_manage_bots": canManageBots = try decodeField(value_, key_)
-            case "supports_join_request_queries": supportsJoinRequestQueries = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "id", "is_bot", "first_name": break
+            case "last_name": self.lastName = try decodeField(value_, key_)
+            case "username": self.username = try decodeField(value_, key_)
+            case "language_code": self.languageCode = try decodeField(value_, key_)
+            case "is_premium": self.isPremium = try decodeField(value_, key_)
+            case "added_to_attachment_menu": self.addedToAttachmentMenu = try decodeField(value_, key_)
+            case "can_join_groups": self.canJoinGroups = try decodeField(value_, key_)
+            case "can_read_all_group_messages": self.canReadAllGroupMessages = try decodeField(value_, key_)
+            case "supports_guest_queries": self.supportsGuestQueries = try decodeField(value_, key_)
+            case "supports_inline_queries": self.supportsInlineQueries = try decodeField(value_, key_)
+            case "can_connect_to_business": self.canConnectToBusiness = try decodeField(value_, key_)
+            case "has_main_web_app": self.hasMainWebApp = try decodeField(value_, key_)
+            case "has_topics_enabled": self.hasTopicsEnabled = try decodeField(value_, key_)
+            case "allows_users_to_create_topics": self.allowsUsersToCreateTopics = try decodeField(value_, key_)
+            case "can_manage_bots": self.canManageBots = try decodeField(value_, key_)
+            case "supports_join_request_queries": self.supportsJoinRequestQueries = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let id else { throw missingField("id") }
-        guard let isBot else { throw missingField("is_bot") }
-        guard let firstName else { throw missingField("first_name") }
-        self.id = id
-        self.isBot = isBot
-        self.firstName = firstName
-        self.lastName = lastName
-        self.username = username
-        self.languageCode = languageCode
-        self.isPremium = isPremium
-        self.addedToAttachmentMenu = addedToAttachmentMenu
-        self.canJoinGroups = canJoinGroups
-        self.canReadAllGroupMessages = canReadAllGroupMessages
-        self.supportsGuestQueries = supportsGuestQueries
-        self.supportsInlineQueries = supportsInlineQueries
-        self.canConnectToBusiness = canConnectToBusiness
-        self.hasMainWebApp = hasMainWebApp
-        self.hasTopicsEnabled = hasTopicsEnabled
-        self.allowsUsersToCreateTopics = allowsUsersToCreateTopics
-        self.canManageBots = canManageBots
-        self.supportsJoinRequestQueries = supportsJoinRequestQueries
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["id"] = id.encodeJSON(into: &files_)
-        json_["is_bot"] = isBot.encodeJSON(into: &files_)
-        json_["first_name"] = firstName.encodeJSON(into: &files_)
-        if let lastName { json_["last_name"] = lastName.encodeJSON(into: &files_) }
-        if let username { json_["username"] = username.encodeJSON(into: &files_) }
-        if let languageCode { json_["language_code"] = languageCode.encodeJSON(into: &files_) }
-        if let isPremium { json_["is_premium"] = isPremium.encodeJSON(into: &files_) }
-        if let addedToAttachmentMenu { json_["added_to_attachment_menu"] = addedToAttachmentMenu.encodeJSON(into: &files_) }
-        if let canJoinGroups { json_["can_join_groups"] = canJoinGroups.encodeJSON(into: &files_) }
-        if let canReadAllGroupMessages { json_["can_read_all_group_messages"] = canReadAllGroupMessages.encodeJSON(into: &files_) }
-        if let supportsGuestQueries { json_["supports_guest_queries"] = supportsGuestQueries.encodeJSON(into: &files_) }
-        if let supportsInlineQueries { json_["supports_inline_queries"] = supportsInlineQueries.encodeJSON(into: &files_) }
-        if let canConnectToBusiness { json_["can_connect_to_business"] = canConnectToBusiness.encodeJSON(into: &files_) }
-        if let hasMainWebApp { json_["has_main_web_app"] = hasMainWebApp.encodeJSON(into: &files_) }
-        if let hasTopicsEnabled { json_["has_topics_enabled"] = hasTopicsEnabled.encodeJSON(into: &files_) }
-        if let allowsUsersToCreateTopics { json_["allows_users_to_create_topics"] = allowsUsersToCreateTopics.encodeJSON(into: &files_) }
-        if let canManageBots { json_["can_manage_bots"] = canManageBots.encodeJSON(into: &files_) }
-        if let supportsJoinRequestQueries { json_["supports_join_request_queries"] = supportsJoinRequestQueries.encodeJSON(into: &files_) }
+        encodeField(&json_, "id", id, &files_)
+        encodeField(&json_, "is_bot", isBot, &files_)
+        encodeField(&json_, "first_name", firstName, &files_)
+        encodeField(&json_, "last_name", lastName, &files_)
+        encodeField(&json_, "username", username, &files_)
+        encodeField(&json_, "language_code", languageCode, &files_)
+        encodeField(&json_, "is_premium", isPremium, &files_)
+        encodeField(&json_, "added_to_attachment_menu", addedToAttachmentMenu, &files_)
+        encodeField(&json_, "can_join_groups", canJoinGroups, &files_)
+        encodeField(&json_, "can_read_all_group_messages", canReadAllGroupMessages, &files_)
+        encodeField(&json_, "supports_guest_queries", supportsGuestQueries, &files_)
+        encodeField(&json_, "supports_inline_queries", supportsInlineQueries, &files_)
+        encodeField(&json_, "can_connect_to_business", canConnectToBusiness, &files_)
+        encodeField(&json_, "has_main_web_app", hasMainWebApp, &files_)
+        encodeField(&json_, "has_topics_enabled", hasTopicsEnabled, &files_)
+        encodeField(&json_, "allows_users_to_create_topics", allowsUsersToCreateTopics, &files_)
+        encodeField(&json_, "can_manage_bots", canManageBots, &files_)
+        encodeField(&json_, "supports_join_request_queries", supportsJoinRequestQueries, &files_)
         return .object(json_)
     }
 }
@@ -4040,22 +3466,20 @@ public struct UserChatBoosts: JSONModel {
 extension UserChatBoosts {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: UserChatBoosts.self)
-        var boosts: [ChatBoost]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            boosts: try decodeRequired(fields_, "boosts")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "boosts": boosts = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "boosts": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let boosts else { throw missingField("boosts") }
-        self.boosts = boosts
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["boosts"] = boosts.encodeJSON(into: &files_)
+        encodeField(&json_, "boosts", boosts, &files_)
         return .object(json_)
     }
 }
@@ -4083,27 +3507,22 @@ public struct UserProfileAudios: JSONModel {
 extension UserProfileAudios {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: UserProfileAudios.self)
-        var totalCount: Int? = nil
-        var audios: [Audio]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            totalCount: try decodeRequired(fields_, "total_count"),
+            audios: try decodeRequired(fields_, "audios")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "total_count": totalCount = try decodeField(value_, key_)
-            case "audios": audios = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "total_count", "audios": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let totalCount else { throw missingField("total_count") }
-        guard let audios else { throw missingField("audios") }
-        self.totalCount = totalCount
-        self.audios = audios
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["total_count"] = totalCount.encodeJSON(into: &files_)
-        json_["audios"] = audios.encodeJSON(into: &files_)
+        encodeField(&json_, "total_count", totalCount, &files_)
+        encodeField(&json_, "audios", audios, &files_)
         return .object(json_)
     }
 }
@@ -4131,27 +3550,22 @@ public struct UserProfilePhotos: JSONModel {
 extension UserProfilePhotos {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: UserProfilePhotos.self)
-        var totalCount: Int? = nil
-        var photos: [[PhotoSize]]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            totalCount: try decodeRequired(fields_, "total_count"),
+            photos: try decodeRequired(fields_, "photos")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "total_count": totalCount = try decodeField(value_, key_)
-            case "photos": photos = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "total_count", "photos": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let totalCount else { throw missingField("total_count") }
-        guard let photos else { throw missingField("photos") }
-        self.totalCount = totalCount
-        self.photos = photos
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["total_count"] = totalCount.encodeJSON(into: &files_)
-        json_["photos"] = photos.encodeJSON(into: &files_)
+        encodeField(&json_, "total_count", totalCount, &files_)
+        encodeField(&json_, "photos", photos, &files_)
         return .object(json_)
     }
 }
@@ -4187,36 +3601,26 @@ public struct UserRating: JSONModel {
 extension UserRating {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: UserRating.self)
-        var level: Int? = nil
-        var rating: Int? = nil
-        var currentLevelRating: Int? = nil
-        var nextLevelRating: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            level: try decodeRequired(fields_, "level"),
+            rating: try decodeRequired(fields_, "rating"),
+            currentLevelRating: try decodeRequired(fields_, "current_level_rating")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "level": level = try decodeField(value_, key_)
-            case "rating": rating = try decodeField(value_, key_)
-            case "current_level_rating": currentLevelRating = try decodeField(value_, key_)
-            case "next_level_rating": nextLevelRating = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "level", "rating", "current_level_rating": break
+            case "next_level_rating": self.nextLevelRating = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let level else { throw missingField("level") }
-        guard let rating else { throw missingField("rating") }
-        guard let currentLevelRating else { throw missingField("current_level_rating") }
-        self.level = level
-        self.rating = rating
-        self.currentLevelRating = currentLevelRating
-        self.nextLevelRating = nextLevelRating
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["level"] = level.encodeJSON(into: &files_)
-        json_["rating"] = rating.encodeJSON(into: &files_)
-        json_["current_level_rating"] = currentLevelRating.encodeJSON(into: &files_)
-        if let nextLevelRating { json_["next_level_rating"] = nextLevelRating.encodeJSON(into: &files_) }
+        encodeField(&json_, "level", level, &files_)
+        encodeField(&json_, "rating", rating, &files_)
+        encodeField(&json_, "current_level_rating", currentLevelRating, &files_)
+        encodeField(&json_, "next_level_rating", nextLevelRating, &files_)
         return .object(json_)
     }
 }
@@ -4244,27 +3648,22 @@ public struct UsersShared: JSONModel {
 extension UsersShared {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: UsersShared.self)
-        var requestID: Int64? = nil
-        var users: [SharedUser]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            requestID: try decodeRequired(fields_, "request_id"),
+            users: try decodeRequired(fields_, "users")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "request_id": requestID = try decodeField(value_, key_)
-            case "users": users = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "request_id", "users": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let requestID else { throw missingField("request_id") }
-        guard let users else { throw missingField("users") }
-        self.requestID = requestID
-        self.users = users
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["request_id"] = requestID.encodeJSON(into: &files_)
-        json_["users"] = users.encodeJSON(into: &files_)
+        encodeField(&json_, "request_id", requestID, &files_)
+        encodeField(&json_, "users", users, &files_)
         return .object(json_)
     }
 }
@@ -4312,48 +3711,32 @@ public struct Venue: JSONModel {
 extension Venue {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Venue.self)
-        var location: Location? = nil
-        var title: String? = nil
-        var address: String? = nil
-        var foursquareID: String? = nil
-        var foursquareType: String? = nil
-        var googlePlaceID: String? = nil
-        var googlePlaceType: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            location: try decodeRequired(fields_, "location"),
+            title: try decodeRequired(fields_, "title"),
+            address: try decodeRequired(fields_, "address")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "location": location = try decodeField(value_, key_)
-            case "title": title = try decodeField(value_, key_)
-            case "address": address = try decodeField(value_, key_)
-            case "foursquare_id": foursquareID = try decodeField(value_, key_)
-            case "foursquare_type": foursquareType = try decodeField(value_, key_)
-            case "google_place_id": googlePlaceID = try decodeField(value_, key_)
-            case "google_place_type": googlePlaceType = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "location", "title", "address": break
+            case "foursquare_id": self.foursquareID = try decodeField(value_, key_)
+            case "foursquare_type": self.foursquareType = try decodeField(value_, key_)
+            case "google_place_id": self.googlePlaceID = try decodeField(value_, key_)
+            case "google_place_type": self.googlePlaceType = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let location else { throw missingField("location") }
-        guard let title else { throw missingField("title") }
-        guard let address else { throw missingField("address") }
-        self.location = location
-        self.title = title
-        self.address = address
-        self.foursquareID = foursquareID
-        self.foursquareType = foursquareType
-        self.googlePlaceID = googlePlaceID
-        self.googlePlaceType = googlePlaceType
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["location"] = location.encodeJSON(into: &files_)
-        json_["title"] = title.encodeJSON(into: &files_)
-        json_["address"] = address.encodeJSON(into: &files_)
-        if let foursquareID { json_["foursquare_id"] = foursquareID.encodeJSON(into: &files_) }
-        if let foursquareType { json_["foursquare_type"] = foursquareType.encodeJSON(into: &files_) }
-        if let googlePlaceID { json_["google_place_id"] = googlePlaceID.encodeJSON(into: &files_) }
-        if let googlePlaceType { json_["google_place_type"] = googlePlaceType.encodeJSON(into: &files_) }
+        encodeField(&json_, "location", location, &files_)
+        encodeField(&json_, "title", title, &files_)
+        encodeField(&json_, "address", address, &files_)
+        encodeField(&json_, "foursquare_id", foursquareID, &files_)
+        encodeField(&json_, "foursquare_type", foursquareType, &files_)
+        encodeField(&json_, "google_place_id", googlePlaceID, &files_)
+        encodeField(&json_, "google_place_type", googlePlaceType, &files_)
         return .object(json_)
     }
 }
@@ -4421,70 +3804,42 @@ public struct Video: JSONModel {
 extension Video {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Video.self)
-        var fileID: String? = nil
-        var fileUniqueID: String? = nil
-        var width: Int? = nil
-        var height: Int? = nil
-        var duration: Int? = nil
-        var thumbnail: PhotoSize? = nil
-        var cover: [PhotoSize]? = nil
-        var startTimestamp: Int? = nil
-        var qualities: [VideoQuality]? = nil
-        var fileName: String? = nil
-        var mimeType: String? = nil
-        var fileSize: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            fileID: try decodeRequired(fields_, "file_id"),
+            fileUniqueID: try decodeRequired(fields_, "file_unique_id"),
+            width: try decodeRequired(fields_, "width"),
+            height: try decodeRequired(fields_, "height"),
+            duration: try decodeRequired(fields_, "duration")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "file_id": fileID = try decodeField(value_, key_)
-            case "file_unique_id": fileUniqueID = try decodeField(value_, key_)
-            case "width": width = try decodeField(value_, key_)
-            case "height": height = try decodeField(value_, key_)
-            case "duration": duration = try decodeField(value_, key_)
-            case "thumbnail": thumbnail = try decodeField(value_, key_)
-            case "cover": cover = try decodeField(value_, key_)
-            case "start_timestamp": startTimestamp = try decodeField(value_, key_)
-            case "qualities": qualities = try decodeField(value_, key_)
-            case "file_name": fileName = try decodeField(value_, key_)
-            case "mime_type": mimeType = try decodeField(value_, key_)
-            case "file_size": fileSize = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "file_id", "file_unique_id", "width", "height", "duration": break
+            case "thumbnail": self.thumbnail = try decodeField(value_, key_)
+            case "cover": self.cover = try decodeField(value_, key_)
+            case "start_timestamp": self.startTimestamp = try decodeField(value_, key_)
+            case "qualities": self.qualities = try decodeField(value_, key_)
+            case "file_name": self.fileName = try decodeField(value_, key_)
+            case "mime_type": self.mimeType = try decodeField(value_, key_)
+            case "file_size": self.fileSize = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let fileID else { throw missingField("file_id") }
-        guard let fileUniqueID else { throw missingField("file_unique_id") }
-        guard let width else { throw missingField("width") }
-        guard let height else { throw missingField("height") }
-        guard let duration else { throw missingField("duration") }
-        self.fileID = fileID
-        self.fileUniqueID = fileUniqueID
-        self.width = width
-        self.height = height
-        self.duration = duration
-        self.thumbnail = thumbnail
-        self.cover = cover
-        self.startTimestamp = startTimestamp
-        self.qualities = qualities
-        self.fileName = fileName
-        self.mimeType = mimeType
-        self.fileSize = fileSize
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["file_id"] = fileID.encodeJSON(into: &files_)
-        json_["file_unique_id"] = fileUniqueID.encodeJSON(into: &files_)
-        json_["width"] = width.encodeJSON(into: &files_)
-        json_["height"] = height.encodeJSON(into: &files_)
-        json_["duration"] = duration.encodeJSON(into: &files_)
-        if let thumbnail { json_["thumbnail"] = thumbnail.encodeJSON(into: &files_) }
-        if let cover { json_["cover"] = cover.encodeJSON(into: &files_) }
-        if let startTimestamp { json_["start_timestamp"] = startTimestamp.encodeJSON(into: &files_) }
-        if let qualities { json_["qualities"] = qualities.encodeJSON(into: &files_) }
-        if let fileName { json_["file_name"] = fileName.encodeJSON(into: &files_) }
-        if let mimeType { json_["mime_type"] = mimeType.encodeJSON(into: &files_) }
-        if let fileSize { json_["file_size"] = fileSize.encodeJSON(into: &files_) }
+        encodeField(&json_, "file_id", fileID, &files_)
+        encodeField(&json_, "file_unique_id", fileUniqueID, &files_)
+        encodeField(&json_, "width", width, &files_)
+        encodeField(&json_, "height", height, &files_)
+        encodeField(&json_, "duration", duration, &files_)
+        encodeField(&json_, "thumbnail", thumbnail, &files_)
+        encodeField(&json_, "cover", cover, &files_)
+        encodeField(&json_, "start_timestamp", startTimestamp, &files_)
+        encodeField(&json_, "qualities", qualities, &files_)
+        encodeField(&json_, "file_name", fileName, &files_)
+        encodeField(&json_, "mime_type", mimeType, &files_)
+        encodeField(&json_, "file_size", fileSize, &files_)
         return .object(json_)
     }
 }
@@ -4508,22 +3863,20 @@ public struct VideoChatEnded: JSONModel {
 extension VideoChatEnded {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: VideoChatEnded.self)
-        var duration: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            duration: try decodeRequired(fields_, "duration")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "duration": duration = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "duration": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let duration else { throw missingField("duration") }
-        self.duration = duration
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["duration"] = duration.encodeJSON(into: &files_)
+        encodeField(&json_, "duration", duration, &files_)
         return .object(json_)
     }
 }
@@ -4547,22 +3900,20 @@ public struct VideoChatParticipantsInvited: JSONModel {
 extension VideoChatParticipantsInvited {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: VideoChatParticipantsInvited.self)
-        var users: [User]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            users: try decodeRequired(fields_, "users")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "users": users = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "users": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let users else { throw missingField("users") }
-        self.users = users
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["users"] = users.encodeJSON(into: &files_)
+        encodeField(&json_, "users", users, &files_)
         return .object(json_)
     }
 }
@@ -4586,22 +3937,20 @@ public struct VideoChatScheduled: JSONModel {
 extension VideoChatScheduled {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: VideoChatScheduled.self)
-        var startDate: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            startDate: try decodeRequired(fields_, "start_date")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "start_date": startDate = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "start_date": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let startDate else { throw missingField("start_date") }
-        self.startDate = startDate
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["start_date"] = startDate.encodeJSON(into: &files_)
+        encodeField(&json_, "start_date", startDate, &files_)
         return .object(json_)
     }
 }
@@ -4621,13 +3970,12 @@ public struct VideoChatStarted: JSONModel {
 extension VideoChatStarted {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: VideoChatStarted.self)
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            default: unknown_[key_] = value_
+            default: unknownFields[key_] = value_
             }
         }
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
@@ -4674,45 +4022,30 @@ public struct VideoNote: JSONModel {
 extension VideoNote {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: VideoNote.self)
-        var fileID: String? = nil
-        var fileUniqueID: String? = nil
-        var length: Int? = nil
-        var duration: Int? = nil
-        var thumbnail: PhotoSize? = nil
-        var fileSize: Int? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            fileID: try decodeRequired(fields_, "file_id"),
+            fileUniqueID: try decodeRequired(fields_, "file_unique_id"),
+            length: try decodeRequired(fields_, "length"),
+            duration: try decodeRequired(fields_, "duration")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "file_id": fileID = try decodeField(value_, key_)
-            case "file_unique_id": fileUniqueID = try decodeField(value_, key_)
-            case "length": length = try decodeField(value_, key_)
-            case "duration": duration = try decodeField(value_, key_)
-            case "thumbnail": thumbnail = try decodeField(value_, key_)
-            case "file_size": fileSize = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "file_id", "file_unique_id", "length", "duration": break
+            case "thumbnail": self.thumbnail = try decodeField(value_, key_)
+            case "file_size": self.fileSize = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let fileID else { throw missingField("file_id") }
-        guard let fileUniqueID else { throw missingField("file_unique_id") }
-        guard let length else { throw missingField("length") }
-        guard let duration else { throw missingField("duration") }
-        self.fileID = fileID
-        self.fileUniqueID = fileUniqueID
-        self.length = length
-        self.duration = duration
-        self.thumbnail = thumbnail
-        self.fileSize = fileSize
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["file_id"] = fileID.encodeJSON(into: &files_)
-        json_["file_unique_id"] = fileUniqueID.encodeJSON(into: &files_)
-        json_["length"] = length.encodeJSON(into: &files_)
-        json_["duration"] = duration.encodeJSON(into: &files_)
-        if let thumbnail { json_["thumbnail"] = thumbnail.encodeJSON(into: &files_) }
-        if let fileSize { json_["file_size"] = fileSize.encodeJSON(into: &files_) }
+        encodeField(&json_, "file_id", fileID, &files_)
+        encodeField(&json_, "file_unique_id", fileUniqueID, &files_)
+        encodeField(&json_, "length", length, &files_)
+        encodeField(&json_, "duration", duration, &files_)
+        encodeField(&json_, "thumbnail", thumbnail, &files_)
+        encodeField(&json_, "file_size", fileSize, &files_)
         return .object(json_)
     }
 }
@@ -4756,46 +4089,30 @@ public struct VideoQuality: JSONModel {
 extension VideoQuality {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: VideoQuality.self)
-        var fileID: String? = nil
-        var fileUniqueID: String? = nil
-        var width: Int? = nil
-        var height: Int? = nil
-        var codec: String? = nil
-        var fileSize: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            fileID: try decodeRequired(fields_, "file_id"),
+            fileUniqueID: try decodeRequired(fields_, "file_unique_id"),
+            width: try decodeRequired(fields_, "width"),
+            height: try decodeRequired(fields_, "height"),
+            codec: try decodeRequired(fields_, "codec")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "file_id": fileID = try decodeField(value_, key_)
-            case "file_unique_id": fileUniqueID = try decodeField(value_, key_)
-            case "width": width = try decodeField(value_, key_)
-            case "height": height = try decodeField(value_, key_)
-            case "codec": codec = try decodeField(value_, key_)
-            case "file_size": fileSize = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "file_id", "file_unique_id", "width", "height", "codec": break
+            case "file_size": self.fileSize = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let fileID else { throw missingField("file_id") }
-        guard let fileUniqueID else { throw missingField("file_unique_id") }
-        guard let width else { throw missingField("width") }
-        guard let height else { throw missingField("height") }
-        guard let codec else { throw missingField("codec") }
-        self.fileID = fileID
-        self.fileUniqueID = fileUniqueID
-        self.width = width
-        self.height = height
-        self.codec = codec
-        self.fileSize = fileSize
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["file_id"] = fileID.encodeJSON(into: &files_)
-        json_["file_unique_id"] = fileUniqueID.encodeJSON(into: &files_)
-        json_["width"] = width.encodeJSON(into: &files_)
-        json_["height"] = height.encodeJSON(into: &files_)
-        json_["codec"] = codec.encodeJSON(into: &files_)
-        if let fileSize { json_["file_size"] = fileSize.encodeJSON(into: &files_) }
+        encodeField(&json_, "file_id", fileID, &files_)
+        encodeField(&json_, "file_unique_id", fileUniqueID, &files_)
+        encodeField(&json_, "width", width, &files_)
+        encodeField(&json_, "height", height, &files_)
+        encodeField(&json_, "codec", codec, &files_)
+        encodeField(&json_, "file_size", fileSize, &files_)
         return .object(json_)
     }
 }
@@ -4835,40 +4152,28 @@ public struct Voice: JSONModel {
 extension Voice {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: Voice.self)
-        var fileID: String? = nil
-        var fileUniqueID: String? = nil
-        var duration: Int? = nil
-        var mimeType: String? = nil
-        var fileSize: Int64? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            fileID: try decodeRequired(fields_, "file_id"),
+            fileUniqueID: try decodeRequired(fields_, "file_unique_id"),
+            duration: try decodeRequired(fields_, "duration")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "file_id": fileID = try decodeField(value_, key_)
-            case "file_unique_id": fileUniqueID = try decodeField(value_, key_)
-            case "duration": duration = try decodeField(value_, key_)
-            case "mime_type": mimeType = try decodeField(value_, key_)
-            case "file_size": fileSize = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "file_id", "file_unique_id", "duration": break
+            case "mime_type": self.mimeType = try decodeField(value_, key_)
+            case "file_size": self.fileSize = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let fileID else { throw missingField("file_id") }
-        guard let fileUniqueID else { throw missingField("file_unique_id") }
-        guard let duration else { throw missingField("duration") }
-        self.fileID = fileID
-        self.fileUniqueID = fileUniqueID
-        self.duration = duration
-        self.mimeType = mimeType
-        self.fileSize = fileSize
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["file_id"] = fileID.encodeJSON(into: &files_)
-        json_["file_unique_id"] = fileUniqueID.encodeJSON(into: &files_)
-        json_["duration"] = duration.encodeJSON(into: &files_)
-        if let mimeType { json_["mime_type"] = mimeType.encodeJSON(into: &files_) }
-        if let fileSize { json_["file_size"] = fileSize.encodeJSON(into: &files_) }
+        encodeField(&json_, "file_id", fileID, &files_)
+        encodeField(&json_, "file_unique_id", fileUniqueID, &files_)
+        encodeField(&json_, "duration", duration, &files_)
+        encodeField(&json_, "mime_type", mimeType, &files_)
+        encodeField(&json_, "file_size", fileSize, &files_)
         return .object(json_)
     }
 }
@@ -4896,27 +4201,22 @@ public struct WebAppData: JSONModel {
 extension WebAppData {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: WebAppData.self)
-        var data: String? = nil
-        var buttonText: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            data: try decodeRequired(fields_, "data"),
+            buttonText: try decodeRequired(fields_, "button_text")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "data": data = try decodeField(value_, key_)
-            case "button_text": buttonText = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "data", "button_text": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let data else { throw missingField("data") }
-        guard let buttonText else { throw missingField("button_text") }
-        self.data = data
-        self.buttonText = buttonText
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["data"] = data.encodeJSON(into: &files_)
-        json_["button_text"] = buttonText.encodeJSON(into: &files_)
+        encodeField(&json_, "data", data, &files_)
+        encodeField(&json_, "button_text", buttonText, &files_)
         return .object(json_)
     }
 }
@@ -4940,22 +4240,20 @@ public struct WebAppInfo: JSONModel {
 extension WebAppInfo {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: WebAppInfo.self)
-        var url: String? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            url: try decodeRequired(fields_, "url")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "url": url = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "url": break
+            default: unknownFields[key_] = value_
             }
         }
-        guard let url else { throw missingField("url") }
-        self.url = url
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["url"] = url.encodeJSON(into: &files_)
+        encodeField(&json_, "url", url, &files_)
         return .object(json_)
     }
 }
@@ -5011,56 +4309,36 @@ public struct WebhookInfo: JSONModel {
 extension WebhookInfo {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: WebhookInfo.self)
-        var url: String? = nil
-        var hasCustomCertificate: Bool? = nil
-        var pendingUpdateCount: Int? = nil
-        var ipAddress: String? = nil
-        var lastErrorDate: Int64? = nil
-        var lastErrorMessage: String? = nil
-        var lastSynchronizationErrorDate: Int64? = nil
-        var maxConnections: Int? = nil
-        var allowedUpdates: [String]? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init(
+            url: try decodeRequired(fields_, "url"),
+            hasCustomCertificate: try decodeRequired(fields_, "has_custom_certificate"),
+            pendingUpdateCount: try decodeRequired(fields_, "pending_update_count")
+        )
         for (key_, value_) in fields_ {
             switch key_ {
-            case "url": url = try decodeField(value_, key_)
-            case "has_custom_certificate": hasCustomCertificate = try decodeField(value_, key_)
-            case "pending_update_count": pendingUpdateCount = try decodeField(value_, key_)
-            case "ip_address": ipAddress = try decodeField(value_, key_)
-            case "last_error_date": lastErrorDate = try decodeField(value_, key_)
-            case "last_error_message": lastErrorMessage = try decodeField(value_, key_)
-            case "last_synchronization_error_date": lastSynchronizationErrorDate = try decodeField(value_, key_)
-            case "max_connections": maxConnections = try decodeField(value_, key_)
-            case "allowed_updates": allowedUpdates = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "url", "has_custom_certificate", "pending_update_count": break
+            case "ip_address": self.ipAddress = try decodeField(value_, key_)
+            case "last_error_date": self.lastErrorDate = try decodeField(value_, key_)
+            case "last_error_message": self.lastErrorMessage = try decodeField(value_, key_)
+            case "last_synchronization_error_date": self.lastSynchronizationErrorDate = try decodeField(value_, key_)
+            case "max_connections": self.maxConnections = try decodeField(value_, key_)
+            case "allowed_updates": self.allowedUpdates = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        guard let url else { throw missingField("url") }
-        guard let hasCustomCertificate else { throw missingField("has_custom_certificate") }
-        guard let pendingUpdateCount else { throw missingField("pending_update_count") }
-        self.url = url
-        self.hasCustomCertificate = hasCustomCertificate
-        self.pendingUpdateCount = pendingUpdateCount
-        self.ipAddress = ipAddress
-        self.lastErrorDate = lastErrorDate
-        self.lastErrorMessage = lastErrorMessage
-        self.lastSynchronizationErrorDate = lastSynchronizationErrorDate
-        self.maxConnections = maxConnections
-        self.allowedUpdates = allowedUpdates
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        json_["url"] = url.encodeJSON(into: &files_)
-        json_["has_custom_certificate"] = hasCustomCertificate.encodeJSON(into: &files_)
-        json_["pending_update_count"] = pendingUpdateCount.encodeJSON(into: &files_)
-        if let ipAddress { json_["ip_address"] = ipAddress.encodeJSON(into: &files_) }
-        if let lastErrorDate { json_["last_error_date"] = lastErrorDate.encodeJSON(into: &files_) }
-        if let lastErrorMessage { json_["last_error_message"] = lastErrorMessage.encodeJSON(into: &files_) }
-        if let lastSynchronizationErrorDate { json_["last_synchronization_error_date"] = lastSynchronizationErrorDate.encodeJSON(into: &files_) }
-        if let maxConnections { json_["max_connections"] = maxConnections.encodeJSON(into: &files_) }
-        if let allowedUpdates { json_["allowed_updates"] = allowedUpdates.encodeJSON(into: &files_) }
+        encodeField(&json_, "url", url, &files_)
+        encodeField(&json_, "has_custom_certificate", hasCustomCertificate, &files_)
+        encodeField(&json_, "pending_update_count", pendingUpdateCount, &files_)
+        encodeField(&json_, "ip_address", ipAddress, &files_)
+        encodeField(&json_, "last_error_date", lastErrorDate, &files_)
+        encodeField(&json_, "last_error_message", lastErrorMessage, &files_)
+        encodeField(&json_, "last_synchronization_error_date", lastSynchronizationErrorDate, &files_)
+        encodeField(&json_, "max_connections", maxConnections, &files_)
+        encodeField(&json_, "allowed_updates", allowedUpdates, &files_)
         return .object(json_)
     }
 }
@@ -5092,29 +4370,22 @@ public struct WriteAccessAllowed: JSONModel {
 extension WriteAccessAllowed {
     public init(json: JSONValue) throws {
         let fields_ = try jsonObject(json, of: WriteAccessAllowed.self)
-        var fromRequest: Bool? = nil
-        var webAppName: String? = nil
-        var fromAttachmentMenu: Bool? = nil
-        var unknown_: [String: JSONValue] = [:]
+        self.init()
         for (key_, value_) in fields_ {
             switch key_ {
-            case "from_request": fromRequest = try decodeField(value_, key_)
-            case "web_app_name": webAppName = try decodeField(value_, key_)
-            case "from_attachment_menu": fromAttachmentMenu = try decodeField(value_, key_)
-            default: unknown_[key_] = value_
+            case "from_request": self.fromRequest = try decodeField(value_, key_)
+            case "web_app_name": self.webAppName = try decodeField(value_, key_)
+            case "from_attachment_menu": self.fromAttachmentMenu = try decodeField(value_, key_)
+            default: unknownFields[key_] = value_
             }
         }
-        self.fromRequest = fromRequest
-        self.webAppName = webAppName
-        self.fromAttachmentMenu = fromAttachmentMenu
-        self.unknownFields = unknown_
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
         var json_ = unknownFields
-        if let fromRequest { json_["from_request"] = fromRequest.encodeJSON(into: &files_) }
-        if let webAppName { json_["web_app_name"] = webAppName.encodeJSON(into: &files_) }
-        if let fromAttachmentMenu { json_["from_attachment_menu"] = fromAttachmentMenu.encodeJSON(into: &files_) }
+        encodeField(&json_, "from_request", fromRequest, &files_)
+        encodeField(&json_, "web_app_name", webAppName, &files_)
+        encodeField(&json_, "from_attachment_menu", fromAttachmentMenu, &files_)
         return .object(json_)
     }
 }
