@@ -133,7 +133,7 @@ public final class BotAPIEmulator: Sendable {
     }
 
     /// Every call the bot made but `getUpdates`, in order: its parameters, uploaded files
-    /// (with their sizes) and the answer.
+    /// (with their sizes) and the answer. A long run keeps only its latest 5,000 to 10,000.
     public func calls(by token: BotToken) -> [RecordedCall] {
         state.recordedCalls(botID: token.botID)
     }

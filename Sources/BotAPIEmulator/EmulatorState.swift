@@ -403,8 +403,17 @@ final class EmulatorState: Sendable {
         }
     }
 
+    /// The most calls kept per bot: a long sandbox or benchmark run keeps only its latest.
+    static let recordedCallLimit = 10_000
+
     func record(_ call: RecordedCall, botID: String) {
-        mutate { state in state.bots[botID]?.recorded.append(call) }
+        mutate { state in
+            guard state.bots[botID] != nil else { return }
+            state.bots[botID]?.recorded.append(call)
+            if let count = state.bots[botID]?.recorded.count, count > Self.recordedCallLimit {
+                state.bots[botID]?.recorded.removeFirst(count - Self.recordedCallLimit / 2)
+            }
+        }
     }
 
     func addChat(botID: String, id: Int64, username: String?) {

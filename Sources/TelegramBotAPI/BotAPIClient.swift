@@ -164,9 +164,14 @@ public final class BotAPIClient: Sendable {
     /// A call's result, retried as ``send(_:as:)`` says.
     private func call(_ method: String, body: RequestBody) async throws -> JSONValue {
         var retries = 0
+        var timeout = configuration.requestTimeout
+        if case .multipart(let form) = body {
+            // An upload may take longer than a call: allow it 100 KB/s.
+            timeout += .seconds(form.contentLength / 100_000)
+        }
         while true {
             do {
-                return try await perform(method, body: body, timeout: configuration.requestTimeout)
+                return try await perform(method, body: body, timeout: timeout)
             } catch let error as BotAPIError where retries < configuration.sendRetries {
                 let wait: Duration
                 switch error {
