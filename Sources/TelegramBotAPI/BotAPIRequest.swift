@@ -18,6 +18,7 @@ public struct BotAPIRequest: Sendable {
     /// Sets parameter `name` (its wire name, `chat_id`); `nil` leaves it out. Local files
     /// inside `value` (the media of an album) are attached and referred to as
     /// `attach://<name>`.
+    @inline(never)
     public mutating func add<Value: JSONValueEncodable>(_ name: String, _ value: Value?) {
         guard let value else { return }
         parameters[name] = value.encodeJSON(into: &files)
@@ -25,6 +26,7 @@ public struct BotAPIRequest: Sendable {
 
     /// Sets a file parameter: a `file_id` or URL as text, a local file as a part of its
     /// own named `name`.
+    @inline(never)
     public mutating func addFile(_ name: String, _ file: InputFile?) {
         switch file {
         case nil: return
