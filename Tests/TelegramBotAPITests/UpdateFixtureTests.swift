@@ -152,3 +152,13 @@ let updateFixtures: [(kind: String, text: String)] = [
         #expect(update.json == (try JSONValue(parsing: Data(text.utf8))))
     }
 }
+
+@Suite struct OddUpdateEncodingTests {
+    @Test func anUpdateThatDidNotFitIsWrittenAsItCame() throws {
+        let text = #"{"update_id":4,"message":{"message_id":1,"date":2,"chat":"not an object"}}"#
+        let update = try Update(jsonText: Data(text.utf8))
+        #expect(update.decodingProblem != nil)
+        #expect(update.message == nil)
+        #expect(update.json == (try JSONValue(parsing: Data(text.utf8))))
+    }
+}

@@ -347,6 +347,10 @@ private struct Generator {
         if fields.isEmpty && discriminator(of: specName) == nil {
             return out + "        .object(unknownFields)\n    }\n}\n"
         }
+        if isUpdate {
+            out += "        // An update whose typed fields did not fit is written as it came.\n"
+            out += "        if decodingProblem != nil { return raw }\n"
+        }
         out += "        var json_ = unknownFields\n"
         if let discriminator = discriminator(of: specName) {
             out += "        json_[\"\(discriminator.field)\"] = .string(\"\(discriminator.value)\")\n"

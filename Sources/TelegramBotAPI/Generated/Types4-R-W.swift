@@ -3277,6 +3277,8 @@ extension Update {
     }
 
     public func encodeJSON(into files_: inout InputFileAttachments) -> JSONValue {
+        // An update whose typed fields did not fit is written as it came.
+        if decodingProblem != nil { return raw }
         var json_ = unknownFields
         encodeField(&json_, "update_id", updateID, &files_)
         encodeField(&json_, "message", message, &files_)
