@@ -12,9 +12,11 @@ struct EmulatorRouter: Sendable {
     let state: EmulatorState
     let logger: Logger
 
-    /// A client that cancels its poll and polls again is not a second poller; the
-    /// emulator gives the first connection's close this long to be noticed.
-    static let abandonedPollGrace = Duration.milliseconds(20)
+    /// A client that cancels its poll and polls again is not a second poller, nor is a
+    /// process that died while polling and was restarted; the emulator gives the first
+    /// connection's close this long to be noticed (a busy machine takes tens of
+    /// milliseconds).
+    static let abandonedPollGrace = Duration.milliseconds(200)
 
     func build() -> Router<BasicRequestContext> {
         let router = Router()

@@ -9,7 +9,7 @@ import TelegramBotAPI
 /// to, which keeps the snapshot (for `/health` and tests), the metrics, the state log
 /// lines and the plugin's ``BotEvents`` in step.
 final class BotStatus: Sendable {
-    struct Snapshot: Sendable {
+    struct Snapshot: Sendable, Equatable, Codable {
         var state: BotState = .starting
         /// Failed attempts in a row.
         var retries = 0
@@ -22,6 +22,8 @@ final class BotStatus: Sendable {
         var conflicts = 0
         /// The journal's counts, as last read.
         var journal: JournalStatistics?
+        /// The worker process that runs the bot, under a supervisor.
+        var workerPID: Int32?
     }
 
     let name: String
@@ -66,6 +68,16 @@ final class BotStatus: Sendable {
             }
             if ended { continuation.resume() }
         }
+    }
+
+    /// Shows what the bot's worker process reported: this is the supervisor's copy of a
+    /// bot that runs elsewhere, and the worker logged the changes. An end stays `stopping`
+    /// until the supervisor's own runtime has released the lock and ends the bot here.
+    func mirror(_ reported: Snapshot) {
+        var shown = reported
+        if shown.state == .stopped || shown.state == .failed { shown.state = .stopping }
+        snapshot.withLock { $0 = shown }
+        metrics.show(shown.state)
     }
 
     func lockHeld(_ held: Bool) {

@@ -10,12 +10,13 @@ import UnixSignals
 /// - SIGTERM or SIGINT stops the host gracefully; a second one exits at once (the kernel
 ///   releases the lock files), and `shutdown.timeout` bounds the whole stop.
 /// - SIGHUP reloads the manifest; an invalid one is logged and the running bots are kept.
+///   A worker process, whose manifest comes from its supervisor, ignores it.
 struct HostSignals: Service {
     let host: Host
     /// SIGTERM, SIGINT and SIGHUP, trapped since `bothost run` began.
     let signals: UnixSignalsSequence
-    /// Reads the manifest again.
-    let reload: @Sendable () throws(ManifestError) -> Manifest
+    /// Reads the manifest again; `nil` in a worker process.
+    let reload: (@Sendable () throws(ManifestError) -> Manifest)?
     let logger: Logger
 
     func run() async {
@@ -46,6 +47,7 @@ struct HostSignals: Service {
     }
 
     private func reloadManifest() async {
+        guard let reload else { return }
         logger.info("reload: SIGHUP, reading \(host.manifest.file)")
         do {
             await host.reload(try reload())
