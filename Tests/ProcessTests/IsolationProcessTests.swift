@@ -62,7 +62,11 @@ extension HeavyProcessTests {
                     #expect(await emulator.waitUntil { host.stderr.contains("update set aside as a dead letter") })
                     emulator.sendText("still here", to: tokens[0])
                     #expect(await emulator.waitUntil { emulator.sentMessages(by: tokens[0]).map(\.text) == ["still here"] })
-                    for token in tokens { #expect(emulator.conflicts(of: token) == 0) }
+                    // A crash can leave the dead worker's last poll open at the emulator until it
+                    // notices the closed connection: the restarted worker's poll ends that one
+                    // with 409, which nobody receives. No live poller ever gets one.
+                    for token in others { #expect(emulator.conflicts(of: token) == 0) }
+                    #expect(emulator.conflicts(of: tokens[0]) <= 1)
 
                     host.signal(SIGTERM)
                     #expect(await host.exitCode() == 0)
@@ -168,6 +172,7 @@ extension HeavyProcessTests {
                     }
                     #expect(
                         await emulator.waitUntil { host.stderr.components(separatedBy: "chaos: handling an update").count == 5 })
+                    #expect(await emulator.waitUntil { tokens.allSatisfy { emulator.pendingUpdateIDs(of: $0).isEmpty } })
                     host.signal(SIGTERM)
                     #expect(await host.exitCode() == 0)
                     for token in tokens {
@@ -177,9 +182,14 @@ extension HeavyProcessTests {
                     let log = host.stderr
                     #expect(log.components(separatedBy: "lock released").count == 5)
                     #expect(log.contains("shutdown complete in"))
-                    let lastDrain = try #require(log.range(of: "offset confirmed", options: .backwards))
-                    let firstRelease = try #require(log.range(of: "lock released"))
-                    #expect(lastDrain.lowerBound < firstRelease.lowerBound, "locks are released after every worker stopped")
+                    for index in tokens.indices {
+                        let lines = log.split(separator: "\n").filter {
+                            $0.contains("bot=bot\(index) ") || $0.hasSuffix("bot=bot\(index)")
+                        }
+                        let confirmed = try #require(lines.firstIndex { $0.contains("offset confirmed") })
+                        let released = try #require(lines.firstIndex { $0.contains("lock released") })
+                        #expect(confirmed < released, "bot\(index)'s lock is released after its worker stopped it")
+                    }
                 }
             }
         }

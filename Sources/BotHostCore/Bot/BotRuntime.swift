@@ -48,7 +48,8 @@ final class BotRuntime: Sendable {
         var logger = environment.logger
         logger[metadataKey: "bot"] = "\(configuration.name)"
         self.logger = logger
-        self.status = BotStatus(name: configuration.name, logger: logger, metrics: metrics)
+        self.status = BotStatus(
+            name: configuration.name, logger: logger, metrics: metrics, onChange: environment.onStatusChange)
     }
 
     var isStopRequested: Bool { stopping.withLock { $0.requested } }

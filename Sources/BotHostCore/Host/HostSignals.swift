@@ -10,7 +10,10 @@ import UnixSignals
 /// - SIGTERM or SIGINT stops the host gracefully; a second one exits at once (the kernel
 ///   releases the lock files), and `shutdown.timeout` bounds the whole stop.
 /// - SIGHUP reloads the manifest; an invalid one is logged and the running bots are kept.
-///   A worker process, whose manifest comes from its supervisor, ignores it.
+///
+/// A worker process (``reload`` is `nil`) ignores SIGHUP, whose manifest comes from its
+/// supervisor, and a second SIGTERM: under systemd's default `KillMode=control-group`
+/// the worker gets one from systemd and one from its supervisor, and must still drain.
 struct HostSignals: Service {
     let host: Host
     /// SIGTERM, SIGINT and SIGHUP, trapped since `bothost run` began.
@@ -32,6 +35,8 @@ struct HostSignals: Service {
                     switch signal {
                     case .sighup:
                         requestReload.yield()
+                    case _ where stopping && reload == nil:
+                        continue
                     case _ where stopping:
                         logger.warning("second \(signal): exiting at once; the kernel releases the locks")
                         exit(ExitStatus.botFailed.rawValue)

@@ -19,8 +19,9 @@ struct Worker {
         let locks = DelegatedTokenLock()
         var variables = ProcessInfo.processInfo.environment
         for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] { variables[name] = nil }
-        let environment = HostEnvironment(logger: logger, variables: variables)
         let reporter = WorkerReporter(link: link)
+        var environment = HostEnvironment(logger: logger, variables: variables)
+        environment.onStatusChange = { reporter.statusChanged() }
         await withDiscardingTaskGroup { group in
             var running: Host?
             for await assignment in link.assignments {

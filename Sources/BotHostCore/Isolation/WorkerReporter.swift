@@ -3,11 +3,15 @@ import Foundation
 import Prometheus
 import Synchronization
 
-/// Tells the supervisor what changed in a worker: every 50 ms, the bots whose status
-/// changed since the last report, and at most once a second the metrics, if they changed.
+/// Tells the supervisor what changed in a worker: soon after a bot's status changes (at
+/// most every 20 ms), the bots whose status changed since the last report, and at most once
+/// a second the metrics, if they changed. Nothing is sent, and nothing runs, while nothing
+/// changes, but for a look at the metrics every 5 s.
 final class WorkerReporter: Sendable {
     private let link: SupervisorLink
     private let sent = Mutex(Sent())
+    private let changes: AsyncStream<Void>
+    private let changed: AsyncStream<Void>.Continuation
 
     private struct Sent {
         /// The worker's host, once the first assignment started it.
@@ -21,6 +25,12 @@ final class WorkerReporter: Sendable {
 
     init(link: SupervisorLink) {
         self.link = link
+        (changes, changed) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Asks for a report soon: for ``HostEnvironment/onStatusChange``.
+    func statusChanged() {
+        changed.yield()
     }
 
     /// Reports on `host`'s bots from now on.
@@ -29,9 +39,15 @@ final class WorkerReporter: Sendable {
     }
 
     func run() async {
-        while !Task.isCancelled {
-            report()
-            try? await Task.sleep(for: .milliseconds(50))
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                while (try? await Task.sleep(for: .seconds(5))) != nil { self.changed.yield() }
+            }
+            for await _ in changes {
+                report()
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            group.cancelAll()
         }
     }
 
