@@ -15,6 +15,7 @@ import TelegramBotAPI
 // worker processes (`isolation: process`, the default) are summed.
 //
 // `--workload throughput|trickle|latency|scale|failover|crash|journal` runs one workload alone and
+// `--isolation none` runs BotHost in one process instead of a supervisor and workers;
 // `--updates-per-bot N` resizes the throughput workload, for profiling a host (attach
 // `perf record -g -p PID` to the `bothost` child; valgrind 3.19 cannot read the DWARF 5
 // of Swift 6.3 binaries). The host binary is the `bothost` next to this executable.
@@ -26,6 +27,8 @@ let onlyBotHost = arguments.contains("--only-bothost")
 let python = option("--python") ?? ".build/peers-venv/bin/python"
 let onlyWorkload = option("--workload")
 let updatesPerBot = option("--updates-per-bot").flatMap { Int($0) } ?? 5000
+/// BotHost's `isolation.mode`: `process` (the default) or `none`.
+let isolation = option("--isolation") ?? "process"
 /// Whether `workload` is to run: every workload runs unless `--workload` names one.
 func runs(_ workload: String) -> Bool { onlyWorkload == nil || onlyWorkload == workload }
 let peersDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -101,6 +104,7 @@ func manifest(
         lock: { dir: \(workDirectory.path)/locks }
         state_dir: \(workDirectory.path)/state
         on_locked: \(onLocked)
+        isolation: { mode: \(isolation), workers: \(option("--workers") ?? "2") }
         bots:
 
         """

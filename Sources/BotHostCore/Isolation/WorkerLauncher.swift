@@ -16,8 +16,10 @@ package struct WorkerLauncher: Sendable {
         self.loggingArguments = loggingArguments
     }
 
-    /// `bothost worker --index N …`.
-    func arguments(index: Int) -> [String] {
-        ["worker", "--index", "\(index)"] + loggingArguments
+    /// `bothost worker --index N --event-loops L …`: `L` is the worker's share of the
+    /// cores among `workers`, at least one.
+    func arguments(index: Int, workers: Int) -> [String] {
+        let loops = max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, workers))
+        return ["worker", "--index", "\(index)", "--event-loops", "\(loops)"] + loggingArguments
     }
 }

@@ -150,7 +150,7 @@ final class WorkerSlot: Sendable {
         do {
             let result = try await Subprocess.run(
                 .path(FilePath(pool.launcher.executable)),
-                arguments: Arguments(pool.launcher.arguments(index: index)),
+                arguments: Arguments(pool.launcher.arguments(index: index, workers: pool.settings.workers)),
                 environment: .inherit.updating(workerEnvironment),
                 platformOptions: options,
                 input: .inputWriter, output: .sequence, error: .currentStandardError
