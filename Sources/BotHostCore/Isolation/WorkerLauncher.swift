@@ -4,15 +4,14 @@ import Foundation
 /// host built with `BotHost.main(plugins:)` starts itself, with its own plugins) and the
 /// logging options of `bothost run`.
 package struct WorkerLauncher: Sendable {
-    /// The absolute path of the executable.
-    let executable: String
+    /// `/proc/self/exe`, which the kernel resolves to the supervisor's own executable, even
+    /// after a deploy replaced or removed the file at its path: a worker never runs
+    /// another version than its supervisor.
+    let executable = "/proc/self/exe"
     /// `--log-format …` and `--log-level …`, as `bothost run` was given them.
     let loggingArguments: [String]
 
-    /// The executable that is running, read from `/proc/self/exe`.
     package init(loggingArguments: [String]) {
-        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        self.executable = path
         self.loggingArguments = loggingArguments
     }
 
