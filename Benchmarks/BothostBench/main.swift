@@ -11,7 +11,11 @@ import TelegramBotAPI
 //
 //   Benchmarks/run.sh [--only-bothost] [--idle-seconds 30]
 //
-// `--workload throughput|trickle|latency|scale|failover|journal|upload` runs one workload alone and
+// A host's CPU and memory are those of its whole process tree: BotHost's supervisor and
+// worker processes (`isolation: process`, the default) are summed.
+//
+// `--workload throughput|trickle|latency|scale|failover|crash|journal|upload` runs one workload alone and
+// `--isolation none` runs BotHost in one process instead of a supervisor and workers;
 // `--updates-per-bot N` resizes the throughput workload, for profiling a host (attach
 // `perf record -g -p PID` to the `bothost` child; valgrind 3.19 cannot read the DWARF 5
 // of Swift 6.3 binaries). The host binary is the `bothost` next to this executable.
@@ -23,6 +27,8 @@ let onlyBotHost = arguments.contains("--only-bothost")
 let python = option("--python") ?? ".build/peers-venv/bin/python"
 let onlyWorkload = option("--workload")
 let updatesPerBot = option("--updates-per-bot").flatMap { Int($0) } ?? 5000
+/// BotHost's `isolation.mode`: `process` (the default) or `none`.
+let isolation = option("--isolation") ?? "process"
 /// Whether `workload` is to run: every workload runs unless `--workload` names one.
 func runs(_ workload: String) -> Bool { onlyWorkload == nil || onlyWorkload == workload }
 let peersDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -32,43 +38,78 @@ let workDirectory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathCo
 try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: workDirectory) }
 
-/// CPU seconds (user + system) a process has used so far.
-func cpuSeconds(of pid: Int32) -> Double {
+/// The fields of `/proc/PID/stat` after the command name: state is `[0]`, ppid `[1]`.
+func statFields(of pid: Int32) -> [Substring] {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
         let afterName = stat.lastIndex(of: ")")
-    else { return 0 }
-    let fields = stat[stat.index(after: afterName)...].split(separator: " ")
-    let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
-    return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    else { return [] }
+    return stat[stat.index(after: afterName)...].split(separator: " ")
 }
 
-/// Resident memory of a process in MiB.
+/// `pid` and its descendants: a supervisor and its workers.
+func processTree(of pid: Int32) -> [Int32] {
+    let all = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
+    var children: [Int32: [Int32]] = [:]
+    for process in all {
+        if let parent = statFields(of: process).dropFirst().first.flatMap({ Int32($0) }) {
+            children[parent, default: []].append(process)
+        }
+    }
+    var tree = [pid]
+    var index = 0
+    while index < tree.count {
+        tree += children[tree[index]] ?? []
+        index += 1
+    }
+    return tree
+}
+
+/// CPU seconds (user + system) a process and its descendants have used so far; a
+/// descendant that exited in between is not counted.
+func cpuSeconds(of pid: Int32) -> Double {
+    processTree(of: pid).map { process in
+        let fields = statFields(of: process)
+        guard fields.count > 12 else { return 0 }
+        return ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }.reduce(0, +)
+}
+
+/// Resident memory of a process and its descendants in MiB.
 func residentMiB(of pid: Int32) -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
-    else { return 0 }
-    return (Double(line.split(separator: " ")[1]) ?? 0) / 1024
+    processTree(of: pid).map { process in
+        guard let status = try? String(contentsOfFile: "/proc/\(process)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return 0 }
+        return (Double(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0) / 1024
+    }.reduce(0, +)
 }
 
-/// CPU seconds this benchmark process (the emulator) has used.
-func ownCPUSeconds() -> Double { cpuSeconds(of: getpid()) }
+/// CPU seconds this benchmark process (the emulator) has used, without its hosts.
+func ownCPUSeconds() -> Double {
+    let fields = statFields(of: getpid())
+    return ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
 
 func tokens(_ count: Int, base: Int) -> [BotToken] {
     (0..<count).map { try! BotToken("\(base + $0):bench-secret-\($0)") }
 }
 
-func manifest(_ name: String, emulator: BotAPIEmulator, tokens: [BotToken], onLocked: String = "fail") throws -> String {
+func manifest(
+    _ name: String, emulator: BotAPIEmulator, tokens: [BotToken], onLocked: String = "fail",
+    plugin: (Int) -> String = { _ in "echo" }
+) throws -> String {
     var yaml = """
         version: 1
         api_url: \(emulator.baseURL)
         lock: { dir: \(workDirectory.path)/locks }
         state_dir: \(workDirectory.path)/state
         on_locked: \(onLocked)
+        isolation: { mode: \(isolation), workers: \(option("--workers") ?? "2") }
         bots:
 
         """
     for (index, token) in tokens.enumerated() {
-        yaml += "  - { name: bot\(index), token: \"\(token.secretValue)\", plugin: echo }\n"
+        yaml += "  - { name: bot\(index), token: \"\(token.secretValue)\", plugin: \(plugin(index)) }\n"
     }
     let path = workDirectory.appendingPathComponent(name).path
     try yaml.write(toFile: path, atomically: true, encoding: .utf8)
@@ -271,7 +312,28 @@ if runs("failover") {
     _ = await stop(standby)
 }
 
-// 7. The update journal's own cost (BotHost only), in this process: batches of 100
+// 7. Crash drill (BotHost only): a plugin traps in one of 5 bots on 2 worker processes ->
+// the time from the worker's death until its bots poll again.
+if runs("crash") {
+    let bots = tokens(5, base: 450_000)
+    for token in bots { emulator.addBot(token) }
+    let path = try manifest("crash.yaml", emulator: emulator, tokens: bots) { $0 == 0 ? "chaos" : "echo" }
+    let host = try ChildProcess(
+        hostBinary, ["run", path, "--log-level", "warning"], environment: ["SWIFT_BACKTRACE": "enable=no"])
+    _ = await waitUntil { allPolling(emulator, bots) }
+    let workers = Set(processTree(of: host.pid).dropFirst())
+    let before = emulator.getUpdatesCalls(of: bots[0]).count
+    emulator.sendText("/crash", to: bots[0])
+    _ = await waitUntil { !workers.isSubset(of: Set(processTree(of: host.pid))) }
+    let restarted = await waitUntil {
+        emulator.getUpdatesCalls(of: bots[0]).count > before + 1
+            && emulator.getUpdatesCalls(of: bots[0]).last?.outcome == .pending
+    }
+    report(botHost, "crash drill: worker dies -> its bots poll again", restarted.map(milliseconds) ?? "no poll within 120 s")
+    _ = await stop(host)
+}
+
+// 8. The update journal's own cost (BotHost only), in this process: batches of 100
 // appended, then each update's try recorded and its finish marked by 64 concurrent workers,
 // as the dispatcher does.
 if runs("journal") {

@@ -12,9 +12,11 @@ struct EmulatorRouter: Sendable {
     let state: EmulatorState
     let logger: Logger
 
-    /// A client that cancels its poll and polls again is not a second poller; the
-    /// emulator gives the first connection's close this long to be noticed.
-    static let abandonedPollGrace = Duration.milliseconds(20)
+    /// A client that cancels its poll and polls again is not a second poller, nor is a
+    /// process that died while polling and was restarted; the emulator gives the first
+    /// connection's close this long to be noticed (a busy machine takes tens of
+    /// milliseconds).
+    static let abandonedPollGrace = Duration.milliseconds(200)
 
     func build() -> Router<BasicRequestContext> {
         let router = Router()
@@ -214,25 +216,28 @@ struct EmulatorRouter: Sendable {
             try await Task.sleep(for: .milliseconds(1))
         }
 
-        let mayWait =
-            state.pollTimeout(botID: botID, offset: offset, asked: timeout) > 0 && state.pendingUpdateIDs(botID: botID).isEmpty
-        guard mayWait else {
-            return (
-                await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout, onWait: { _, _ in }), false
-            )
-        }
         let waiterID = Mutex<UInt64?>(nil)
         let state = self.state
-        let answer = try await request.body.consumeWithInboundCloseHandler { _ in
-            await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout) { id, timeout in
-                waiterID.withLock { $0 = id }
-                // Ends by itself after the poll's timeout; expiring a poll that was
-                // already answered does nothing.
-                Task {
-                    try? await Task.sleep(for: .seconds(timeout))
-                    state.expire(botID: botID, waiterID: id)
-                }
+        // A poll that waits ends by itself after its timeout; expiring a poll that was
+        // already answered does nothing.
+        let armExpiry: @Sendable (UInt64, Int) -> Void = { id, timeout in
+            waiterID.withLock { $0 = id }
+            Task {
+                try? await Task.sleep(for: .seconds(timeout))
+                state.expire(botID: botID, waiterID: id)
             }
+        }
+        // Updates below the offset are confirmed by this very poll, which may then wait.
+        let mayWait =
+            state.pollTimeout(botID: botID, offset: offset, asked: timeout) > 0
+            && state.pendingUpdateIDs(botID: botID).allSatisfy { id in offset.map { id < $0 } ?? false }
+        guard mayWait else {
+            return (
+                await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout, onWait: armExpiry), false
+            )
+        }
+        let answer = try await request.body.consumeWithInboundCloseHandler { _ in
+            await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout, onWait: armExpiry)
         } onInboundClosed: {
             if let id = waiterID.withLock({ $0 }) { state.abandon(botID: botID, waiterID: id) }
         }

@@ -1,5 +1,5 @@
 /// Where a bot is in its life, as logs, the admin endpoint and plugins see it.
-public enum BotState: String, Sendable, Hashable, CaseIterable {
+public enum BotState: String, Sendable, Hashable, CaseIterable, Codable {
     /// Taking its lock, checking its token, starting its plugin.
     case starting
     /// Long-polling for updates.

@@ -4,7 +4,7 @@ import Synchronization
 /// Repeating and one-shot jobs for a plugin: `every: 1h`, `after: 10s`.
 ///
 /// Jobs run on the bot's clock (a manual one in tests, so a test can move time instead of
-/// waiting) and stop with the bot: the host calls ``cancelAll()`` before the bot's
+/// waiting), on the ``PluginExecutor``'s threads, and stop with the bot: the host calls ``cancelAll()`` before the bot's
 /// shutdown hooks run, so no job uses what a hook closes. A job that throws is logged; a
 /// repeating job keeps its schedule.
 public final class Scheduler: Sendable {
@@ -89,7 +89,7 @@ public final class Scheduler: Sendable {
             let id = state.nextID
             // Owned by this scheduler: ends with its job, or when cancelled by ``Job/cancel()``
             // or ``cancelAll()``, which waits for it.
-            let task = Task { [weak self] in
+            let task = Task(executorPreference: PluginExecutor.shared) { [weak self] in
                 await body()
                 self?.state.withLock { _ = $0.jobs.removeValue(forKey: id) }
             }

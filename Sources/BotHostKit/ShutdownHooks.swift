@@ -96,7 +96,7 @@ public final class ShutdownHooks: Sendable {
         var outcomes: [Outcome] = []
         for hook in hooks {
             let (limited, duration) = await measure(on: clock) {
-                await runWithTimeLimit(hook.timeout, clock: clock, hook.body)
+                await runWithTimeLimit(hook.timeout, clock: clock, on: PluginExecutor.shared, hook.body)
             }
             let result: Outcome.Result =
                 switch limited {

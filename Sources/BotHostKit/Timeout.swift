@@ -7,16 +7,18 @@ package enum TimeLimitedOutcome: Sendable {
     case timedOut
 }
 
-/// Runs `operation` for at most `limit` on `clock`.
+/// Runs `operation` for at most `limit` on `clock`, on `executor` when one is given
+/// (``PluginExecutor`` for plugin code).
 ///
 /// When the limit passes, the operation is cancelled and this returns `.timedOut` at
 /// once, without waiting for it to notice: a hook or handler that never returns must
 /// not hold up the rest of a shutdown or the other chats. The abandoned work keeps
 /// running in its own task until it ends by itself or the process exits.
 package func runWithTimeLimit(
-    _ limit: Duration, clock: any Clock<Duration>, _ operation: @escaping @Sendable () async throws -> Void
+    _ limit: Duration, clock: any Clock<Duration>, on executor: (any TaskExecutor)? = nil,
+    _ operation: @escaping @Sendable () async throws -> Void
 ) async -> TimeLimitedOutcome {
-    await runUntilFirstOutcome(operation) { outcome in
+    await runUntilFirstOutcome(operation, on: executor) { outcome in
         // Cancelled by the returned closure once the operation has an outcome.
         let timer = Task {
             guard (try? await clock.sleep(for: limit)) != nil else { return }
@@ -48,16 +50,19 @@ package final class TimeLimiter: Sendable {
     }
 
     private let limit: Duration
+    private let executor: (any TaskExecutor)?
     private let clock = ContinuousClock()
     private let state = Mutex(State())
 
-    package init(limit: Duration) {
+    /// - Parameter executor: where the operations run; ``PluginExecutor`` for plugin code.
+    package init(limit: Duration, executor: (any TaskExecutor)? = nil) {
         self.limit = limit
+        self.executor = executor
     }
 
-    /// Runs `operation` for at most the limit; see ``runWithTimeLimit(_:clock:_:)``.
+    /// Runs `operation` for at most the limit; see ``runWithTimeLimit(_:clock:on:_:)``.
     package func run(_ operation: @escaping @Sendable () async throws -> Void) async -> TimeLimitedOutcome {
-        await runUntilFirstOutcome(operation) { outcome in
+        await runUntilFirstOutcome(operation, on: executor) { outcome in
             let id = watch(outcome)
             return { self.state.withLock { _ = $0.watched.removeValue(forKey: id) } }
         }
@@ -101,11 +106,12 @@ package final class TimeLimiter: Sendable {
     }
 }
 
-/// Runs `operation` in its own task and returns whichever comes first: its end, a timeout
-/// that `armTimer` settles on the outcome, or the cancellation of the calling task.
-/// `armTimer` returns what disarms it. An operation that did not finish is cancelled.
+/// Runs `operation` in its own task (on `executor`, if any) and returns whichever comes
+/// first: its end, a timeout that `armTimer` settles on the outcome, or the cancellation of
+/// the calling task. `armTimer` returns what disarms it. An operation that did not finish
+/// is cancelled.
 private func runUntilFirstOutcome(
-    _ operation: @escaping @Sendable () async throws -> Void,
+    _ operation: @escaping @Sendable () async throws -> Void, on executor: (any TaskExecutor)?,
     armTimer: (FirstOutcome) -> @Sendable () -> Void
 ) async -> TimeLimitedOutcome {
     let outcome = FirstOutcome()
@@ -120,7 +126,7 @@ private func runUntilFirstOutcome(
             }
             // Unstructured on purpose: work that overruns its limit is abandoned, not
             // awaited; it ends by itself or with the process.
-            work = Task {
+            work = Task(executorPreference: executor) {
                 do {
                     try await operation()
                     outcome.settle(.finished)

@@ -73,8 +73,10 @@ extension HeavyProcessTests {
             let token = tokens[0]
             try await withEmulator(knowing: tokens) { emulator in
                 try await withScratchDirectory { directory in
+                    // One process, which the crash takes down whole (workers: see IsolationProcessTests).
                     let manifest = try writeManifest(
-                        in: directory, emulator: emulator, tokens: tokens, plugin: "chaos", defaults: "max_attempts: 3")
+                        in: directory, emulator: emulator, tokens: tokens, extra: "isolation: { mode: none }", plugin: "chaos",
+                        defaults: "max_attempts: 3")
                     // No backtrace: a crashed host exits at once.
                     let environment = ["SWIFT_BACKTRACE": "enable=no"]
                     var host = try BothostProcess(["run", manifest], in: directory, environment: environment)
@@ -139,7 +141,8 @@ extension HeavyProcessTests {
             try await withEmulator(knowing: tokens) { emulator in
                 try await withScratchDirectory { directory in
                     let manifest = try writeManifest(
-                        in: directory, emulator: emulator, tokens: tokens, plugin: "chaos", defaults: "max_attempts: 3")
+                        in: directory, emulator: emulator, tokens: tokens, extra: "isolation: { mode: none }", plugin: "chaos",
+                        defaults: "max_attempts: 3")
                     let environment = ["SWIFT_BACKTRACE": "enable=no"]
                     var host = try BothostProcess(["run", manifest], in: directory, environment: environment)
                     #expect(await emulator.waitUntil(timeout: .seconds(30)) { host.stderr.contains("hosting 2 of 2 bots") })
@@ -179,7 +182,7 @@ extension HeavyProcessTests {
                         #expect(
                             await emulator.waitUntil(timeout: .seconds(30)) { host.stderr.contains("chaos: handling an update") })
                         host.signal(SIGTERM)
-                        #expect(await host.exitCode() == 0)
+                        #expect(await host.exitCode() == 0, "\(host.stderr)")
                         #expect(!host.stderr.contains("dead letter"), "\(host.stderr)")
                     }
                     let listed = try await BothostProcess.run(["dead-letters", manifest], in: directory)

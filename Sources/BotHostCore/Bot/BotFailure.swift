@@ -1,3 +1,4 @@
+import BotHostKit
 import TelegramBotAPI
 
 /// Why a bot stopped for good, in words an operator can act on. Each failure is named
@@ -15,6 +16,16 @@ enum BotFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case lockLost(LockLossReason)
     /// The bot's update journal cannot be opened (a damaged file, a foreign schema).
     case journalUnusable(JournalError)
+    /// The bot's worker process crashed more often than `isolation.restart` allows.
+    case crashLoop(crashes: Int, period: Duration)
+    /// The bot failed in its worker process, which logged why.
+    case failedInWorker(String)
+
+    /// Whether the failure was logged where it happened: in a worker process.
+    var isLoggedElsewhere: Bool {
+        if case .failedInWorker = self { return true }
+        return false
+    }
 
     var description: String {
         switch self {
@@ -24,6 +35,9 @@ enum BotFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .pluginDidNotStart(let plugin, let error): "plugin '\(plugin)' did not start: \(error)"
         case .lockLost(let reason): "lock lost: \(reason)"
         case .journalUnusable(let error): "\(error); nothing was fetched (Telegram keeps the updates)"
+        case .crashLoop(let crashes, let period):
+            "crash loop: its worker process crashed \(crashes) times within \(formatDuration(period)) (isolation.restart)"
+        case .failedInWorker(let reason): reason
         }
     }
 }

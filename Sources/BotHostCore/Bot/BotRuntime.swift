@@ -24,17 +24,20 @@ final class BotRuntime: Sendable {
     private let journals: any JournalStorage
     /// Shared by the host's bots: see ``SuspectGate``.
     private let suspects: SuspectGate
+    /// The worker processes, when the bot runs in one of them rather than here.
+    let workers: WorkerPool?
     private let environment: HostEnvironment
     private let shutdownSettings: ShutdownSettings
-    private let logger: Logger
+    let logger: Logger
     /// Cancels whatever the bot is waiting on (a lock, a poll, a retry) when a stop comes.
     private let stopping = Mutex<(requested: Bool, cancel: (@Sendable () -> Void)?)>((false, nil))
 
     init(
         configuration: BotConfiguration, plugin: any BotPlugin.Type, apiURL: String, journals: any JournalStorage,
-        suspects: SuspectGate, shutdown: ShutdownSettings,
+        suspects: SuspectGate, workers: WorkerPool?, shutdown: ShutdownSettings,
         environment: HostEnvironment, metrics: BotMetrics
     ) {
+        self.workers = workers
         self.configuration = configuration
         self.plugin = plugin
         self.apiURL = apiURL
@@ -45,7 +48,8 @@ final class BotRuntime: Sendable {
         var logger = environment.logger
         logger[metadataKey: "bot"] = "\(configuration.name)"
         self.logger = logger
-        self.status = BotStatus(name: configuration.name, logger: logger, metrics: metrics)
+        self.status = BotStatus(
+            name: configuration.name, logger: logger, metrics: metrics, onChange: environment.onStatusChange)
     }
 
     var isStopRequested: Bool { stopping.withLock { $0.requested } }
@@ -80,10 +84,15 @@ final class BotRuntime: Sendable {
                 logger.info("lock taken over: this host now polls the bot")
             }
             status.lockHeld(true)
-            let ending = await runHoldingLock(held)
+            let ending: Ending
+            if let workers {
+                ending = await runInWorker(workers, holding: held)
+            } else {
+                ending = await runHoldingLock(held)
+            }
             await claims.release(held)
             status.lockHeld(false)
-            logger.info("lock released")
+            if !held.isDelegated { logger.info("lock released") }
             let outcome: Outcome
             switch ending {
             case .lockLost(let reason) where reason.canBeRetaken && !isStopRequested:
@@ -96,7 +105,7 @@ final class BotRuntime: Sendable {
             }
             if case .failed(let failure) = outcome {
                 status.failed(failure.description)
-                logger.error("bot failed: \(failure)")
+                if !failure.isLoggedElsewhere { logger.error("bot failed: \(failure)") }
             }
             status.enter(outcome == .stopped ? .stopped : .failed)
             status.events.finish()
@@ -105,7 +114,7 @@ final class BotRuntime: Sendable {
     }
 
     /// How a bot's time holding its lock ended.
-    private enum Ending {
+    enum Ending {
         case outcome(Outcome)
         case lockLost(LockLossReason)
     }
@@ -219,7 +228,7 @@ final class BotRuntime: Sendable {
             shutdown: hooks, scheduler: scheduler, events: status.events)
         let instance: any BotPlugin
         do {
-            instance = try await plugin.init(context: context)
+            instance = try await withTaskExecutorPreference(PluginExecutor.shared) { try await plugin.init(context: context) }
         } catch {
             return .ended(.failed(.pluginDidNotStart(plugin: plugin.name, "\(error)")))
         }
@@ -287,7 +296,7 @@ final class BotRuntime: Sendable {
 
     /// Makes `cancel` what the next ``requestStop()`` calls; calls it now if a stop was
     /// already requested.
-    private func onStop(_ cancel: @escaping @Sendable () -> Void) {
+    func onStop(_ cancel: @escaping @Sendable () -> Void) {
         let alreadyRequested = stopping.withLock { stopping in
             stopping.cancel = cancel
             return stopping.requested

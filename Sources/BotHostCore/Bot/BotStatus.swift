@@ -9,7 +9,7 @@ import TelegramBotAPI
 /// to, which keeps the snapshot (for `/health` and tests), the metrics, the state log
 /// lines and the plugin's ``BotEvents`` in step.
 final class BotStatus: Sendable {
-    struct Snapshot: Sendable {
+    struct Snapshot: Sendable, Equatable, Codable {
         var state: BotState = .starting
         /// Failed attempts in a row.
         var retries = 0
@@ -22,6 +22,8 @@ final class BotStatus: Sendable {
         var conflicts = 0
         /// The journal's counts, as last read.
         var journal: JournalStatistics?
+        /// The worker process that runs the bot, under a supervisor.
+        var workerPID: Int32?
     }
 
     let name: String
@@ -31,12 +33,21 @@ final class BotStatus: Sendable {
     private let endWaiters = Mutex<[CheckedContinuation<Void, Never>]?>([])
     private let logger: Logger
     private let metrics: BotMetrics
+    /// Called after every change (``HostEnvironment/onStatusChange``).
+    private let onChange: (@Sendable () -> Void)?
 
-    init(name: String, logger: Logger, metrics: BotMetrics) {
+    init(name: String, logger: Logger, metrics: BotMetrics, onChange: (@Sendable () -> Void)? = nil) {
         self.name = name
         self.logger = logger
         self.metrics = metrics
+        self.onChange = onChange
         metrics.show(.starting)
+    }
+
+    /// Changes the snapshot, and says so.
+    private func update(_ change: (inout Snapshot) -> Void) {
+        snapshot.withLock { change(&$0) }
+        onChange?()
     }
 
     var current: Snapshot { snapshot.withLock { $0 } }
@@ -49,6 +60,7 @@ final class BotStatus: Sendable {
             return snapshot.state != state
         }
         guard changed else { return }
+        onChange?()
         metrics.show(state)
         logger.info("state changed", metadata: ["state": "\(state.rawValue)"])
         events.publish(.stateChanged(state))
@@ -68,6 +80,16 @@ final class BotStatus: Sendable {
         }
     }
 
+    /// Shows what the bot's worker process reported: this is the supervisor's copy of a
+    /// bot that runs elsewhere, and the worker logged the changes. An end stays `stopping`
+    /// until the supervisor's own runtime has released the lock and ends the bot here.
+    func mirror(_ reported: Snapshot) {
+        var shown = reported
+        if shown.state == .stopped || shown.state == .failed { shown.state = .stopping }
+        snapshot.withLock { $0 = shown }
+        metrics.show(shown.state)
+    }
+
     func lockHeld(_ held: Bool) {
         metrics.lockHeld.record(held ? 1 : 0)
     }
@@ -77,7 +99,7 @@ final class BotStatus: Sendable {
     func polled(newUpdates count: Int) {
         metrics.polls.increment()
         if count > 0 { metrics.updatesReceived.increment(by: Int64(count)) }
-        snapshot.withLock { snapshot in
+        update { snapshot in
             snapshot.retries = 0
             snapshot.resumesAt = nil
             snapshot.updatesReceived += count
@@ -97,7 +119,7 @@ final class BotStatus: Sendable {
         default:
             break
         }
-        snapshot.withLock { snapshot in
+        update { snapshot in
             snapshot.retries = attempt
             snapshot.lastError = error.description
             if case .conflict = error { snapshot.conflicts += 1 }
@@ -108,7 +130,7 @@ final class BotStatus: Sendable {
     func rateLimited(_ error: BotAPIError, retryAfter: Duration) {
         metrics.polls.increment()
         metrics.rateLimited.increment()
-        snapshot.withLock { snapshot in
+        update { snapshot in
             snapshot.lastError = error.description
             snapshot.resumesAt = Date().addingTimeInterval(retryAfter.seconds)
         }
@@ -117,12 +139,12 @@ final class BotStatus: Sendable {
 
     /// The wait after a 429 is over: the bot polls again.
     func rateLimitEnded() {
-        snapshot.withLock { $0.resumesAt = nil }
+        update { $0.resumesAt = nil }
     }
 
     /// Something went wrong that the operator should see in `/health`.
     func failed(_ description: String) {
-        snapshot.withLock { $0.lastError = description }
+        update { $0.lastError = description }
     }
 
     /// The journal's counts, read by its housekeeping.
@@ -130,7 +152,7 @@ final class BotStatus: Sendable {
         metrics.journalBacklog.record(statistics.unfinished)
         metrics.journalDeadLetters.record(statistics.deadLetters)
         metrics.journalFinished.record(statistics.finished)
-        snapshot.withLock { $0.journal = statistics }
+        update { $0.journal = statistics }
     }
 
     /// An update's handler ended (finished, threw or timed out: each counts as handled).
@@ -153,7 +175,7 @@ final class BotStatus: Sendable {
         }
         if isHandled { metrics.updatesHandled.increment() }
         if isError { metrics.handlerErrors.increment() }
-        snapshot.withLock { snapshot in
+        update { snapshot in
             if isHandled { snapshot.updatesHandled += 1 }
             if isError { snapshot.handlerErrors += 1 }
         }

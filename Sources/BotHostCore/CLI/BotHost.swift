@@ -17,11 +17,17 @@ public enum BotHost {
     /// event loop and back, and those thread switches cost about a tenth of the host's
     /// CPU per update (measured with `bothost-bench`). A plugin that blocks its thread
     /// now blocks an event loop, as it blocked one of as few concurrency threads before.
-    /// Done first, before any other task exists, as NIO requires. Then the limit of open
-    /// files is raised to its hard value (``OpenFileLimit``).
+    /// Done first, before any other task exists, as NIO requires (a worker process takes
+    /// its share of the cores: ``WorkerCommand/eventLoops``). Then the limit of open
+    /// files is raised to its hard value (``OpenFileLimit``), and SIGPIPE is ignored: a
+    /// write to the pipe of a worker process that just died must fail, not kill the host.
     public static func main(plugins: [any BotPlugin.Type]) async -> Never {
+        if let loops = WorkerCommand.eventLoops(in: CommandLine.arguments) {
+            NIOSingletons.groupLoopCountSuggestion = loops
+        }
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         OpenFileLimit.raiseToHard()
+        signal(SIGPIPE, SIG_IGN)
         let status = await run(arguments: Array(CommandLine.arguments.dropFirst()), plugins: plugins)
         exit(status.rawValue)
     }
@@ -40,6 +46,7 @@ public enum BotHost {
         case let status as StatusCommand: return await status.execute(plugins: plugins)
         case let emulator as EmulatorCommand: return await emulator.execute()
         case let deadLetters as DeadLettersCommand: return await deadLetters.execute(plugins: plugins)
+        case let worker as WorkerCommand: return await worker.execute(plugins: plugins)
         default:
             // `help`, `--help` and friends: ArgumentParser's own commands, which throw the
             // text to print.
@@ -76,6 +83,7 @@ struct BotHostCommand: ParsableCommand {
             """,
         subcommands: [
             RunCommand.self, ValidateCommand.self, StatusCommand.self, DeadLettersCommand.self, EmulatorCommand.self,
+            WorkerCommand.self,
         ]
     )
 }

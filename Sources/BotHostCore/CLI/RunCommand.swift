@@ -42,7 +42,13 @@ struct RunCommand: ParsableCommand {
             return .usage
         }
         let logger = Logger(label: "bothost")
-        let host = Host(manifest: manifest, plugins: plugins, environment: HostEnvironment(logger: logger))
+        let role: HostRole =
+            switch manifest.isolation.mode {
+            case .process:
+                .supervisor(WorkerLauncher(loggingArguments: ["--log-format", format.rawValue, "--log-level", level.rawValue]))
+            case .none: .standalone
+            }
+        let host = Host(manifest: manifest, plugins: plugins, environment: HostEnvironment(logger: logger), role: role)
         let path = self.manifest
         return await host.runHandlingSignals(signals) { () throws(ManifestError) in
             try Manifest.load(path: path, environment: ProcessInfo.processInfo.environment, plugins: Set(plugins.map { $0.name }))

@@ -23,11 +23,16 @@ package final class Host: Sendable {
     private let environment: HostEnvironment
     private let logger: Logger
     private let started = ContinuousClock.now
+    /// Where the bots' plugin code runs.
+    let role: HostRole
     /// The running fleet, and whether a stop came before it existed.
     private let running = Mutex<(fleet: BotFleet?, stopRequested: Bool)>((nil, false))
 
-    package init(manifest: Manifest, plugins: [any BotPlugin.Type], environment: HostEnvironment) {
+    package init(
+        manifest: Manifest, plugins: [any BotPlugin.Type], environment: HostEnvironment, role: HostRole = .standalone
+    ) {
         self.manifest = manifest
+        self.role = role
         self.plugins = Dictionary(plugins.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.environment = environment
         self.logger = environment.logger
@@ -45,7 +50,7 @@ package final class Host: Sendable {
     /// reads: `bothost run`. `signals` traps them from its creation, so a signal that comes
     /// while the host is still starting waits for it rather than killing the process.
     package func runHandlingSignals(
-        _ signals: UnixSignalsSequence, reload: @escaping @Sendable () throws(ManifestError) -> Manifest
+        _ signals: UnixSignalsSequence, reload: (@Sendable () throws(ManifestError) -> Manifest)?
     ) async -> ExitStatus {
         await run(before: [HostSignals(host: self, signals: signals, reload: reload, logger: logger)])
     }
@@ -60,14 +65,23 @@ package final class Host: Sendable {
         fleet?.requestStop()
     }
 
-    /// Applies a new manifest without a restart; see ``BotFleet/reload(_:)``.
+    /// Applies a new manifest without a restart (see ``BotFleet/reload(_:)``), once every
+    /// bot of the start-up manifest runs: a reload that comes while the host is still
+    /// starting waits for it rather than being lost. Nothing happens once a stop began.
     package func reload(_ new: Manifest) async {
-        await fleet?.reload(new)
+        workers?.use(new)
+        while !(await fleet?.reload(new) ?? false) {
+            guard !running.withLock({ $0.stopRequested }), fleet?.isStarting ?? true else { return }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
+
+    /// The worker processes, when this host is their supervisor.
+    private var workers: WorkerPool? { fleet?.workers }
 
     /// Each hosted bot's status, by name.
     var botStatuses: [String: BotStatus.Snapshot] {
-        Dictionary(uniqueKeysWithValues: report.statuses().map { ($0.name, $0.snapshot) })
+        Dictionary(report.statuses().map { ($0.name, $0.snapshot) }, uniquingKeysWith: { _, latest in latest })
     }
 
     /// What `/health`, `/ready` and systemd hear about the bots.
@@ -84,7 +98,7 @@ package final class Host: Sendable {
     private func run(before: [any Service]) async -> ExitStatus {
         let locks: LockService
         do {
-            locks = try LockService(for: manifest, environment: environment)
+            locks = try LockService(for: manifest, environment: environment, delegatedTo: role.delegatedLocks)
         } catch let error as JournalError {
             logger.error("\(manifest.file): \(error)")
             return .journalUnusable
@@ -93,14 +107,18 @@ package final class Host: Sendable {
             return .usage
         }
         let sandbox = Sandbox(for: manifest, logger: logger)
-        let admin = manifest.admin.map { AdminServer.server(listen: $0, report: report, registry: metrics, logger: logger) }
+        let workers = role.launcher.map { WorkerPool(launcher: $0, manifest: manifest, logger: logger) }
+        let admin = manifest.admin.map {
+            AdminServer.server(
+                listen: $0, report: report, registry: metrics, workerMetrics: { workers?.metrics() ?? [] }, logger: logger)
+        }
         let fleet = BotFleet(
             manifest: manifest, plugins: plugins, environment: environment,
             claims: LockClaims(tokenLock: locks.tokenLock, maxBots: manifest.maxBots), journals: locks.journals,
-            metrics: metrics, hostHooks: shutdown,
+            workers: workers, inWorker: role.delegatedLocks != nil, metrics: metrics, hostHooks: shutdown,
             sandbox: sandbox, admin: admin)
         let monitor = SystemdNotifier(environment: environment.variables).map { SystemdMonitor(notifier: $0, report: report) }
-        let optional: [(any Service)?] = [sandbox, admin, locks, monitor]
+        let optional: [(any Service)?] = [sandbox, admin, locks, workers, monitor]
         let services = before + optional.compactMap { $0 } + [fleet]
         let group = ServiceGroup(
             configuration: .init(

@@ -19,6 +19,9 @@ package struct HostEnvironment: Sendable {
     package var variables: [String: String]
     /// Heartbeat and takeover timing of the PostgreSQL lock backend.
     package var lockSessionTiming: LockSessionTiming
+    /// Called whenever a bot's status changes: a worker process then reports to its
+    /// supervisor, which it need not ask every bot about again and again.
+    var onStatusChange: (@Sendable () -> Void)?
 
     package init(
         clock: any Clock<Duration> = ContinuousClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },

@@ -10,12 +10,16 @@ import UnixSignals
 /// - SIGTERM or SIGINT stops the host gracefully; a second one exits at once (the kernel
 ///   releases the lock files), and `shutdown.timeout` bounds the whole stop.
 /// - SIGHUP reloads the manifest; an invalid one is logged and the running bots are kept.
+///
+/// A worker process (``reload`` is `nil`) ignores SIGHUP, whose manifest comes from its
+/// supervisor, and a second SIGTERM: under systemd's default `KillMode=control-group`
+/// the worker gets one from systemd and one from its supervisor, and must still drain.
 struct HostSignals: Service {
     let host: Host
     /// SIGTERM, SIGINT and SIGHUP, trapped since `bothost run` began.
     let signals: UnixSignalsSequence
-    /// Reads the manifest again.
-    let reload: @Sendable () throws(ManifestError) -> Manifest
+    /// Reads the manifest again; `nil` in a worker process.
+    let reload: (@Sendable () throws(ManifestError) -> Manifest)?
     let logger: Logger
 
     func run() async {
@@ -31,6 +35,8 @@ struct HostSignals: Service {
                     switch signal {
                     case .sighup:
                         requestReload.yield()
+                    case _ where stopping && reload == nil:
+                        continue
                     case _ where stopping:
                         logger.warning("second \(signal): exiting at once; the kernel releases the locks")
                         exit(ExitStatus.botFailed.rawValue)
@@ -46,6 +52,7 @@ struct HostSignals: Service {
     }
 
     private func reloadManifest() async {
+        guard let reload else { return }
         logger.info("reload: SIGHUP, reading \(host.manifest.file)")
         do {
             await host.reload(try reload())

@@ -13,6 +13,7 @@ enum BotKey: String, ManifestKey {
     case sendRetries = "send_retries"
     case deleteWebhook = "delete_webhook"
     case maxAttempts = "max_attempts"
+    case isolated
     case settings
 
     static let tokenSources: [BotKey] = [.token, .tokenEnv, .tokenFile]
@@ -51,6 +52,7 @@ struct BotOverrides {
     var sendRetries: Int?
     var deleteWebhook: Bool?
     var maxAttempts: Int?
+    var isolated: Bool?
     var settings: PluginSettings?
 
     func apply(to bot: inout BotConfiguration) {
@@ -62,6 +64,7 @@ struct BotOverrides {
         if let sendRetries { bot.sendRetries = sendRetries }
         if let deleteWebhook { bot.deleteWebhook = deleteWebhook }
         if let maxAttempts { bot.maxAttempts = maxAttempts }
+        if let isolated { bot.isolated = isolated }
         if let settings { bot.settings = settings }
     }
 }

@@ -43,12 +43,13 @@ extension Manifest {
         let loader = ManifestLoader(
             reader: reader, baseDirectory: baseDirectory, environment: environment, plugins: plugins
         )
-        guard let manifest = loader.manifest(from: root), reader.problems.isEmpty else {
+        guard var manifest = loader.manifest(from: root), reader.problems.isEmpty else {
             let inFileOrder = reader.problems.sorted {
                 ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column)
             }
             throw ManifestError(problems: inFileOrder)
         }
+        manifest.text = yaml
         return manifest
     }
 

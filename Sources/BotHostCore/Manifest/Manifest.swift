@@ -1,4 +1,5 @@
 package import BotHostKit
+import Foundation
 package import TelegramBotAPI
 
 /// An operator's whole fleet: what `bots.yaml` says once loaded, resolved and validated.
@@ -8,6 +9,8 @@ package import TelegramBotAPI
 package struct Manifest: Sendable {
     /// The file the manifest was read from, as given on the command line.
     package var file: String
+    /// The file's text, which worker processes are given to read the same manifest.
+    package var text = ""
     package var apiURL: APIEndpoint
     package var lock: LockSettings
     /// Where the update journals live with the file lock backend (`state_dir`).
@@ -18,6 +21,7 @@ package struct Manifest: Sendable {
     package var sandbox: SandboxSettings
     package var shutdown: ShutdownSettings
     package var admin: AdminSettings?
+    package var isolation: IsolationSettings
     package var bots: [BotConfiguration]
 }
 
@@ -80,6 +84,32 @@ package struct ShutdownSettings: Sendable, Hashable {
     }
 }
 
+/// Where plugin code runs (`isolation:`).
+package struct IsolationSettings: Sendable, Hashable {
+    package enum Mode: String, Sendable, Hashable, CaseIterable {
+        /// Plugins run in supervised worker processes: a trap kills one worker, not the host.
+        case process
+        /// Every bot runs in the host process itself, as in stage one.
+        case none
+    }
+
+    package var mode: Mode = .process
+    /// Worker processes sharing the bots that are not `isolated`.
+    package var workers: Int = IsolationSettings.defaultWorkers
+    /// How many crashes of one worker within ``restartPeriod`` are restarted; one more
+    /// fails the worker's bots (`restart: { intensity, period }`).
+    package var restartIntensity: Int = 5
+    package var restartPeriod: Duration = .seconds(60)
+
+    /// The number of cores.
+    package static var defaultWorkers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    package init(mode: Mode = .process, workers: Int = IsolationSettings.defaultWorkers) {
+        self.mode = mode
+        self.workers = workers
+    }
+}
+
 package struct AdminSettings: Sendable, Hashable {
     package var host: String
     package var port: Int
@@ -124,6 +154,8 @@ package struct BotConfiguration: Sendable {
     /// Tries of an update whose handler timed out or whose process died, before it is set
     /// aside as a dead letter.
     package var maxAttempts: Int
+    /// Whether the bot gets a worker process of its own (`isolated: true`).
+    package var isolated: Bool
     package var settings: PluginSettings
     /// Where the entry starts in the manifest.
     package var location: SourceLocation
@@ -131,7 +163,8 @@ package struct BotConfiguration: Sendable {
     package init(
         name: String, token: BotToken, plugin: String, apiURL: APIEndpoint = .telegram, retry: RetryPolicy = .init(),
         polling: PollingSettings = .init(), handlerTimeout: Duration = .seconds(60), sendRetries: Int = 3,
-        deleteWebhook: Bool = true, maxAttempts: Int = 3, settings: PluginSettings = .init(), location: SourceLocation
+        deleteWebhook: Bool = true, maxAttempts: Int = 3, isolated: Bool = false, settings: PluginSettings = .init(),
+        location: SourceLocation
     ) {
         self.name = name
         self.token = token
@@ -143,6 +176,7 @@ package struct BotConfiguration: Sendable {
         self.sendRetries = sendRetries
         self.deleteWebhook = deleteWebhook
         self.maxAttempts = maxAttempts
+        self.isolated = isolated
         self.settings = settings
         self.location = location
     }
@@ -153,7 +187,7 @@ package struct BotConfiguration: Sendable {
         token == other.token && plugin == other.plugin
             && apiURL == other.apiURL && retry == other.retry && polling == other.polling
             && handlerTimeout == other.handlerTimeout && sendRetries == other.sendRetries
-            && deleteWebhook == other.deleteWebhook && maxAttempts == other.maxAttempts
+            && deleteWebhook == other.deleteWebhook && maxAttempts == other.maxAttempts && isolated == other.isolated
             && settings.value == other.settings.value
     }
 

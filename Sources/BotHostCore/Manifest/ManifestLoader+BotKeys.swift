@@ -41,6 +41,7 @@ extension ManifestLoader {
         overrides.sendRetries = fields[.sendRetries].flatMap { reader.integer($0, in: 0...Int.max) }
         overrides.deleteWebhook = fields[.deleteWebhook].flatMap(reader.bool)
         overrides.maxAttempts = fields[.maxAttempts].flatMap { reader.integer($0, in: 1...Int.max) }
+        overrides.isolated = fields[.isolated].flatMap(reader.bool)
         overrides.settings = fields[.settings].flatMap(reader.pluginSettings)
         return overrides
     }

@@ -16,6 +16,17 @@ enum AdminKey: String, ManifestKey {
     case listen
 }
 
+enum IsolationKey: String, ManifestKey {
+    case mode
+    case workers
+    case restart
+}
+
+enum RestartKey: String, ManifestKey {
+    case intensity
+    case period
+}
+
 /// The settings of the host as a whole: `api_url`, `sandbox`, `shutdown`, `admin`.
 extension ManifestLoader {
     /// `sandbox`, or an `http`/`https` URL with a host and without a trailing slash. A URL
@@ -72,6 +83,27 @@ extension ManifestLoader {
             shutdown.drainTimeout = drainTimeout
         }
         return shutdown
+    }
+
+    /// `isolation: { mode, workers, restart: { intensity, period } }`.
+    func isolationSettings(_ value: ManifestNode) -> IsolationSettings {
+        var isolation = IsolationSettings()
+        guard let fields = reader.fields(of: value, as: IsolationKey.self) else { return isolation }
+        if let mode = fields[.mode].flatMap({ reader.choice($0, of: IsolationSettings.Mode.self) }) {
+            isolation.mode = mode
+        }
+        if let workers = fields[.workers].flatMap({ reader.integer($0, in: 1...1024) }) {
+            isolation.workers = workers
+        }
+        if let restart = fields[.restart].flatMap({ reader.fields(of: $0, as: RestartKey.self) }) {
+            if let intensity = restart[.intensity].flatMap({ reader.integer($0, in: 0...Int.max) }) {
+                isolation.restartIntensity = intensity
+            }
+            if let period = restart[.period].flatMap({ reader.duration($0, in: .milliseconds(1)...DurationSyntax.longest) }) {
+                isolation.restartPeriod = period
+            }
+        }
+        return isolation
     }
 
     /// `admin: { listen: host:port }`; the host may be a bracketed IPv6 address.

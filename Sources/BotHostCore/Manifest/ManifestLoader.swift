@@ -12,6 +12,7 @@ enum TopLevelKey: String, ManifestKey {
     case sandbox
     case shutdown
     case admin
+    case isolation
     case defaults
     case bots
 }
@@ -69,6 +70,7 @@ struct ManifestLoader {
             sandbox: fields[.sandbox].map(sandboxSettings) ?? SandboxSettings(),
             shutdown: fields[.shutdown].map(shutdownSettings) ?? ShutdownSettings(),
             admin: fields[.admin].flatMap(adminSettings),
+            isolation: fields[.isolation].map(isolationSettings) ?? IsolationSettings(),
             bots: bots
         )
         return reader.problems.isEmpty ? manifest : nil

@@ -12,13 +12,14 @@ import Prometheus
 ///   error (never a token);
 /// - `GET /ready`: 200 once every bot that should poll is polling or standing by, 503
 ///   before;
-/// - `GET /metrics`: Prometheus text format.
+/// - `GET /metrics`: Prometheus text format, the worker processes' metrics included.
 ///
 /// The host's service group runs it; the fleet awaits its port before taking any lock, so
 /// a port in use stops the host before anything started.
 enum AdminServer {
     static func server(
-        listen: AdminSettings, report: HostReport, registry: PrometheusCollectorRegistry, logger: Logger
+        listen: AdminSettings, report: HostReport, registry: PrometheusCollectorRegistry,
+        workerMetrics: @escaping @Sendable () -> [String], logger: Logger
     )
         -> HTTPServer
     {
@@ -33,9 +34,12 @@ enum AdminServer {
         router.get("/metrics") { _, _ in
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
+            let workers = workerMetrics()
+            let text =
+                workers.isEmpty ? buffer : Array(PrometheusText.merge([String(decoding: buffer, as: UTF8.self)] + workers).utf8)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+                body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
         return HTTPServer(
             name: "the admin server", router: router, host: listen.host, port: listen.port,

@@ -17,9 +17,12 @@ struct HostReport: Sendable {
         var conflicts: Int
         /// The update journal's counts, once read: `unfinished`, `dead_letters`, `finished`.
         var journal: Journal?
+        /// The pid of the worker process that runs the bot (`isolation: { mode: process }`).
+        var workerPID: Int32?
 
         enum CodingKeys: String, CodingKey {
             case name, state, retries, conflicts, journal
+            case workerPID = "worker_pid"
             case lastError = "last_error"
             case resumesAt = "resumes_at"
             case updatesReceived = "updates_received"
@@ -77,7 +80,7 @@ struct HostReport: Sendable {
                     handlerErrors: snapshot.handlerErrors, conflicts: snapshot.conflicts,
                     journal: snapshot.journal.map {
                         Journal(unfinished: $0.unfinished, deadLetters: $0.deadLetters, finished: $0.finished)
-                    })
+                    }, workerPID: snapshot.workerPID)
             }
             + skipped().map {
                 Bot(

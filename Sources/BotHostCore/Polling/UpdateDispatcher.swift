@@ -109,7 +109,7 @@ final class UpdateDispatcher: Sendable {
         self.suspects = suspects
         self.maxConcurrent = max(1, maxConcurrent)
         self.maxAttempts = max(1, maxAttempts)
-        self.handlerTimeLimit = TimeLimiter(limit: handlerTimeout)
+        self.handlerTimeLimit = TimeLimiter(limit: handlerTimeout, executor: PluginExecutor.shared)
         self.handler = handler
         self.onResult = onResult
         self.onJournalFailure = onJournalFailure

@@ -1,4 +1,5 @@
 import BotHostKit
+import CoreMetrics
 import Prometheus
 import Synchronization
 
@@ -12,8 +13,15 @@ extension BotFleet {
             }
         return BotRuntime(
             configuration: bot, plugin: plugins[bot.plugin]!, apiURL: apiURL, journals: journals,
-            suspects: suspects, shutdown: shutdown,
-            environment: environment, metrics: BotMetrics(bot: bot.name, factory: PrometheusMetricsFactory(registry: metrics)))
+            suspects: suspects, workers: workers, shutdown: shutdown,
+            environment: environment, metrics: BotMetrics(bot: bot.name, factory: metricsFactory))
+    }
+
+    /// Where a new bot's metrics go: the host's registry, which keeps only the state and
+    /// the lock of a bot that runs in a worker.
+    private var metricsFactory: any MetricsFactory {
+        let registry = PrometheusMetricsFactory(registry: metrics)
+        return workers == nil ? registry : SupervisorMetricsFactory(base: registry)
     }
 
     /// Starts `runtime` in ``runBots()``'s task group, or releases `lock` if the fleet is stopping.
@@ -39,10 +47,11 @@ extension BotFleet {
         finishIfIdle()
     }
 
-    /// Ends ``runBots()``'s task group once no bot runs and no reload is adding one.
+    /// Ends ``runBots()``'s task group once no bot runs and no reload is adding one; in a
+    /// worker, only once a stop was requested too.
     func finishIfIdle() {
         let launcher = state.withLock { state -> AsyncStream<Launch>.Continuation? in
-            guard state.running == 0, state.reloading == 0 else { return nil }
+            guard state.running == 0, state.reloading == 0, !inWorker || state.stopRequestedAt != nil else { return nil }
             return state.launcher.take()
         }
         launcher?.finish()

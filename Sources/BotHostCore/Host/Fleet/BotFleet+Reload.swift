@@ -8,10 +8,12 @@ extension BotFleet {
     /// restart, and the rest are not disturbed: their polls go on.
     ///
     /// Only `bots` (with `defaults`) is reloaded; changes to `lock`, `api_url: sandbox`,
-    /// `admin` or `shutdown` need a restart and are reported as such.
-    func reload(_ new: Manifest) async {
+    /// `admin` or `shutdown` need a restart and are reported as such. Returns `false`, having
+    /// done nothing, while the fleet is still starting or already stopping.
+    @discardableResult
+    func reload(_ new: Manifest) async -> Bool {
         let reloading = state.withLock { state -> (current: [BotRuntime], failed: Set<String>)? in
-            guard state.stopRequestedAt == nil, state.launcher != nil else { return nil }
+            guard state.stopRequestedAt == nil, state.launched, state.launcher != nil else { return nil }
             state.reloading += 1
             // Bots that failed start afresh if the new manifest still has them (it may have
             // fixed their token); either way their failure no longer counts.
@@ -20,7 +22,7 @@ extension BotFleet {
             state.failures -= failed.count
             return (state.runtimes.filter { $0.status.state != .stopped }, Set(failed.map(\.configuration.name)))
         }
-        guard let (current, failed) = reloading else { return }
+        guard let (current, failed) = reloading else { return false }
         defer {
             state.withLock { $0.reloading -= 1 }
             finishIfIdle()
@@ -48,9 +50,12 @@ extension BotFleet {
         }
         let unchanged = current.count - retiring.count
         let retried = added.filter { failed.contains($0.name) }.count
-        logger.info(
-            "reload: \(added.count - retried) added, \(removed.count) removed, \(changed.count + retried) restarted, \(unchanged) unchanged"
-        )
+        if !inWorker {
+            logger.info(
+                "reload: \(added.count - retried) added, \(removed.count) removed, \(changed.count + retried) restarted, \(unchanged) unchanged"
+            )
+        }
+        return true
     }
 
     /// Claims a reloaded bot's lock and starts it; a held lock never stops the host here.

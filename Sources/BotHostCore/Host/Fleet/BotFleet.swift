@@ -22,6 +22,11 @@ final class BotFleet: Service {
     let journals: any JournalStorage
     /// One for the host's bots: see ``SuspectGate``.
     let suspects = SuspectGate()
+    /// The worker processes that run the bots, when this host supervises them.
+    let workers: WorkerPool?
+    /// Whether this fleet runs in a worker process: it then waits for bots even when it
+    /// has none, until the supervisor stops it.
+    let inWorker: Bool
     let logger: Logger
     let plugins: [String: any BotPlugin.Type]
     let environment: HostEnvironment
@@ -41,6 +46,9 @@ final class BotFleet: Service {
         var sandboxURL: String?
         /// Hands new runtimes to the task group of ``runBots()``; finished when none are left.
         var launcher: AsyncStream<Launch>.Continuation?
+        /// Whether the bots of the start-up manifest have all been launched: a reload
+        /// before then would see some of them as new and start them twice.
+        var launched = false
         var running = 0
         var reloading = 0
         var failures = 0
@@ -54,9 +62,11 @@ final class BotFleet: Service {
 
     init(
         manifest: Manifest, plugins: [String: any BotPlugin.Type], environment: HostEnvironment, claims: LockClaims,
-        journals: any JournalStorage,
+        journals: any JournalStorage, workers: WorkerPool?, inWorker: Bool,
         metrics: PrometheusCollectorRegistry, hostHooks: ShutdownHooks, sandbox: Sandbox?, admin: HTTPServer?
     ) {
+        self.workers = workers
+        self.inWorker = inWorker
         self.manifest = manifest
         self.plugins = plugins
         self.environment = environment
@@ -110,11 +120,16 @@ final class BotFleet: Service {
         guard let runtimes else { return }
         notifier?.send("STOPPING=1")
         // Nothing to say when start-up ended before any bot ran (an admin port in use).
-        if !runtimes.isEmpty { logger.info("shutdown: stopping \(runtimes.count) bots") }
+        if !runtimes.isEmpty && !inWorker { logger.info("shutdown: stopping \(runtimes.count) bots") }
+        workers?.stop()
         for runtime in runtimes { runtime.requestStop() }
+        finishIfIdle()
     }
 
     var isStopRequested: Bool { state.withLock { $0.stopRequestedAt != nil } }
+
+    /// Whether the fleet is still launching the bots of the start-up manifest.
+    var isStarting: Bool { state.withLock { !$0.launched && $0.stopRequestedAt == nil } }
 
     private func runBots() async -> ExitStatus {
         do {
@@ -124,6 +139,7 @@ final class BotFleet: Service {
                 state.sandboxURL = sandboxURL
                 state.adminPort = adminPort
             }
+            workers?.use(sandboxURL: sandboxURL)
         } catch {
             // The group ends with the server's own error, which the host reports.
             return .botFailed
@@ -139,8 +155,11 @@ final class BotFleet: Service {
         let runtimes = manifest.bots.filter { claimed[$0.name] != nil || manifest.onLocked == .wait }.map {
             makeRuntime(for: $0, shutdown: manifest.shutdown)
         }
-        logger.info("hosting \(runtimes.count) of \(manifest.bots.count) bots", metadata: ["pid": "\(getpid())"])
+        if !inWorker {
+            logger.info("hosting \(runtimes.count) of \(manifest.bots.count) bots", metadata: ["pid": "\(getpid())"])
+        }
         for runtime in runtimes { await launch(runtime, lock: claimed[runtime.configuration.name]) }
+        state.withLock { $0.launched = true }
         finishIfIdle()
 
         await withDiscardingTaskGroup { group in
@@ -151,9 +170,11 @@ final class BotFleet: Service {
                 }
             }
         }
+        // Every bot has ended: the workers have nothing left to run.
+        workers?.stop()
         await hostHooks.run()
         let (failed, stopRequestedAt) = state.withLock { ($0.failures, $0.stopRequestedAt) }
-        if let stopRequestedAt {
+        if let stopRequestedAt, !inWorker {
             logger.info("shutdown complete in \(formatDuration(.now - stopRequestedAt))")
         }
         if failed > 0 {

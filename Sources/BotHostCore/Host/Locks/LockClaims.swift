@@ -67,7 +67,8 @@ final class LockClaims: Sendable {
     // MARK: - Standing by
 
     /// How many standby rechecks pass between tries of a bot over the `max_bots` limit:
-    /// hosts under their limit get the first chance at a freed lock.
+    /// hosts under their limit get the first chance at a freed lock. The first recheck
+    /// tries at once, so that a holder that dies soon after start-up has been seen.
     static let overLimitTryEvery = 5
 
     /// What one standby bot has seen so far, so that it reports each change once.
@@ -87,7 +88,7 @@ final class LockClaims: Sendable {
     func tryTakeOver(_ bot: BotConfiguration, standby: inout Standby, logger: Logger) async -> (any HeldTokenLock)? {
         standby.round += 1
         let withinLimit = slots.take()
-        guard withinLimit || standby.round % Self.overLimitTryEvery == 0 else { return nil }
+        guard withinLimit || standby.round % Self.overLimitTryEvery == 1 else { return nil }
         if !withinLimit { slots.takeBeyondLimit() }
         do {
             switch try await tokenLock.tryAcquire(bot.lockID, owner: .currentProcess(bot: bot.name)) {

@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// A worker's two pipes to its supervisor: ``WorkerAssignment``s arrive on standard input,
+/// ``WorkerReport``s leave on the original standard output.
+///
+/// Standard output is moved to standard error first, so that a plugin's `print` lands in
+/// the log rather than in the middle of a report. The end of standard input means that the
+/// supervisor is gone, however it ended: its locks went with it and another host may
+/// already poll these bots, so the worker exits at once, without a stop sequence.
+final class SupervisorLink: Sendable {
+    /// Every assignment, in order.
+    let assignments: AsyncStream<WorkerAssignment>
+    private let reports: Mutex<Int32>
+
+    init(logger: Logger) {
+        let reportDescriptor = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)
+        dup2(STDERR_FILENO, STDOUT_FILENO)
+        reports = Mutex(reportDescriptor)
+        let (assignments, continuation) = AsyncStream<WorkerAssignment>.makeStream()
+        self.assignments = assignments
+        let reader = Thread {
+            let decoder = JSONDecoder()
+            var pending: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { _exit(ExitStatus.botFailed.rawValue) }
+                pending.append(contentsOf: chunk[..<count])
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    do {
+                        continuation.yield(try decoder.decode(WorkerAssignment.self, from: Data(pending[..<newline])))
+                    } catch {
+                        logger.error("worker: unreadable assignment from the supervisor: \(error)")
+                    }
+                    pending.removeSubrange(...newline)
+                }
+            }
+        }
+        reader.name = "supervisor link"
+        reader.start()
+    }
+
+    /// Sends `report` as one line of JSON.
+    func send(_ report: WorkerReport) {
+        guard var line = try? JSONEncoder().encode(report) else { return }
+        line.append(UInt8(ascii: "\n"))
+        reports.withLock { descriptor in
+            line.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0 && errno == EINTR { continue }
+                    guard written > 0 else { return }
+                    offset += written
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import BotHostKit
+import Foundation
+import Logging
+import UnixSignals
+
+/// The worker side of process isolation, `bothost worker` (started by a supervisor, never
+/// by hand): runs the bots it is assigned in a ``Host`` whose locks the supervisor holds,
+/// and reports their statuses (``WorkerReporter``).
+///
+/// The first assignment starts the host; each later one is applied as a reload, so the
+/// bots the worker keeps are not disturbed. SIGTERM stops it as it stops a host; SIGHUP is
+/// the supervisor's business and ignored.
+struct Worker {
+    let plugins: [any BotPlugin.Type]
+    let logger: Logger
+
+    func run(signals: UnixSignalsSequence) async -> ExitStatus {
+        let link = SupervisorLink(logger: logger)
+        let locks = DelegatedTokenLock()
+        var variables = ProcessInfo.processInfo.environment
+        for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] { variables[name] = nil }
+        let reporter = WorkerReporter(link: link)
+        var environment = HostEnvironment(logger: logger, variables: variables)
+        environment.onStatusChange = { reporter.statusChanged() }
+        await withDiscardingTaskGroup { group in
+            var running: Host?
+            for await assignment in link.assignments {
+                guard let manifest = manifest(for: assignment, environment: variables, reporter: reporter) else { continue }
+                locks.assign(Set(assignment.bots.values.compactMap(LockID.init(hex:))))
+                if let running {
+                    await running.reload(manifest)
+                    continue
+                }
+                let host = Host(manifest: manifest, plugins: plugins, environment: environment, role: .worker(locks))
+                reporter.attach(host)
+                running = host
+                group.addTask {
+                    let status = await host.runHandlingSignals(signals, reload: nil)
+                    reporter.report()
+                    exit(status.rawValue)
+                }
+                group.addTask { await reporter.run() }
+            }
+        }
+        return .success
+    }
+
+    /// The assigned bots of the assignment's manifest, with the settings that are the
+    /// supervisor's taken out: no admin server, no sandbox of its own, no `max_bots`.
+    private func manifest(
+        for assignment: WorkerAssignment, environment: [String: String], reporter: WorkerReporter
+    ) -> Manifest? {
+        var manifest: Manifest
+        do {
+            manifest = try Manifest.parse(
+                yaml: assignment.manifestText, file: assignment.manifestFile,
+                baseDirectory: Manifest.directory(containing: assignment.manifestFile), environment: environment,
+                plugins: Set(plugins.map { $0.name }))
+        } catch {
+            for problem in error.problems { logger.error("worker: \(problem.description)") }
+            return nil
+        }
+        let sandbox = assignment.sandboxURL.map(APIEndpoint.url)
+        if manifest.apiURL == .sandbox, let sandbox { manifest.apiURL = sandbox }
+        var bots: [BotConfiguration] = []
+        for var bot in manifest.bots {
+            guard let lock = assignment.bots[bot.name] else { continue }
+            // A token file changed since the supervisor read the manifest: this is not the bot
+            // whose lock the supervisor holds.
+            guard bot.lockID.hex == lock else {
+                let reason = "the bot's token changed since the host read the manifest; reload it (SIGHUP)"
+                reporter.refuse(bot.name, reason: reason)
+                logger.error("\(reason)", metadata: ["bot": "\(bot.name)"])
+                continue
+            }
+            if bot.apiURL == .sandbox, let sandbox { bot.apiURL = sandbox }
+            bots.append(bot)
+        }
+        manifest.bots = bots
+        manifest.admin = nil
+        manifest.maxBots = nil
+        manifest.isolation.mode = .none
+        return manifest
+    }
+}

@@ -1,0 +1,27 @@
+/// What the supervisor asks of one worker process: run these bots of this manifest.
+///
+/// One line of JSON on the worker's standard input, sent when the worker starts and
+/// whenever its share of the bots changes (a reload, a bot that ended). The worker applies
+/// each one as a reload, so the bots it keeps are not disturbed.
+struct WorkerAssignment: Codable, Sendable, Equatable {
+    /// The manifest's path, for messages and relative paths.
+    var manifestFile: String
+    /// The manifest as the supervisor read it, so that a file edited since (without
+    /// SIGHUP) changes nothing.
+    var manifestText: String
+    /// The bots to run, by name, each with the hex lock id the supervisor holds for it.
+    var bots: [String: String]
+    /// The sandbox emulator's base URL, for bots with `api_url: sandbox`; the emulator
+    /// runs in the supervisor.
+    var sandboxURL: String?
+}
+
+/// What a worker tells the supervisor: one line of JSON on its report pipe (its original
+/// standard output), sent when something changed.
+struct WorkerReport: Codable, Sendable {
+    /// The bots whose status changed since the last report, by name. A bot the worker no
+    /// longer runs is reported once more, as stopped or failed.
+    var bots: [String: BotStatus.Snapshot]
+    /// The worker's metrics in Prometheus text format, when they changed.
+    var metrics: String?
+}

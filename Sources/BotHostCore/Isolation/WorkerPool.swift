@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The worker processes of a supervisor (`isolation: { mode: process }`), and which bots
+/// each runs.
+///
+/// Bots share `isolation.workers` processes, each new bot going to the least busy one; an
+/// `isolated: true` bot gets a process of its own. A service of the host's group, started
+/// before the fleet and stopped after it: ``run()`` keeps each ``WorkerSlot`` running
+/// until the fleet's stop has ended every worker.
+final class WorkerPool: Service {
+    let launcher: WorkerLauncher
+    /// `shutdown.timeout`: the most a stop of the workers may take.
+    private let stopTimeout: Duration
+    private let logger: Logger
+    private let state: Mutex<State>
+    /// Slots to start, for ``run()``.
+    private let starts: AsyncStream<WorkerSlot>
+    private let starter: AsyncStream<WorkerSlot>.Continuation
+
+    private struct State {
+        var settings: IsolationSettings
+        var manifestFile: String
+        var manifestText: String
+        var sandboxURL: String?
+        /// Every slot started, shared and isolated, in start order.
+        var slots: [WorkerSlot] = []
+        /// Where each bot runs.
+        var placement: [String: WorkerSlot] = [:]
+        var stopping = false
+    }
+
+    init(launcher: WorkerLauncher, manifest: Manifest, logger: Logger) {
+        self.launcher = launcher
+        self.stopTimeout = manifest.shutdown.timeout
+        self.logger = logger
+        state = Mutex(State(settings: manifest.isolation, manifestFile: manifest.file, manifestText: manifest.text))
+        (starts, starter) = AsyncStream<WorkerSlot>.makeStream()
+    }
+
+    var settings: IsolationSettings { state.withLock { $0.settings } }
+
+    var isStopping: Bool { state.withLock { $0.stopping } }
+
+    /// Runs every slot started, until a graceful shutdown (after the fleet's) or a
+    /// cancellation stops the workers and they have exited.
+    func run() async {
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for await slot in self.starts {
+                    group.addTask { await slot.run() }
+                }
+            }
+        } onGracefulShutdown: {
+            self.stop()
+        }
+    }
+
+    /// The manifest that workers read from now on (a reload); the number of workers and
+    /// their restart limits change only with a restart.
+    func use(_ manifest: Manifest) {
+        let changed = state.withLock { state in
+            state.manifestFile = manifest.file
+            state.manifestText = manifest.text
+            return manifest.isolation != state.settings
+        }
+        if changed { logger.warning("reload: changes to isolation take effect after a restart") }
+    }
+
+    /// The sandbox emulator's URL, once it listens.
+    func use(sandboxURL: String?) {
+        state.withLock { $0.sandboxURL = sandboxURL }
+    }
+
+    /// What a worker that runs `bots` (name to lock id) is sent.
+    func assignment(bots: [String: String]) -> WorkerAssignment {
+        state.withLock { state in
+            WorkerAssignment(
+                manifestFile: state.manifestFile, manifestText: state.manifestText, bots: bots, sandboxURL: state.sandboxURL)
+        }
+    }
+
+    /// Runs `bot` in a worker until it ends there, it is removed (``remove(_:)``), or its
+    /// worker's crash loop fails it; `.stopped` at once when the pool is stopping.
+    func run(_ bot: BotConfiguration, lock: LockID, status: BotStatus) async -> BotRuntime.Outcome {
+        while let slot = place(bot) {
+            if let outcome = await slot.run(bot.name, lock: lock, status: status) {
+                state.withLock { state in
+                    if state.placement[bot.name] === slot { state.placement[bot.name] = nil }
+                }
+                return outcome
+            }
+        }
+        return .stopped
+    }
+
+    /// Stops `name` in its worker; its ``run(_:lock:status:)`` returns once it has stopped.
+    func remove(_ name: String) {
+        state.withLock { $0.placement[name] }?.remove(name)
+    }
+
+    /// Stops every worker gracefully (SIGTERM), and kills those still running at 90% of
+    /// `shutdown.timeout`, so that the supervisor can release the locks and exit within it.
+    func stop() {
+        let slots = state.withLock { state -> [WorkerSlot]? in
+            guard !state.stopping else { return nil }
+            state.stopping = true
+            return state.slots
+        }
+        guard let slots else { return }
+        starter.finish()
+        for slot in slots { slot.signal(SIGTERM) }
+        Task { [logger] in
+            try? await Task.sleep(for: self.stopTimeout * 0.9)
+            for slot in slots where slot.pid != nil {
+                logger.error("worker \(slot.index) did not stop within shutdown.timeout: killing it")
+                slot.signal(SIGKILL)
+            }
+        }
+    }
+
+    /// Every running worker's metrics, in Prometheus text format.
+    func metrics() -> [String] {
+        state.withLock { $0.slots }.compactMap(\.metrics)
+    }
+
+    /// The slot `bot` runs in from now on: its own when `isolated`, otherwise the least busy
+    /// of `workers` shared ones; `nil` when the pool is stopping.
+    private func place(_ bot: BotConfiguration) -> WorkerSlot? {
+        let (slot, isNew) = state.withLock { state -> (WorkerSlot?, Bool) in
+            guard !state.stopping else { return (nil, false) }
+            let shared = state.slots.filter { !$0.isolated && !$0.hasEnded }
+            if !bot.isolated, shared.count >= state.settings.workers, let least = shared.min(by: { $0.load < $1.load }) {
+                state.placement[bot.name] = least
+                return (least, false)
+            }
+            let slot = WorkerSlot(index: state.slots.count + 1, isolated: bot.isolated, pool: self, logger: logger)
+            state.slots.append(slot)
+            state.placement[bot.name] = slot
+            return (slot, true)
+        }
+        if let slot, isNew { starter.yield(slot) }
+        return slot
+    }
+}

@@ -1,0 +1,274 @@
+import BotHostKit
+import Foundation
+import Logging
+import Subprocess
+import Synchronization
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// One worker process of the supervisor, across its restarts: the bots it runs, their
+/// statuses as it reports them, and its crashes.
+///
+/// ``run()`` starts the process, sends it a ``WorkerAssignment`` whenever its bots change
+/// and mirrors its ``WorkerReport``s into the bots' statuses. A process that exits while
+/// the pool is not stopping has crashed: it starts again after the delay that
+/// ``RestartIntensity`` gives, with the same bots, whose locks the supervisor kept. One
+/// crash too many fails them all with ``BotFailure/crashLoop(crashes:period:)``.
+final class WorkerSlot: Sendable {
+    /// `1`, `2`, …: in the supervisor's logs and the worker's own log lines.
+    let index: Int
+    /// Whether the slot runs a single `isolated: true` bot, and ends with it.
+    let isolated: Bool
+    private let pool: WorkerPool
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    private struct State {
+        var bots: [String: Bot] = [:]
+        /// The running process, if any.
+        var pid: pid_t?
+        /// Wakes the running process's assignment writer when the bots change.
+        var changes: AsyncStream<Void>.Continuation?
+        /// The running process's last metrics, in Prometheus text format.
+        var metrics: String?
+        /// Failed for good (a crash loop), or an isolated slot whose bot ended.
+        var ended = false
+    }
+
+    /// A bot that the slot runs, and its runtime waiting for the end.
+    private struct Bot {
+        let lockID: LockID
+        let status: BotStatus
+        let ended: CheckedContinuation<BotRuntime.Outcome?, Never>
+        /// Asked to stop: left out of the assignment.
+        var removing = false
+    }
+
+    init(index: Int, isolated: Bool, pool: WorkerPool, logger: Logger) {
+        self.index = index
+        self.isolated = isolated
+        self.pool = pool
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(index)"
+        self.logger = logger
+    }
+
+    /// How many bots the slot runs; the pool gives a new bot to the least busy one.
+    var load: Int { state.withLock { $0.bots.count } }
+
+    var hasEnded: Bool { state.withLock { $0.ended } }
+
+    /// The running process's id, if any.
+    var pid: pid_t? { state.withLock { $0.pid } }
+
+    /// The running process's metrics, if it reported them.
+    var metrics: String? { state.withLock { $0.metrics } }
+
+    /// Runs `name` in this worker until it ends there; `nil` if the slot has ended and the
+    /// pool must choose another.
+    func run(_ name: String, lock: LockID, status: BotStatus) async -> BotRuntime.Outcome? {
+        await withCheckedContinuation { ended in
+            let accepted = state.withLock { state -> Bool in
+                guard !state.ended else { return false }
+                state.bots[name] = Bot(lockID: lock, status: status, ended: ended)
+                state.changes?.yield()
+                return true
+            }
+            if !accepted { ended.resume(returning: nil) }
+        }
+    }
+
+    /// Stops `name` in the worker, which runs its stop sequence there; its
+    /// ``run(_:lock:status:)`` returns once the worker reports it stopped, or at once when
+    /// no process runs.
+    func remove(_ name: String) {
+        let ended = state.withLock { state -> Bot? in
+            guard state.pid != nil else { return state.bots.removeValue(forKey: name) }
+            state.bots[name]?.removing = true
+            state.changes?.yield()
+            return nil
+        }
+        ended?.ended.resume(returning: .stopped)
+    }
+
+    /// Asks the running process to stop gracefully (SIGTERM), or at once (SIGKILL).
+    func signal(_ signal: Int32) {
+        if let pid { kill(pid, signal) }
+    }
+
+    // MARK: - The process
+
+    /// Runs the worker process, and again after each crash, until the pool stops, the
+    /// crashes come too often, or an isolated slot's bot has ended.
+    func run() async {
+        var restarts = RestartIntensity(intensity: pool.settings.restartIntensity, period: pool.settings.restartPeriod)
+        while !hasEnded && !pool.isStopping && !Task.isCancelled {
+            let termination = await runProcess()
+            if pool.isStopping || hasEnded || Task.isCancelled { break }
+            let death = termination.map(Self.describe) ?? "could not be started"
+            guard let delay = restarts.crashed(at: .now) else {
+                let failure = BotFailure.crashLoop(crashes: restarts.recentCrashes, period: restarts.period)
+                logger.error("worker \(index) \(death): \(failure); its bots fail")
+                end(with: .failed(failure))
+                return
+            }
+            let when = delay == .zero ? "at once" : "in \(formatDuration(delay))"
+            logger.error("worker \(index) \(death); restarting it \(when)")
+            for bot in state.withLock({ Array($0.bots.values) }) {
+                var shown = bot.status.current
+                shown.state = .starting
+                shown.lastError = "worker \(index) \(death)"
+                shown.workerPID = nil
+                bot.status.mirror(shown)
+            }
+            try? await Task.sleep(for: delay)
+        }
+        end(with: .stopped)
+    }
+
+    /// Fails or stops every bot the slot still has, and ends the slot.
+    private func end(with outcome: BotRuntime.Outcome) {
+        let bots = state.withLock { state in
+            state.ended = true
+            defer { state.bots = [:] }
+            return Array(state.bots.values)
+        }
+        for bot in bots { bot.ended.resume(returning: outcome) }
+    }
+
+    /// One run of the process: `nil` if it could not be started.
+    private func runProcess() async -> TerminationStatus? {
+        var options = PlatformOptions()
+        // A group of its own: a terminal's Ctrl-C reaches the supervisor alone, which then
+        // stops the workers in order.
+        options.processGroupID = 0
+        let (changes, notifier) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        do {
+            let result = try await Subprocess.run(
+                .path(FilePath(pool.launcher.executable)),
+                arguments: Arguments(pool.launcher.arguments(index: index, workers: pool.settings.workers)),
+                environment: .inherit.updating(workerEnvironment),
+                platformOptions: options,
+                input: .inputWriter, output: .sequence, error: .currentStandardError
+            ) { execution in
+                state.withLock { state in
+                    state.pid = execution.processIdentifier.value
+                    state.changes = notifier
+                }
+                notifier.yield()
+                await withDiscardingTaskGroup { group in
+                    group.addTask {
+                        for await _ in changes {
+                            guard (try? await execution.standardInputWriter.write(self.assignmentLine())) != nil else { break }
+                        }
+                    }
+                    await self.readReports(execution.standardOutput)
+                    notifier.finish()
+                }
+                // The body returns, and standard input closes, once the worker has exited: an
+                // end of input tells a worker that its supervisor is gone.
+            }
+            exited()
+            return result.terminationStatus
+        } catch {
+            logger.error("cannot start worker \(index): \(error)")
+            exited()
+            return nil
+        }
+    }
+
+    /// What the worker's environment changes of ours: systemd listens to the supervisor
+    /// alone (`NotifyAccess=main`), and Swift's backtracer, which takes seconds to
+    /// symbolicate a crash, is off unless the operator chose otherwise; the runtime still
+    /// prints the trap's message.
+    private var workerEnvironment: [Environment.Key: String?] {
+        var changes: [Environment.Key: String?] = ["NOTIFY_SOCKET": nil, "WATCHDOG_USEC": nil, "WATCHDOG_PID": nil]
+        if ProcessInfo.processInfo.environment["SWIFT_BACKTRACE"] == nil { changes["SWIFT_BACKTRACE"] = "enable=no" }
+        return changes
+    }
+
+    /// The worker's bots, as one line of JSON.
+    private func assignmentLine() -> [UInt8] {
+        let bots = state.withLock { state in
+            state.bots.filter { !$0.value.removing }.mapValues(\.lockID.hex)
+        }
+        var line = (try? JSONEncoder().encode(pool.assignment(bots: bots))).map(Array.init) ?? []
+        line.append(UInt8(ascii: "\n"))
+        return line
+    }
+
+    private func readReports(_ output: SubprocessOutputSequence) async {
+        let decoder = JSONDecoder()
+        var pending: [UInt8] = []
+        do {
+            for try await buffer in output {
+                buffer.withUnsafeBytes { pending.append(contentsOf: $0) }
+                var start = pending.startIndex
+                while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    if let report = try? decoder.decode(WorkerReport.self, from: Data(pending[start..<newline])) {
+                        apply(report)
+                    }
+                    start = newline + 1
+                }
+                pending.removeSubrange(..<start)
+            }
+        } catch {
+            logger.warning("worker \(index): cannot read its reports: \(error)")
+        }
+    }
+
+    /// Mirrors a report into the bots' statuses, and ends the bots it reports ended.
+    private func apply(_ report: WorkerReport) {
+        var shown: [(BotStatus, BotStatus.Snapshot)] = []
+        var ended: [(Bot, BotRuntime.Outcome)] = []
+        state.withLock { state in
+            if let metrics = report.metrics { state.metrics = metrics }
+            for (name, snapshot) in report.bots {
+                guard let bot = state.bots[name] else { continue }
+                var mirrored = snapshot
+                mirrored.workerPID = state.pid
+                shown.append((bot.status, mirrored))
+                switch snapshot.state {
+                case .stopped: ended.append((bot, .stopped))
+                case .failed: ended.append((bot, .failed(.failedInWorker(snapshot.lastError ?? "failed"))))
+                default: continue
+                }
+                state.bots[name] = nil
+            }
+            guard !ended.isEmpty else { return }
+            if isolated && state.bots.isEmpty {
+                state.ended = true
+                if let pid = state.pid { kill(pid, SIGTERM) }
+            } else {
+                state.changes?.yield()
+            }
+        }
+        for (status, snapshot) in shown { status.mirror(snapshot) }
+        for (bot, outcome) in ended { bot.ended.resume(returning: outcome) }
+    }
+
+    /// The process has exited: bots that were being stopped have stopped.
+    private func exited() {
+        let stopped = state.withLock { state in
+            state.pid = nil
+            state.changes = nil
+            state.metrics = nil
+            let removing = state.bots.filter(\.value.removing)
+            for name in removing.keys { state.bots[name] = nil }
+            return Array(removing.values)
+        }
+        for bot in stopped { bot.ended.resume(returning: .stopped) }
+    }
+
+    /// `crashed (signal 4)` or `exited with status 1`.
+    private static func describe(_ termination: TerminationStatus) -> String {
+        switch termination {
+        case .signaled(let signal): "crashed (signal \(signal), \(String(cString: strsignal(signal))))"
+        case .exited(let code): "exited with status \(code)"
+        }
+    }
+}
