@@ -100,6 +100,10 @@ let package = Package(
             dependencies: ["BotHostCore", "Echo", "AutoPoster", "DocsObserver", "Chaos"]
         ),
         .target(name: "ChildProcesses"),
+        // Writes Sources/TelegramBotAPI/Generated from the Bot API description; run by hand:
+        // swift run generate-bot-api ../shared/telegram-bot-api/api.json Sources/TelegramBotAPI/Generated
+        .target(name: "BotAPIGenerator", path: "Tools/BotAPIGenerator"),
+        .executableTarget(name: "generate-bot-api", dependencies: ["BotAPIGenerator"], path: "Tools/generate-bot-api"),
         .executableTarget(
             name: "bothost-bench",
             dependencies: ["BotAPIEmulator", "BotHostCore", "TelegramBotAPI", "ChildProcesses"],
@@ -108,7 +112,7 @@ let package = Package(
         .testTarget(
             name: "TelegramBotAPITests",
             dependencies: [
-                "TelegramBotAPI", "BotAPIEmulator", "TestSupport",
+                "TelegramBotAPI", "BotAPIEmulator", "TestSupport", "BotAPIGenerator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

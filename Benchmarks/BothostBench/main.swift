@@ -14,7 +14,7 @@ import TelegramBotAPI
 // A host's CPU and memory are those of its whole process tree: BotHost's supervisor and
 // worker processes (`isolation: process`, the default) are summed.
 //
-// `--workload throughput|trickle|latency|scale|failover|crash|journal` runs one workload alone and
+// `--workload throughput|trickle|latency|scale|failover|crash|journal|upload` runs one workload alone and
 // `--isolation none` runs BotHost in one process instead of a supervisor and workers;
 // `--updates-per-bot N` resizes the throughput workload, for profiling a host (attach
 // `perf record -g -p PID` to the `bothost` child; valgrind 3.19 cannot read the DWARF 5
@@ -370,6 +370,42 @@ if runs("journal") {
             format: "%.1f ms (%.0f updates/s)", (ownCPUSeconds() - cpu) * 1000 / (count / 1000),
             count / (ContinuousClock.now - start).seconds))
     await journal.close()
+}
+
+// 8. A 20 MiB upload (`sendDocument` with a file on disk) through the client and the
+// emulator, both in this process: the file goes as multipart/form-data, streamed on both
+// sides, so resident memory should grow by far less than the file.
+if runs("upload") {
+    let token = tokens(1, base: 9_000_000)[0]
+    emulator.addBot(token)
+    let path = workDirectory.appendingPathComponent("upload-20mib.bin")
+    _ = FileManager.default.createFile(atPath: path.path, contents: nil)
+    let writer = try FileHandle(forWritingTo: path)
+    let piece = Data(repeating: 0x5A, count: 1 << 20)
+    for _ in 0..<20 { writer.write(piece) }
+    try writer.close()
+    let client = BotAPIClient(token: token, configuration: .init(baseURL: emulator.baseURL))
+    _ = try await client.getMe()
+    let before = residentMiB(of: getpid())
+    let sampler = Task.detached {
+        var peak = residentMiB(of: getpid())
+        while !Task.isCancelled {
+            peak = max(peak, residentMiB(of: getpid()))
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return peak
+    }
+    let start = ContinuousClock.now
+    let sent = try await client.sendDocument(chatID: 1, document: .path(path.path, fileName: "upload.bin"))
+    let elapsed = ContinuousClock.now - start
+    sampler.cancel()
+    let peak = max(await sampler.value, residentMiB(of: getpid()))
+    report(
+        botHost, "upload of 20 MiB (streamed multipart): peak RSS growth, client and emulator",
+        String(
+            format: "%.1f MiB in %.2f s (%d bytes arrived)", peak - before, elapsed.seconds,
+            sent.document?.fileSize ?? 0))
+    try await client.shutdown()
 }
 
 await emulator.stop()

@@ -57,6 +57,7 @@ public struct DocsObserver: BotPlugin {
         } else {
             answer = "I found nothing about that in the docs."
         }
-        try await context.api.sendMessage(chatID: .id(message.chat.id), text: answer, replyToMessageID: message.messageID)
+        try await context.api.sendMessage(
+            chatID: .id(message.chat.id), text: answer, replyParameters: ReplyParameters(messageID: message.messageID))
     }
 }

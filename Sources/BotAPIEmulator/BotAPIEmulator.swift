@@ -76,16 +76,20 @@ public final class BotAPIEmulator: Sendable {
         return state.injectText(text, botID: token.botID, from: user, chatID: chatID) ?? 0
     }
 
-    /// Queues a callback query (a press on an inline button) from `user`.
+    /// Queues a callback query (a press on an inline button) from `user`, on `message`
+    /// (the bot's message that carried the button) when given.
     @discardableResult
-    public func sendCallback(data: String, to token: BotToken, from user: User = User(id: 1001, firstName: "Alice")) -> Int64 {
-        let payload: JSONValue = .object([
+    public func sendCallback(
+        data: String, to token: BotToken, from user: User = User(id: 1001, firstName: "Alice"), message: Message? = nil
+    ) -> Int64 {
+        var payload: [String: JSONValue] = [
             "id": .string(UUID().uuidString),
-            "from": jsonValue(of: user),
+            "from": user.json,
             "chat_instance": .string("\(user.id)"),
             "data": .string(data),
-        ])
-        return injectUpdate(kind: "callback_query", payload: payload, to: token)
+        ]
+        payload["message"] = message?.json
+        return injectUpdate(kind: "callback_query", payload: .object(payload), to: token)
     }
 
     /// Queues any update: `{"update_id": N, kind: payload}`. Returns its `update_id`.
@@ -126,6 +130,26 @@ public final class BotAPIEmulator: Sendable {
     /// Every message the bot sent, in order.
     public func sentMessages(by token: BotToken) -> [SentMessage] {
         state.sentMessages(botID: token.botID)
+    }
+
+    /// Every call the bot made but `getUpdates`, in order: its parameters, uploaded files
+    /// (with their sizes) and the answer. A long run keeps only its latest 5,000 to 10,000.
+    public func calls(by token: BotToken) -> [RecordedCall] {
+        state.recordedCalls(botID: token.botID)
+    }
+
+    /// Makes a chat known to the bot, as if it had written: needed for a `@username`, and
+    /// for any chat with ``requireKnownChats(_:)``.
+    public func addChat(id: Int64, username: String? = nil, for token: BotToken) {
+        state.addBot(token: token, username: nil)
+        state.addChat(botID: token.botID, id: id, username: username)
+    }
+
+    /// With `true`, sending to a numeric chat id the bot has not seen in an update (or
+    /// ``addChat(id:username:for:)``) answers `Bad Request: chat not found`, as Telegram
+    /// does; by default any chat id but 0 is taken as known.
+    public func requireKnownChats(_ strict: Bool = true) {
+        state.setStrictChats(strict)
     }
 
     /// How many messages the bot sent, without copying them.

@@ -31,3 +31,53 @@ public struct GetUpdatesCall: Sendable, Hashable {
     public var timeout: Int
     public var outcome: Outcome
 }
+
+/// A file uploaded with a call: its part's name (the parameter, or the `attach://` name),
+/// the file name it announced, and how many bytes came.
+public struct RecordedFile: Sendable, Hashable {
+    public var name: String
+    public var fileName: String
+    public var contentType: String?
+    public var size: Int
+
+    public init(name: String, fileName: String, contentType: String? = nil, size: Int) {
+        self.name = name
+        self.fileName = fileName
+        self.contentType = contentType
+        self.size = size
+    }
+}
+
+/// One Bot API call as the emulator received it (every method but `getUpdates`, which
+/// ``GetUpdatesCall`` records), with what it answered.
+public struct RecordedCall: Sendable, Hashable {
+    /// The method's name as the spec spells it (`sendPhoto`), however the client cased it.
+    public var method: String
+    /// The parameters as sent: JSON values, or strings from a form or multipart body.
+    public var parameters: [String: JSONValue]
+    /// Files uploaded as multipart parts.
+    public var files: [RecordedFile]
+    /// The `result` answered, or `nil` when the call was refused (see ``error``).
+    public var result: JSONValue?
+    /// The description of the error answered, such as `Bad Request: message text is empty`.
+    public var error: String?
+    public var receivedAt: ContinuousClock.Instant
+
+    /// Parameter `name` read as `type`; a form's text is read as JSON first.
+    /// `nil` when it is missing or does not fit.
+    public func parameter<Value: JSONValueDecodable>(_ name: String, as type: Value.Type = Value.self) -> Value? {
+        guard let value = parameters[name] else { return nil }
+        // A form sends everything as text: `5`, `true`, `{"inline_keyboard":...}`.
+        if case .string(let text) = value, let parsed = try? JSONValue(parsing: Array(text.utf8)),
+            let typed = try? Value(json: parsed)
+        {
+            return typed
+        }
+        return try? Value(json: value)
+    }
+
+    /// The message the call sent (or edited), as the emulator answered it.
+    public var message: Message? {
+        result.flatMap { try? Message(json: $0) }
+    }
+}

@@ -48,17 +48,18 @@ struct EmulatorRouter: Sendable {
         case .failure(.notFound): return Self.error(status: 404, description: "Not Found")
         case .failure(.unauthorized): return Self.error(status: 401, description: "Unauthorized")
         }
-        let parameters = try await Self.parameters(of: &request)
+        let (parameters, files) = try await Self.parameters(of: &request)
+        guard let known = BotAPIMethod.named(method) else {
+            return Self.error(status: 404, description: "Not Found: method not found")
+        }
         if let fault = state.takeFault(botID: botID, method: method) {
-            if method.lowercased() == "getupdates" { state.recordFaultedPoll(botID: botID, fault: fault, parameters: parameters) }
+            if known.name == "getUpdates" { state.recordFaultedPoll(botID: botID, fault: fault, parameters: parameters) }
             switch fault {
             case .delay(let duration): try await Task.sleep(for: duration)
             default: return Self.response(for: fault)
             }
         }
-        let answer: EmulatorState.Answer
-        switch method.lowercased() {
-        case "getupdates":
+        if known.name == "getUpdates" {
             let (polled, waited) = try await getUpdates(botID: botID, parameters: parameters, request: request)
             var response = Self.response(for: polled)
             // A poll that waited watched its connection for the client going away, which
@@ -66,17 +67,137 @@ struct EmulatorRouter: Sendable {
             // on a connection that is closing.
             if waited { response.headers[.connection] = "close" }
             return response
-        case "getme": answer = .result(jsonValue(of: state.user(of: botID)))
-        case "sendmessage": answer = sendMessage(botID: botID, parameters: parameters)
-        case "getwebhookinfo": answer = .result(jsonValue(of: state.webhookInfo(botID: botID)))
-        case "deletewebhook":
-            state.deleteWebhook(botID: botID, dropPendingUpdates: parameters.bool("drop_pending_updates") ?? false)
-            answer = .result(.bool(true))
-        case "setwebhook": answer = state.setWebhookLimited(botID: botID, url: parameters.string("url") ?? "")
-        case "answercallbackquery", "close", "logout": answer = .result(.bool(true))
-        default: answer = .error(status: 404, description: "Not Found: method not found")
         }
+        let answer = answer(known, botID: botID, parameters: parameters, files: files)
+        state.record(
+            RecordedCall(
+                method: known.name, parameters: parameters.values, files: files, result: answer.result,
+                error: answer.errorDescription, receivedAt: .now),
+            botID: botID)
         return Self.response(for: answer)
+    }
+
+    /// What a method answers: Telegram's checks first (required parameters, the chat),
+    /// then a result of the spec's shape.
+    private func answer(
+        _ method: BotAPIMethod, botID: String, parameters: Parameters, files: [RecordedFile]
+    ) -> EmulatorState.Answer {
+        for name in method.required where parameters.values[name] == nil && !files.contains(where: { $0.name == name }) {
+            return .error(status: 400, description: Self.missingDescription(name, method: method.name))
+        }
+        if parameters.values["chat_id"] != nil {
+            guard let chat = parameters.chatID("chat_id"), state.knowsChat(chat, botID: botID) else {
+                return .error(status: 400, description: "Bad Request: chat not found")
+            }
+        }
+        switch method.name {
+        case "getMe": return .result(state.user(of: botID)?.json ?? .null)
+        case "sendMessage": return sendMessage(botID: botID, parameters: parameters)
+        case "getWebhookInfo": return .result(state.webhookInfo(botID: botID).json)
+        case "deleteWebhook":
+            state.deleteWebhook(botID: botID, dropPendingUpdates: parameters.bool("drop_pending_updates") ?? false)
+            return .result(.bool(true))
+        case "setWebhook": return state.setWebhookLimited(botID: botID, url: parameters.string("url") ?? "")
+        default: return .result(result(of: method, botID: botID, parameters: parameters, files: files))
+        }
+    }
+
+    /// Telegram's words for a missing parameter.
+    static func missingDescription(_ name: String, method: String) -> String {
+        switch name {
+        case "text" where method == "sendMessage" || method.hasPrefix("edit"): "Bad Request: message text is empty"
+        case "chat_id": "Bad Request: chat_id is empty"
+        default: "Bad Request: \(name) is empty"
+        }
+    }
+
+    /// A result of the shape the spec gives the method: messages for what sends one (with
+    /// the media it sent, uploads with their sizes), `true`, or a sample object.
+    private func result(
+        of method: BotAPIMethod, botID: String, parameters: Parameters, files: [RecordedFile]
+    ) -> JSONValue {
+        switch method.returns {
+        case "Boolean": return .bool(true)
+        case "Message": return message(for: method.name, botID: botID, parameters: parameters, files: files)
+        case "Message or Boolean":
+            if parameters.values["inline_message_id"] != nil { return .bool(true) }
+            var edited = message(for: method.name, botID: botID, parameters: parameters, files: files)
+            if case .object(var fields) = edited, let id = parameters.int("message_id") {
+                fields["message_id"] = .number(Double(id))
+                fields["edit_date"] = .number(Date().timeIntervalSince1970.rounded(.down))
+                edited = .object(fields)
+            }
+            return edited
+        case "Array of Message":
+            let count = max(
+                1, parameters.json("media").flatMap { if case .array(let items) = $0 { items.count } else { nil } } ?? 1)
+            return .array((0..<count).map { _ in message(for: method.name, botID: botID, parameters: parameters, files: files) })
+        case "MessageId":
+            return .object(["message_id": .number(Double(state.nextMessageID(botID: botID)))])
+        case "Array of MessageId":
+            let count =
+                parameters.json("message_ids").flatMap { if case .array(let items) = $0 { items.count } else { nil } } ?? 1
+            return .array((0..<count).map { _ in .object(["message_id": .number(Double(state.nextMessageID(botID: botID)))]) })
+        case "Integer": return .number(1)
+        case "String": return .string("https://t.me/+emulated")
+        default: return BotAPISchema.shared.sample(of: method.returns)
+        }
+    }
+
+    /// A message the bot sent with `method`: its chat, text or caption, and for a
+    /// `send<Kind>` the kind's object (with an uploaded file's size).
+    private func message(for method: String, botID: String, parameters: Parameters, files: [RecordedFile]) -> JSONValue {
+        let chat = parameters.chatID("chat_id") ?? .id(0)
+        let chatJSON: JSONValue =
+            switch chat {
+            case .id(let number):
+                .object(["id": .number(Double(number)), "type": .string(number > 0 ? "private" : "supergroup")])
+            case .username(let name): .object(["id": .number(-1), "type": .string("channel"), "username": .string(name)])
+            }
+        var fields: [String: JSONValue] = [
+            "message_id": .number(Double(state.nextMessageID(botID: botID))),
+            "from": state.user(of: botID)?.json ?? .null,
+            "chat": chatJSON,
+            "date": .number(Date().timeIntervalSince1970.rounded(.down)),
+        ]
+        for key in ["text", "caption"] { if let text = parameters.string(key) { fields[key] = .string(text) } }
+        if let markup = parameters.json("reply_markup"), markup["inline_keyboard"] != nil { fields["reply_markup"] = markup }
+        if method.hasPrefix("send") {
+            let kind = Self.snakeCase(String(method.dropFirst(4)))
+            if case .object(let messageFields)? = BotAPISchema.shared.definitions["Message"],
+                let field = messageFields.first(where: { $0.name == kind }), kind != "text"
+            {
+                var media = BotAPISchema.shared.sample(of: field.types[0])
+                if let upload = files.first(where: { $0.name == kind }) {
+                    media = Self.withFile(media, size: upload.size, name: upload.fileName)
+                }
+                fields[kind] = media
+            }
+        }
+        return .object(fields)
+    }
+
+    /// `VideoNote` → `video_note`.
+    static func snakeCase(_ name: String) -> String {
+        var out = ""
+        for character in name {
+            if character.isUppercase, !out.isEmpty { out.append("_") }
+            out.append(Character(character.lowercased()))
+        }
+        return out
+    }
+
+    /// A sample media object (or array of photo sizes) with an upload's size and name.
+    private static func withFile(_ media: JSONValue, size: Int, name: String?) -> JSONValue {
+        switch media {
+        case .array(let items): return .array(items.map { withFile($0, size: size, name: name) })
+        case .object(var fields):
+            fields["file_size"] = .number(Double(size))
+            fields["file_id"] = .string("emulated-\(size)")
+            if let name, fields["file_name"] != nil || fields["title"] == nil { fields["file_name"] = .string(name) }
+            return .object(fields)
+        default: return media
+        }
     }
 
     /// The answer, and whether the poll waited for an update.
@@ -136,27 +257,28 @@ struct EmulatorRouter: Sendable {
             case .id(let number): .object(["id": .number(Double(number)), "type": .string("private")])
             case .username(let name): .object(["id": .number(-1), "type": .string("channel"), "username": .string(name)])
             }
-        return .result(
-            .object([
-                "message_id": .number(Double(id)),
-                "from": jsonValue(of: state.user(of: botID)),
-                "chat": chatJSON,
-                "date": .number(Date().timeIntervalSince1970.rounded(.down)),
-                "text": .string(text),
-            ]))
+        var message: [String: JSONValue] = [
+            "message_id": .number(Double(id)),
+            "from": state.user(of: botID)?.json ?? .null,
+            "chat": chatJSON,
+            "date": .number(Date().timeIntervalSince1970.rounded(.down)),
+            "text": .string(text),
+        ]
+        if let markup = parameters.json("reply_markup"), markup["inline_keyboard"] != nil { message["reply_markup"] = markup }
+        return .result(.object(message))
     }
 
     // MARK: - Control API
 
     private func control(action: String, request: Request) async throws -> Response {
         var request = request
-        let parameters = try await Self.parameters(of: &request)
+        let (parameters, _) = try await Self.parameters(of: &request)
         guard let tokenString = parameters.string("token"), let token = try? BotToken(tokenString) else {
             return Self.controlResponse(.object(["error": .string("a valid 'token' is required")]), status: .badRequest)
         }
         switch action {
         case "bots":
-            return Self.controlResponse(jsonValue(of: state.addBot(token: token, username: parameters.string("username"))))
+            return Self.controlResponse(state.addBot(token: token, username: parameters.string("username")).json)
         case "messages":
             guard let text = parameters.string("text") else {
                 return Self.controlResponse(.object(["error": .string("'text' is required")]), status: .badRequest)
@@ -278,15 +400,30 @@ struct EmulatorRouter: Sendable {
     // MARK: - Parameters
 
     /// Query items, then the body: a JSON object (whatever its content type says: `curl -d`
-    /// sends JSON as a form) or form-encoded pairs, as Telegram accepts them.
-    private static func parameters(of request: inout Request) async throws -> Parameters {
+    /// sends JSON as a form), form-encoded pairs, or `multipart/form-data`, as Telegram
+    /// accepts them. A multipart body is read as it streams in: its files are counted, not kept.
+    private static func parameters(of request: inout Request) async throws -> (Parameters, [RecordedFile]) {
         var values: [String: JSONValue] = [:]
         for (key, value) in request.uri.queryParameters { values[String(key)] = .string(String(value)) }
+        if let contentType = request.headers[.contentType], let boundary = MultipartReader.boundary(of: contentType) {
+            var reader = MultipartReader(boundary: boundary)
+            for try await chunk in request.body { reader.consume(chunk) }
+            var files: [RecordedFile] = []
+            for part in reader.parts {
+                if let fileName = part.fileName {
+                    files.append(
+                        RecordedFile(name: part.name, fileName: fileName, contentType: part.contentType, size: part.size))
+                } else {
+                    values[part.name] = .string(String(decoding: part.text, as: UTF8.self))
+                }
+            }
+            return (Parameters(values: values), files)
+        }
         let body = try await request.collectBody(upTo: 1 << 20)
-        guard body.readableBytes > 0 else { return Parameters(values: values) }
+        guard body.readableBytes > 0 else { return (Parameters(values: values), []) }
         let text = String(buffer: body)
         if text.drop(while: \.isWhitespace).hasPrefix("{") {
-            guard case .object(let object) = try? JSONDecoder().decode(JSONValue.self, from: body) else {
+            guard case .object(let object) = try? JSONValue(parsing: Array(body.readableBytesView)) else {
                 throw HTTPError(.badRequest, message: "the body is not a JSON object")
             }
             values.merge(object) { _, body in body }
@@ -299,7 +436,7 @@ struct EmulatorRouter: Sendable {
                 values[decode(parts[0])] = .string(parts.count > 1 ? decode(parts[1]) : "")
             }
         }
-        return Parameters(values: values)
+        return (Parameters(values: values), [])
     }
 }
 
@@ -329,6 +466,15 @@ struct Parameters: Sendable {
         case .bool(let value): value
         case .string(let value): value == "true" || value == "1"
         default: nil
+        }
+    }
+
+    /// A value that may come JSON-encoded in a string (a form's `reply_markup`).
+    func json(_ key: String) -> JSONValue? {
+        switch values[key] {
+        case .string(let text) where text.hasPrefix("{") || text.hasPrefix("["):
+            (try? JSONValue(parsing: Array(text.utf8))) ?? .string(text)
+        case let value: value
         }
     }
 

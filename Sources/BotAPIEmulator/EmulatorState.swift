@@ -17,6 +17,16 @@ final class EmulatorState: Sendable {
         case result(JSONValue)
         case error(status: Int, description: String, retryAfter: Int? = nil)
         case fault(EmulatorFault)
+
+        var result: JSONValue? {
+            if case .result(let value) = self { return value }
+            return nil
+        }
+
+        var errorDescription: String? {
+            if case .error(_, let description, _) = self { return description }
+            return nil
+        }
     }
 
     private struct PollWaiter {
@@ -38,6 +48,11 @@ final class EmulatorState: Sendable {
         var webhookURL = ""
         var waiter: PollWaiter?
         var sent: [SentMessage] = []
+        /// Every call but `getUpdates`, in order.
+        var recorded: [RecordedCall] = []
+        /// Chats seen in updates or added: `chat not found` is for the others.
+        var chats: Set<Int64> = []
+        var chatUsernames: Set<String> = []
         var calls: [GetUpdatesCall] = []
         var methodCalls: [String: Int] = [:]
         var faults: [String: [EmulatorFault]] = [:]
@@ -48,6 +63,8 @@ final class EmulatorState: Sendable {
     private struct State {
         var bots: [String: Bot] = [:]
         var nextWaiterID: UInt64 = 1
+        /// Whether numeric chat ids must have been seen (in an update, or added) to be sent to.
+        var strictChats = false
     }
 
     private let state = Mutex(State())
@@ -145,6 +162,10 @@ final class EmulatorState: Sendable {
             let id = bot.nextUpdateID
             bot.nextUpdateID += 1
             bot.queue.append((id, .object(["update_id": .number(Double(id)), kind: payload])))
+            for chat in [payload["chat"], payload["message"]?["chat"], payload["from"]] {
+                if let id = chat?["id"]?.intValue { bot.chats.insert(Int64(id)) }
+                if let name = chat?["username"]?.stringValue { bot.chatUsernames.insert("@" + name.lowercased()) }
+            }
             let wake = Self.answerWaiter(of: &bot)
             state.bots[botID] = bot
             return (id, wake)
@@ -163,7 +184,7 @@ final class EmulatorState: Sendable {
         }
         let message: JSONValue = .object([
             "message_id": .number(Double(messageID)),
-            "from": jsonValue(of: user),
+            "from": user.json,
             "chat": .object(["id": .number(Double(chat)), "type": .string(chat == user.id ? "private" : "group")]),
             "date": .number(Date().timeIntervalSince1970.rounded(.down)),
             "text": .string(text),
@@ -359,7 +380,8 @@ final class EmulatorState: Sendable {
     func webhookInfo(botID: String) -> WebhookInfo {
         state.withLock { state in
             let bot = state.bots[botID]
-            return WebhookInfo(url: bot?.webhookURL ?? "", pendingUpdateCount: bot?.queue.count ?? 0)
+            return WebhookInfo(
+                url: bot?.webhookURL ?? "", hasCustomCertificate: false, pendingUpdateCount: bot?.queue.count ?? 0)
         }
     }
 
@@ -372,7 +394,56 @@ final class EmulatorState: Sendable {
         }
     }
 
+    /// The next message id of the bot's chats (one counter, as the emulator keeps one).
+    func nextMessageID(botID: String) -> Int64 {
+        mutate { state in
+            let id = state.bots[botID]?.nextMessageID ?? 1
+            state.bots[botID]?.nextMessageID = id + 1
+            return id
+        }
+    }
+
+    /// The most calls kept per bot: a long sandbox or benchmark run keeps only its latest.
+    static let recordedCallLimit = 10_000
+
+    func record(_ call: RecordedCall, botID: String) {
+        mutate { state in
+            guard state.bots[botID] != nil else { return }
+            state.bots[botID]?.recorded.append(call)
+            if let count = state.bots[botID]?.recorded.count, count > Self.recordedCallLimit {
+                state.bots[botID]?.recorded.removeFirst(count - Self.recordedCallLimit / 2)
+            }
+        }
+    }
+
+    func addChat(botID: String, id: Int64, username: String?) {
+        mutate { state in
+            state.bots[botID]?.chats.insert(id)
+            if let username { state.bots[botID]?.chatUsernames.insert("@" + String(username.lowercased().trimmingPrefix("@"))) }
+        }
+    }
+
+    func setStrictChats(_ strict: Bool) {
+        mutate { $0.strictChats = strict }
+    }
+
+    /// Whether the bot may send to `chat`: a `@username` must be known; a numeric id must
+    /// not be 0, and in strict mode must have been seen.
+    func knowsChat(_ chat: ChatID, botID: String) -> Bool {
+        state.withLock { state in
+            guard let bot = state.bots[botID] else { return false }
+            switch chat {
+            case .id(let id): return id != 0 && (!state.strictChats || bot.chats.contains(id) || id == Int64(botID))
+            case .username(let name): return bot.chatUsernames.contains(name.lowercased())
+            }
+        }
+    }
+
     // MARK: - Reading back
+
+    func recordedCalls(botID: String) -> [RecordedCall] {
+        state.withLock { $0.bots[botID]?.recorded ?? [] }
+    }
 
     func sentMessages(botID: String) -> [SentMessage] {
         state.withLock { $0.bots[botID]?.sent ?? [] }

@@ -74,14 +74,29 @@ public final class PluginHarness<Plugin: BotPlugin>: Sendable {
         try await deliver { emulator.sendText(text, to: token, from: user, chatID: chatID) }
     }
 
-    /// A user presses an inline button carrying `data`; returns what the bot sent.
+    /// A user presses an inline button carrying `data` (on `message`, the bot's message
+    /// that showed it, when given); returns what the bot sent with `sendMessage`.
     @discardableResult
-    public func press(_ data: String, from user: User = alice) async throws -> [SentMessage] {
-        try await deliver { emulator.sendCallback(data: data, to: token, from: user) }
+    public func press(_ data: String, from user: User = alice, on message: Message? = nil) async throws -> [SentMessage] {
+        try await deliver { emulator.sendCallback(data: data, to: token, from: user, message: message) }
     }
 
-    /// Every message the bot has sent so far.
+    /// Every message the bot has sent so far with `sendMessage`.
     public var sentMessages: [SentMessage] { emulator.sentMessages(by: token) }
+
+    /// Every call the plugin made but `getUpdates`, in order, typed: ``RecordedCall/method``,
+    /// each parameter through ``RecordedCall/parameter(_:as:)`` (`reply_markup` as a
+    /// ``ReplyMarkup``), uploaded files with their sizes, and the message it sent as a
+    /// ``Message`` (``RecordedCall/message``).
+    ///
+    /// ```swift
+    /// let keyboard = harness.calls.last?.parameter("reply_markup", as: ReplyMarkup.self)
+    /// ```
+    public var calls: [RecordedCall] { emulator.calls(by: token) }
+
+    /// The messages the plugin sent (or edited), whatever the method, as Telegram would
+    /// answer them.
+    public var sent: [Message] { calls.compactMap(\.message) }
 
     /// Moves the scheduler's clock forward, running every job that comes due.
     public func advance(by duration: Duration) {

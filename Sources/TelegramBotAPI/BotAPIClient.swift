@@ -86,12 +86,13 @@ public final class BotAPIClient: Sendable {
         try await http.shutdown()
     }
 
-    // MARK: - Methods
+    // MARK: - Methods written by hand
 
     /// The bot itself: the first call a host makes with a token. Not retried here: the
     /// caller's retry policy decides, so that each failure is seen (and logged) at once.
     public func getMe() async throws -> User {
-        try await perform("getMe", body: ByteBuffer(string: "{}"), timeout: configuration.requestTimeout)
+        let result = try await perform("getMe", body: .json(ByteBuffer(string: "{}")), timeout: configuration.requestTimeout)
+        return try Self.typed(result, method: "getMe")
     }
 
     /// One long poll. Not retried here: the polling pipeline owns the retry policy.
@@ -107,8 +108,8 @@ public final class BotAPIClient: Sendable {
         parameters["offset"] = offset.map { .number(Double($0)) }
         parameters["limit"] = limit.map { .number(Double($0)) }
         parameters["allowed_updates"] = allowedUpdates.map { .array($0.map(JSONValue.string)) }
-        let result: JSONValue = try await perform(
-            "getUpdates", body: Self.body(parameters), timeout: configuration.requestTimeout + timeout)
+        let result = try await perform(
+            "getUpdates", body: .json(Self.body(parameters)), timeout: configuration.requestTimeout + timeout)
         do {
             let batch = try Update.batch(from: result)
             for problem in batch.unreadable {
@@ -120,31 +121,27 @@ public final class BotAPIClient: Sendable {
         }
     }
 
+    /// `sendMessage` replying to a message of the same chat, as earlier versions of the
+    /// API spelled it (`reply_to_message_id`); it sends `reply_parameters`.
     @discardableResult
-    public func sendMessage(chatID: ChatID, text: String, replyToMessageID: Int64? = nil) async throws -> Message {
-        var parameters: [String: JSONValue] = ["text": .string(text)]
-        switch chatID {
-        case .id(let id): parameters["chat_id"] = .number(Double(id))
-        case .username(let name): parameters["chat_id"] = .string(name)
+    public func sendMessage(chatID: ChatID, text: String, replyToMessageID: Int64) async throws -> Message {
+        try await sendMessage(chatID: chatID, text: text, replyParameters: ReplyParameters(messageID: replyToMessageID))
+    }
+
+    /// Sends a call put together by hand or by a generated method, and reads its result.
+    /// Local files make it a `multipart/form-data` upload, streamed from disk. A 429,
+    /// transport failure, 5xx or garbled answer is retried up to
+    /// ``Configuration/sendRetries`` times.
+    public func send<Result: JSONValueDecodable>(
+        _ request: BotAPIRequest, as type: Result.Type = Result.self
+    ) async throws -> Result {
+        let body: RequestBody
+        if request.files.isEmpty {
+            body = .json(Self.body(request.parameters))
+        } else {
+            body = .multipart(try MultipartForm(parameters: request.parameters, files: request.files.files))
         }
-        parameters["reply_to_message_id"] = replyToMessageID.map { .number(Double($0)) }
-        return try await call("sendMessage", body: Self.body(parameters))
-    }
-
-    public func getWebhookInfo() async throws -> WebhookInfo {
-        try await call("getWebhookInfo", parameters: NoParameters())
-    }
-
-    @discardableResult
-    public func deleteWebhook(dropPendingUpdates: Bool = false) async throws -> Bool {
-        struct Parameters: Encodable, Sendable { var drop_pending_updates: Bool }
-        return try await call("deleteWebhook", parameters: Parameters(drop_pending_updates: dropPendingUpdates))
-    }
-
-    @discardableResult
-    public func setWebhook(url: String) async throws -> Bool {
-        struct Parameters: Encodable, Sendable { var url: String }
-        return try await call("setWebhook", parameters: Parameters(url: url))
+        return try Self.typed(try await call(request.method, body: body), method: request.method)
     }
 
     /// Any Bot API method: `parameters` are sent as a JSON object, `result` decoded as `Result`.
@@ -153,15 +150,28 @@ public final class BotAPIClient: Sendable {
     public func call<Result: Decodable & Sendable>(
         _ method: String, parameters: some Encodable & Sendable, as type: Result.Type = Result.self
     ) async throws -> Result {
-        try await call(method, body: ByteBuffer(data: JSONEncoder().encode(parameters)))
+        let result = try await call(method, body: .json(ByteBuffer(data: JSONEncoder().encode(parameters))))
+        if let type = Result.self as? any JSONValueDecodable.Type {
+            return try Self.typed(result, as: type, method: method) as! Result
+        }
+        do {
+            return try JSONDecoder().decode(Result.self, from: JSONEncoder().encode(result))
+        } catch let error as DecodingError {
+            throw BotAPIError.malformedResponse("\(method): the result does not fit: \(error.fieldProblem)")
+        }
     }
 
-    /// ``call(_:parameters:as:)`` with the parameters already encoded as `body`.
-    private func call<Result: Decodable>(_ method: String, body: ByteBuffer) async throws -> Result {
+    /// A call's result, retried as ``send(_:as:)`` says.
+    private func call(_ method: String, body: RequestBody) async throws -> JSONValue {
         var retries = 0
+        var timeout = configuration.requestTimeout
+        if case .multipart(let form) = body {
+            // An upload may take longer than a call: allow it 100 KB/s.
+            timeout += .seconds(form.contentLength / 100_000)
+        }
         while true {
             do {
-                return try await perform(method, body: body, timeout: configuration.requestTimeout)
+                return try await perform(method, body: body, timeout: timeout)
             } catch let error as BotAPIError where retries < configuration.sendRetries {
                 let wait: Duration
                 switch error {
@@ -178,6 +188,16 @@ public final class BotAPIClient: Sendable {
         }
     }
 
+    private static func typed<Result: JSONValueDecodable>(
+        _ result: JSONValue, as type: Result.Type = Result.self, method: String
+    ) throws -> Result {
+        do {
+            return try Result(json: result)
+        } catch let error as DecodingError {
+            throw BotAPIError.malformedResponse("\(method): the result does not fit: \(error.fieldProblem)")
+        }
+    }
+
     /// The JSON object of `parameters`, as a request body.
     private static func body(_ parameters: [String: JSONValue]) -> ByteBuffer {
         var buffer = ByteBuffer()
@@ -190,7 +210,10 @@ public final class BotAPIClient: Sendable {
 
     // MARK: - One request
 
-    private struct NoParameters: Encodable, Sendable {}
+    enum RequestBody: Sendable {
+        case json(ByteBuffer)
+        case multipart(MultipartForm)
+    }
 
     /// A Bot API answer: `{"ok": true, "result": ...}` or `{"ok": false, "error_code": ..., ...}`.
     private struct Envelope: JSONValueDecodable {
@@ -211,21 +234,23 @@ public final class BotAPIClient: Sendable {
         }
     }
 
-    /// The `result` of an answer, for result types that are not ``JSONValueDecodable``,
-    /// which `JSONDecoder` reads from the text itself.
-    private struct DecodableEnvelope<Result: Decodable>: Decodable {
-        var result: Result
-    }
-
     /// Sends one call through `HTTPClient.Request` and a `ResponseAccumulator`, which
     /// collect the whole answer on the connection's event loop and resume the caller once;
     /// `HTTPClientRequest` resumes it for the head and again for every part of the body.
-    private func perform<Result: Decodable>(_ method: String, body: ByteBuffer, timeout: Duration) async throws -> Result {
+    /// Returns the answer's `result`.
+    private func perform(_ method: String, body: RequestBody, timeout: Duration) async throws -> JSONValue {
         let response: HTTPClient.Response
         do {
-            let request = try HTTPClient.Request(
-                url: "\(configuration.baseURL)/bot\(token.secretValue)/\(method)", method: .POST,
-                headers: ["Content-Type": "application/json"], body: .byteBuffer(body))
+            let url = "\(configuration.baseURL)/bot\(token.secretValue)/\(method)"
+            let request: HTTPClient.Request
+            switch body {
+            case .json(let buffer):
+                request = try HTTPClient.Request(
+                    url: url, method: .POST, headers: ["Content-Type": "application/json"], body: .byteBuffer(buffer))
+            case .multipart(let form):
+                request = try HTTPClient.Request(
+                    url: url, method: .POST, headers: ["Content-Type": form.contentType], body: form.body())
+            }
             let call = http.execute(
                 request: request, delegate: ResponseAccumulator(request: request, maxBodySize: Self.maxResponseBytes),
                 deadline: .now() + TimeAmount(timeout))
@@ -245,7 +270,7 @@ public final class BotAPIClient: Sendable {
         return try decode(method, status: Int(response.status.code), body: response.body ?? ByteBuffer())
     }
 
-    private func decode<Result: Decodable>(_ method: String, status: Int, body: ByteBuffer) throws -> Result {
+    private func decode(_ method: String, status: Int, body: ByteBuffer) throws -> JSONValue {
         let notBotAPI = BotAPIError.malformedResponse("status \(status), body is not a Bot API response")
         let envelope: Envelope
         do {
@@ -258,16 +283,7 @@ public final class BotAPIClient: Sendable {
             guard envelope.ok, let result = envelope.result else {
                 throw BotAPIError.malformedResponse("ok response without a result")
             }
-            do {
-                if let type = Result.self as? any JSONValueDecodable.Type {
-                    return try type.init(json: result) as! Result
-                }
-                return try JSONDecoder().decode(DecodableEnvelope<Result>.self, from: body).result
-            } catch let error as DecodingError {
-                throw BotAPIError.malformedResponse("\(method): the result does not fit: \(error.fieldProblem)")
-            } catch {
-                throw BotAPIError.malformedResponse("\(method): the result does not fit: \(error)")
-            }
+            return result
         }
         guard !envelope.ok else {
             if status >= 500 { throw BotAPIError.server(status: status, description: "HTTP \(status)") }

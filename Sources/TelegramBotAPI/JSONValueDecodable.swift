@@ -5,7 +5,7 @@
 /// where `JSONDecoder` would parse the text again for the typed fields and once more for
 /// each `raw`. The models' `init(from:)` go through ``init(json:)`` too, so both ways of
 /// decoding agree.
-protocol JSONValueDecodable {
+public protocol JSONValueDecodable {
     init(json: JSONValue) throws
 }
 
@@ -70,7 +70,7 @@ func within<Value>(_ key: some CodingKey, _ read: () throws -> Value) throws -> 
 }
 
 extension DecodingError {
-    fileprivate func prefixed(by key: some CodingKey) -> DecodingError {
+    func prefixed(by key: some CodingKey) -> DecodingError {
         switch self {
         case .typeMismatch(let type, let context): .typeMismatch(type, context.prefixed(by: key))
         case .valueNotFound(let type, let context): .valueNotFound(type, context.prefixed(by: key))
@@ -119,39 +119,46 @@ private func mismatch(_ expected: Any.Type, _ value: JSONValue) -> DecodingError
 }
 
 extension JSONValue: JSONValueDecodable {
-    init(json: JSONValue) { self = json }
+    public init(json: JSONValue) { self = json }
 }
 
 extension Bool: JSONValueDecodable {
-    init(json: JSONValue) throws {
+    public init(json: JSONValue) throws {
         guard case .bool(let value) = json else { throw mismatch(Bool.self, json) }
         self = value
     }
 }
 
 extension String: JSONValueDecodable {
-    init(json: JSONValue) throws {
+    public init(json: JSONValue) throws {
         guard case .string(let value) = json else { throw mismatch(String.self, json) }
         self = value
     }
 }
 
 extension Int64: JSONValueDecodable {
-    init(json: JSONValue) throws {
+    public init(json: JSONValue) throws {
         guard case .number(let number) = json, let value = Int64(exactly: number) else { throw mismatch(Int64.self, json) }
         self = value
     }
 }
 
 extension Int: JSONValueDecodable {
-    init(json: JSONValue) throws {
+    public init(json: JSONValue) throws {
         guard case .number(let number) = json, let value = Int(exactly: number) else { throw mismatch(Int.self, json) }
         self = value
     }
 }
 
+extension Double: JSONValueDecodable {
+    public init(json: JSONValue) throws {
+        guard case .number(let value) = json else { throw mismatch(Double.self, json) }
+        self = value
+    }
+}
+
 extension Array: JSONValueDecodable where Element: JSONValueDecodable {
-    init(json: JSONValue) throws {
+    public init(json: JSONValue) throws {
         guard case .array(let elements) = json else { throw mismatch(Array.self, json) }
         self = try elements.enumerated().map { index, element in
             try within(JSONKey(intValue: index)) { try Element(json: element) }

@@ -1,202 +1,23 @@
-package import Foundation
+public import Foundation
 
-/// Telegram's `User`: a person or a bot.
-public struct User: Sendable, Hashable, Codable {
-    public var id: Int64
-    public var isBot: Bool
-    public var firstName: String
-    public var lastName: String?
-    public var username: String?
-
-    public init(id: Int64, isBot: Bool = false, firstName: String, lastName: String? = nil, username: String? = nil) {
-        self.id = id
-        self.isBot = isBot
-        self.firstName = firstName
-        self.lastName = lastName
-        self.username = username
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id
-        case isBot = "is_bot"
-        case firstName = "first_name"
-        case lastName = "last_name"
-        case username
-    }
-}
-
-extension User: JSONValueDecodable {
-    public init(from decoder: any Decoder) throws {
-        try self.init(json: JSONValue(from: decoder))
-    }
-
-    init(json: JSONValue) throws {
-        let fields = try JSONFields(json, of: User.self)
-        id = try fields.required("id")
-        isBot = try fields.required("is_bot")
-        firstName = try fields.required("first_name")
-        lastName = try fields.optional("last_name")
-        username = try fields.optional("username")
-    }
-}
-
-/// Telegram's `Chat`.
-public struct Chat: Sendable, Hashable, Codable {
-    public var id: Int64
-    /// `private`, `group`, `supergroup` or `channel`.
-    public var type: String
-    public var title: String?
-    public var username: String?
-
-    public init(id: Int64, type: String = "private", title: String? = nil, username: String? = nil) {
-        self.id = id
-        self.type = type
-        self.title = title
-        self.username = username
-    }
-}
-
-extension Chat: JSONValueDecodable {
-    public init(from decoder: any Decoder) throws {
-        try self.init(json: JSONValue(from: decoder))
-    }
-
-    init(json: JSONValue) throws {
-        let fields = try JSONFields(json, of: Chat.self)
-        id = try fields.required("id")
-        type = try fields.required("type")
-        title = try fields.optional("title")
-        username = try fields.optional("username")
-    }
-}
-
-/// Telegram's `Message`, with the fields a host and its plugins commonly need; the rest
-/// stays in ``raw``.
-public struct Message: Sendable, Hashable, Codable {
-    public var messageID: Int64
-    public var from: User?
-    public var chat: Chat
-    public var date: Int64
-    public var text: String?
-    /// The whole message object as Telegram sent it.
-    public var raw: JSONValue
-
-    public init(messageID: Int64, from: User? = nil, chat: Chat, date: Int64, text: String? = nil) {
-        self.messageID = messageID
-        self.from = from
-        self.chat = chat
-        self.date = date
-        self.text = text
-        self.raw = .null
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case messageID = "message_id"
-        case from, chat, date, text
-    }
-
-    public init(from decoder: any Decoder) throws {
-        try self.init(json: JSONValue(from: decoder))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        if case .object = raw {
-            try raw.encode(to: encoder)
-            return
-        }
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(messageID, forKey: .messageID)
-        try container.encodeIfPresent(from, forKey: .from)
-        try container.encode(chat, forKey: .chat)
-        try container.encode(date, forKey: .date)
-        try container.encodeIfPresent(text, forKey: .text)
-    }
-}
-
-extension Message: JSONValueDecodable {
-    init(json: JSONValue) throws {
-        let fields = try JSONFields(json, of: Message.self)
-        messageID = try fields.required("message_id")
-        from = try fields.optional("from")
-        chat = try fields.required("chat")
-        date = try fields.required("date")
-        text = try fields.optional("text")
-        raw = json
-    }
-}
-
-/// Telegram's `CallbackQuery`: a press on an inline keyboard button.
-public struct CallbackQuery: Sendable, Hashable, Codable {
-    public var id: String
-    public var from: User
-    public var message: Message?
-    public var data: String?
-
-    public init(id: String, from: User, message: Message? = nil, data: String? = nil) {
-        self.id = id
-        self.from = from
-        self.message = message
-        self.data = data
-    }
-}
-
-extension CallbackQuery: JSONValueDecodable {
-    public init(from decoder: any Decoder) throws {
-        try self.init(json: JSONValue(from: decoder))
-    }
-
-    init(json: JSONValue) throws {
-        let fields = try JSONFields(json, of: CallbackQuery.self)
-        id = try fields.required("id")
-        from = try fields.required("from")
-        message = try fields.optional("message")
-        data = try fields.optional("data")
-    }
-}
-
-/// One incoming update.
-///
-/// The kinds a host routes on are decoded; every update, whatever its kind, keeps its
-/// whole object in ``raw`` and its kind's key in ``kind``, so updates this version does
-/// not know (Telegram adds some every few months) still reach plugins intact.
-public struct Update: Sendable, Hashable, Codable {
-    public var updateID: Int64
-    /// The update's kind: the key next to `update_id`, such as `message` or `callback_query`.
-    public var kind: String
-    public var message: Message?
-    public var editedMessage: Message?
-    public var channelPost: Message?
-    public var callbackQuery: CallbackQuery?
-    public var raw: JSONValue
-    /// Set when the update's typed fields do not fit this version's model: which field and
-    /// why, such as `message.from.is_bot: missing`. The typed fields are then `nil`; the
-    /// update keeps its ``updateID``, ``kind`` and ``raw``, so a plugin can still read it.
-    public var decodingProblem: String?
-
-    enum CodingKeys: String, CodingKey {
-        case updateID = "update_id"
-        case message
-        case editedMessage = "edited_message"
-        case channelPost = "channel_post"
-        case callbackQuery = "callback_query"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        try self.init(json: JSONValue(from: decoder))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        try raw.encode(to: encoder)
-    }
-
-    /// The chat the update belongs to, if any: updates of one chat are handled in order.
-    public var chatID: Int64? {
-        (message ?? editedMessage ?? channelPost ?? callbackQuery?.message)?.chat.id
-            ?? raw[kind]?["chat"]?["id"]?.intValue.map(Int64.init)
-    }
-}
+// The hand-written parts of the Bot API's types: what the host needs of an update, the
+// parameter types the spec leaves open (a chat id or a username, a file to upload, one of
+// four keyboards, an edit's answer), and conveniences. Every object type is generated
+// (Generated/), from the spec.
 
 extension Update {
+    /// The chat the update belongs to, if any: updates of one chat are handled in order.
+    public var chatID: Int64? {
+        (message ?? editedMessage ?? channelPost)?.chat.id ?? callbackQuery?.message?.chat?.id
+            ?? raw[kind]?["chat"]?["id"]?.intValue.map(Int64.init)
+    }
+
+    /// An update's kind: its key next to `update_id`.
+    static func kind(of json: JSONValue) -> String {
+        guard case .object(let fields) = json else { return "unknown" }
+        return fields.keys.filter { $0 != "update_id" }.min() ?? "unknown"
+    }
+
     /// Reads the updates of a `getUpdates` answer one by one, so that one update that does
     /// not fit the model never holds back the others: it is kept with its
     /// ``decodingProblem``. An update without a readable `update_id` can be neither handled
@@ -207,6 +28,7 @@ extension Update {
                 [Update].self, .init(codingPath: [], debugDescription: "expected an array of updates"))
         }
         var updates: [Update] = []
+        updates.reserveCapacity(elements.count)
         var unreadable: [String] = []
         for (index, element) in elements.enumerated() {
             do {
@@ -233,68 +55,49 @@ extension Update {
             self = try Update(json: json)
         } catch let error as DecodingError {
             guard let updateID = json["update_id"]?.intValue.map(Int64.init) else { throw error }
-            self.init(updateID: updateID, raw: json, decodingProblem: error.fieldProblem)
-        }
-    }
-
-    /// An update whose typed fields could not be read.
-    private init(updateID: Int64, raw: JSONValue, decodingProblem: String) {
-        self.updateID = updateID
-        self.raw = raw
-        self.decodingProblem = decodingProblem
-        if case .object(let fields) = raw {
-            kind = fields.keys.filter { $0 != "update_id" }.min() ?? "unknown"
-        } else {
-            kind = "unknown"
+            self.init(updateID: updateID)
+            raw = json
+            kind = Update.kind(of: json)
+            decodingProblem = error.fieldProblem
         }
     }
 }
 
-extension Update: JSONValueDecodable {
-    init(json: JSONValue) throws {
-        let fields = try JSONFields(json, of: Update.self)
-        updateID = try fields.required("update_id")
-        message = try fields.optional("message")
-        editedMessage = try fields.optional("edited_message")
-        channelPost = try fields.optional("channel_post")
-        callbackQuery = try fields.optional("callback_query")
-        raw = json
-        kind = fields.keys.filter { $0 != "update_id" }.min() ?? "unknown"
+extension User {
+    /// A person (not a bot), as tests and the emulator make them up.
+    public init(id: Int64, firstName: String, lastName: String? = nil, username: String? = nil) {
+        self.init(id: id, isBot: false, firstName: firstName, lastName: lastName, username: username)
     }
 }
 
-/// Telegram's `WebhookInfo`.
-public struct WebhookInfo: Sendable, Hashable, Codable {
-    /// Empty when no webhook is set.
-    public var url: String
-    public var pendingUpdateCount: Int
-
-    public init(url: String, pendingUpdateCount: Int = 0) {
-        self.url = url
-        self.pendingUpdateCount = pendingUpdateCount
+extension MaybeInaccessibleMessage {
+    /// The chat of the message, accessible or not.
+    public var chat: Chat? {
+        switch self {
+        case .message(let message): message.chat
+        case .inaccessibleMessage(let message): message.chat
+        case .unknown(let json): json["chat"].flatMap { try? Chat(json: $0) }
+        }
     }
 
-    enum CodingKeys: String, CodingKey {
-        case url
-        case pendingUpdateCount = "pending_update_count"
-    }
-}
-
-extension WebhookInfo: JSONValueDecodable {
-    public init(from decoder: any Decoder) throws {
-        try self.init(json: JSONValue(from: decoder))
+    public var messageID: Int64? {
+        switch self {
+        case .message(let message): message.messageID
+        case .inaccessibleMessage(let message): message.messageID
+        case .unknown(let json): json["message_id"]?.intValue.map(Int64.init)
+        }
     }
 
-    init(json: JSONValue) throws {
-        let fields = try JSONFields(json, of: WebhookInfo.self)
-        url = try fields.required("url")
-        pendingUpdateCount = try fields.required("pending_update_count")
+    /// The message, when the bot may still see it.
+    public var message: Message? {
+        if case .message(let message) = self { return message }
+        return nil
     }
 }
 
 /// A chat to send to: a numeric id or a public `@username`.
 public enum ChatID: Sendable, Hashable, Codable, ExpressibleByIntegerLiteral, ExpressibleByStringLiteral,
-    CustomStringConvertible
+    CustomStringConvertible, JSONValueDecodable, JSONValueEncodable
 {
     case id(Int64)
     case username(String)
@@ -323,6 +126,136 @@ public enum ChatID: Sendable, Hashable, Codable, ExpressibleByIntegerLiteral, Ex
             self = .id(id)
         } else {
             self = .username(try container.decode(String.self))
+        }
+    }
+
+    public init(json: JSONValue) throws {
+        if case .string(let name) = json {
+            self = .username(name)
+        } else {
+            self = .id(try Int64(json: json))
+        }
+    }
+
+    public func encodeJSON(into files: inout InputFileAttachments) -> JSONValue {
+        switch self {
+        case .id(let id): .number(Double(id))
+        case .username(let name): .string(name)
+        }
+    }
+}
+
+/// A file for a method to send: one Telegram already has (``fileID(_:)``), one it
+/// fetches (``url(_:)``), or one uploaded with the call as `multipart/form-data`
+/// (``path(_:fileName:contentType:)``, read from disk while it is sent, never whole into
+/// memory; ``bytes(_:fileName:contentType:)``).
+public enum InputFile: Sendable, Hashable, JSONModel {
+    case fileID(String)
+    case url(String)
+    case path(String, fileName: String? = nil, contentType: String? = nil)
+    case bytes(Data, fileName: String, contentType: String? = nil)
+
+    public init(json: JSONValue) throws {
+        let text = try String(json: json)
+        self = text.hasPrefix("https://") || text.hasPrefix("http://") ? .url(text) : .fileID(text)
+    }
+
+    public func encodeJSON(into files: inout InputFileAttachments) -> JSONValue {
+        switch self {
+        case .fileID(let text), .url(let text): .string(text)
+        case .path, .bytes: .string("attach://" + files.attach(self))
+        }
+    }
+
+    /// The file name its part announces.
+    var fileName: String {
+        switch self {
+        case .fileID(let id): id
+        case .url(let url): URL(string: url)?.lastPathComponent ?? "file"
+        case .path(let path, let name, _): name ?? URL(fileURLWithPath: path).lastPathComponent
+        case .bytes(_, let name, _): name
+        }
+    }
+
+    var contentType: String {
+        switch self {
+        case .path(_, _, let type?), .bytes(_, _, let type?): type
+        default: "application/octet-stream"
+        }
+    }
+}
+
+/// A `reply_markup`: one of the four keyboards Telegram accepts.
+public enum ReplyMarkup: JSONModel {
+    case inlineKeyboard(InlineKeyboardMarkup)
+    case replyKeyboard(ReplyKeyboardMarkup)
+    case removeKeyboard(ReplyKeyboardRemove)
+    case forceReply(ForceReply)
+
+    /// An inline keyboard of `rows` of buttons.
+    public static func inline(_ rows: [[InlineKeyboardButton]]) -> ReplyMarkup {
+        .inlineKeyboard(InlineKeyboardMarkup(inlineKeyboard: rows))
+    }
+
+    public init(json: JSONValue) throws {
+        if json["inline_keyboard"] != nil {
+            self = .inlineKeyboard(try InlineKeyboardMarkup(json: json))
+        } else if json["keyboard"] != nil {
+            self = .replyKeyboard(try ReplyKeyboardMarkup(json: json))
+        } else if json["remove_keyboard"] != nil {
+            self = .removeKeyboard(try ReplyKeyboardRemove(json: json))
+        } else if json["force_reply"] != nil {
+            self = .forceReply(try ForceReply(json: json))
+        } else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "not a keyboard"))
+        }
+    }
+
+    public func encodeJSON(into files: inout InputFileAttachments) -> JSONValue {
+        switch self {
+        case .inlineKeyboard(let value): value.encodeJSON(into: &files)
+        case .replyKeyboard(let value): value.encodeJSON(into: &files)
+        case .removeKeyboard(let value): value.encodeJSON(into: &files)
+        case .forceReply(let value): value.encodeJSON(into: &files)
+        }
+    }
+}
+
+extension InlineKeyboardButton {
+    /// A button that sends `data` back as a ``CallbackQuery``.
+    public static func callback(_ text: String, data: String) -> InlineKeyboardButton {
+        InlineKeyboardButton(text: text, callbackData: data)
+    }
+
+    /// A button that opens `url`.
+    public static func link(_ text: String, url: String) -> InlineKeyboardButton {
+        InlineKeyboardButton(text: text, url: url)
+    }
+}
+
+/// What an edit of a message answers: the edited message, or `true` when the message
+/// was an inline one (sent through the bot by a user), which the bot cannot see.
+public enum MessageOrTrue: JSONModel {
+    case message(Message)
+    case done
+
+    public var message: Message? {
+        if case .message(let message) = self { return message }
+        return nil
+    }
+
+    public init(json: JSONValue) throws {
+        if case .bool = json {
+            self = .done
+        } else {
+            self = .message(try Message(json: json))
+        }
+    }
+
+    public func encodeJSON(into files: inout InputFileAttachments) -> JSONValue {
+        switch self {
+        case .message(let message): message.encodeJSON(into: &files)
+        case .done: .bool(true)
         }
     }
 }

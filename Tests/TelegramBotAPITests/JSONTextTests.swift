@@ -67,7 +67,7 @@ import Testing
         #expect(update.kind == "message")
         #expect(update.message?.text == "t")
         #expect(update.chatID == 5)
-        #expect(update.message?.raw["new_field"] == 1)
+        #expect(update.message?.unknownFields["new_field"] == 1)
         #expect(update.raw == (try JSONValue(parsing: Data(text.utf8))))
     }
 

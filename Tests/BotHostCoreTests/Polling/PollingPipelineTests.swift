@@ -222,10 +222,13 @@ import Testing
         }
     }
 
+    /// One send in 20 fails, and a retry lands on another call's turn at random: with the
+    /// default 3 retries, about one run in ten has a send fail 4 times in a row (a reply
+    /// rightly given up), so these bots allow 8 retries.
     @Test func twentyBotsUnderFaultsAnswerEveryUpdate() async throws {
         let tokens = (0..<20).map { _ in uniqueToken() }
         let bots = tokens.enumerated().map { index, token in
-            bot("bot\(index)", token, extra: "retry: { max_retries: unlimited }, polling: { limit: 20 }")
+            bot("bot\(index)", token, extra: "retry: { max_retries: unlimited }, polling: { limit: 20 }, send_retries: 8")
         }.joined(separator: "\n")
         try await withHost(
             bots: bots, tokens: tokens,
