@@ -10,10 +10,11 @@ public import BotHostKit
 public struct AutoPoster: BotPlugin {
     public static let name = "autoposter"
 
-    struct Settings: Decodable {
-        var chatID: ChatID
-        var text: String
-        var every: SettingDuration
+    /// Every key is required.
+    public struct Settings: Codable, Sendable {
+        public var chatID: ChatID
+        public var text: String
+        public var every: SettingDuration
 
         enum CodingKeys: String, CodingKey {
             case chatID = "chat_id"

@@ -14,9 +14,10 @@ import Foundation
 public struct DocsObserver: BotPlugin {
     public static let name = "docs-observer"
 
-    struct Settings: Decodable {
-        var folder: String
-        var rescanEvery: SettingDuration?
+    /// `folder` is required; `rescan_every` defaults to 2 s.
+    public struct Settings: Codable, Sendable {
+        public var folder: String
+        public var rescanEvery: SettingDuration?
 
         enum CodingKeys: String, CodingKey {
             case folder

@@ -7,9 +7,9 @@ import TelegramBotAPI
 /// at a time and in order; updates of different chats arrive concurrently, so an
 /// instance must be safe to call from several tasks at once.
 ///
-/// Plugin code runs on Swift Concurrency's executor, which in `bothost` is the event-loop
-/// threads that do every bot's network I/O: await, never block (no synchronous sleeps,
-/// file reads or long CPU loops), or other bots' I/O waits until the thread is free again.
+/// Plugin code (init, handlers, shutdown hooks, scheduled jobs) runs on threads of its
+/// own, apart from the event loops that do every bot's network I/O: a handler that
+/// blocks holds up only its own chat. Awaiting is still cheaper than blocking a thread.
 /// See <doc:CallingTheBotAPI>.
 ///
 /// ```swift
@@ -24,6 +24,14 @@ import TelegramBotAPI
 /// }
 /// ```
 public protocol BotPlugin: Sendable {
+    /// What the manifest's `settings:` block holds for this plugin: `bothost validate`
+    /// and `bothost run` decode every bot's block as this type (with
+    /// ``PluginSettings/decode(_:)``) and report each problem at its manifest line before
+    /// any bot starts. Make it ``DefaultedSettings`` for keys that may be left out, and
+    /// `Codable` (not just `Decodable`) for misspelt keys to be reported. Without one,
+    /// any settings are accepted as JSON.
+    associatedtype Settings: Decodable & Sendable = JSONValue
+
     /// The name manifests use in `plugin:`, such as `echo`.
     static var name: String { get }
 

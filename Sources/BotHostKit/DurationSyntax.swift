@@ -50,7 +50,7 @@ package enum DurationSyntax {
 
 /// A duration in a plugin's settings, written as in the manifest: `250ms`, `5s`, `2m`,
 /// `1h` or a bare number of seconds.
-public struct SettingDuration: Sendable, Hashable, Decodable {
+public struct SettingDuration: Sendable, Hashable, Codable {
     public var duration: Duration
 
     public init(_ duration: Duration) {
@@ -72,6 +72,13 @@ public struct SettingDuration: Sendable, Hashable, Decodable {
             throw DecodingError.dataCorruptedError(
                 in: container, debugDescription: "expected a duration such as \(DurationSyntax.examples)")
         }
+    }
+
+    /// As a number of seconds, which ``init(from:)`` reads back.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        let (seconds, attoseconds) = duration.components
+        try container.encode(Double(seconds) + Double(attoseconds) / 1e18)
     }
 }
 

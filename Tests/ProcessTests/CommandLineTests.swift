@@ -42,6 +42,48 @@ import FoundationNetworking
         }
     }
 
+    @Test func validateChecksPluginSettingsAndNeedsNoSecrets() async throws {
+        try await withScratchDirectory { directory in
+            try """
+            version: 1
+            bots:
+              - { name: news, token_env: NEWS_TOKEN, plugin: autoposter, settings: { chat_id: 1, txt: hi, every: 1h } }
+            """.write(to: directory.appendingPathComponent("typo.yaml"), atomically: true, encoding: .utf8)
+            let typo = try await BothostProcess.run(["validate", "typo.yaml"], in: directory)
+            #expect(typo.code == 2)
+            #expect(typo.stderr == "typo.yaml:3:91: bots[0].settings.txt: unknown key 'txt'; did you mean 'text'?\n")
+            let run = try await BothostProcess.run(["run", "typo.yaml"], in: directory)
+            #expect(run.code == 2)
+            #expect(run.stderr == "typo.yaml:3:30: bots[0].token_env: environment variable NEWS_TOKEN is not set\n" + typo.stderr)
+
+            try """
+            version: 1
+            bots:
+              - { name: news, token_env: NEWS_TOKEN, plugin: autoposter, settings: { chat_id: 1, text: hi, every: 1h } }
+            """.write(to: directory.appendingPathComponent("bots.yaml"), atomically: true, encoding: .utf8)
+            let valid = try await BothostProcess.run(["validate", "bots.yaml"], in: directory)
+            #expect(valid.code == 0)
+            #expect(valid.stdout.contains("(token not here)"))
+            #expect(valid.stderr == "bots.yaml:3:30: bots[0].token_env: note: environment variable NEWS_TOKEN is not set\n")
+            let strict = try await BothostProcess.run(["validate", "--require-secrets", "bots.yaml"], in: directory)
+            #expect(strict.code == 2)
+            #expect(strict.stderr == "bots.yaml:3:30: bots[0].token_env: environment variable NEWS_TOKEN is not set\n")
+            let withSecret = try await BothostProcess.run(
+                ["validate", "--require-secrets", "bots.yaml"], in: directory, environment: ["NEWS_TOKEN": "77:\(processSecret)"])
+            #expect(withSecret.code == 0)
+            #expect(!withSecret.stdout.contains(processSecret))
+        }
+    }
+
+    @Test func statusSaysWhyItListsNothing() async throws {
+        try await withScratchDirectory { directory in
+            let empty = directory.appendingPathComponent("locks").path
+            let status = try await BothostProcess.run(["status", "--lock-dir", empty], in: directory)
+            #expect(status.code == 0)
+            #expect(status.stderr.contains("no lock files in \(empty)"))
+        }
+    }
+
     @Test func usageErrorsExitTwoAndHelpExitsZero() async throws {
         try await withScratchDirectory { directory in
             #expect(try await BothostProcess.run(["run"], in: directory).code == 2)

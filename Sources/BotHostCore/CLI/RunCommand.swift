@@ -31,8 +31,7 @@ struct RunCommand: ParsableCommand {
         LoggingSystem.bootstrap { _ in LogLineHandler(format: format, level: level) }
         let manifest: Manifest
         do {
-            manifest = try Manifest.load(
-                path: self.manifest, environment: ProcessInfo.processInfo.environment, plugins: Set(plugins.map { $0.name }))
+            manifest = try Manifest.load(path: self.manifest, environment: ProcessInfo.processInfo.environment, plugins: plugins)
         } catch {
             for problem in error.problems { printError(problem.description) }
             return .usage
@@ -51,7 +50,7 @@ struct RunCommand: ParsableCommand {
         let host = Host(manifest: manifest, plugins: plugins, environment: HostEnvironment(logger: logger), role: role)
         let path = self.manifest
         return await host.runHandlingSignals(signals) { () throws(ManifestError) in
-            try Manifest.load(path: path, environment: ProcessInfo.processInfo.environment, plugins: Set(plugins.map { $0.name }))
+            try Manifest.load(path: path, environment: ProcessInfo.processInfo.environment, plugins: plugins)
         }
     }
 }

@@ -29,7 +29,8 @@ struct StatusCommand: ParsableCommand {
         if let manifest, lockDir == nil {
             let loaded: Manifest
             do {
-                loaded = try Manifest.load(path: manifest, environment: environment, plugins: Set(plugins.map { $0.name }))
+                loaded = try Manifest.load(
+                    path: manifest, environment: environment, plugins: Set(plugins.map { $0.name }), secrets: .optional)
             } catch {
                 for problem in error.problems { printError(problem.description) }
                 return .usage
@@ -42,7 +43,9 @@ struct StatusCommand: ParsableCommand {
             }
         }
         do {
-            print(report(try FileTokenLock.statuses(directory: directory)), terminator: "")
+            let statuses = try FileTokenLock.statuses(directory: directory)
+            print(report(statuses), terminator: "")
+            if statuses.isEmpty { printError(whyEmpty(directory: directory)) }
             return .success
         } catch {
             printError("\(error)")
@@ -61,9 +64,14 @@ struct StatusCommand: ParsableCommand {
             printError("\(manifest.file): lock: \(error)")
             return .usage
         }
+        for bot in manifest.bots {
+            if let note = bot.unavailableToken {
+                printError("\(note.location): \(note.path): note: \(note.message): bot \(bot.name) is not listed")
+            }
+        }
         do {
             let statuses = try await PostgresTokenLock.statuses(
-                of: manifest.bots.map { ($0.name, $0.lockID) }, database: database,
+                of: manifest.bots.filter { $0.unavailableToken == nil }.map { ($0.name, $0.lockID) }, database: database,
                 logger: Logger(label: "bothost.status") { _ in SwiftLogNoOpLogHandler() })
             print(report(statuses), terminator: "")
             return .success
@@ -71,6 +79,13 @@ struct StatusCommand: ParsableCommand {
             printError("\(error)")
             return .botFailed
         }
+    }
+
+    /// An empty list is most often the wrong place: say which place it was.
+    private func whyEmpty(directory: String) -> String {
+        if lockDir != nil || manifest != nil { return "no lock files in \(directory): no bot of it is running" }
+        return "no lock files in \(directory), the default lock directory: no host is running with it; "
+            + "a manifest with its own lock.dir or a postgres lock needs --manifest FILE (or --lock-dir DIR)"
     }
 
     private func report(_ statuses: [LockStatus]) -> String {

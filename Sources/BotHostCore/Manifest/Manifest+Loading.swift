@@ -11,16 +11,17 @@ extension Manifest {
     /// - Parameters:
     ///   - environment: where `token_env` variables and `XDG_RUNTIME_DIR` are looked up.
     ///   - plugins: the names of the registered plugins; any other `plugin:` is an error.
+    ///   - secrets: whether a token that is not on this machine is an error.
     /// - Throws: every problem found, each pointing at its line and column; a file that
     ///   cannot be read or parsed as YAML yields a single problem.
     package static func load(
-        path: String, environment: [String: String], plugins: Set<String>
+        path: String, environment: [String: String], plugins: Set<String>, secrets: SecretsPolicy = .required
     ) throws(ManifestError) -> Manifest {
         switch TextFile.contents(atPath: path, maxBytes: maxFileSize) {
         case .success(let text):
             return try parse(
                 yaml: text, file: path, baseDirectory: directory(containing: path), environment: environment,
-                plugins: plugins
+                plugins: plugins, secrets: secrets
             )
         case .failure(let error):
             throw ManifestError(problems: [ManifestProblem(wholeFile: path, message: "cannot read the manifest: \(error)")])
@@ -34,20 +35,18 @@ extension Manifest {
     ///   - baseDirectory: what relative `token_file`, `lock.dir` and `lock.password_file`
     ///     paths are relative to: the manifest's directory.
     package static func parse(
-        yaml: String, file: String, baseDirectory: String, environment: [String: String], plugins: Set<String>
+        yaml: String, file: String, baseDirectory: String, environment: [String: String], plugins: Set<String>,
+        secrets: SecretsPolicy = .required
     ) throws(ManifestError) -> Manifest {
         guard let root = try ManifestYAML.compose(yaml, file: file) else {
             throw ManifestError(problems: [ManifestProblem(wholeFile: file, message: "the manifest is empty")])
         }
         let reader = ManifestReader(file: file)
         let loader = ManifestLoader(
-            reader: reader, baseDirectory: baseDirectory, environment: environment, plugins: plugins
+            reader: reader, baseDirectory: baseDirectory, environment: environment, plugins: plugins, secrets: secrets
         )
         guard var manifest = loader.manifest(from: root), reader.problems.isEmpty else {
-            let inFileOrder = reader.problems.sorted {
-                ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column)
-            }
-            throw ManifestError(problems: inFileOrder)
+            throw ManifestError(problems: reader.problems.sorted(by: ManifestProblem.inFileOrder))
         }
         manifest.text = yaml
         return manifest
@@ -58,4 +57,12 @@ extension Manifest {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
+}
+
+/// Whether a manifest's secrets must be at hand. `bothost run` needs every token;
+/// `bothost validate` and `bothost status` read a manifest on machines without them (a
+/// CI runner, an operator's laptop), where a token that is not set is a note.
+package enum SecretsPolicy: Sendable {
+    case required
+    case optional
 }

@@ -159,6 +159,9 @@ package struct BotConfiguration: Sendable {
     package var settings: PluginSettings
     /// Where the entry starts in the manifest.
     package var location: SourceLocation
+    /// Why the token is not at hand, when the manifest was read with
+    /// ``SecretsPolicy/optional``: ``token`` is then a stand-in and ``lockID`` means nothing.
+    package var unavailableToken: ManifestProblem?
 
     package init(
         name: String, token: BotToken, plugin: String, apiURL: APIEndpoint = .telegram, retry: RetryPolicy = .init(),

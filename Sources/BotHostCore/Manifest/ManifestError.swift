@@ -27,6 +27,11 @@ package struct ManifestProblem: Sendable, Hashable, CustomStringConvertible {
     package static let wholeFilePath = "manifest"
 
     package var description: String { "\(location): \(path): \(message)" }
+
+    /// Whether `a` comes before `b` in the file.
+    package static func inFileOrder(_ a: ManifestProblem, _ b: ManifestProblem) -> Bool {
+        (a.location.line, a.location.column) < (b.location.line, b.location.column)
+    }
 }
 
 /// Everything wrong with a manifest, not just the first problem, so that one run of

@@ -28,14 +28,14 @@ extension ManifestLoader {
                     entryByName[name] = entry
                 }
             }
-            if let (token, source) = token {
-                if let first = entryByBotID[token.botID] {
+            if let token, token.unavailable == nil {
+                if let first = entryByBotID[token.token.botID] {
                     reader.report(
-                        "bot id \(token.botID) is already used by \(first.path): one bot can have only one poller",
-                        at: source
+                        "bot id \(token.token.botID) is already used by \(first.path): one bot can have only one poller",
+                        at: token.source
                     )
                 } else {
-                    entryByBotID[token.botID] = entry
+                    entryByBotID[token.token.botID] = entry
                 }
             }
             guard let plugin = own.plugin ?? defaults.plugin else {
@@ -44,12 +44,18 @@ extension ManifestLoader {
                 }
                 continue
             }
-            guard let name, let (token, _) = token else { continue }
+            guard let name, let token else { continue }
             var bot = BotConfiguration(
-                name: name, token: token, plugin: plugin, apiURL: apiURL, location: reader.location(of: entry.node)
+                name: name, token: token.token, plugin: plugin, apiURL: apiURL, location: reader.location(of: entry.node)
             )
+            bot.unavailableToken = token.unavailable
             defaults.apply(to: &bot)
             own.apply(to: &bot)
+            if bot.settings.locations.isEmpty {
+                // No settings block: a settings problem points at the bot's entry.
+                bot.settings = PluginSettings(
+                    value: bot.settings.value, path: "\(entry.path).settings", locations: ["": bot.location])
+            }
             bots.append(bot)
         }
         return bots

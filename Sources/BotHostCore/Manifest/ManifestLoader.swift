@@ -30,6 +30,7 @@ struct ManifestLoader {
     let baseDirectory: String
     let environment: [String: String]
     let plugins: Set<String>
+    var secrets: SecretsPolicy = .required
 
     /// The manifest, or `nil` when it has problems (`reader.problems`).
     func manifest(from root: Node) -> Manifest? {

@@ -9,8 +9,10 @@ import BotHostKit
 public struct Greeter: BotPlugin {
     public static let name = "greeter"
 
-    struct Settings: Decodable {
-        var greeting: String = "Hello"
+    /// `greeting` may be left out of the manifest; a misspelt key is reported by `bothost validate`.
+    public struct Settings: DefaultedSettings {
+        public var greeting = "Hello"
+        public init() {}
     }
 
     private let context: BotContext

@@ -1,9 +1,9 @@
 /// Finds the known name an operator most likely meant, for "did you mean 'x'?" hints.
-enum NearestName {
+package enum NearestName {
     /// The candidate closest to `name` by edit distance (ignoring case and `-` versus `_`),
     /// if it is close enough to be a typo: at most one edit per three characters, and
     /// always one.
-    static func nearest(to name: String, among candidates: some Sequence<String>) -> String? {
+    package static func nearest(to name: String, among candidates: some Sequence<String>) -> String? {
         let typed = normalized(name)
         var best: (name: String, distance: Int)?
         for candidate in candidates {
@@ -21,7 +21,7 @@ enum NearestName {
     }
 
     /// Levenshtein distance: insertions, deletions and substitutions.
-    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+    package static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
         guard !a.isEmpty else { return b.count }
         guard !b.isEmpty else { return a.count }
         var previous = Array(0...b.count)
