@@ -27,7 +27,9 @@ public struct AutoPoster: BotPlugin {
         let scheduler = context.scheduler
         let job = scheduler.every(settings.every.duration, name: "autopost") {
             let posted = try await context.api.sendMessage(chatID: settings.chatID, text: settings.text)
-            context.logger.info("posted", metadata: ["chat": "\(posted.chat.id)", "message_id": "\(posted.messageID)"])
+            context.logger.info(
+                "posted",
+                metadata: ["chat": .stringConvertible(posted.chat.id), "message_id": .stringConvertible(posted.messageID)])
         }
         try context.shutdown.register("scheduler") { job.cancel() }
         context.logger.info("posting every \(formatDuration(settings.every.duration))")

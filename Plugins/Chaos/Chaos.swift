@@ -29,7 +29,7 @@ public struct Chaos: BotPlugin {
 
     public func handle(_ update: Update) async throws {
         // Drills count handoffs from this line: one per update, unless a try failed.
-        context.logger.info("chaos: handling an update", metadata: ["update_id": "\(update.updateID)"])
+        context.logger.info("chaos: handling an update", metadata: ["update_id": .stringConvertible(update.updateID)])
         guard let message = update.message, let text = message.text else { return }
         let chat = ChatID.id(message.chat.id)
         let words = text.split(separator: " ")

@@ -161,8 +161,18 @@ public final class BotAPIClient: Sendable {
         }
     }
 
-    /// A call's result, retried as ``send(_:as:)`` says.
+    /// A call's result, retried as ``send(_:as:)`` says; a failure is noted in
+    /// ``FailedCalls/current``.
     private func call(_ method: String, body: RequestBody) async throws -> JSONValue {
+        do {
+            return try await retrying(method, body: body)
+        } catch let error as BotAPIError {
+            FailedCalls.current?.record(error, of: method)
+            throw error
+        }
+    }
+
+    private func retrying(_ method: String, body: RequestBody) async throws -> JSONValue {
         var retries = 0
         var timeout = configuration.requestTimeout
         if case .multipart(let form) = body {
@@ -181,7 +191,7 @@ public final class BotAPIClient: Sendable {
                 }
                 retries += 1
                 logger.warning(
-                    "\(error), retrying in \(wait)",
+                    "\(method) failed: \(error); retrying in \(formatDuration(wait))",
                     metadata: ["method": "\(method)", "attempt": "\(retries)/\(configuration.sendRetries)"])
                 try await configuration.clock.sleep(for: wait)
             }
@@ -267,6 +277,9 @@ public final class BotAPIClient: Sendable {
             if Task.isCancelled { throw CancellationError() }
             throw BotAPIError.transport(token.redact(String(describing: error)))
         }
+        logger.trace(
+            "\(method) answered \(response.status.code)",
+            metadata: ["method": "\(method)", "bytes": .stringConvertible(response.body?.readableBytes ?? 0)])
         return try decode(method, status: Int(response.status.code), body: response.body ?? ByteBuffer())
     }
 

@@ -72,7 +72,9 @@ public enum BotAPIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .conflict(_, let text): "409 \(text)"
-        case .rateLimited(let after, let text): "429 \(text) (retry after \(after.components.seconds)s)"
+        case .rateLimited(let after, let text):
+            // Telegram's own words say it already: `Too Many Requests: retry after 2`.
+            text.lowercased().contains("retry after") ? "429 \(text)" : "429 \(text) (retry after \(after.components.seconds)s)"
         case .unauthorized(let text): "401 \(text)"
         case .notFound(let text): "404 \(text)"
         case .rejected(let status, let text): "\(status) \(text)"

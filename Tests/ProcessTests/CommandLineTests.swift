@@ -84,6 +84,23 @@ import FoundationNetworking
         }
     }
 
+    @Test func jsonLogsKeepNumbersAsNumbers() async throws {
+        try await withScratchDirectory { directory in
+            try """
+            version: 1
+            api_url: http://127.0.0.1:1
+            isolation: { mode: none }
+            bots:
+              - { name: news, token: "77:\(processSecret)", plugin: echo, retry: { max_retries: 0 } }
+            """.write(to: directory.appendingPathComponent("bots.yaml"), atomically: true, encoding: .utf8)
+            let run = try await BothostProcess.run(["run", "--log-format", "json", "bots.yaml"], in: directory)
+            #expect(run.code == 1)
+            #expect(run.stderr.contains(#/"pid":\d+[,}]/#), "\(run.stderr)")
+            #expect(run.stderr.contains(#""msg":"1 bot failed""#))
+            #expect(!run.stderr.contains(processSecret))
+        }
+    }
+
     @Test func usageErrorsExitTwoAndHelpExitsZero() async throws {
         try await withScratchDirectory { directory in
             #expect(try await BothostProcess.run(["run"], in: directory).code == 2)

@@ -238,7 +238,18 @@ final class BotRuntime: Sendable {
                 suspects: suspects,
                 clock: environment.clock, housekeepingInterval: environment.journalHousekeepingInterval,
                 random: environment.random, logger: logger,
-                handler: { update in try await instance.handle(update) }))
+                handler: { update in try await Self.handle(update, with: instance) }))
+    }
+
+    /// Runs the plugin's handler; a Bot API error it lets out names the call that failed.
+    private static func handle(_ update: Update, with instance: any BotPlugin) async throws {
+        let failedCalls = FailedCalls()
+        do {
+            try await FailedCalls.$current.withValue(failedCalls) { try await instance.handle(update) }
+        } catch let error as BotAPIError {
+            guard let method = failedCalls.method(of: error) else { throw error }
+            throw FailedCall(method: method, error: error)
+        }
     }
 
     /// Polls until a stop, a failure, or the loss of the lock; first waits until the lock is

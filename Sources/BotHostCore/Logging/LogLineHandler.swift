@@ -29,9 +29,8 @@ package struct LogLineHandler: LogHandler {
     }
 
     package func log(event: LogEvent) {
-        let fields = metadata.merging(event.metadata ?? [:]) { _, new in new }
-            .sorted { $0.key < $1.key }
-            .map { ($0.key, "\($0.value)") }
+        let metadata = metadata.merging(event.metadata ?? [:]) { _, new in new }.sorted { $0.key < $1.key }
+        let fields = metadata.map { ($0.key, "\($0.value)") }
         let timestamp = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
         let line: String
         switch format {
@@ -39,8 +38,8 @@ package struct LogLineHandler: LogHandler {
             let pairs = [("ts", timestamp), ("level", event.level.rawValue), ("msg", event.message.description)] + fields
             line = pairs.map { "\($0.0)=\(Self.logfmtValue($0.1))" }.joined(separator: " ")
         case .json:
-            var object: [String: String] = ["ts": timestamp, "level": event.level.rawValue, "msg": event.message.description]
-            for (key, value) in fields { object[key] = value }
+            var object: [String: Any] = ["ts": timestamp, "level": event.level.rawValue, "msg": event.message.description]
+            for (key, value) in metadata { object[key] = Self.jsonValue(value) }
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
             line = String(decoding: data, as: UTF8.self)
         }
@@ -52,6 +51,19 @@ package struct LogLineHandler: LogHandler {
                 if written <= 0 { return }
                 offset += written
             }
+        }
+    }
+
+    /// Numbers logged as numbers (`.stringConvertible(pid)`) stay numbers in JSON, so that
+    /// a log shipper can compare them; everything else is a string.
+    private static func jsonValue(_ value: Logger.MetadataValue) -> Any {
+        switch value {
+        case .stringConvertible(let number as any BinaryInteger): Int64(exactly: number) ?? value.description
+        case .stringConvertible(let number as Double): number
+        case .stringConvertible(let flag as Bool): flag
+        case .array(let values): values.map(jsonValue)
+        case .dictionary(let values): values.mapValues(jsonValue)
+        default: value.description
         }
     }
 

@@ -154,12 +154,16 @@ final class PollingPipeline: Sendable {
                 }
                 guard let entries = await commit(updates, nextOffset: last.updateID + 1) else { return .stopped }
                 status.polled(newUpdates: entries.count)
+                for update in updates where logger.logLevel <= .trace {
+                    logger.trace(
+                        "update received", metadata: ["update_id": .stringConvertible(update.updateID), "kind": "\(update.kind)"])
+                }
                 dispatcher.enqueue(entries)
                 for update in updates {
                     guard let problem = update.decodingProblem else { continue }
                     logger.warning(
                         "update does not fit the Bot API model (\(problem)); the plugin gets it as raw JSON",
-                        metadata: ["update_id": "\(update.updateID)", "kind": "\(update.kind)"])
+                        metadata: ["update_id": .stringConvertible(update.updateID), "kind": "\(update.kind)"])
                 }
             } catch is CancellationError {
                 return .stopped
@@ -319,19 +323,19 @@ final class PollingPipeline: Sendable {
         if let last = lastPoll.withLock({ $0 }), last.offset == offset,
             last.answered || ContinuousClock.now - last.sentAt >= Self.pollSurelyReceived
         {
-            logger.info("offset confirmed by the last poll", metadata: ["offset": "\(offset)"])
+            logger.info("offset confirmed by the last poll", metadata: ["offset": .stringConvertible(offset)])
             return
         }
         for attempt in 1...Self.confirmTries {
             do {
                 _ = try await api.getUpdates(offset: offset, limit: 1, timeout: .zero)
-                logger.info("offset confirmed", metadata: ["offset": "\(offset)"])
+                logger.info("offset confirmed", metadata: ["offset": .stringConvertible(offset)])
                 return
             } catch {
                 let last = attempt == Self.confirmTries
                 logger.warning(
                     "could not confirm the offset (try \(attempt)/\(Self.confirmTries)): \(error)\(last ? "; the unconfirmed updates come again after a restart" : "")",
-                    metadata: ["offset": "\(offset)"])
+                    metadata: ["offset": .stringConvertible(offset)])
                 guard !last, (try? await ContinuousClock().sleep(for: Self.confirmRetryDelay * attempt)) != nil else { return }
             }
         }
@@ -348,10 +352,10 @@ final class PollingPipeline: Sendable {
     static let confirmRetryDelay = Duration.milliseconds(100)
 
     private static func log(_ result: UpdateDispatcher.HandlerResult, of entry: JournalEntry, logger: Logger, timeout: Duration) {
-        let metadata: Logger.Metadata = ["update_id": "\(entry.updateID)"]
+        let metadata: Logger.Metadata = ["update_id": .stringConvertible(entry.updateID)]
         switch result {
-        case .handled:
-            break
+        case .handled(let duration):
+            logger.trace("update handled in \(formatDuration(duration))", metadata: metadata)
         case .failed(let error, _):
             logger.error("handler failed: \(error)", metadata: metadata)
         case .timedOut(let attempt, let willRetry):

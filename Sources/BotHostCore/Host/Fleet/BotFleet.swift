@@ -156,7 +156,8 @@ final class BotFleet: Service {
             makeRuntime(for: $0, shutdown: manifest.shutdown)
         }
         if !inWorker {
-            logger.info("hosting \(runtimes.count) of \(manifest.bots.count) bots", metadata: ["pid": "\(getpid())"])
+            logger.info(
+                "hosting \(runtimes.count) of \(manifest.bots.count) bots", metadata: ["pid": .stringConvertible(Int(getpid()))])
         }
         for runtime in runtimes { await launch(runtime, lock: claimed[runtime.configuration.name]) }
         state.withLock { $0.launched = true }
@@ -178,7 +179,7 @@ final class BotFleet: Service {
             logger.info("shutdown complete in \(formatDuration(.now - stopRequestedAt))")
         }
         if failed > 0 {
-            logger.error("\(failed) bots failed")
+            logger.error(failed == 1 ? "1 bot failed" : "\(failed) bots failed")
             return .botFailed
         }
         return .success

@@ -170,7 +170,7 @@ actor LockSession {
             heartbeat = Task { await beat(connection) }
             logger.info(
                 "lock database session open",
-                metadata: ["lock_database": "\(database.endpoint)", "backend_pid": "\(connection.backendPID)"])
+                metadata: ["lock_database": "\(database.endpoint)", "backend_pid": .stringConvertible(connection.backendPID)])
             return connection
         } catch {
             let failure = TokenLockError.database(
