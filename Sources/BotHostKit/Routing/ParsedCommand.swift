@@ -6,7 +6,8 @@
 /// | `/start`              | `start`  | `nil`           | empty         | `nil`       |
 /// | `/START@MyBot  ref_7` | `START`  | `MyBot`         | `ref_7`       | `ref_7`     |
 /// | `/remind 10m tea`     | `remind` | `nil`           | `10m tea`     | `nil`       |
-/// | `hello /start`, `/`   | no command                                               |
+///
+/// `hello /start` and `/` alone have none: ``init(_:)`` returns `nil`.
 ///
 /// The command is the message's
 /// [`bot_command` entity](https://core.telegram.org/bots/api#messageentity) at offset 0,
