@@ -5,12 +5,6 @@ import Synchronization
 import Testing
 
 @Suite struct ShutdownHooksTests {
-    final class Order: Sendable {
-        private let names = Mutex<[String]>([])
-        func append(_ name: String) { names.withLock { $0.append(name) } }
-        var all: [String] { names.withLock { $0 } }
-    }
-
     @Test func hooksRunLastRegisteredFirst() async throws {
         let logs = LogCapture()
         let hooks = ShutdownHooks(logger: logs.logger(label: "test"))
