@@ -1,3 +1,7 @@
+// A plugin's test file needs only `import BotHostTesting`: the kit (and with it the whole
+// Bot API and the settings types) comes along.
+@_exported import BotHostKit
+
 // What the harness reports the plugin sent.
 @_exported import struct BotAPIEmulator.RecordedCall
 @_exported import struct BotAPIEmulator.RecordedFile

@@ -81,6 +81,20 @@ public final class PluginHarness<Plugin: BotPlugin>: Sendable {
         try await deliver { emulator.sendCallback(data: data, to: token, from: user, message: message) }
     }
 
+    /// Delivers any update as Telegram sends it: `kind` is its field (`edited_message`,
+    /// `my_chat_member`, `inline_query`, ...) and `payload` that field's object; the
+    /// emulator numbers it. Returns what the bot sent with `sendMessage` while handling it.
+    ///
+    /// ```swift
+    /// try await harness.deliver("edited_message", [
+    ///     "message_id": 7, "date": 1, "chat": ["id": 1001, "type": "private"], "text": "fixed",
+    /// ])
+    /// ```
+    @discardableResult
+    public func deliver(_ kind: String, _ payload: JSONValue) async throws -> [SentMessage] {
+        try await deliver { emulator.injectUpdate(kind: kind, payload: payload, to: token) }
+    }
+
     /// Every message the bot has sent so far with `sendMessage`.
     public var sentMessages: [SentMessage] { emulator.sentMessages(by: token) }
 
