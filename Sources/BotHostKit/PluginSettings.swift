@@ -29,7 +29,7 @@ public struct PluginSettings: Sendable {
     /// When `T` is `Encodable`, a key that `T` does not read is an error too (a misspelt
     /// optional key would otherwise be ignored without a word), with a "did you mean".
     ///
-    /// - Throws: ``PluginSettingsError``, the first of ``problems(decoding:)``.
+    /// - Throws: ``PluginSettingsError``, the first problem found.
     public func decode<T: Decodable>(_ type: T.Type = T.self) throws(PluginSettingsError) -> T {
         let (decoded, problems) = check(T.self)
         guard let decoded, problems.isEmpty else { throw problems[0] }

@@ -4,7 +4,7 @@ import Synchronization
 /// Repeating and one-shot jobs for a plugin: `every: 1h`, `after: 10s`.
 ///
 /// Jobs run on the bot's clock (a manual one in tests, so a test can move time instead of
-/// waiting), on the ``PluginExecutor``'s threads, and stop with the bot: the host calls ``cancelAll()`` before the bot's
+/// waiting), on the plugin threads (apart from the event loops), and stop with the bot: the host calls ``cancelAll()`` before the bot's
 /// shutdown hooks run, so no job uses what a hook closes. A job that throws is logged; a
 /// repeating job keeps its schedule.
 public final class Scheduler: Sendable {
