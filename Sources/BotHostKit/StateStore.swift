@@ -27,6 +27,19 @@ package import Foundation
 /// asked for (the type changed since it was written) throws
 /// ``StateStoreError/undecodable(_:type:problem:)`` naming its key; it is never dropped
 /// silently.
+///
+/// Every method throws only ``StateStoreError``, yet is declared `throws`, not
+/// `throws(StateStoreError)`: Swift 6.3 crashes compiling a `catch` of one case of a
+/// typed error that lets the others through (swiftlang/swift#89577), and that is how a
+/// plugin handles an ``StateStoreError/undecodable(_:type:problem:)`` value:
+///
+/// ```swift
+/// do {
+///     draft = try await context.state.value(Draft.self, for: key) ?? Draft()
+/// } catch StateStoreError.undecodable {
+///     draft = Draft()
+/// }
+/// ```
 public struct StateStore: Sendable {
     private let storage: any StateStorage
     private let now: @Sendable () -> Date
@@ -44,18 +57,18 @@ public struct StateStore: Sendable {
     ///   cannot be read.
     public func value<Value: Decodable>(
         _ type: Value.Type = Value.self, for key: StateKey
-    ) async throws(StateStoreError) -> Value? {
+    ) async throws -> Value? {
         let json: String?
         do {
             json = try await storage.read(key, at: now())
         } catch {
-            throw .unavailable(key, problem: "\(error)")
+            throw StateStoreError.unavailable(key, problem: "\(error)")
         }
         guard let json else { return nil }
         do {
             return try JSONDecoder().decode(Value.self, from: Data(json.utf8))
         } catch {
-            throw .undecodable(key, type: "\(Value.self)", problem: Self.describe(error))
+            throw StateStoreError.undecodable(key, type: "\(Value.self)", problem: Self.describe(error))
         }
     }
 
@@ -66,18 +79,18 @@ public struct StateStore: Sendable {
     /// - Throws: ``StateStoreError/unencodable(_:problem:)`` when `value` cannot be written
     ///   as JSON; ``StateStoreError/unavailable(_:problem:)`` when the storage cannot be
     ///   written. Either way nothing changed.
-    public func set<Value: Encodable>(_ value: Value, for key: StateKey, ttl: Duration? = nil) async throws(StateStoreError) {
+    public func set<Value: Encodable>(_ value: Value, for key: StateKey, ttl: Duration? = nil) async throws {
         let json: String
         do {
             json = String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
         } catch {
-            throw .unencodable(key, problem: Self.describe(error))
+            throw StateStoreError.unencodable(key, problem: Self.describe(error))
         }
         let expiry = ttl.map { now().addingTimeInterval($0.seconds) }
         do {
             try await storage.write(json, for: key, expiringAt: expiry)
         } catch {
-            throw .unavailable(key, problem: "\(error)")
+            throw StateStoreError.unavailable(key, problem: "\(error)")
         }
     }
 
@@ -85,11 +98,11 @@ public struct StateStore: Sendable {
     ///
     /// - Throws: ``StateStoreError/unavailable(_:problem:)`` when the storage cannot be
     ///   written.
-    public func remove(_ key: StateKey) async throws(StateStoreError) {
+    public func remove(_ key: StateKey) async throws {
         do {
             try await storage.remove(key)
         } catch {
-            throw .unavailable(key, problem: "\(error)")
+            throw StateStoreError.unavailable(key, problem: "\(error)")
         }
     }
 
