@@ -5,8 +5,8 @@ package import Foundation
 ///
 /// The store encodes, decodes and reads the clock; storage only keeps text by key with an
 /// expiry time, so every backend shares one meaning of keys, JSON and TTLs, and a test's
-/// manual clock can expire values. Each call is atomic on its own; none blocks a thread
-/// while it waits for the disk or the database.
+/// manual clock can expire values. Each call is atomic on its own, and suspends rather
+/// than block its caller's thread while the disk or the database works.
 package protocol StateStorage: Sendable {
     /// The JSON stored under `key`, unless it expired at or before `now`; `nil` when none.
     func read(_ key: StateKey, at now: Date) async throws -> String?
