@@ -129,6 +129,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
@@ -143,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "ProcessTests",
             dependencies: [
-                "BotAPIEmulator", "TelegramBotAPI", "BotHostCore", "ChildProcesses",
+                "BotAPIEmulator", "TelegramBotAPI", "BotHostCore", "BotHostKit", "ChildProcesses",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]

@@ -12,6 +12,7 @@ import Foundation
 /// | `/hang N` | awaits N seconds |
 /// | `/fail` | throws |
 /// | `/flood N` | sends N messages to the chat it came from |
+/// | `/count` | adds one to the chat's count in the bot's state (which outlives restarts) and answers `count N` |
 ///
 /// Never give it to a bot that real users talk to.
 public struct Chaos: BotPlugin {
@@ -51,6 +52,11 @@ public struct Chaos: BotPlugin {
             for index in 1...max(1, Int(seconds)) {
                 try await context.api.sendMessage(chatID: chat, text: "flood \(index)")
             }
+        case "/count":
+            let key = StateKey.chat(message.chat.id, "count")
+            let count = try await context.state.value(Int.self, for: key) ?? 0
+            try await context.state.set(count + 1, for: key)
+            try await context.api.sendMessage(chatID: chat, text: "count \(count + 1)")
         default:
             try await context.api.sendMessage(chatID: chat, text: text)
         }

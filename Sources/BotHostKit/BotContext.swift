@@ -19,10 +19,13 @@ public struct BotContext: Sendable {
     public let scheduler: Scheduler
     /// The bot's state changes and conflicts.
     public let events: BotEvents
+    /// Conversation state (per chat, per user, per bot) that survives restarts: see
+    /// ``StateStore``.
+    public let state: StateStore
 
     package init(
         botName: String, bot: User, api: BotAPIClient, logger: Logger, settings: PluginSettings, shutdown: ShutdownHooks,
-        scheduler: Scheduler, events: BotEvents
+        scheduler: Scheduler, events: BotEvents, state: StateStore
     ) {
         self.botName = botName
         self.bot = bot
@@ -32,5 +35,6 @@ public struct BotContext: Sendable {
         self.shutdown = shutdown
         self.scheduler = scheduler
         self.events = events
+        self.state = state
     }
 }

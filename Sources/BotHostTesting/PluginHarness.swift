@@ -6,8 +6,9 @@ import Foundation
 ///
 /// The harness gives the plugin what the host would (a real API client over loopback
 /// HTTP, shutdown hooks, a scheduler on a ``ManualClock``, a logger whose lines the test
-/// can read) and delivers updates through the emulator, so the plugin sees exactly what
-/// Telegram would send and its replies land where a test can read them.
+/// can read, an empty state store whose times to live run on the same clock) and delivers
+/// updates through the emulator, so the plugin sees exactly what Telegram would send and
+/// its replies land where a test can read them.
 ///
 /// ```swift
 /// let harness = try await PluginHarness.start(Echo.self)
@@ -49,6 +50,7 @@ public final class PluginHarness<Plugin: BotPlugin>: Sendable {
         let token = try BotToken("4242:harness-\(UUID().uuidString)")
         let bot = emulator.addBot(token, username: "\(botName)_bot")
         let clock = ManualClock()
+        let started = Date()
         let logs = LogCapture()
         var logger = logs.logger(label: "bothost.harness")
         logger[metadataKey: "bot"] = "\(botName)"
@@ -57,7 +59,8 @@ public final class PluginHarness<Plugin: BotPlugin>: Sendable {
             botName: botName, bot: bot, api: api, logger: logger,
             settings: PluginSettings(value: settings, path: "bots[0].settings"),
             shutdown: ShutdownHooks(defaultTimeout: hookTimeout, logger: logger),
-            scheduler: Scheduler(clock: clock, logger: logger), events: BotEvents())
+            scheduler: Scheduler(clock: clock, logger: logger), events: BotEvents(),
+            state: StateStore(storage: InMemoryStateStorage()) { started + clock.now.offset.seconds })
         do {
             let plugin = try await Plugin(context: context)
             return PluginHarness(plugin: plugin, context: context, emulator: emulator, clock: clock, logs: logs, token: token)
@@ -112,7 +115,8 @@ public final class PluginHarness<Plugin: BotPlugin>: Sendable {
     /// answer them.
     public var sent: [Message] { calls.compactMap(\.message) }
 
-    /// Moves the scheduler's clock forward, running every job that comes due.
+    /// Moves the scheduler's clock forward, running every job that comes due, and ages the
+    /// values in ``BotContext/state`` with it.
     public func advance(by duration: Duration) {
         clock.advance(by: duration)
     }

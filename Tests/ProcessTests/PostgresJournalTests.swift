@@ -1,6 +1,5 @@
 import BotHostCore
 import Foundation
-import Logging
 import TelegramBotAPI
 import Testing
 
@@ -9,22 +8,7 @@ extension PostgresTests {
     /// storages (hosts), dead letters, fencing of a host that lost the bot's lock, and the
     /// errors of a database that cannot be used, none of which shows the URL's password.
     @Suite struct PostgresJournalTests {
-        let logger = Logger(label: "test.journal") { _ in SwiftLogNoOpLogHandler() }
         let bot = LockID(botID: "7001")
-        /// In every URL: the server trusts every login, and no error may show it.
-        static let password = "pw-7c41e9d2"
-
-        /// A host's journal storage on `server`.
-        private func storage(on server: PostgresServer, answerTimeout: Duration = .seconds(10)) throws -> PostgresJournalStorage {
-            let url = "postgres://postgres:\(Self.password)@127.0.0.1:\(server.port)/postgres?sslmode=disable"
-            return PostgresJournalStorage(
-                database: try LockDatabase(url: url, passwordFile: nil, environment: [:]), logger: logger,
-                answerTimeout: answerTimeout)
-        }
-
-        private func journal(of bot: LockID, in storage: PostgresJournalStorage) async throws -> any UpdateJournal {
-            try await storage.journal(for: HeldForTest(id: bot))
-        }
 
         /// A message in `chat`, or an update of no chat.
         private func update(_ id: Int64, chat: Int64?) throws -> Update {
@@ -45,7 +29,7 @@ extension PostgresTests {
                 Issue.record("no error was thrown")
                 return nil
             } catch let error as JournalError {
-                #expect(!"\(error)".contains(Self.password), "\(error)")
+                #expect(!"\(error)".contains(journalPassword), "\(error)")
                 return error
             } catch {
                 Issue.record("not a JournalError: \(error)")
@@ -55,8 +39,8 @@ extension PostgresTests {
 
         @Test func aJournalRoundTripsAcrossHosts() async throws {
             try await PostgresServer.with { server in
-                let first = try self.storage(on: server)
-                let journal = try await self.journal(of: bot, in: first)
+                let first = try server.journalStorage()
+                let journal = try await first.journal(of: bot)
                 let fresh = try await journal.open()
                 #expect(fresh.nextOffset == nil)
                 #expect(fresh.unfinished.isEmpty)
@@ -74,8 +58,8 @@ extension PostgresTests {
                 await first.shutdown()
 
                 // Another host, with connections of its own, takes the bot over.
-                let second = try self.storage(on: server)
-                let next = try await self.journal(of: bot, in: second)
+                let second = try server.journalStorage()
+                let next = try await second.journal(of: bot)
                 let recovery = try await next.open()
                 #expect(recovery.nextOffset == 14)
                 #expect(recovery.unfinished.map(\.sequence) == [entries[0].sequence, entries[2].sequence])
@@ -94,8 +78,8 @@ extension PostgresTests {
 
         @Test func deadLettersAreListedReplayedAndDiscarded() async throws {
             try await PostgresServer.with { server in
-                let storage = try self.storage(on: server)
-                let journal = try await self.journal(of: bot, in: storage)
+                let storage = try server.journalStorage()
+                let journal = try await storage.journal(of: bot)
                 _ = try await journal.open()
                 let entries = try await journal.append(
                     [try update(21, chat: 5), try update(22, chat: 5), try update(23, chat: 6)], nextOffset: 24)
@@ -135,15 +119,15 @@ extension PostgresTests {
 
         @Test func aFencedJournalsWritesAreRefused() async throws {
             try await PostgresServer.with { server in
-                let oldHost = try self.storage(on: server)
-                let newHost = try self.storage(on: server)
-                let old = try await self.journal(of: bot, in: oldHost)
+                let oldHost = try server.journalStorage()
+                let newHost = try server.journalStorage()
+                let old = try await oldHost.journal(of: bot)
                 _ = try await old.open()
                 let entries = try await old.append([try update(31, chat: 5), try update(32, chat: 6)], nextOffset: 33)
                 let entry = entries[0]
 
                 // The new holder opens the journal: the old one may write no more.
-                let current = try await self.journal(of: bot, in: newHost)
+                let current = try await newHost.journal(of: bot)
                 #expect(try await current.open().unfinished.map(\.sequence) == entries.map(\.sequence))
                 let fenced = JournalError.fenced(place: "127.0.0.1:\(server.port)/postgres")
                 #expect(await journalError { _ = try await old.append([try update(33, chat: 5)], nextOffset: 34) } == fenced)
@@ -167,7 +151,7 @@ extension PostgresTests {
                 await old.close()
                 await current.close()
 
-                let after = try await self.journal(of: bot, in: newHost)
+                let after = try await newHost.journal(of: bot)
                 let recovery = try await after.open()
                 #expect(recovery.nextOffset == 34)
                 #expect(recovery.unfinished.map(\.sequence) == [entries[1].sequence] + added.map(\.sequence))
@@ -183,11 +167,11 @@ extension PostgresTests {
         @Test func anAppendWhoseAnswerWasLostIsNotRepeated() async throws {
             try await PostgresServer.with { server in
                 // The tables first, with time to spare on a busy machine.
-                let patient = try self.storage(on: server)
-                _ = try await self.journal(of: bot, in: patient).open()
+                let patient = try server.journalStorage()
+                _ = try await patient.journal(of: bot).open()
                 await patient.shutdown()
-                let storage = try self.storage(on: server, answerTimeout: .milliseconds(300))
-                let journal = try await self.journal(of: bot, in: storage)
+                let storage = try server.journalStorage(answerTimeout: .milliseconds(300))
+                let journal = try await storage.journal(of: bot)
                 _ = try await journal.open()
                 // A commit slower than the answer timeout, which leaves a trace only if it commits.
                 for sql in [
@@ -214,7 +198,7 @@ extension PostgresTests {
                 #expect(entries.map(\.updateID) == [41])
                 #expect(try await journal.statistics() == JournalStatistics(unfinished: 1, deadLetters: 0, finished: 0))
                 await journal.close()
-                let recovery = try await self.journal(of: bot, in: storage).open()
+                let recovery = try await storage.journal(of: bot).open()
                 #expect(recovery.unfinished.map(\.sequence) == entries.map(\.sequence))
                 #expect(recovery.nextOffset == 42)
                 await storage.shutdown()
@@ -223,21 +207,21 @@ extension PostgresTests {
 
         @Test func aDatabaseThatCannotServeFailsTheJournalClearly() async throws {
             try await PostgresServer.with { server in
-                let storage = try self.storage(on: server)
-                _ = try await self.journal(of: bot, in: storage).open()
+                let storage = try server.journalStorage()
+                _ = try await storage.journal(of: bot).open()
                 await storage.shutdown()
 
                 _ = try await server.query("UPDATE bothost_journal_schema SET version = 99 RETURNING 'x'")
-                let newer = try self.storage(on: server)
-                let refused = await journalError { _ = try await self.journal(of: bot, in: newer).open() }
+                let newer = try server.journalStorage()
+                let refused = await journalError { _ = try await newer.journal(of: bot).open() }
                 #expect(
                     refused?.description.contains("newer bothost (journal schema 99") == true, "\(String(describing: refused))")
                 await newer.shutdown()
 
                 try await server.stop()
-                let unreachable = try self.storage(on: server)
+                let unreachable = try server.journalStorage()
                 let started = ContinuousClock.now
-                let error = await journalError { _ = try await self.journal(of: bot, in: unreachable).open() }
+                let error = await journalError { _ = try await unreachable.journal(of: bot).open() }
                 #expect(ContinuousClock.now - started < .seconds(5))
                 guard case .unreadable(let place, let problem) = error else {
                     Issue.record("expected unreadable, got \(String(describing: error))")
@@ -249,15 +233,4 @@ extension PostgresTests {
             }
         }
     }
-}
-
-/// A held lock for journals: the storage reads only its id.
-private struct HeldForTest: HeldTokenLock {
-    let id: LockID
-
-    func lost() async throws -> LockLossReason {
-        throw CancellationError()
-    }
-
-    func release() async {}
 }

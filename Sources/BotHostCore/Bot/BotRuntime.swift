@@ -225,7 +225,7 @@ final class BotRuntime: Sendable {
 
         let context = BotContext(
             botName: configuration.name, bot: me, api: api, logger: logger, settings: configuration.settings,
-            shutdown: hooks, scheduler: scheduler, events: status.events)
+            shutdown: hooks, scheduler: scheduler, events: status.events, state: StateStore(storage: journal.state))
         let instance: any BotPlugin
         do {
             instance = try await withTaskExecutorPreference(PluginExecutor.shared) { try await plugin.init(context: context) }

@@ -54,6 +54,10 @@ package protocol UpdateJournal: Sendable {
     /// Counts for `/metrics` and `/health`. Throws ``JournalError``.
     func statistics() async throws(JournalError) -> JournalStatistics
 
+    /// The bot's conversation state, kept beside its updates; usable once ``open()`` has
+    /// returned, until ``close()``.
+    var state: any JournalStateStorage { get }
+
     /// Lets go of the storage; later calls fail.
     func close() async
 }

@@ -27,7 +27,7 @@ final class PollingPipeline: Sendable {
     static let backlogLimit = 100_000
 
     /// How long finished updates stay in the journal (Telegram's own retention), and how
-    /// often the journal is pruned.
+    /// often the journal is pruned and the bot's expired state purged.
     static let retention = Duration.seconds(24 * 3600)
     static let pruneInterval = Duration.seconds(3600)
 
@@ -207,7 +207,8 @@ final class PollingPipeline: Sendable {
     static let journalRetryDelay = Duration.seconds(5)
 
     /// Hands replayed dead letters to the dispatcher, prunes finished updates past their
-    /// retention and keeps the journal's counts in the bot's status. Runs until cancelled.
+    /// retention, purges expired state and keeps the journal's counts in the bot's status.
+    /// Runs until cancelled.
     private func keepJournal() async {
         var sincePrune = Self.pruneInterval
         while !Task.isCancelled {
@@ -221,6 +222,8 @@ final class PollingPipeline: Sendable {
                     sincePrune = .zero
                     let pruned = try await journal.prune(finishedBefore: Date().addingTimeInterval(-Self.retention.seconds))
                     if pruned > 0 { logger.debug("pruned \(pruned) finished updates from the journal") }
+                    let purged = try await journal.state.purgeAllExpired(before: Date())
+                    if purged > 0 { logger.debug("purged \(purged) expired state values") }
                 }
                 status.journal(try await journal.statistics())
             } catch {

@@ -1,3 +1,4 @@
+import BotHostKit
 import Foundation
 import Synchronization
 import TelegramBotAPI
@@ -28,7 +29,16 @@ private final class FreeJournal: UpdateJournal {
     func statistics() async throws(JournalError) -> JournalStatistics {
         JournalStatistics(unfinished: 0, deadLetters: 0, finished: 0)
     }
+    var state: any JournalStateStorage { NoState() }
     func close() async {}
+}
+
+/// State that the dispatcher never touches.
+private struct NoState: JournalStateStorage {
+    func read(_ key: StateKey, at now: Date) async throws(JournalError) -> String? { nil }
+    func write(_ json: String, for key: StateKey, expiringAt expiry: Date?) async throws(JournalError) {}
+    func remove(_ key: StateKey) async throws(JournalError) {}
+    func purgeExpired(before now: Date, limit: Int) async throws(JournalError) -> Int { 0 }
 }
 
 /// A backlog of one chat (a busy group) sits in one lane: every update of it is handed

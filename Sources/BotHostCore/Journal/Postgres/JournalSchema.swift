@@ -9,40 +9,59 @@ import PostgresNIO
 ///   the `epoch` of its current lock holder (see ``JournalFence``) and its `next_offset`.
 /// - `bothost_journal_entries`: the updates of every bot, `sequence` an identity column.
 ///   Entry states: 0 unfinished, 1 finished, 2 dead letter, 3 replay asked for.
+/// - `bothost_state_values` (version 2): every bot's conversation state (see
+///   ``PostgresStateStorage``).
 enum JournalSchema {
     /// The schema this code reads and writes.
-    static let version = 1
+    static var version: Int { migrations.count }
 
     /// The advisory lock that makes hosts starting together create the tables one after
     /// the other. A two-key lock: `pg_locks` shows it with `objsubid` 2, so it is never
     /// taken for a bot's lock (one key, `objsubid` 1; see ``AdvisoryLockHolders``).
     private static let migrationLock: (Int32, Int32) = (0x626F_7468, 1)  // "both", 1
 
-    private static let creation: [PostgresQuery] = [
-        """
-        CREATE TABLE bothost_journal_bots (
-            bot text PRIMARY KEY,
-            epoch bigint NOT NULL,
-            next_offset bigint
-        )
-        """,
-        """
-        CREATE TABLE bothost_journal_entries (
-            sequence bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            bot text NOT NULL REFERENCES bothost_journal_bots (bot),
-            update_id bigint NOT NULL,
-            chat_id bigint,
-            state smallint NOT NULL DEFAULT 0,
-            attempts integer NOT NULL DEFAULT 0,
-            payload bytea NOT NULL,
-            fetched_at timestamptz NOT NULL,
-            ended_at timestamptz,
-            reason text
-        )
-        """,
-        "CREATE INDEX bothost_journal_entries_open ON bothost_journal_entries (bot, state, sequence) WHERE state <> 1",
-        "CREATE INDEX bothost_journal_entries_finished ON bothost_journal_entries (bot, ended_at) WHERE state = 1",
-        "INSERT INTO bothost_journal_schema (version) VALUES (\(version))",
+    /// What brings the tables from each version to the next: `migrations[0]` creates
+    /// version 1 in a database that has none, `migrations[1]` adds the bots' state.
+    /// Appended to, never changed: databases of every earlier version are out there.
+    private static let migrations: [[PostgresQuery]] = [
+        [
+            """
+            CREATE TABLE bothost_journal_bots (
+                bot text PRIMARY KEY,
+                epoch bigint NOT NULL,
+                next_offset bigint
+            )
+            """,
+            """
+            CREATE TABLE bothost_journal_entries (
+                sequence bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                bot text NOT NULL REFERENCES bothost_journal_bots (bot),
+                update_id bigint NOT NULL,
+                chat_id bigint,
+                state smallint NOT NULL DEFAULT 0,
+                attempts integer NOT NULL DEFAULT 0,
+                payload bytea NOT NULL,
+                fetched_at timestamptz NOT NULL,
+                ended_at timestamptz,
+                reason text
+            )
+            """,
+            "CREATE INDEX bothost_journal_entries_open ON bothost_journal_entries (bot, state, sequence) WHERE state <> 1",
+            "CREATE INDEX bothost_journal_entries_finished ON bothost_journal_entries (bot, ended_at) WHERE state = 1",
+        ],
+        [
+            """
+            CREATE TABLE bothost_state_values (
+                bot text NOT NULL REFERENCES bothost_journal_bots (bot),
+                scope text NOT NULL,
+                name text NOT NULL,
+                value text NOT NULL,
+                expires_at timestamptz,
+                PRIMARY KEY (bot, scope, name)
+            )
+            """,
+            "CREATE INDEX bothost_state_values_expiry ON bothost_state_values (bot, expires_at) WHERE expires_at IS NOT NULL",
+        ],
     ]
 
     /// Creates the tables if the database has none; throws
@@ -59,15 +78,15 @@ enum JournalSchema {
             ).decode(Int?.self) {
                 found = version
             }
-            switch found {
-            case nil:
-                for statement in creation { try await connection.query(statement, logger: logger) }
-            case let found? where found > version:
+            let current = found ?? 0
+            if current > version {
                 throw JournalError.unreadable(
-                    place: place, "written by a newer bothost (journal schema \(found); this one reads \(version))")
-            default:
-                break
+                    place: place, "written by a newer bothost (journal schema \(current); this one reads \(version))")
             }
+            guard current < version else { return }
+            for statement in migrations[current...].joined() { try await connection.query(statement, logger: logger) }
+            try await connection.query("DELETE FROM bothost_journal_schema", logger: logger)
+            try await connection.query("INSERT INTO bothost_journal_schema (version) VALUES (\(version))", logger: logger)
         }
     }
 }

@@ -18,6 +18,7 @@ final class PostgresJournal: UpdateJournal {
     private let connections: JournalConnections
     private let fence: JournalFence
     private let marks: JournalMarks
+    let state: any JournalStateStorage
     private let uncertain = Mutex<UncertainAppend?>(nil)
 
     /// A batch whose append failed in a way that may have committed all the same (the
@@ -35,6 +36,7 @@ final class PostgresJournal: UpdateJournal {
         self.connections = connections
         let fence = JournalFence(bot: bot.hex, connections: connections)
         self.fence = fence
+        state = PostgresStateStorage(bot: bot.hex, connections: connections, fence: fence)
         marks = JournalMarks(place: connections.place) {
             [bot = bot.hex, logger = connections.logger] batch throws(JournalError) in
             // An empty batch is a flush with nothing pending: nothing to make durable.

@@ -12,12 +12,10 @@ package import TelegramBotAPI
 /// and costs no fsync. One file per bot, so a damaged file stops only its own bot. The
 /// file and its `-wal` and `-shm` companions are created with mode 0600.
 package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
-    /// The schema this code reads and writes (`PRAGMA user_version`).
-    static let schemaVersion = 1
-
     package let path: String
     private let database: DatabaseQueue
     private let marks: JournalMarks
+    package let state: any JournalStateStorage
     /// The file stamp when replays were last looked for, and the statistics last read with
     /// theirs: a journal nobody wrote to since has nothing new to tell.
     private let lastLooks = Mutex<(replays: JournalFileStamp?, statistics: (JournalFileStamp, JournalStatistics)?)>((nil, nil))
@@ -44,6 +42,7 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
             throw .unreadable(place: path, Self.describe(error))
         }
         let database = database
+        state = SQLiteStateStorage(database: database, place: path)
         marks = JournalMarks(place: path) { [path] batch throws(JournalError) in
             try await Self.writing(place: path) {
                 try await database.write { db in
@@ -61,31 +60,51 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
         }
     }
 
+    /// What brings a journal file from each schema version to the next: `migrations[0]`
+    /// makes an empty file a version 1 journal, `migrations[1]` adds the bot's state.
+    /// Appended to, never changed: files of every earlier version are out there.
+    static let migrations = [
+        // Entry states: 0 unfinished, 1 finished, 2 dead letter, 3 replay asked for.
+        """
+        CREATE TABLE entries (
+            sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+            update_id INTEGER NOT NULL,
+            chat_id INTEGER,
+            state INTEGER NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            payload BLOB NOT NULL,
+            fetched_at REAL NOT NULL,
+            ended_at REAL,
+            reason TEXT
+        );
+        CREATE INDEX entries_open ON entries(state) WHERE state <> 1;
+        CREATE INDEX entries_finished ON entries(ended_at) WHERE state = 1;
+        CREATE TABLE cursor (id INTEGER PRIMARY KEY CHECK (id = 1), next_offset INTEGER);
+        """,
+        // See ``SQLiteStateStorage``.
+        """
+        CREATE TABLE state_values (
+            scope TEXT NOT NULL,
+            name TEXT NOT NULL,
+            value TEXT NOT NULL,
+            expires_at REAL,
+            PRIMARY KEY (scope, name)
+        );
+        CREATE INDEX state_values_expiry ON state_values(expires_at) WHERE expires_at IS NOT NULL;
+        """,
+    ]
+
+    /// The schema this code reads and writes (`PRAGMA user_version`).
+    static var schemaVersion: Int { migrations.count }
+
     private static func migrate(_ db: Database) throws {
         let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
         if version > schemaVersion {
             throw NewerSchema(version: version)
         }
         guard version < schemaVersion else { return }
-        // Entry states: 0 unfinished, 1 finished, 2 dead letter, 3 replay asked for.
-        try db.execute(
-            sql: """
-                CREATE TABLE entries (
-                    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
-                    update_id INTEGER NOT NULL,
-                    chat_id INTEGER,
-                    state INTEGER NOT NULL DEFAULT 0,
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    payload BLOB NOT NULL,
-                    fetched_at REAL NOT NULL,
-                    ended_at REAL,
-                    reason TEXT
-                );
-                CREATE INDEX entries_open ON entries(state) WHERE state <> 1;
-                CREATE INDEX entries_finished ON entries(ended_at) WHERE state = 1;
-                CREATE TABLE cursor (id INTEGER PRIMARY KEY CHECK (id = 1), next_offset INTEGER);
-                PRAGMA user_version = \(schemaVersion);
-                """)
+        for migration in migrations[version...] { try db.execute(sql: migration) }
+        try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
     }
 
     private struct NewerSchema: Error, CustomStringConvertible {
@@ -96,7 +115,7 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
     // MARK: - UpdateJournal
 
     package func open() async throws(JournalError) -> JournalRecovery {
-        try await reading {
+        try await Self.reading(place: path) {
             try await database.read { db in
                 let offset = try Int64.fetchOne(db, sql: "SELECT next_offset FROM cursor WHERE id = 1")
                 let rows = try Row.fetchAll(
@@ -135,7 +154,7 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
     }
 
     package func load(_ sequence: Int64) async throws(JournalError) -> Update {
-        let payload = try await reading {
+        let payload = try await Self.reading(place: path) {
             try await database.read { db in
                 try Data.fetchOne(db, sql: "SELECT payload FROM entries WHERE sequence = ?", arguments: [sequence])
             }
@@ -179,7 +198,7 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
         // then read, before writing.
         let stamp = JournalFileStamp(path: path)
         guard lastLooks.withLock({ $0.replays }) != stamp else { return [] }
-        let asked = try await reading {
+        let asked = try await Self.reading(place: path) {
             try await database.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM entries WHERE state = 3)") }
         }
         guard asked == true else {
@@ -213,7 +232,7 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
     package func statistics() async throws(JournalError) -> JournalStatistics {
         let stamp = JournalFileStamp(path: path)
         if let (seen, statistics) = lastLooks.withLock({ $0.statistics }), seen == stamp { return statistics }
-        let statistics = try await reading {
+        let statistics = try await Self.reading(place: path) {
             try await database.read { db in
                 var counts: [Int: Int] = [:]
                 for row in try Row.fetchAll(db, sql: "SELECT state, count(*) FROM entries GROUP BY state") {
@@ -236,7 +255,7 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
     // MARK: - DeadLetterStore
 
     package func deadLetters() async throws(JournalError) -> [DeadLetter] {
-        try await reading {
+        try await Self.reading(place: path) {
             try await database.read { db in
                 try Row.fetchAll(
                     db,
@@ -276,17 +295,21 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
 
     // MARK: - Errors
 
-    private func reading<T>(_ operation: () async throws -> T) async throws(JournalError) -> T {
+    /// Runs `operation`, which only reads the journal at `place`; a failure is
+    /// ``JournalError/unreadable(place:_:)`` unless it already is a ``JournalError``.
+    static func reading<T>(place: String, _ operation: () async throws -> T) async throws(JournalError) -> T {
         do {
             return try await operation()
         } catch let error as JournalError {
             throw error
         } catch {
-            throw .unreadable(place: path, Self.describe(error))
+            throw .unreadable(place: place, describe(error))
         }
     }
 
-    private static func writing<T>(place: String, _ operation: () async throws -> T) async throws(JournalError) -> T {
+    /// Runs `operation`, which writes the journal at `place`; a failure is
+    /// ``JournalError/writeFailed(place:_:)`` unless it already is a ``JournalError``.
+    static func writing<T>(place: String, _ operation: () async throws -> T) async throws(JournalError) -> T {
         do {
             return try await operation()
         } catch let error as JournalError {
