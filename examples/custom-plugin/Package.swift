@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// A plugin author's own package: one plugin, an executable that hosts it with the full
-// `bothost` CLI, and a test that runs the plugin against the emulator.
+// A plugin author's own package: two plugins, an executable that hosts them with the full
+// `bothost` CLI, and tests that run each plugin against the emulator.
 let package = Package(
     name: "MyBots",
     platforms: [.macOS(.v14)],
@@ -11,13 +11,18 @@ let package = Package(
     ],
     targets: [
         .target(name: "Greeter", dependencies: [.product(name: "BotHostKit", package: "BotHost")]),
+        .target(name: "Counter", dependencies: [.product(name: "BotHostKit", package: "BotHost")]),
         .executableTarget(
             name: "my-bots",
-            dependencies: ["Greeter", .product(name: "BotHostCore", package: "BotHost")]
+            dependencies: ["Greeter", "Counter", .product(name: "BotHostCore", package: "BotHost")]
         ),
         .testTarget(
             name: "GreeterTests",
             dependencies: ["Greeter", .product(name: "BotHostTesting", package: "BotHost")]
+        ),
+        .testTarget(
+            name: "CounterTests",
+            dependencies: ["Counter", .product(name: "BotHostTesting", package: "BotHost")]
         ),
     ]
 )
