@@ -30,6 +30,8 @@ public struct GetUpdatesCall: Sendable, Hashable {
     public var limit: Int
     public var timeout: Int
     public var outcome: Outcome
+    /// When the poll came in.
+    public var receivedAt: ContinuousClock.Instant = .now
 }
 
 /// A file uploaded with a call: its part's name (the parameter, or the `attach://` name),

@@ -224,7 +224,8 @@ final class EmulatorState: Sendable {
                 bot.lastPoll = (offset, now)
                 if let offset, Self.honours(offset, bot) { Self.confirm(&bot, below: offset) }
                 let index = bot.calls.count
-                bot.calls.append(GetUpdatesCall(offset: offset, limit: limit, timeout: timeout, outcome: .pending))
+                bot.calls.append(
+                    GetUpdatesCall(offset: offset, limit: limit, timeout: timeout, outcome: .pending, receivedAt: now))
                 if let waiter = bot.waiter {
                     bot.waiter = nil
                     bot.calls[waiter.callIndex].outcome = .terminatedByOtherPoll
