@@ -1,5 +1,6 @@
 import BotHostKit
 import Foundation
+import Yams
 
 enum SandboxKey: String, ManifestKey {
     case users
@@ -85,6 +86,21 @@ extension ManifestLoader {
         return shutdown
     }
 
+    static let onlyWithWorkers = "applies only to worker processes, which isolation mode none turns off"
+
+    /// `isolated: true` asks for a worker process of its own, which `mode: none` never
+    /// starts: said, rather than ignored.
+    func reportIsolatedBots(defaults: ManifestNode?, bots: ManifestNode?) {
+        var entries: [ManifestNode] = defaults.map { [$0] } ?? []
+        if let bots, case .sequence(let list) = bots.node {
+            entries += list.enumerated().map { index, entry in bots.element(index, entry) }
+        }
+        for entry in entries {
+            guard case .mapping(let mapping) = entry.node, let value = mapping["isolated"], value.bool == true else { continue }
+            reader.report(Self.onlyWithWorkers, at: entry.child("isolated", value))
+        }
+    }
+
     /// `isolation: { mode, workers, restart: { intensity, period } }`.
     func isolationSettings(_ value: ManifestNode) -> IsolationSettings {
         var isolation = IsolationSettings()
@@ -94,6 +110,11 @@ extension ManifestLoader {
         }
         if let workers = fields[.workers].flatMap({ reader.integer($0, in: 1...1024) }) {
             isolation.workers = workers
+        }
+        if isolation.mode == .none {
+            for key in [IsolationKey.workers, .restart] {
+                if let node = fields[key] { reader.report(Self.onlyWithWorkers, at: node) }
+            }
         }
         if let restart = fields[.restart].flatMap({ reader.fields(of: $0, as: RestartKey.self) }) {
             if let intensity = restart[.intensity].flatMap({ reader.integer($0, in: 0...Int.max) }) {

@@ -61,6 +61,8 @@ struct ManifestLoader {
         {
             reader.report("applies only with api_url: sandbox, which neither the manifest nor any bot sets", at: sandboxNode)
         }
+        let isolation = fields[.isolation].map(isolationSettings) ?? IsolationSettings()
+        if isolation.mode == .none { reportIsolatedBots(defaults: fields[.defaults], bots: fields[.bots]) }
         let manifest = Manifest(
             file: reader.file,
             apiURL: apiURL,
@@ -71,7 +73,7 @@ struct ManifestLoader {
             sandbox: fields[.sandbox].map(sandboxSettings) ?? SandboxSettings(),
             shutdown: fields[.shutdown].map(shutdownSettings) ?? ShutdownSettings(),
             admin: fields[.admin].flatMap(adminSettings),
-            isolation: fields[.isolation].map(isolationSettings) ?? IsolationSettings(),
+            isolation: isolation,
             bots: bots
         )
         return reader.problems.isEmpty ? manifest : nil
