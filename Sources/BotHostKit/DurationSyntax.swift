@@ -66,6 +66,9 @@ public struct SettingDuration: Sendable, Hashable, Codable {
             text = try container.decode(String.self)
         }
         switch DurationSyntax.parse(text) {
+        case .success(let duration) where duration <= .zero:
+            // A job every 0 s runs without pause: a flood, never what was meant.
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected a duration longer than 0s")
         case .success(let duration):
             self.duration = duration
         case .failure:

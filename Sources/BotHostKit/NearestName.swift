@@ -20,20 +20,27 @@ package enum NearestName {
         name.lowercased().map { $0 == "-" ? "_" : $0 }
     }
 
-    /// Levenshtein distance: insertions, deletions and substitutions.
+    /// Edit distance counting insertions, deletions, substitutions and swaps of two
+    /// neighbours (`lable` for `label` is one typo, not two): the optimal string alignment
+    /// distance.
     package static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
         guard !a.isEmpty else { return b.count }
         guard !b.isEmpty else { return a.count }
+        var beforePrevious: [Int] = []
         var previous = Array(0...b.count)
-        for (i, characterA) in a.enumerated() {
+        for i in a.indices {
             var current = [i + 1] + Array(repeating: 0, count: b.count)
-            for (j, characterB) in b.enumerated() {
+            for j in b.indices {
                 current[j + 1] = Swift.min(
                     previous[j + 1] + 1,
                     current[j] + 1,
-                    previous[j] + (characterA == characterB ? 0 : 1)
+                    previous[j] + (a[i] == b[j] ? 0 : 1)
                 )
+                if i > 0, j > 0, a[i] == b[j - 1], a[i - 1] == b[j] {
+                    current[j + 1] = Swift.min(current[j + 1], beforePrevious[j - 1] + 1)
+                }
             }
+            beforePrevious = previous
             previous = current
         }
         return previous[b.count]

@@ -132,8 +132,8 @@ public final class PluginHarness<Plugin: BotPlugin>: Sendable {
     /// scheduler, the client and the emulator. Returns how each hook ended.
     @discardableResult
     public func stop() async -> [ShutdownHooks.Outcome] {
-        let outcomes = await context.shutdown.run()
         await context.scheduler.cancelAll()
+        let outcomes = await context.shutdown.run()
         try? await context.api.shutdown()
         await emulator.stop()
         return outcomes

@@ -106,9 +106,15 @@ struct MultipartForm: Sendable {
             .replacingOccurrences(of: "\n", with: "%0A")
     }
 
+    /// The size of the regular file at `path`, through any symbolic links: a link's own
+    /// size would send its target's name as the file, and a directory would never end.
     private static func size(of path: String) throws -> Int64 {
         do {
-            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            let attributes = try FileManager.default.attributesOfItem(
+                atPath: URL(fileURLWithPath: path).resolvingSymlinksInPath().path)
+            guard attributes[.type] as? FileAttributeType == .typeRegular else {
+                throw InputFile.ReadError(path: path, reason: "it is not a regular file")
+            }
             guard let size = (attributes[.size] as? NSNumber)?.int64Value else {
                 throw InputFile.ReadError(path: path, reason: "no size")
             }

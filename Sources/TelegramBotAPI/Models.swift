@@ -221,6 +221,14 @@ public enum ReplyMarkup: JSONModel {
     }
 }
 
+extension InlineKeyboardMarkup {
+    /// An inline keyboard of `rows` of buttons, for the methods that take only an inline
+    /// keyboard (`editMessageText`, `editMessageReplyMarkup`, ...).
+    public static func inline(_ rows: [[InlineKeyboardButton]]) -> InlineKeyboardMarkup {
+        InlineKeyboardMarkup(inlineKeyboard: rows)
+    }
+}
+
 extension InlineKeyboardButton {
     /// A button that sends `data` back as a ``CallbackQuery``.
     public static func callback(_ text: String, data: String) -> InlineKeyboardButton {

@@ -68,6 +68,8 @@ import Testing
         let problems = settings(["text": "hi", "every": "10 sec"]).problems(decoding: Post.self)
         #expect(problems.map(\.path) == ["bots[0].settings.every"])
         #expect(problems.first?.message.hasPrefix("expected a duration such as") == true)
+        let zero = settings(["text": "hi", "every": "0s"]).problems(decoding: Post.self)
+        #expect(zero.map(\.message) == ["expected a duration longer than 0s"])
     }
 
     @Test func decodableOnlySettingsAndJSONAcceptExtraKeys() throws {

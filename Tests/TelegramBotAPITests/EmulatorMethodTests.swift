@@ -108,6 +108,25 @@ import Testing
         }
     }
 
+    @Test func aSymlinkSendsItsTargetAndADirectoryIsRefused() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("upload-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let target = directory.appendingPathComponent("photo.jpg")
+        try Data(repeating: 7, count: 300_000).write(to: target)
+        let link = directory.appendingPathComponent("link.jpg")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+        try await withClient { emulator, client in
+            try await client.sendPhoto(chatID: 5, photo: .path(link.path))
+            #expect(emulator.calls(by: testToken).first?.files.map(\.size) == [300_000])
+            let error = await #expect(throws: InputFile.ReadError.self) {
+                try await client.sendPhoto(chatID: 5, photo: .path(directory.path))
+            }
+            #expect(error?.description.hasSuffix("it is not a regular file") == true)
+            #expect(emulator.calls(by: testToken).count == 1)
+        }
+    }
+
     /// Every method, called with its required parameters built from the spec, is answered
     /// with a result of the type its generated method returns.
     @Test func everyMethodAnswersWithItsTypedResult() async throws {

@@ -62,6 +62,8 @@ import Testing
         #expect(NearestName.editDistance(Array("kitten"), Array("sitting")) == 3)
         #expect(NearestName.editDistance([], Array("abc")) == 3)
         #expect(NearestName.editDistance(Array("same"), Array("same")) == 0)
+        #expect(NearestName.editDistance(Array("lable"), Array("label")) == 1)
+        #expect(NearestName.nearest(to: "stpe", among: ["step", "text"]) == "step")
     }
 }
 

@@ -42,8 +42,8 @@ public struct Counter: BotPlugin {
                 try await api.sendPhoto(
                     chatID: .id(message.chat.id), photo: .bytes(pixel, fileName: "pixel.gif"), caption: "One pixel")
             }
-            Text(/.+/) { message, _ in
-                try await api.sendMessage(chatID: .id(message.chat.id), text: message.text ?? "")
+            Text(/.+/) { message, match in  // a text, or a photo's caption
+                try await api.sendMessage(chatID: .id(message.chat.id), text: String(match.0))
             }
         }
         try context.shutdown.register("counter") { context.logger.info("counter stopped") }

@@ -23,14 +23,19 @@ import Testing
     @Test func echoesSendsAPhotoAndRemindsOnSchedule() async throws {
         let harness = try await PluginHarness.start(Counter.self, settings: ["reminder": "1m"])
         #expect(try await harness.send("hello").map(\.text) == ["hello"])
+        let photo: JSONValue = ["file_id": "AgAD", "file_unique_id": "AQAD", "width": 1, "height": 1]
+        let captioned = try await harness.deliver(
+            "message",
+            ["message_id": 9, "date": 1, "chat": ["id": 1001, "type": "private"], "photo": [photo], "caption": "nice pic"])
+        #expect(captioned.map(\.text) == ["nice pic"])
         try await harness.send("/photo")
-        let photo = try #require(harness.calls.last)
-        #expect(photo.method == "sendPhoto" && photo.files.first?.size == 35)
+        let sent = try #require(harness.calls.last)
+        #expect(sent.method == "sendPhoto" && sent.files.first?.size == 35)
 
         try await harness.send("/remind")
         await harness.clock.waitForSleepers()
         harness.advance(by: .seconds(60))
-        #expect(await harness.waitForSentMessages(count: 2).last?.text == "Time to press again")
+        #expect(await harness.waitForSentMessages(count: 3).last?.text == "Time to press again")
         let hooks = await harness.stop()
         #expect(hooks.map(\.name) == ["counter"])
     }
