@@ -12,7 +12,7 @@ struct BotRow: Codable, Sendable, Equatable {
     var paused: Bool
     /// The lock id (of the bot id, never the token).
     var lock: String?
-    /// The worker process that runs the bot, under a supervisor.
+    /// The worker process that runs the bot, under a supervisor; none once it has ended.
     var workerPID: Int32?
     /// Updates handled per second lately (``UpdateRates``).
     var updatesPerSecond: Double
@@ -49,7 +49,8 @@ struct BotRow: Codable, Sendable, Equatable {
         failure = snapshot.state == .failed ? snapshot.failure : nil
         self.paused = paused
         self.lock = lock?.hex
-        workerPID = snapshot.workerPID
+        // A bot that has ended runs in no worker, whatever its last report said.
+        workerPID = [.failed, .stopped, .skipped].contains(snapshot.state) ? nil : snapshot.workerPID
         self.updatesPerSecond = updatesPerSecond
         updatesReceived = snapshot.updatesReceived
         updatesHandled = snapshot.updatesHandled

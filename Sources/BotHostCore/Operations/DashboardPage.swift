@@ -176,11 +176,11 @@ enum DashboardPage {
         }
 
         function sparkline(row, values) {
-          const points = values.slice(-60);
+          const points = values.length > 1 ? values.slice(-60) : [0, 0];
           const peak = Math.max(1, ...points);
           const step = points.length > 1 ? 88 / (points.length - 1) : 0;
           row.spark.setAttribute("points", points.map((v, i) => (1 + i * step).toFixed(1) + "," + (17 - (v / peak) * 16).toFixed(1)).join(" "));
-          setText(row.sparkTitle, points.length ? "updates/s over the last " + points.length * (history.interval_seconds || 5) + " s, peak " + Math.max(0, ...points) : "no samples yet");
+          setText(row.sparkTitle, values.length > 1 ? "updates/s over the last " + values.length * (history.interval_seconds || 5) + " s, peak " + Math.max(...values) : "no samples yet");
         }
 
         function render() {
