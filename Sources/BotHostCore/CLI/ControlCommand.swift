@@ -152,7 +152,7 @@ extension ControlCommand {
 
     struct Replay: ControlSubcommand {
         static let configuration = CommandConfiguration(
-            abstract: "Hand dead letters back to their bots, which try them again within seconds.")
+            abstract: "Hand dead letters back to their bots, which try them again within 30 s.")
 
         @OptionGroup var connection: Connection
         @Argument(help: "Dead letter ids, such as support-42 (bothost ctl dead-letters lists them).") var ids: [String]

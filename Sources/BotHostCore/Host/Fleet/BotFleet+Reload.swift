@@ -37,6 +37,8 @@ extension BotFleet {
             wanted[runtime.configuration.name].map { !$0.isSameDeployment(as: runtime.configuration) } ?? false
         }
         let retiring = removed + changed
+        // A bot that comes back in a later reload starts unpaused, in its worker too.
+        for runtime in removed { workers?.setPaused(runtime.configuration.name, false) }
         for runtime in retiring { runtime.requestStop() }
         for runtime in retiring { await runtime.status.waitUntilEnded() }
         state.withLock { state in
