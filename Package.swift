@@ -81,6 +81,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "TelegramBotAPI",
             ]
         ),
@@ -100,13 +102,15 @@ let package = Package(
             dependencies: ["BotHostCore", "Echo", "AutoPoster", "DocsObserver", "Chaos"]
         ),
         .target(name: "ChildProcesses"),
+        // A headless Chromium over the DevTools protocol: the dashboard's test and benchmark.
+        .target(name: "HeadlessBrowser", dependencies: ["ChildProcesses"]),
         // Writes Sources/TelegramBotAPI/Generated from the Bot API description; run by hand:
         // swift run generate-bot-api ../shared/telegram-bot-api/api.json Sources/TelegramBotAPI/Generated
         .target(name: "BotAPIGenerator", path: "Tools/BotAPIGenerator"),
         .executableTarget(name: "generate-bot-api", dependencies: ["BotAPIGenerator"], path: "Tools/generate-bot-api"),
         .executableTarget(
             name: "bothost-bench",
-            dependencies: ["BotAPIEmulator", "BotHostCore", "TelegramBotAPI", "ChildProcesses"],
+            dependencies: ["BotAPIEmulator", "BotHostCore", "TelegramBotAPI", "ChildProcesses", "HeadlessBrowser"],
             path: "Benchmarks/BothostBench"
         ),
         .testTarget(
@@ -144,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "ProcessTests",
             dependencies: [
-                "BotAPIEmulator", "TelegramBotAPI", "BotHostCore", "BotHostKit", "ChildProcesses",
+                "BotAPIEmulator", "TelegramBotAPI", "BotHostCore", "BotHostKit", "ChildProcesses", "HeadlessBrowser",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]

@@ -2,7 +2,12 @@ import BotAPIEmulator
 import BotHostCore
 import ChildProcesses
 import Foundation
+import HeadlessBrowser
 import TelegramBotAPI
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 // bothost-bench: the costs of hosting many bots, per bot and per update, measured against
 // the in-process Bot API emulator, with each host running as a separate process: BotHost
@@ -14,7 +19,7 @@ import TelegramBotAPI
 // A host's CPU and memory are those of its whole process tree: BotHost's supervisor and
 // worker processes (`isolation: process`, the default) are summed.
 //
-// `--workload throughput|trickle|latency|scale|failover|crash|journal|upload` runs one workload alone and
+// `--workload throughput|trickle|latency|scale|failover|crash|journal|upload|control` runs one workload alone and
 // `--isolation none` runs BotHost in one process instead of a supervisor and workers;
 // `--updates-per-bot N` resizes the throughput workload, for profiling a host (attach
 // `perf record -g -p PID` to the `bothost` child; valgrind 3.19 cannot read the DWARF 5
@@ -95,7 +100,7 @@ func tokens(_ count: Int, base: Int) -> [BotToken] {
 }
 
 func manifest(
-    _ name: String, emulator: BotAPIEmulator, tokens: [BotToken], onLocked: String = "fail",
+    _ name: String, emulator: BotAPIEmulator, tokens: [BotToken], onLocked: String = "fail", extra: String = "",
     plugin: (Int) -> String = { _ in "echo" }
 ) throws -> String {
     var yaml = """
@@ -105,6 +110,7 @@ func manifest(
         state_dir: \(workDirectory.path)/state
         on_locked: \(onLocked)
         isolation: { mode: \(isolation), workers: \(option("--workers") ?? "2") }
+        \(extra)
         bots:
 
         """
@@ -406,6 +412,52 @@ if runs("upload") {
             format: "%.1f MiB in %.2f s (%d bytes arrived)", peak - before, elapsed.seconds,
             sent.document?.fileSize ?? 0))
     try await client.shutdown()
+}
+
+// 9. The control API and the dashboard with 1,000 bots (BotHost only): `GET /bots` answered
+// (50 requests, one after another), and the page in a headless Chromium: the first full
+// table after navigation, then one refresh (`/bots` and `/rates` fetched, 1,000 rows
+// updated) and one filter keystroke, timed in the page.
+if runs("control") {
+    let bots = tokens(1000, base: 9_500_000)
+    for token in bots { emulator.addBot(token) }
+    let path = try manifest("control.yaml", emulator: emulator, tokens: bots, extra: #"admin: { listen: "127.0.0.1:0" }"#)
+    let log = workDirectory.appendingPathComponent("control.log")
+    let host = try ChildProcess(hostBinary, ["run", path], output: log.path)
+    _ = await waitUntil(timeout: .seconds(300)) { allPolling(emulator, bots) }
+    let line = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").first {
+        $0.contains("admin listening on ")
+    }
+    let base = line.flatMap { $0.firstMatch(of: #/http://[0-9.]+:[0-9]+/#).map { String($0.output) } } ?? ""
+    var latencies: [Duration] = []
+    var bytes = 0
+    for _ in 0..<50 {
+        let start = ContinuousClock.now
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "\(base)/bots")!)
+        latencies.append(ContinuousClock.now - start)
+        bytes = data.count
+    }
+    latencies.sort()
+    report(
+        botHost, "control API, 1,000 bots: GET /bots",
+        "p50 \(milliseconds(latencies[25])), p99 \(milliseconds(latencies[49])) (\(bytes / 1024) KiB)")
+    let page = try await HeadlessChromium.session(in: workDirectory) { browser in
+        let start = ContinuousClock.now
+        try browser.open("\(base)/")
+        _ = try browser.waitUntil(#"document.querySelectorAll("tr[data-bot]").length === 1000"#, timeout: .seconds(60))
+        let firstTable = ContinuousClock.now - start
+        let refresh = try browser.evaluate(
+            "(async () => { const t = performance.now(); await refresh(); return performance.now() - t; })()")
+        let keystroke = try browser.evaluate(
+            #"(() => { const t = performance.now(); const f = document.getElementById("filter"); f.value = "bot99"; render(); f.value = ""; render(); return (performance.now() - t) / 2; })()"#
+        )
+        return (firstTable, refresh as? Double ?? -1, keystroke as? Double ?? -1, browser.consoleErrors.count)
+    }
+    report(
+        botHost, "dashboard, 1,000 bots (headless Chromium)",
+        "first table \(milliseconds(page.0)) after navigation; "
+            + String(format: "a refresh %.0f ms; a filter keystroke %.0f ms; %d console errors", page.1, page.2, page.3))
+    _ = await stop(host)
 }
 
 await emulator.stop()

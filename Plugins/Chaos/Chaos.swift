@@ -14,13 +14,32 @@ import Foundation
 /// | `/flood N` | sends N messages to the chat it came from |
 /// | `/count` | adds one to the chat's count in the bot's state (which outlives restarts) and answers `count N` |
 ///
+/// With `settings: { farewell_chat: ID }` its shutdown hook sends `chaos: goodbye` to that
+/// chat, so that a test sees at the Bot API that a stop or a restart ran the bot's hooks.
+///
 /// Never give it to a bot that real users talk to.
 public struct Chaos: BotPlugin {
     public static let name = "chaos"
     private let context: BotContext
 
+    public struct Settings: DefaultedSettings {
+        /// The chat that the shutdown hook says goodbye to; none when `nil`.
+        public var farewellChat: Int64?
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case farewellChat = "farewell_chat"
+        }
+    }
+
     public init(context: BotContext) async throws {
         self.context = context
+        if let chat = try context.settings.decode(Settings.self).farewellChat {
+            try context.shutdown.register("chaos-farewell") {
+                try await context.api.sendMessage(chatID: .id(chat), text: "chaos: goodbye")
+            }
+        }
     }
 
     /// The error `/fail` throws.

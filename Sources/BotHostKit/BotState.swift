@@ -12,6 +12,9 @@ public enum BotState: String, Sendable, Hashable, CaseIterable, Codable {
     /// Polling paused: the bot's update journal cannot take updates (a full disk, a lost
     /// database); Telegram keeps them meanwhile, and polling goes on once it can.
     case journalUnavailable = "journal_unavailable"
+    /// Paused by the operator (the control API): no `getUpdates`, so Telegram keeps the
+    /// updates; the lock stays held, and updates already fetched are still handled.
+    case paused
     /// Waiting for another process to give up the bot's lock (`on_locked: wait`).
     case standby
     /// Not run: another process holds its lock (`on_locked: skip`).

@@ -36,10 +36,14 @@ public final class BotAPIClient: Sendable {
         public var sendRetries: Int
         /// The clock retries wait on; tests pass a manual one.
         public var clock: any Clock<Duration>
+        /// Called with the method's name whenever an outgoing call is answered 429, retried
+        /// or not: a host counts them per bot.
+        public var onRateLimited: (@Sendable (_ method: String) -> Void)?
 
         public init(
             baseURL: String = "https://api.telegram.org", maxConnections: Int = 8, connectTimeout: Duration = .seconds(10),
-            requestTimeout: Duration = .seconds(30), sendRetries: Int = 3, clock: any Clock<Duration> = ContinuousClock()
+            requestTimeout: Duration = .seconds(30), sendRetries: Int = 3, clock: any Clock<Duration> = ContinuousClock(),
+            onRateLimited: (@Sendable (_ method: String) -> Void)? = nil
         ) {
             self.baseURL = baseURL
             self.maxConnections = maxConnections
@@ -47,6 +51,7 @@ public final class BotAPIClient: Sendable {
             self.requestTimeout = requestTimeout
             self.sendRetries = sendRetries
             self.clock = clock
+            self.onRateLimited = onRateLimited
         }
     }
 
@@ -182,7 +187,9 @@ public final class BotAPIClient: Sendable {
         while true {
             do {
                 return try await perform(method, body: body, timeout: timeout)
-            } catch let error as BotAPIError where retries < configuration.sendRetries {
+            } catch let error as BotAPIError {
+                if case .rateLimited = error { configuration.onRateLimited?(method) }
+                guard retries < configuration.sendRetries else { throw error }
                 let wait: Duration
                 switch error {
                 case .rateLimited(let retryAfter, _): wait = retryAfter

@@ -17,7 +17,8 @@ package struct HTTPServer: Service {
     package let name: String
     package let host: String
     private let requestedPort: Int
-    private let application: Application<RouterResponder<BasicRequestContext>>
+    /// The Hummingbird application, of whichever request context its router uses.
+    private let application: any Service
     private let bound: BoundPort
     private let onGracefulShutdown: @Sendable () -> Void
 
@@ -26,10 +27,10 @@ package struct HTTPServer: Service {
     ///   - onListening: called with the bound port before ``port()`` returns it.
     ///   - onGracefulShutdown: called as graceful shutdown begins, to end requests that
     ///     would otherwise hold the server open (the emulator's pending long polls).
-    package init(
-        name: String, router: Router<BasicRequestContext>, host: String, port: Int, backlog: Int = 256, logger: Logger,
+    package init<Context: RequestContext>(
+        name: String, router: Router<Context>, host: String, port: Int, backlog: Int = 256, logger: Logger,
         onListening: @escaping @Sendable (Int) -> Void = { _ in }, onGracefulShutdown: @escaping @Sendable () -> Void = {}
-    ) {
+    ) where Context: InitializableFromSource<ApplicationRequestContextSource> {
         let bound = BoundPort()
         self.name = name
         self.host = host

@@ -18,13 +18,27 @@ enum BotFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case journalUnusable(JournalError)
     /// The bot's worker process crashed more often than `isolation.restart` allows.
     case crashLoop(crashes: Int, period: Duration)
-    /// The bot failed in its worker process, which logged why.
-    case failedInWorker(String)
+    /// The bot failed in its worker process, which logged why: its summary and description.
+    case failedInWorker(summary: String, String)
 
     /// Whether the failure was logged where it happened: in a worker process.
     var isLoggedElsewhere: Bool {
         if case .failedInWorker = self { return true }
         return false
+    }
+
+    /// Why, in a few words, after `failed: ` in `bothost ctl bots` and on the dashboard.
+    var summary: String {
+        switch self {
+        case .tokenRejected: "token rejected"
+        case .webhookInTheWay: "webhook in the way"
+        case .gaveUp: "gave up retrying"
+        case .pluginDidNotStart: "plugin did not start"
+        case .lockLost: "lock lost"
+        case .journalUnusable: "journal unusable"
+        case .crashLoop: "crash loop"
+        case .failedInWorker(let summary, _): summary
+        }
     }
 
     var description: String {
@@ -37,7 +51,7 @@ enum BotFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .journalUnusable(let error): "\(error); nothing was fetched (Telegram keeps the updates)"
         case .crashLoop(let crashes, let period):
             "crash loop: its worker process crashed \(crashes) times within \(formatDuration(period)) (isolation.restart)"
-        case .failedInWorker(let reason): reason
+        case .failedInWorker(_, let reason): reason
         }
     }
 }

@@ -15,6 +15,7 @@ struct BotMetrics: Sendable {
     let conflicts: Counter
     let retries: Counter
     let rateLimited: Counter
+    let restarts: Counter
     let lockHeld: Gauge
     let deadLetters: Counter
     let journalBacklog: Gauge
@@ -32,6 +33,7 @@ struct BotMetrics: Sendable {
         conflicts = Counter(label: "bothost_conflicts_total", dimensions: labels, factory: factory)
         retries = Counter(label: "bothost_retries_total", dimensions: labels, factory: factory)
         rateLimited = Counter(label: "bothost_rate_limited_total", dimensions: labels, factory: factory)
+        restarts = Counter(label: "bothost_restarts_total", dimensions: labels, factory: factory)
         lockHeld = Gauge(label: "bothost_lock_held", dimensions: labels, factory: factory)
         deadLetters = Counter(label: "bothost_dead_letters_total", dimensions: labels, factory: factory)
         journalBacklog = Gauge(label: "bothost_journal_unfinished", dimensions: labels, factory: factory)

@@ -9,7 +9,9 @@ import TelegramBotAPI
 /// ``run(lock:)`` takes the bot through DESIGN's sequence (lock, `getMe`, webhook
 /// check, plugin, polling) and, once ``requestStop()`` is called or the bot fails, through
 /// the stop sequence: drain, confirm the offset, run the bot's shutdown hooks, close
-/// the API client, release the lock. Nothing in here touches another bot.
+/// the API client, release the lock. ``requestRestart()`` runs the same stop sequence but
+/// for the lock, which stays held, and starts the bot again; ``pause`` holds its polling.
+/// Nothing in here touches another bot.
 final class BotRuntime: Sendable {
     /// How a bot's run ended.
     enum Outcome: Sendable, Equatable {
@@ -29,15 +31,30 @@ final class BotRuntime: Sendable {
     private let environment: HostEnvironment
     private let shutdownSettings: ShutdownSettings
     let logger: Logger
-    /// Cancels whatever the bot is waiting on (a lock, a poll, a retry) when a stop comes.
-    private let stopping = Mutex<(requested: Bool, cancel: (@Sendable () -> Void)?)>((false, nil))
+    /// Whether the operator paused the bot's polling.
+    let pause: PauseSwitch
+    /// Cancels whatever the bot is waiting on (a lock, a poll, a retry) when a stop or a
+    /// restart comes.
+    private let stopping = Mutex(Stopping())
+
+    private struct Stopping {
+        /// A stop for good.
+        var requested = false
+        /// A restart: the run ends as for a stop, and the bot starts again.
+        var restarting = false
+        var cancel: (@Sendable () -> Void)?
+
+        /// Whether the current run of the bot is to end.
+        var ending: Bool { requested || restarting }
+    }
 
     init(
         configuration: BotConfiguration, plugin: any BotPlugin.Type, apiURL: String, journals: any JournalStorage,
         suspects: SuspectGate, workers: WorkerPool?, shutdown: ShutdownSettings,
-        environment: HostEnvironment, metrics: BotMetrics
+        environment: HostEnvironment, metrics: BotMetrics, paused: Bool = false
     ) {
         self.workers = workers
+        self.pause = PauseSwitch(paused: paused)
         self.configuration = configuration
         self.plugin = plugin
         self.apiURL = apiURL
@@ -52,7 +69,11 @@ final class BotRuntime: Sendable {
             name: configuration.name, logger: logger, metrics: metrics, onChange: environment.onStatusChange)
     }
 
+    /// Whether the bot is to stop for good.
     var isStopRequested: Bool { stopping.withLock { $0.requested } }
+
+    /// Whether the bot's current run is to end: a stop, or a restart.
+    private var isEnding: Bool { stopping.withLock { $0.ending } }
 
     /// Stops the bot: a pending poll, retry wait or lock wait ends at once.
     func requestStop() {
@@ -61,6 +82,31 @@ final class BotRuntime: Sendable {
             return stopping.cancel
         }
         cancel?()
+    }
+
+    /// Runs the bot's stop sequence (drain, offset, hooks, API client, but not the lock)
+    /// and starts it again: what an operator asks for after changing what a plugin reads
+    /// at start-up. Returns `false` when the bot is not running: it stands by, or it has
+    /// stopped or failed (the fleet starts those afresh), or a stop came first.
+    @discardableResult
+    func requestRestart() -> Bool {
+        guard ![.standby, .stopped, .failed].contains(status.state) else { return false }
+        let cancel = stopping.withLock { stopping -> (@Sendable () -> Void)?? in
+            guard !stopping.ending else { return nil }
+            stopping.restarting = true
+            return .some(stopping.cancel)
+        }
+        guard let cancel else { return false }
+        cancel?()
+        return true
+    }
+
+    /// Whether a restart was asked for, which is then under way.
+    private func takeRestart() -> Bool {
+        stopping.withLock { stopping in
+            defer { stopping.restarting = false }
+            return stopping.restarting && !stopping.requested
+        }
     }
 
     /// Runs the bot until stopped or failed. `lock` is the bot's lock (and its slot) if the
@@ -90,6 +136,12 @@ final class BotRuntime: Sendable {
             } else {
                 ending = await runHoldingLock(held)
             }
+            if takeRestart(), ending == .outcome(.stopped) {
+                logger.info("restarting: the stop sequence ran; starting again, the lock kept")
+                status.restarting()
+                given = held
+                continue
+            }
             await claims.release(held)
             status.lockHeld(false)
             if !held.isDelegated { logger.info("lock released") }
@@ -104,7 +156,7 @@ final class BotRuntime: Sendable {
                 outcome = ended
             }
             if case .failed(let failure) = outcome {
-                status.failed(failure.description)
+                status.failedForGood(failure)
                 if !failure.isLoggedElsewhere { logger.error("bot failed: \(failure)") }
             }
             status.enter(outcome == .stopped ? .stopped : .failed)
@@ -114,7 +166,7 @@ final class BotRuntime: Sendable {
     }
 
     /// How a bot's time holding its lock ended.
-    enum Ending {
+    enum Ending: Equatable {
         case outcome(Outcome)
         case lockLost(LockLossReason)
     }
@@ -143,7 +195,8 @@ final class BotRuntime: Sendable {
             token: configuration.token,
             configuration: .init(
                 baseURL: apiURL, maxConnections: configuration.polling.maxConcurrentUpdates + 2,
-                sendRetries: configuration.sendRetries, clock: environment.clock),
+                sendRetries: configuration.sendRetries, clock: environment.clock,
+                onRateLimited: { [status] _ in status.sendRateLimited() }),
             logger: logger)
         let hooks = ShutdownHooks(defaultTimeout: shutdownSettings.hookTimeout, logger: logger)
         let scheduler = Scheduler(clock: environment.clock, logger: logger)
@@ -187,7 +240,7 @@ final class BotRuntime: Sendable {
         var failures = RepeatedFailures()
         var me: User?
         while me == nil {
-            if isStopRequested { return .ended(.stopped) }
+            if isEnding { return .ended(.stopped) }
             do {
                 me = try await cancellableOnStop { try await api.getMe() }
             } catch is CancellationError {
@@ -235,7 +288,7 @@ final class BotRuntime: Sendable {
         return .ready(
             PollingPipeline(
                 configuration: configuration, api: api, status: status, journal: journal, recovery: recovery,
-                suspects: suspects,
+                suspects: suspects, pause: pause,
                 clock: environment.clock, housekeepingInterval: environment.journalHousekeepingInterval,
                 random: environment.random, logger: logger,
                 handler: { update in try await Self.handle(update, with: instance) }))
@@ -305,12 +358,12 @@ final class BotRuntime: Sendable {
         return await task.value
     }
 
-    /// Makes `cancel` what the next ``requestStop()`` calls; calls it now if a stop was
-    /// already requested.
+    /// Makes `cancel` what the next ``requestStop()`` or ``requestRestart()`` calls; calls
+    /// it now if one was already requested.
     func onStop(_ cancel: @escaping @Sendable () -> Void) {
         let alreadyRequested = stopping.withLock { stopping in
             stopping.cancel = cancel
-            return stopping.requested
+            return stopping.ending
         }
         if alreadyRequested { cancel() }
     }

@@ -20,6 +20,12 @@ final class BotStatus: Sendable {
         var updatesHandled = 0
         var handlerErrors = 0
         var conflicts = 0
+        /// Answers 429 (Too Many Requests) to its polls and its outgoing calls.
+        var rateLimited = 0
+        /// Restarts asked for through the control API.
+        var restarts = 0
+        /// Why the bot failed, in a few words (``BotFailure/summary``): `token rejected`.
+        var failure: String?
         /// The journal's counts, as last read.
         var journal: JournalStatistics?
         /// The worker process that runs the bot, under a supervisor.
@@ -106,6 +112,28 @@ final class BotStatus: Sendable {
         }
     }
 
+    /// The bot failed for good: `/health` shows why at length, the control API and the
+    /// dashboard in a few words.
+    func failedForGood(_ failure: BotFailure) {
+        update { snapshot in
+            snapshot.failure = failure.summary
+            snapshot.lastError = failure.description
+        }
+    }
+
+    /// The bot runs its stop sequence and starts again (the control API's restart).
+    func restarting() {
+        metrics.restarts.increment()
+        update { $0.restarts += 1 }
+    }
+
+    /// An outgoing call was answered 429; the client waits `retry_after` and sends it again
+    /// (up to `send_retries` times).
+    func sendRateLimited() {
+        metrics.rateLimited.increment()
+        update { $0.rateLimited += 1 }
+    }
+
     /// A poll failed; the bot waits `delay` before attempt `attempt`.
     func pollFailed(_ error: BotAPIError, attempt: Int, delay: Duration) {
         metrics.polls.increment()
@@ -122,7 +150,11 @@ final class BotStatus: Sendable {
         update { snapshot in
             snapshot.retries = attempt
             snapshot.lastError = error.description
-            if case .conflict = error { snapshot.conflicts += 1 }
+            switch error {
+            case .conflict: snapshot.conflicts += 1
+            case .rateLimited: snapshot.rateLimited += 1
+            default: break
+            }
         }
     }
 
@@ -133,6 +165,7 @@ final class BotStatus: Sendable {
         update { snapshot in
             snapshot.lastError = error.description
             snapshot.resumesAt = Date().addingTimeInterval(retryAfter.seconds)
+            snapshot.rateLimited += 1
         }
         enter(.rateLimited)
     }

@@ -8,7 +8,7 @@ import NIOPosix
 ///
 /// The bundled `bothost` executable is one line: `await BotHost.main(plugins: [Echo.self, ...])`.
 /// A plugin author's own executable does the same with their plugins and gets the whole
-/// CLI (`run`, `validate`, `status`, `emulator`).
+/// CLI (`run`, `validate`, `status`, `dead-letters`, `ctl`, `emulator`).
 public enum BotHost {
     /// Parses the process's arguments, runs the command and exits with its status.
     ///
@@ -47,6 +47,7 @@ public enum BotHost {
         case let emulator as EmulatorCommand: return await emulator.execute()
         case let deadLetters as DeadLettersCommand: return await deadLetters.execute(plugins: plugins)
         case let worker as WorkerCommand: return await worker.execute(plugins: plugins)
+        case let control as any ControlSubcommand: return await control.execute()
         default:
             // `help`, `--help` and friends: ArgumentParser's own commands, which throw the
             // text to print.
@@ -82,8 +83,8 @@ struct BotHostCommand: ParsableCommand {
             update journals.
             """,
         subcommands: [
-            RunCommand.self, ValidateCommand.self, StatusCommand.self, DeadLettersCommand.self, EmulatorCommand.self,
-            WorkerCommand.self,
+            RunCommand.self, ValidateCommand.self, StatusCommand.self, DeadLettersCommand.self, ControlCommand.self,
+            EmulatorCommand.self, WorkerCommand.self,
         ]
     )
 }

@@ -70,141 +70,26 @@ struct DeadLettersCommand: ParsableCommand {
     }
 
     private func execute(on bots: [BotConfiguration], journals: any JournalStorage) async -> ExitStatus {
+        let catalog = DeadLetterCatalog(bots: bots, journals: journals, scope: bot.map { " (--bot \($0))" } ?? " in the manifest")
         do {
             if !replay.isEmpty || !discard.isEmpty {
-                return try await change(ids: replay.isEmpty ? discard : replay, in: bots, journals: journals)
-            }
-            let letters = try await list(bots, journals: journals)
-            if replayAll {
-                for group in Dictionary(grouping: letters, by: \.bot.name).values {
-                    try await withStore(of: group[0].bot, journals: journals) {
-                        try await $0.replay(group.map(\.letter.sequence))
-                    }
-                }
-                print("handed \(letters.count) dead letter\(letters.count == 1 ? "" : "s") back to their bots")
+                let ids = replay.isEmpty ? discard : replay
+                try await catalog.apply(replay.isEmpty ? .discard : .replay, to: ids)
+                print("\(replay.isEmpty ? "discarded" : "handed back") \(ids.count) dead letter\(ids.count == 1 ? "" : "s")")
+            } else if replayAll {
+                let count = try await catalog.replayAll()
+                print("handed \(count) dead letter\(count == 1 ? "" : "s") back to their bots")
             } else {
-                print(json ? Self.json(letters) : Self.table(letters))
+                let rows = try await catalog.list().map(\.row)
+                print(json ? DeadLetterRow.json(rows) : DeadLetterRow.table(rows))
             }
             return .success
+        } catch let unknown as DeadLetterCatalog.UnknownID {
+            printError(unknown.description)
+            return .usage
         } catch {
             printError("\(error)")
             return .botFailed
         }
-    }
-
-    /// A dead letter and its bot.
-    private struct Listed {
-        var bot: BotConfiguration
-        var letter: DeadLetter
-        var id: String { "\(bot.name)-\(letter.sequence)" }
-    }
-
-    private func list(_ bots: [BotConfiguration], journals: any JournalStorage) async throws -> [Listed] {
-        var listed: [Listed] = []
-        for bot in bots {
-            guard let store = try await journals.deadLetters(of: bot.lockID) else { continue }
-            let letters = try await store.deadLetters()
-            await store.close()
-            listed += letters.map { Listed(bot: bot, letter: $0) }
-        }
-        return listed
-    }
-
-    /// Replays or discards dead letters by id, every id checked before anything changes.
-    private func change(ids: [String], in bots: [BotConfiguration], journals: any JournalStorage) async throws -> ExitStatus {
-        var byBot: [String: (bot: BotConfiguration, sequences: [Int64])] = [:]
-        for id in ids {
-            guard let dash = id.lastIndex(of: "-"), let sequence = Int64(id[id.index(after: dash)...]) else {
-                printError("unknown dead letter '\(id)': expected BOT-SEQUENCE as listed by bothost dead-letters")
-                return .usage
-            }
-            guard let bot = bots.first(where: { $0.name == id[..<dash] }) else {
-                let scope = self.bot.map { " (--bot \($0))" } ?? " in the manifest"
-                printError("unknown dead letter '\(id)': no bot named '\(id[..<dash])'\(scope)")
-                return .usage
-            }
-            byBot[bot.name, default: (bot, [])].sequences.append(sequence)
-        }
-        for (bot, sequences) in byBot.values {
-            guard let store = try await journals.deadLetters(of: bot.lockID) else {
-                printError("unknown dead letter '\(bot.name)-\(sequences[0])': the bot has no journal")
-                return .usage
-            }
-            let letters = Set(try await store.deadLetters().map(\.sequence))
-            await store.close()
-            if let unknown = sequences.first(where: { !letters.contains($0) }) {
-                printError("unknown dead letter '\(bot.name)-\(unknown)'")
-                return .usage
-            }
-        }
-        for (bot, sequences) in byBot.values {
-            try await withStore(of: bot, journals: journals) { store in
-                if replay.isEmpty { try await store.discard(sequences) } else { try await store.replay(sequences) }
-            }
-        }
-        print("\(replay.isEmpty ? "discarded" : "handed back") \(ids.count) dead letter\(ids.count == 1 ? "" : "s")")
-        return .success
-    }
-
-    private func withStore(
-        of bot: BotConfiguration, journals: any JournalStorage, _ body: (any DeadLetterStore) async throws -> Void
-    ) async throws {
-        guard let store = try await journals.deadLetters(of: bot.lockID) else { return }
-        do {
-            try await body(store)
-        } catch {
-            await store.close()
-            throw error
-        }
-        await store.close()
-    }
-
-    private static func table(_ letters: [Listed]) -> String {
-        let rows = letters.map {
-            [
-                $0.id, $0.bot.name, "\($0.letter.updateID)", $0.letter.chatID.map(String.init) ?? "-", "\($0.letter.attempts)",
-                $0.letter.setAsideAt.formatted(.iso8601), $0.letter.reason,
-            ]
-        }
-        return renderTable(header: ["ID", "BOT", "UPDATE_ID", "CHAT", "TRIES", "TIME", "REASON"], rows: rows)
-            + "\n\(letters.count) dead letter\(letters.count == 1 ? "" : "s")"
-    }
-
-    private static func json(_ letters: [Listed]) -> String {
-        struct Row: Encodable {
-            var id: String
-            var bot: String
-            var updateID: Int64
-            var chat: Int64?
-            var reason: String
-            var tries: Int
-            var time: Date
-
-            enum CodingKeys: String, CodingKey {
-                case id, bot, chat, reason, tries, time
-                case updateID = "update_id"
-            }
-
-            /// Every key, `chat` as `null` for an update of no chat.
-            func encode(to encoder: any Encoder) throws {
-                var container = encoder.container(keyedBy: CodingKeys.self)
-                try container.encode(id, forKey: .id)
-                try container.encode(bot, forKey: .bot)
-                try container.encode(updateID, forKey: .updateID)
-                try container.encode(chat, forKey: .chat)
-                try container.encode(reason, forKey: .reason)
-                try container.encode(tries, forKey: .tries)
-                try container.encode(time, forKey: .time)
-            }
-        }
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
-        let rows = letters.map {
-            Row(
-                id: $0.id, bot: $0.bot.name, updateID: $0.letter.updateID, chat: $0.letter.chatID, reason: $0.letter.reason,
-                tries: $0.letter.attempts, time: $0.letter.setAsideAt)
-        }
-        return String(decoding: (try? encoder.encode(rows)) ?? Data("[]".utf8), as: UTF8.self)
     }
 }

@@ -29,6 +29,9 @@ struct ValidateCommand: ParsableCommand {
             for bot in manifest.bots {
                 if let note = bot.unavailableToken { printError("\(note.location): \(note.path): note: \(note.message)") }
             }
+            if let admin = manifest.admin, let file = admin.tokenFile, admin.token == nil {
+                printError("\(manifest.file): admin.token_file: note: cannot read \(file) here; bothost run needs it")
+            }
             return .success
         } catch {
             for problem in error.problems { printError(problem.description) }

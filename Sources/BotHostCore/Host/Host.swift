@@ -10,7 +10,8 @@ package import UnixSignals
 ///
 /// A host is a group of services, started in this order and stopped in the reverse one,
 /// each awaited: the signal handling of `bothost run`, the sandbox emulator
-/// (`api_url: sandbox`), the admin server, the lock backend, the systemd monitor and the
+/// (`api_url: sandbox`), the admin server and its sampling of update rates, the lock
+/// backend, the worker processes, the systemd monitor and the
 /// ``BotFleet``, which waits until the services before it listen, takes the locks and
 /// runs the bots. The group ends when the fleet does: every bot stopped or failed.
 package final class Host: Sendable {
@@ -22,11 +23,13 @@ package final class Host: Sendable {
     private let plugins: [String: any BotPlugin.Type]
     private let environment: HostEnvironment
     private let logger: Logger
-    private let started = ContinuousClock.now
+    /// When the host began, for its uptime.
+    let started = ContinuousClock.now
     /// Where the bots' plugin code runs.
     let role: HostRole
-    /// The running fleet, and whether a stop came before it existed.
-    private let running = Mutex<(fleet: BotFleet?, stopRequested: Bool)>((nil, false))
+    /// The running fleet, whether a stop came before it existed, and the bots it is to keep
+    /// paused (a worker's assignment may come before the fleet exists).
+    private let running = Mutex<(fleet: BotFleet?, stopRequested: Bool, paused: Set<String>)>((nil, false, []))
 
     package init(
         manifest: Manifest, plugins: [any BotPlugin.Type], environment: HostEnvironment, role: HostRole = .standalone
@@ -42,7 +45,7 @@ package final class Host: Sendable {
     /// Hosts the bots until they have all stopped, or until ``requestStop()``; returns the
     /// process exit status. Signals are left alone.
     package func run() async -> ExitStatus {
-        await run(before: [])
+        await run(before: [], reloader: nil)
     }
 
     /// Hosts the bots as ``run()`` does, stopping gracefully on SIGTERM or SIGINT from
@@ -52,7 +55,9 @@ package final class Host: Sendable {
     package func runHandlingSignals(
         _ signals: UnixSignalsSequence, reload: (@Sendable () throws(ManifestError) -> Manifest)?
     ) async -> ExitStatus {
-        await run(before: [HostSignals(host: self, signals: signals, reload: reload, logger: logger)])
+        let reloader = reload.map { ManifestReloader(host: self, read: $0, logger: logger) }
+        return await run(
+            before: [HostSignals(host: self, signals: signals, reloader: reloader, logger: logger)], reloader: reloader)
     }
 
     /// Stops every bot at once: pending polls end, fetched updates drain, hooks run,
@@ -68,12 +73,28 @@ package final class Host: Sendable {
     /// Applies a new manifest without a restart (see ``BotFleet/reload(_:)``), once every
     /// bot of the start-up manifest runs: a reload that comes while the host is still
     /// starting waits for it rather than being lost. Nothing happens once a stop began.
-    package func reload(_ new: Manifest) async {
+    @discardableResult
+    package func reload(_ new: Manifest) async -> ReloadSummary? {
         workers?.use(new)
-        while !(await fleet?.reload(new) ?? false) {
-            guard !running.withLock({ $0.stopRequested }), fleet?.isStarting ?? true else { return }
+        while true {
+            if let summary = await fleet?.reload(new) { return summary }
+            guard !running.withLock({ $0.stopRequested }), fleet?.isStarting ?? true else { return nil }
             try? await Task.sleep(for: .milliseconds(10))
         }
+    }
+
+    /// The bots to keep paused, as a worker's assignment lists them.
+    func usePaused(_ names: Set<String>) {
+        let fleet = running.withLock { running in
+            running.paused = names
+            return running.fleet
+        }
+        fleet?.usePaused(names)
+    }
+
+    /// Restarts `name` in this worker, as its assignment asks (see ``BotFleet/restart(_:)``).
+    func restart(_ name: String) async {
+        try? await fleet?.restart(name)
     }
 
     /// The worker processes, when this host is their supervisor.
@@ -90,12 +111,13 @@ package final class Host: Sendable {
             started: started, statuses: { [self] in fleet?.statuses() ?? [] }, skipped: { [self] in fleet?.skipped() ?? [] })
     }
 
-    private var fleet: BotFleet? { running.withLock { $0.fleet } }
+    /// The fleet, once ``run()`` has begun.
+    var fleet: BotFleet? { running.withLock { $0.fleet } }
 
     /// The port of the admin server, once it listens.
     var adminPort: Int? { fleet?.adminPort }
 
-    private func run(before: [any Service]) async -> ExitStatus {
+    private func run(before: [any Service], reloader: ManifestReloader?) async -> ExitStatus {
         let locks: LockService
         do {
             locks = try LockService(for: manifest, environment: environment, delegatedTo: role.delegatedLocks)
@@ -108,17 +130,21 @@ package final class Host: Sendable {
         }
         let sandbox = Sandbox(for: manifest, logger: logger)
         let workers = role.launcher.map { WorkerPool(launcher: $0, manifest: manifest, logger: logger) }
-        let admin = manifest.admin.map {
-            AdminServer.server(
-                listen: $0, report: report, registry: metrics, workerMetrics: { workers?.metrics() ?? [] }, logger: logger)
+        let admin = manifest.admin.map { settings in
+            let rates = UpdateRates(statuses: report.statuses)
+            let control = FleetControl(host: self, rates: rates, reloader: reloader, journals: locks.journals, logger: logger)
+            let server = AdminServer.server(
+                listen: settings, report: report, control: control, registry: metrics,
+                workerMetrics: { workers?.metrics() ?? [] }, logger: logger)
+            return (server: server, rates: rates)
         }
         let fleet = BotFleet(
             manifest: manifest, plugins: plugins, environment: environment,
             claims: LockClaims(tokenLock: locks.tokenLock, maxBots: manifest.maxBots), journals: locks.journals,
             workers: workers, inWorker: role.delegatedLocks != nil, metrics: metrics, hostHooks: shutdown,
-            sandbox: sandbox, admin: admin)
+            sandbox: sandbox, admin: admin?.server)
         let monitor = SystemdNotifier(environment: environment.variables).map { SystemdMonitor(notifier: $0, report: report) }
-        let optional: [(any Service)?] = [sandbox, admin, locks, workers, monitor]
+        let optional: [(any Service)?] = [sandbox, admin?.server, admin?.rates, locks, workers, monitor]
         let services = before + optional.compactMap { $0 } + [fleet]
         let group = ServiceGroup(
             configuration: .init(
@@ -129,6 +155,7 @@ package final class Host: Sendable {
                 logger: Logger(label: "bothost.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
         let stopRequested = running.withLock { running in
             running.fleet = fleet
+            fleet.usePaused(running.paused)
             return running.stopRequested
         }
         if stopRequested { fleet.requestStop() }

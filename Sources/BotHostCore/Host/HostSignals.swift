@@ -11,15 +11,15 @@ import UnixSignals
 ///   releases the lock files), and `shutdown.timeout` bounds the whole stop.
 /// - SIGHUP reloads the manifest; an invalid one is logged and the running bots are kept.
 ///
-/// A worker process (``reload`` is `nil`) ignores SIGHUP, whose manifest comes from its
+/// A worker process (``reloader`` is `nil`) ignores SIGHUP, whose manifest comes from its
 /// supervisor, and a second SIGTERM: under systemd's default `KillMode=control-group`
 /// the worker gets one from systemd and one from its supervisor, and must still drain.
 struct HostSignals: Service {
     let host: Host
     /// SIGTERM, SIGINT and SIGHUP, trapped since `bothost run` began.
     let signals: UnixSignalsSequence
-    /// Reads the manifest again; `nil` in a worker process.
-    let reload: (@Sendable () throws(ManifestError) -> Manifest)?
+    /// Reads the manifest again and applies it; `nil` in a worker process.
+    let reloader: ManifestReloader?
     let logger: Logger
 
     func run() async {
@@ -28,14 +28,14 @@ struct HostSignals: Service {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask {
-                    for await _ in reloads { await reloadManifest() }
+                    for await _ in reloads { _ = await reloader?.reload(cause: "SIGHUP") }
                 }
                 var stopping = false
                 for await signal in signals {
                     switch signal {
                     case .sighup:
                         requestReload.yield()
-                    case _ where stopping && reload == nil:
+                    case _ where stopping && reloader == nil:
                         continue
                     case _ where stopping:
                         logger.warning("second \(signal): exiting at once; the kernel releases the locks")
@@ -48,17 +48,6 @@ struct HostSignals: Service {
                 }
                 requestReload.finish()
             }
-        }
-    }
-
-    private func reloadManifest() async {
-        guard let reload else { return }
-        logger.info("reload: SIGHUP, reading \(host.manifest.file)")
-        do {
-            await host.reload(try reload())
-        } catch {
-            for problem in error.problems { logger.error("reload: \(problem.description)") }
-            logger.error("reload: the manifest has \(error.problems.count) problems; keeping the running bots")
         }
     }
 

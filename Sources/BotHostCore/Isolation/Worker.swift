@@ -8,7 +8,8 @@ import UnixSignals
 /// and reports their statuses (``WorkerReporter``).
 ///
 /// The first assignment starts the host; each later one is applied as a reload, so the
-/// bots the worker keeps are not disturbed. SIGTERM stops it as it stops a host; SIGHUP is
+/// bots the worker keeps are not disturbed. Each also says which bots are paused and
+/// which the operator asked to restart since the last one. SIGTERM stops it as it stops a host; SIGHUP is
 /// the supervisor's business and ignored.
 struct Worker {
     let plugins: [any BotPlugin.Type]
@@ -24,22 +25,30 @@ struct Worker {
         environment.onStatusChange = { reporter.statusChanged() }
         await withDiscardingTaskGroup { group in
             var running: Host?
+            var restarts: [String: Int] = [:]
             for await assignment in link.assignments {
                 guard let manifest = manifest(for: assignment, environment: variables, reporter: reporter) else { continue }
                 locks.assign(Set(assignment.bots.values.compactMap(LockID.init(hex:))))
                 if let running {
+                    // Paused first, so that a bot this assignment adds starts paused.
+                    running.usePaused(assignment.paused)
                     await running.reload(manifest)
-                    continue
+                } else {
+                    let host = Host(manifest: manifest, plugins: plugins, environment: environment, role: .worker(locks))
+                    host.usePaused(assignment.paused)
+                    reporter.attach(host)
+                    running = host
+                    group.addTask {
+                        let status = await host.runHandlingSignals(signals, reload: nil)
+                        reporter.report()
+                        exit(status.rawValue)
+                    }
+                    group.addTask { await reporter.run() }
                 }
-                let host = Host(manifest: manifest, plugins: plugins, environment: environment, role: .worker(locks))
-                reporter.attach(host)
-                running = host
-                group.addTask {
-                    let status = await host.runHandlingSignals(signals, reload: nil)
-                    reporter.report()
-                    exit(status.rawValue)
+                for (name, count) in assignment.restarts where count > restarts[name] ?? count {
+                    await running?.restart(name)
                 }
-                group.addTask { await reporter.run() }
+                restarts = assignment.restarts
             }
         }
         return .success
@@ -69,7 +78,7 @@ struct Worker {
             // whose lock the supervisor holds.
             guard bot.lockID.hex == lock else {
                 let reason = "the bot's token changed since the host read the manifest; reload it (SIGHUP)"
-                reporter.refuse(bot.name, reason: reason)
+                reporter.refuse(bot.name, summary: "token changed", reason: reason)
                 logger.error("\(reason)", metadata: ["bot": "\(bot.name)"])
                 continue
             }

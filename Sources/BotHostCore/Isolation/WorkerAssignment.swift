@@ -1,8 +1,9 @@
 /// What the supervisor asks of one worker process: run these bots of this manifest.
 ///
 /// One line of JSON on the worker's standard input, sent when the worker starts and
-/// whenever its share of the bots changes (a reload, a bot that ended). The worker applies
-/// each one as a reload, so the bots it keeps are not disturbed.
+/// whenever its share of the bots changes (a reload, a bot that ended) or the operator
+/// pauses, resumes or restarts one of them. The worker applies each one as a reload, so
+/// the bots it keeps are not disturbed.
 struct WorkerAssignment: Codable, Sendable, Equatable {
     /// The manifest's path, for messages and relative paths.
     var manifestFile: String
@@ -14,6 +15,13 @@ struct WorkerAssignment: Codable, Sendable, Equatable {
     /// The sandbox emulator's base URL, for bots with `api_url: sandbox`; the emulator
     /// runs in the supervisor.
     var sandboxURL: String?
+    /// The bots the operator paused (the control API): the worker sends no `getUpdates`
+    /// for them until an assignment leaves them out.
+    var paused: Set<String>
+    /// How often the operator has asked to restart each bot, from 0: a worker restarts a
+    /// bot whose count went up since its last assignment. A count rather than an order, so
+    /// that an assignment sent again, or to a worker started afresh, restarts nothing.
+    var restarts: [String: Int]
 }
 
 /// What a worker tells the supervisor: one line of JSON on its report pipe (its original

@@ -29,6 +29,9 @@ final class WorkerPool: Service {
         var slots: [WorkerSlot] = []
         /// Where each bot runs.
         var placement: [String: WorkerSlot] = [:]
+        /// The bots the operator paused, and how often each was restarted.
+        var paused: Set<String> = []
+        var restarts: [String: Int] = [:]
         var stopping = false
     }
 
@@ -78,8 +81,31 @@ final class WorkerPool: Service {
     func assignment(bots: [String: String]) -> WorkerAssignment {
         state.withLock { state in
             WorkerAssignment(
-                manifestFile: state.manifestFile, manifestText: state.manifestText, bots: bots, sandboxURL: state.sandboxURL)
+                manifestFile: state.manifestFile, manifestText: state.manifestText, bots: bots, sandboxURL: state.sandboxURL,
+                paused: state.paused.filter { bots[$0] != nil },
+                restarts: bots.mapValues { _ in 0 }.merging(state.restarts.filter { bots[$0.key] != nil }) { $1 })
         }
+    }
+
+    /// Pauses or resumes `name` in its worker, and in any worker it runs in later.
+    func setPaused(_ name: String, _ paused: Bool) {
+        let slot = state.withLock { state in
+            if paused { state.paused.insert(name) } else { state.paused.remove(name) }
+            return state.placement[name]
+        }
+        slot?.reassign()
+    }
+
+    /// Has the worker of `name` run the bot's stop sequence and start it again; `false`
+    /// when no worker runs it.
+    func restart(_ name: String) -> Bool {
+        let slot = state.withLock { state -> WorkerSlot? in
+            guard let slot = state.placement[name] else { return nil }
+            state.restarts[name, default: 0] += 1
+            return slot
+        }
+        slot?.reassign()
+        return slot != nil
     }
 
     /// Runs `bot` in a worker until it ends there, it is removed (``remove(_:)``), or its

@@ -51,10 +51,12 @@ final class WorkerReporter: Sendable {
         }
     }
 
-    /// Reports `name` as failed with `reason`: a bot the worker cannot run.
-    func refuse(_ name: String, reason: String) {
+    /// Reports `name` as failed with `reason` (`summary` in a few words): a bot the worker
+    /// cannot run.
+    func refuse(_ name: String, summary: String, reason: String) {
         var snapshot = BotStatus.Snapshot()
         snapshot.state = .failed
+        snapshot.failure = summary
         snapshot.lastError = reason
         sent.withLock { $0.refused[name] = snapshot }
     }

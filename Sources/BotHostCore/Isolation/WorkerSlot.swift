@@ -95,6 +95,11 @@ final class WorkerSlot: Sendable {
         ended?.ended.resume(returning: .stopped)
     }
 
+    /// Sends the running process its assignment again: the pool's pauses or restarts changed.
+    func reassign() {
+        _ = state.withLock { $0.changes?.yield() }
+    }
+
     /// Asks the running process to stop gracefully (SIGTERM), or at once (SIGKILL).
     func signal(_ signal: Int32) {
         if let pid { kill(pid, signal) }
@@ -234,7 +239,9 @@ final class WorkerSlot: Sendable {
                 shown.append((bot.status, mirrored))
                 switch snapshot.state {
                 case .stopped: ended.append((bot, .stopped))
-                case .failed: ended.append((bot, .failed(.failedInWorker(snapshot.lastError ?? "failed"))))
+                case .failed:
+                    let failure = BotFailure.failedInWorker(summary: snapshot.failure ?? "failed", snapshot.lastError ?? "failed")
+                    ended.append((bot, .failed(failure)))
                 default: continue
                 }
                 state.bots[name] = nil

@@ -113,10 +113,17 @@ package struct IsolationSettings: Sendable, Hashable {
 package struct AdminSettings: Sendable, Hashable {
     package var host: String
     package var port: Int
+    /// `token_file`, resolved against the manifest's directory.
+    package var tokenFile: String?
+    /// The token the control API's changes need; `nil` without a `token_file` (every change
+    /// is then refused), or when the manifest was only checked (``SecretsPolicy/optional``).
+    package var token: AdminToken?
 
-    package init(host: String, port: Int) {
+    package init(host: String, port: Int, tokenFile: String? = nil, token: AdminToken? = nil) {
         self.host = host
         self.port = port
+        self.tokenFile = tokenFile
+        self.token = token
     }
 }
 

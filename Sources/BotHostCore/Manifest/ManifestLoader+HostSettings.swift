@@ -15,6 +15,7 @@ enum ShutdownKey: String, ManifestKey {
 
 enum AdminKey: String, ManifestKey {
     case listen
+    case tokenFile = "token_file"
 }
 
 enum IsolationKey: String, ManifestKey {
@@ -127,7 +128,8 @@ extension ManifestLoader {
         return isolation
     }
 
-    /// `admin: { listen: host:port }`; the host may be a bracketed IPv6 address.
+    /// `admin: { listen: host:port, token_file: path }`; the host may be a bracketed IPv6
+    /// address.
     func adminSettings(_ value: ManifestNode) -> AdminSettings? {
         guard let fields = reader.fields(of: value, as: AdminKey.self) else { return nil }
         guard let listenNode = fields[.listen] else {
@@ -145,7 +147,41 @@ extension ManifestLoader {
             reader.report("the port must be between 0 and 65535", at: listenNode)
             return nil
         }
-        return AdminSettings(host: host, port: port)
+        var settings = AdminSettings(host: host, port: port)
+        if let tokenFileNode = fields[.tokenFile] {
+            guard let path = reader.string(tokenFileNode) else { return nil }
+            guard !path.isEmpty else {
+                reader.report("expected the path of a file that holds the control API's token", at: tokenFileNode)
+                return nil
+            }
+            settings.tokenFile = resolvePath(path)
+            settings.token = adminToken(in: resolvePath(path), at: tokenFileNode)
+        }
+        return settings
+    }
+
+    /// The token in `path`, surrounding whitespace trimmed: at least
+    /// ``AdminToken/minimumLength`` characters. A file that cannot be read is a problem only
+    /// when secrets are required (`bothost run`). No message quotes the file.
+    private func adminToken(in path: String, at node: ManifestNode) -> AdminToken? {
+        let contents: String
+        switch TextFile.contents(atPath: path, maxBytes: Self.maxTokenFileSize) {
+        case .success(let text):
+            contents = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        case .failure(let error) where secrets == .optional && (error == .missing || error == .permissionDenied):
+            return nil
+        case .failure(let error):
+            reader.report("cannot read token file \(path): \(error)", at: node)
+            return nil
+        }
+        guard contents.count >= AdminToken.minimumLength else {
+            let found = contents.isEmpty ? "is empty" : "holds only \(contents.count) characters"
+            reader.report(
+                "token file \(path) \(found); the control API's token needs at least \(AdminToken.minimumLength), "
+                    + "such as: openssl rand -hex 32 > \(path)", at: node)
+            return nil
+        }
+        return AdminToken(contents)
     }
 
     /// `("::1", "9464")` for `[::1]:9464`, `("0.0.0.0", "80")` for `0.0.0.0:80`.

@@ -56,7 +56,7 @@ struct HostReport: Sendable {
 
     struct Readiness: Encodable, Sendable {
         var ready: Bool
-        /// Bots that are not yet polling or standing by.
+        /// Bots that are not yet polling, standing by, or paused by the operator.
         var waitingFor: [String]
 
         enum CodingKeys: String, CodingKey {
@@ -91,7 +91,7 @@ struct HostReport: Sendable {
     }
 
     func readiness() -> (ready: Bool, body: Readiness) {
-        let waiting = statuses().filter { ![.polling, .standby].contains($0.snapshot.state) }.map(\.name)
+        let waiting = statuses().filter { ![.polling, .standby, .paused].contains($0.snapshot.state) }.map(\.name)
         return (waiting.isEmpty, Readiness(ready: waiting.isEmpty, waitingFor: waiting))
     }
 

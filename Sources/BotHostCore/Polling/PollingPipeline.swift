@@ -41,6 +41,8 @@ final class PollingPipeline: Sendable {
     private let random: @Sendable () -> Double
     private let logger: Logger
     private let dispatcher: UpdateDispatcher
+    /// Whether the operator paused the bot: no poll is sent meanwhile.
+    private let pause: PauseSwitch
     /// The `offset` for the next `getUpdates`: one past the last update journaled.
     private let nextOffset: Mutex<Int64?>
     /// The last poll sent: its offset, when it was sent, and whether the server answered;
@@ -51,10 +53,12 @@ final class PollingPipeline: Sendable {
     /// A pipeline that goes on from `recovery`, what the bot's journal held when opened.
     init(
         configuration: BotConfiguration, api: BotAPIClient, status: BotStatus, journal: any UpdateJournal,
-        recovery: JournalRecovery, suspects: SuspectGate, clock: any Clock<Duration>, housekeepingInterval: Duration,
-        random: @escaping @Sendable () -> Double, logger: Logger, handler: @escaping @Sendable (Update) async throws -> Void
+        recovery: JournalRecovery, suspects: SuspectGate, pause: PauseSwitch, clock: any Clock<Duration>,
+        housekeepingInterval: Duration, random: @escaping @Sendable () -> Double, logger: Logger,
+        handler: @escaping @Sendable (Update) async throws -> Void
     ) {
         self.configuration = configuration
+        self.pause = pause
         self.api = api
         self.status = status
         self.journal = journal
@@ -133,12 +137,27 @@ final class PollingPipeline: Sendable {
         let polling = configuration.polling
         while !Task.isCancelled {
             await dispatcher.waitUntil(unfinishedAtMost: Self.backlogLimit - polling.limit)
+            if pause.isPaused {
+                status.enter(.paused)
+                await pause.waitUntilResumed()
+                continue
+            }
             status.enter(.polling)
             do {
                 let offset = nextOffset.withLock { $0 }
                 lastPoll.withLock { $0 = (offset, .now, false) }
-                let updates = try await api.getUpdates(
-                    offset: offset, limit: polling.limit, timeout: polling.timeout, allowedUpdates: polling.allowedUpdates)
+                guard
+                    let updates = try await unlessPaused({
+                        try await self.api.getUpdates(
+                            offset: offset, limit: polling.limit, timeout: polling.timeout,
+                            allowedUpdates: polling.allowedUpdates)
+                    })
+                else {
+                    // Paused during the poll, which ended unanswered: whatever it would have
+                    // brought stays unconfirmed, and Telegram keeps it.
+                    lastPoll.withLock { $0 = nil }
+                    continue
+                }
                 lastPoll.withLock { $0?.answered = true }
                 if backoff.attempt > 0 { logger.info("polling again after \(backoff.attempt) failed attempts") }
                 backoff.reset()
@@ -175,6 +194,20 @@ final class PollingPipeline: Sendable {
             }
         }
         return .stopped
+    }
+
+    /// Runs `poll` unless the bot is paused first: a pause ends a pending long poll at once
+    /// (`nil`), so that no `getUpdates` waits while the bot is paused.
+    private func unlessPaused(_ poll: @escaping @Sendable () async throws -> [Update]) async throws -> [Update]? {
+        try await withThrowingTaskGroup(of: [Update]?.self) { group in
+            group.addTask { try await poll() }
+            group.addTask {
+                await self.pause.waitUntilPaused()
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
     }
 
     /// Commits a fetched batch to the journal, trying again while the journal cannot write

@@ -156,6 +156,32 @@ import Testing
         #expect(manifest.bots.map(\.apiURL) == [.sandbox, .telegram])
     }
 
+    /// `examples/fleet.yaml` names a token file that each operator makes: checked without it.
+    @Test func theFleetExampleNamesItsAdminTokenFile() throws {
+        let path = ManifestFixtures.examplesDirectory.appendingPathComponent("fleet.yaml").path
+        let manifest = try Manifest.load(
+            path: path, environment: [:], plugins: ManifestFixtures.plugins.union(["chaos"]), secrets: .optional)
+
+        #expect(manifest.admin?.tokenFile == ManifestFixtures.examplesDirectory.appendingPathComponent("admin.token").path)
+        #expect(manifest.bots.map(\.name) == ["support", "sales", "drills"])
+    }
+
+    @Test func anAdminTokenFileIsReadTrimmed() throws {
+        let directory = NSTemporaryDirectory() + "bothost-admin-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "  0123456789abcdef0123\n".write(toFile: "\(directory)/admin.token", atomically: true, encoding: .utf8)
+        let manifest = try Manifest.parse(
+            yaml: """
+                version: 1
+                admin: { listen: 127.0.0.1:9464, token_file: admin.token }
+                bots: [{ name: a, token: "1:x", plugin: echo }]
+                """, file: "admin.yaml", baseDirectory: directory, environment: [:], plugins: ["echo"])
+
+        #expect(manifest.admin?.token?.matches("0123456789abcdef0123") == true)
+        #expect(manifest.admin?.tokenFile == "\(directory)/admin.token")
+    }
+
     @Test(arguments: ["bots.yaml", "minimal.yaml", "multi-host.yaml"]) func theExamplesAreValid(name: String) throws {
         let path = ManifestFixtures.examplesDirectory.appendingPathComponent(name).path
 

@@ -14,7 +14,25 @@ extension BotFleet {
         return BotRuntime(
             configuration: bot, plugin: plugins[bot.plugin]!, apiURL: apiURL, journals: journals,
             suspects: suspects, workers: workers, shutdown: shutdown,
-            environment: environment, metrics: BotMetrics(bot: bot.name, factory: metricsFactory))
+            environment: environment, metrics: BotMetrics(bot: bot.name, factory: metricsFactory),
+            paused: state.withLock { $0.paused.contains(bot.name) })
+    }
+
+    /// Claims the lock of a bot started after start-up (a reload, a restart of a failed
+    /// bot) and starts it; a held lock never stops the host here. `cause` begins the log
+    /// lines: `reload`.
+    func start(_ bot: BotConfiguration, onLocked: OnLocked, shutdown: ShutdownSettings, cause: String) async {
+        switch await claims.claim(bot, onLocked: onLocked) {
+        case .acquired(let lock):
+            await launch(makeRuntime(for: bot, shutdown: shutdown), lock: lock)
+        case .standBy:
+            await launch(makeRuntime(for: bot, shutdown: shutdown), lock: nil)
+        case .skipped(let reason), .refused(let reason):
+            logger.warning("\(cause): not started: \(reason)", metadata: ["bot": "\(bot.name)"])
+            state.withLock { $0.skipped.append(bot.name) }
+        case .failed(let error):
+            logger.error("\(cause): cannot take the lock: \(error)", metadata: ["bot": "\(bot.name)"])
+        }
     }
 
     /// Where a new bot's metrics go: the host's registry, which keeps only the state and

@@ -8,10 +8,10 @@ extension BotFleet {
     /// restart, and the rest are not disturbed: their polls go on.
     ///
     /// Only `bots` (with `defaults`) is reloaded; changes to `lock`, `api_url: sandbox`,
-    /// `admin` or `shutdown` need a restart and are reported as such. Returns `false`, having
-    /// done nothing, while the fleet is still starting or already stopping.
+    /// `admin` or `shutdown` need a restart and are reported as such. Returns what changed,
+    /// or `nil`, having done nothing, while the fleet is still starting or already stopping.
     @discardableResult
-    func reload(_ new: Manifest) async -> Bool {
+    func reload(_ new: Manifest) async -> ReloadSummary? {
         let reloading = state.withLock { state -> (current: [BotRuntime], failed: Set<String>)? in
             guard state.stopRequestedAt == nil, state.launched, state.launcher != nil else { return nil }
             state.reloading += 1
@@ -22,7 +22,7 @@ extension BotFleet {
             state.failures -= failed.count
             return (state.runtimes.filter { $0.status.state != .stopped }, Set(failed.map(\.configuration.name)))
         }
-        guard let (current, failed) = reloading else { return false }
+        guard let (current, failed) = reloading else { return nil }
         defer {
             state.withLock { $0.reloading -= 1 }
             finishIfIdle()
@@ -37,39 +37,25 @@ extension BotFleet {
             wanted[runtime.configuration.name].map { !$0.isSameDeployment(as: runtime.configuration) } ?? false
         }
         let retiring = removed + changed
+        // A bot that comes back in a later reload starts unpaused, in its worker too.
+        for runtime in removed { workers?.setPaused(runtime.configuration.name, false) }
         for runtime in retiring { runtime.requestStop() }
         for runtime in retiring { await runtime.status.waitUntilEnded() }
         state.withLock { state in
             state.runtimes.removeAll { runtime in retiring.contains { $0 === runtime } }
             state.skipped.removeAll { wanted[$0] != nil }
+            state.paused.formIntersection(wanted.keys)
         }
         let added = new.bots.filter { running[$0.name] == nil }
         let restarted = new.bots.filter { bot in changed.contains { $0.configuration.name == bot.name } }
         for bot in (added + restarted).sorted(by: { $0.lockID < $1.lockID }) {
-            await start(bot, onLocked: new.onLocked, shutdown: new.shutdown)
+            await start(bot, onLocked: new.onLocked, shutdown: new.shutdown, cause: "reload")
         }
-        let unchanged = current.count - retiring.count
         let retried = added.filter { failed.contains($0.name) }.count
-        if !inWorker {
-            logger.info(
-                "reload: \(added.count - retried) added, \(removed.count) removed, \(changed.count + retried) restarted, \(unchanged) unchanged"
-            )
-        }
-        return true
-    }
-
-    /// Claims a reloaded bot's lock and starts it; a held lock never stops the host here.
-    private func start(_ bot: BotConfiguration, onLocked: OnLocked, shutdown: ShutdownSettings) async {
-        switch await claims.claim(bot, onLocked: onLocked) {
-        case .acquired(let lock):
-            await launch(makeRuntime(for: bot, shutdown: shutdown), lock: lock)
-        case .standBy:
-            await launch(makeRuntime(for: bot, shutdown: shutdown), lock: nil)
-        case .skipped(let reason), .refused(let reason):
-            logger.warning("reload: not started: \(reason)", metadata: ["bot": "\(bot.name)"])
-            state.withLock { $0.skipped.append(bot.name) }
-        case .failed(let error):
-            logger.error("reload: cannot take the lock: \(error)", metadata: ["bot": "\(bot.name)"])
-        }
+        let summary = ReloadSummary(
+            added: added.count - retried, removed: removed.count, restarted: changed.count + retried,
+            unchanged: current.count - retiring.count)
+        if !inWorker { logger.info("reload: \(summary)") }
+        return summary
     }
 }

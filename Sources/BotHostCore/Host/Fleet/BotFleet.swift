@@ -42,6 +42,9 @@ final class BotFleet: Service {
         /// The bots being hosted (failed ones stay, for `/health`).
         var runtimes: [BotRuntime] = []
         var skipped: [String] = []
+        /// Bots the operator paused, by name: a bot started again (a restart, a reload)
+        /// starts paused.
+        var paused: Set<String> = []
         var adminPort: Int?
         var sandboxURL: String?
         /// Hands new runtimes to the task group of ``runBots()``; finished when none are left.
