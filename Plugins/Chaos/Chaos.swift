@@ -12,6 +12,7 @@ import Foundation
 /// | `/hang N` | awaits N seconds |
 /// | `/fail` | throws |
 /// | `/flood N` | sends N messages to the chat it came from |
+/// | `/broadcast N` | schedules a job that sends one message to each of the chats 1 to N |
 ///
 /// Never give it to a bot that real users talk to.
 public struct Chaos: BotPlugin {
@@ -50,6 +51,15 @@ public struct Chaos: BotPlugin {
         case "/flood":
             for index in 1...max(1, Int(seconds)) {
                 try await context.api.sendMessage(chatID: chat, text: "flood \(index)")
+            }
+        case "/broadcast":
+            // A job, not the handler, sends it: its calls go behind the bot's replies.
+            let count = max(1, Int(seconds))
+            context.scheduler.after(.zero, name: "broadcast") { [context] in
+                for target in 1...Int64(count) {
+                    try await context.api.sendMessage(chatID: .id(target), text: "broadcast \(target)")
+                }
+                context.logger.info("chaos: broadcast sent", metadata: ["messages": .stringConvertible(count)])
             }
         default:
             try await context.api.sendMessage(chatID: chat, text: text)

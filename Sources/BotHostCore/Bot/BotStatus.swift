@@ -32,7 +32,7 @@ final class BotStatus: Sendable {
     /// Who waits in ``waitUntilEnded()``; `nil` once the bot has ended.
     private let endWaiters = Mutex<[CheckedContinuation<Void, Never>]?>([])
     private let logger: Logger
-    private let metrics: BotMetrics
+    let metrics: BotMetrics
     /// Called after every change (``HostEnvironment/onStatusChange``).
     private let onChange: (@Sendable () -> Void)?
 
