@@ -117,17 +117,7 @@ import FoundationNetworking
     @Test func theStandaloneEmulatorServesBotsAndControls() async throws {
         try await withScratchDirectory { directory in
             let token = processTokens(1, test: 21)[0]
-            try "\(token.secretValue)\n".write(
-                to: directory.appendingPathComponent("tokens.txt"), atomically: true, encoding: .utf8)
-            let emulator = try BothostProcess(["emulator", "--port", "0", "--tokens", "tokens.txt"], in: directory)
-            var port: Int?
-            for _ in 0..<2000 where port == nil {
-                port = emulator.stdout.split(separator: "\n").first.flatMap { line in
-                    line.hasPrefix("listening on http://127.0.0.1:") ? Int(line.split(separator: ":").last!) : nil
-                }
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            let base = "http://127.0.0.1:\(try #require(port))"
+            let (emulator, base) = try await standaloneEmulator(knowing: token, in: directory)
             let client = BotAPIClient(token: token, configuration: .init(baseURL: base))
             #expect(try await client.getMe().id == Int64(token.botID))
             var control = URLRequest(url: URL(string: "\(base)/control/messages")!)
@@ -139,6 +129,45 @@ import FoundationNetworking
             emulator.signal(SIGTERM)
             #expect(await emulator.exitCode() == 0)
         }
+    }
+
+    /// `--limits telegram`: a chat's fourth message at once is answered 429, and the control
+    /// API counts it.
+    @Test func theStandaloneEmulatorEnforcesTelegramsLimits() async throws {
+        try await withScratchDirectory { directory in
+            let token = processTokens(1, test: 22)[0]
+            let (emulator, base) = try await standaloneEmulator(
+                knowing: token, in: directory, arguments: ["--limits", "telegram"])
+            let client = BotAPIClient(token: token, configuration: .init(baseURL: base, sendRetries: 0))
+            for index in 1...3 { try await client.sendMessage(chatID: 1, text: "burst \(index)") }
+            await #expect(
+                throws: BotAPIError.rateLimited(retryAfter: .seconds(1), description: "Too Many Requests: retry after 1")
+            ) {
+                try await client.sendMessage(chatID: 1, text: "one too many")
+            }
+            let (count, _) = try await URLSession.shared.data(
+                from: URL(string: "\(base)/control/rate_limited?token=\(token.secretValue)")!)
+            #expect(String(decoding: count, as: UTF8.self) == #"{"count":1}"#)
+            try await client.shutdown()
+            emulator.signal(SIGTERM)
+            #expect(await emulator.exitCode() == 0)
+        }
+    }
+
+    /// Starts `bothost emulator --port 0` knowing `token`, and returns it with its base URL.
+    private func standaloneEmulator(
+        knowing token: BotToken, in directory: URL, arguments: [String] = []
+    ) async throws -> (BothostProcess, String) {
+        try "\(token.secretValue)\n".write(to: directory.appendingPathComponent("tokens.txt"), atomically: true, encoding: .utf8)
+        let emulator = try BothostProcess(["emulator", "--port", "0", "--tokens", "tokens.txt"] + arguments, in: directory)
+        var port: Int?
+        for _ in 0..<2000 where port == nil {
+            port = emulator.stdout.split(separator: "\n").first.flatMap { line in
+                line.hasPrefix("listening on http://127.0.0.1:") ? Int(line.split(separator: ":").last!) : nil
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return (emulator, "http://127.0.0.1:\(try #require(port))")
     }
 }
 

@@ -99,7 +99,7 @@ final class RateLimiter: Sendable {
     /// suspended) and sets the timer for the next look.
     private func apply(_ release: SendQueue.Release) {
         var resumed: [(Waiter, Outcome)] = []
-        let length = state.withLock { state -> Int in
+        state.withLock { state in
             let ended = release.granted.map { ($0.id, Outcome.granted) } + release.expired.map { ($0, Outcome.expired) }
             for (id, outcome) in ended {
                 if let waiter = state.waiters.removeValue(forKey: id) {
@@ -109,9 +109,9 @@ final class RateLimiter: Sendable {
                 }
             }
             setTimer(for: release.wake, in: &state)
-            return state.queue.count
+            // Under the lock, so that the last length told is the queue's.
+            observer?.queueChanged(length: state.queue.count)
         }
-        observer?.queueChanged(length: length)
         for granted in release.granted where granted.waited > .zero { observer?.callWaited(granted.waited) }
         for _ in release.expired { observer?.callRefused() }
         for (waiter, outcome) in resumed {
