@@ -14,8 +14,9 @@ import TelegramBotAPI
 // A host's CPU and memory are those of its whole process tree: BotHost's supervisor and
 // worker processes (`isolation: process`, the default) are summed.
 //
-// `--workload throughput|trickle|latency|scale|failover|crash|limits|journal|upload` runs one workload alone and
-// `--isolation none` runs BotHost in one process instead of a supervisor and workers;
+// `--workload throughput|trickle|latency|scale|failover|crash|limits|journal|upload` runs one workload alone,
+// `--isolation none` runs BotHost in one process instead of a supervisor and workers, and
+// `--limits '{ per_bot: 1000000/s, per_chat: 1000000/s }'` gives the echo bots limits that never bind;
 // `--updates-per-bot N` resizes the throughput workload, for profiling a host (attach
 // `perf record -g -p PID` to the `bothost` child; valgrind 3.19 cannot read the DWARF 5
 // of Swift 6.3 binaries). The host binary is the `bothost` next to this executable.
@@ -29,6 +30,9 @@ let onlyWorkload = option("--workload")
 let updatesPerBot = option("--updates-per-bot").flatMap { Int($0) } ?? 5000
 /// BotHost's `isolation.mode`: `process` (the default) or `none`.
 let isolation = option("--isolation") ?? "process"
+/// The echo workloads' `limits:`: `off` (the default), or limits to measure what the
+/// limiter itself costs, such as `"{ per_bot: 1000000/s, per_chat: 1000000/s }"`.
+let echoLimits = option("--limits") ?? "off"
 /// Whether `workload` is to run: every workload runs unless `--workload` names one.
 func runs(_ workload: String) -> Bool { onlyWorkload == nil || onlyWorkload == workload }
 let peersDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -94,10 +98,10 @@ func tokens(_ count: Int, base: Int) -> [BotToken] {
     (0..<count).map { try! BotToken("\(base + $0):bench-secret-\($0)") }
 }
 
-/// A manifest for `tokens`. `limits` is the bots' `limits:`: off but for the rate limits'
-/// own workload, since the echo workloads answer one chat far faster than Telegram allows.
+/// A manifest for `tokens`. `limits` is the bots' `limits:`: `--limits`, off by default,
+/// since the echo workloads answer one chat far faster than Telegram allows.
 func manifest(
-    _ name: String, emulator: BotAPIEmulator, tokens: [BotToken], onLocked: String = "fail", limits: String = "off",
+    _ name: String, emulator: BotAPIEmulator, tokens: [BotToken], onLocked: String = "fail", limits: String = echoLimits,
     plugin: (Int) -> String = { _ in "echo" }
 ) throws -> String {
     var yaml = """

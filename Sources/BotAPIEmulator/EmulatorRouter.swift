@@ -96,7 +96,7 @@ struct EmulatorRouter: Sendable {
         }
         var values = parameters.values
         for name in ["media", "message_ids"] { values[name] = parameters.json(name) }
-        if let retryAfter = state.send(OutgoingMessages(method: method.name, parameters: values), botID: botID) {
+        if let retryAfter = state.retryAfter(sending: OutgoingMessages(method: method.name, parameters: values), botID: botID) {
             return .error(status: 429, description: "Too Many Requests: retry after \(retryAfter)", retryAfter: retryAfter)
         }
         switch method.name {

@@ -176,7 +176,7 @@ final class EmulatorState: Sendable {
     /// Counts `messages` as sent by the bot; past the enforced limits (up to
     /// ``rateLimitGrace`` early is let through), counts nothing and returns the
     /// `retry_after` to answer 429 with: the whole seconds until they would go.
-    func send(_ messages: OutgoingMessages, botID: String) -> Int? {
+    func retryAfter(sending messages: OutgoingMessages, botID: String) -> Int? {
         let now = started.duration(to: .now)
         return mutate { state in
             guard !state.rateLimits.isOff, messages.count > 0, var bot = state.bots[botID] else { return nil }

@@ -5,7 +5,7 @@
 /// A chat's bucket exists only while it is not full (a full one is as good as a new one),
 /// so a bot that wrote to a million chats remembers only those it wrote to lately.
 package struct RateLimitBuckets: Sendable {
-    package let limits: RateLimits
+    private let limits: RateLimits
     private var bot: TokenBucket?
     private var chats: [ChatID: TokenBucket] = [:]
     private var groups: [ChatID: TokenBucket] = [:]

@@ -31,6 +31,8 @@ final class RateLimiter: Sendable {
         var nextID: UInt64 = 0
         /// The one timer, set for `at`.
         var timer: (id: UInt64, at: Duration, task: Task<Void, Never>)?
+        /// The queue length last told to the observer.
+        var toldLength = 0
     }
 
     private let state: Mutex<State>
@@ -55,17 +57,20 @@ final class RateLimiter: Sendable {
     /// The caller's ``SendPriority`` decides its place in the queue.
     func admit(_ messages: OutgoingMessages, method: String) async throws {
         let now = timeline.now()
-        let (id, admission) = state.withLock { state in
+        let (id, admission, resumed) = state.withLock { state -> (UInt64, SendQueue.Admission, [(Waiter, Outcome)]) in
             state.nextID += 1
-            let call = SendQueue.Call(id: state.nextID, messages: messages, priority: SendPriority.current, arrived: now)
-            return (state.nextID, state.queue.admit(call, at: now))
+            let id = state.nextID
+            let call = SendQueue.Call(id: id, messages: messages, priority: SendPriority.current, arrived: now)
+            let admission = state.queue.admit(call, at: now)
+            guard case .queued(let release) = admission else { return (id, admission, []) }
+            return (id, admission, settle(release, caller: id, in: &state))
         }
         switch admission {
         case .refused(let wait):
             observer?.callRefused()
             throw RateLimitWaitTooLong(method: method, chat: messages.chat, wait: wait, maxWait: maxWait)
         case .queued(let release):
-            apply(release)
+            finish(release, resuming: resumed)
             if release.granted.contains(where: { $0.id == id }) { return }
         }
         try await withTaskCancellationHandler {
@@ -85,33 +90,46 @@ final class RateLimiter: Sendable {
     /// Telegram answered 429 with `retryAfter` to a call for `chat` (`nil`: a call without
     /// a chat): that chat, or the whole bot, waits it out.
     func pause(_ chat: ChatID?, for retryAfter: Duration) {
-        let now = timeline.now()
-        let release = state.withLock { state in
-            state.queue.pause(chat, for: retryAfter, at: now)
-            return state.queue.release(at: now)
-        }
-        apply(release)
+        rescan { state, now in state.queue.pause(chat, for: retryAfter, at: now) }
     }
 
     // MARK: - Waking
 
-    /// Resumes the calls `release` let go or expired (or notes them for calls not yet
-    /// suspended) and sets the timer for the next look.
-    private func apply(_ release: SendQueue.Release) {
-        var resumed: [(Waiter, Outcome)] = []
-        state.withLock { state in
-            let ended = release.granted.map { ($0.id, Outcome.granted) } + release.expired.map { ($0, Outcome.expired) }
-            for (id, outcome) in ended {
-                if let waiter = state.waiters.removeValue(forKey: id) {
-                    resumed.append((waiter, outcome))
-                } else {
-                    state.decided[id] = outcome
-                }
-            }
-            setTimer(for: release.wake, in: &state)
-            // Under the lock, so that the last length told is the queue's.
-            observer?.queueChanged(length: state.queue.count)
+    /// Changes the state with `change` (told the time), then lets go what may go now.
+    private func rescan(after change: (inout State, Duration) -> Void) {
+        let now = timeline.now()
+        let (release, resumed) = state.withLock { state in
+            change(&state, now)
+            let release = state.queue.release(at: now)
+            return (release, settle(release, in: &state))
         }
+        finish(release, resuming: resumed)
+    }
+
+    /// Under the lock: takes the waiters `release` let go or expired (and notes the
+    /// outcome of calls not yet suspended, but for the `caller` being admitted), and sets
+    /// the timer for the next look. Returns the waiters to resume.
+    private func settle(_ release: SendQueue.Release, caller: UInt64? = nil, in state: inout State) -> [(Waiter, Outcome)] {
+        var resumed: [(Waiter, Outcome)] = []
+        let ended = release.granted.map { ($0.id, Outcome.granted) } + release.expired.map { ($0, Outcome.expired) }
+        for (id, outcome) in ended where id != caller {
+            if let waiter = state.waiters.removeValue(forKey: id) {
+                resumed.append((waiter, outcome))
+            } else {
+                state.decided[id] = outcome
+            }
+        }
+        setTimer(for: release.wake, in: &state)
+        // Told under the lock, so that the last length told is the queue's.
+        if state.queue.count != state.toldLength {
+            state.toldLength = state.queue.count
+            observer?.queueChanged(length: state.toldLength)
+        }
+        return resumed
+    }
+
+    /// Outside the lock: tells the observer of the waits and resumes `resumed`.
+    private func finish(_ release: SendQueue.Release, resuming resumed: [(Waiter, Outcome)]) {
         for granted in release.granted where granted.waited > .zero { observer?.callWaited(granted.waited) }
         for _ in release.expired { observer?.callRefused() }
         for (waiter, outcome) in resumed {
@@ -144,25 +162,21 @@ final class RateLimiter: Sendable {
     }
 
     private func timerFired(_ id: UInt64) {
-        let now = timeline.now()
-        let release = state.withLock { state in
+        rescan { state, _ in
             if state.timer?.id == id { state.timer = nil }
-            return state.queue.release(at: now)
         }
-        apply(release)
     }
 
+    /// The task waiting for call `id` was cancelled: it leaves the queue, and the calls
+    /// it held back may go.
     private func cancel(_ id: UInt64) {
-        let now = timeline.now()
-        let (waiter, release) = state.withLock { state -> (Waiter?, SendQueue.Release?) in
-            guard state.queue.remove(id) else { return (nil, nil) }
-            let waiter = state.waiters.removeValue(forKey: id)
-            if waiter == nil { state.decided[id] = .cancelled }
-            // The call may have held others back.
-            return (waiter, state.queue.release(at: now))
+        var cancelled: Waiter?
+        rescan { state, _ in
+            guard state.queue.remove(id) else { return }
+            cancelled = state.waiters.removeValue(forKey: id)
+            if cancelled == nil { state.decided[id] = .cancelled }
         }
-        if let release { apply(release) }
-        waiter?.continuation.resume(throwing: CancellationError())
+        cancelled?.continuation.resume(throwing: CancellationError())
     }
 
     private func resume(_ continuation: CheckedContinuation<Void, any Error>, _ outcome: Outcome, method: String, chat: ChatID?) {

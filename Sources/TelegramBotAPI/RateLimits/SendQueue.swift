@@ -53,7 +53,7 @@ package struct SendQueue: Sendable {
         case refused(wait: Duration)
     }
 
-    package let maxWait: Duration
+    private let maxWait: Duration
     private var buckets: RateLimitBuckets
     /// Until when each chat is paused by a 429.
     private var chatPauses: [ChatID: Duration] = [:]

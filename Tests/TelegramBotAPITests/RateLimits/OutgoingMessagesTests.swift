@@ -33,6 +33,23 @@ import Testing
         #expect(OutgoingMessages(method: method, parameters: fields) == expected)
     }
 
+    /// Read from the spec: each method that names a chat and answers with what it sent.
+    @Test func theSendsAndEditsOfTheSpecCount() {
+        let counted = BotAPIMethod.all.filter { method in
+            (method.required + method.optional).contains("chat_id")
+                && OutgoingMessages(method: method.name, parameters: ["chat_id": 42]).count > 0
+        }
+        #expect(
+            Set(counted.map(\.name)) == [
+                "copyMessage", "copyMessages", "editMessageCaption", "editMessageChecklist", "editMessageLiveLocation",
+                "editMessageMedia", "editMessageReplyMarkup", "editMessageText", "forwardMessage", "forwardMessages",
+                "sendAnimation", "sendAudio", "sendChecklist", "sendContact", "sendDice", "sendDocument", "sendGame",
+                "sendInvoice", "sendLivePhoto", "sendLocation", "sendMediaGroup", "sendMessage", "sendPaidMedia", "sendPhoto",
+                "sendPoll", "sendRichMessage", "sendSticker", "sendVenue", "sendVideo", "sendVideoNote", "sendVoice",
+                "setGameScore", "stopMessageLiveLocation",
+            ])
+    }
+
     @Test func groupsAreNegativeIdsAndUsernames() {
         #expect(OutgoingMessages(chat: .id(-1001234), count: 1).isGroup)
         #expect(OutgoingMessages(chat: .username("@news"), count: 1).isGroup)
