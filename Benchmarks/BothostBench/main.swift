@@ -379,6 +379,8 @@ if runs("limits") {
         botHost, "limits: \(replies.count) replies during the broadcast: p50 / max",
         "\(milliseconds(replies[replies.count / 2])) / \(milliseconds(replies.last!))")
 
+    // A rested bot: the broadcast left its own budget (30 a second) spent.
+    try await Task.sleep(for: .seconds(2))
     emulator.sendText("/flood 40", to: bot, from: User(id: 7002, firstName: "Flood"))
     _ = await waitUntil { sent("flood ").count >= 3 }
     injected = [:]
@@ -394,7 +396,9 @@ if runs("limits") {
     report(
         botHost, "limits: /flood 40 in one chat, after its burst of 3",
         String(format: "%.2f messages/s", Double(flood.count - 3) / (flood.last! - flood[2]).seconds))
-    report(botHost, "limits: 30 other chats' replies during the flood: max", milliseconds(floodReplies.last!))
+    report(
+        botHost, "limits: 30 other chats' replies during the flood: p50 / max",
+        "\(milliseconds(floodReplies[floodReplies.count / 2])) / \(milliseconds(floodReplies.last!))")
     report(botHost, "limits: 429s answered by the emulator", "\(emulator.rateLimitedCount(of: bot))")
     _ = await stop(host)
     emulator.enforce(.off)

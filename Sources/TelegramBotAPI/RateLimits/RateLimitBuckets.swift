@@ -28,8 +28,9 @@ package struct RateLimitBuckets: Sendable {
         for messages: OutgoingMessages, after ahead: Int = 0, at now: Duration, grace: Duration = .zero
     ) -> Duration {
         guard messages.count > 0, let chat = messages.chat else { return .zero }
-        let buckets = [chatBucket(chat, at: now), groupBucket(messages, at: now)].compactMap { $0 }
-        return buckets.map { $0.delay(for: messages.count, after: ahead, at: now, grace: grace) }.max() ?? .zero
+        let chatDelay = chatBucket(chat, at: now)?.delay(for: messages.count, after: ahead, at: now, grace: grace)
+        let groupDelay = groupBucket(messages, at: now)?.delay(for: messages.count, after: ahead, at: now, grace: grace)
+        return max(chatDelay ?? .zero, groupDelay ?? .zero)
     }
 
     /// How long until `messages` may go as far as the bot's own limit allows, once

@@ -111,14 +111,16 @@ final class RateLimiter: Sendable {
     /// the timer for the next look. Returns the waiters to resume.
     private func settle(_ release: SendQueue.Release, caller: UInt64? = nil, in state: inout State) -> [(Waiter, Outcome)] {
         var resumed: [(Waiter, Outcome)] = []
-        let ended = release.granted.map { ($0.id, Outcome.granted) } + release.expired.map { ($0, Outcome.expired) }
-        for (id, outcome) in ended where id != caller {
+        func end(_ id: UInt64, _ outcome: Outcome) {
+            guard id != caller else { return }
             if let waiter = state.waiters.removeValue(forKey: id) {
                 resumed.append((waiter, outcome))
             } else {
                 state.decided[id] = outcome
             }
         }
+        for granted in release.granted { end(granted.id, .granted) }
+        for id in release.expired { end(id, .expired) }
         setTimer(for: release.wake, in: &state)
         // Told under the lock, so that the last length told is the queue's.
         if state.queue.count != state.toldLength {

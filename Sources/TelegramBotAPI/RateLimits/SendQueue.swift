@@ -59,7 +59,9 @@ package struct SendQueue: Sendable {
     private var chatPauses: [ChatID: Duration] = [:]
     /// Until when the whole bot is paused by a 429 on a call without a chat.
     private var botPause = Duration.zero
-    private var waiting: [SendPriority: [Call]] = [.reply: [], .bulk: []]
+    /// Waiting replies, then waiting bulk calls, each in the order they came.
+    private var replies: [Call] = []
+    private var bulk: [Call] = []
 
     /// Forget pauses that are over once this many chats have one.
     private static let prunePausesAt = 1024
@@ -70,29 +72,41 @@ package struct SendQueue: Sendable {
     }
 
     /// Calls waiting now.
-    package var count: Int { waiting.values.reduce(0) { $0 + $1.count } }
+    package var count: Int { replies.count + bulk.count }
 
     /// Chats with a bucket now: the limiter's memory, for tests.
     package var rememberedChats: Int { buckets.rememberedChats }
 
-    /// Queues `call`, unless its wait would pass `maxWait`, and scans the queue.
+    /// Queues `call`, unless its wait would pass `maxWait`, and scans the queue. With
+    /// nothing waiting, a call that may go goes without being queued.
     package mutating func admit(_ call: Call, at now: Duration) -> Admission {
+        if count == 0, botPause <= now {
+            var scan = Scan()
+            if case .go = hold(call, scan: &scan, at: now) {
+                buckets.take(call.messages, at: now)
+                return .queued(Release(granted: [.init(id: call.id, waited: .zero)]))
+            }
+        }
         let wait = estimatedWait(of: call, at: now)
         guard wait <= maxWait else { return .refused(wait: wait) }
-        waiting[call.priority, default: []].append(call)
+        switch call.priority {
+        case .reply: replies.append(call)
+        case .bulk: bulk.append(call)
+        }
         return .queued(release(at: now))
     }
 
     /// Takes a waiting call out (its task was cancelled); whether it was there.
     @discardableResult
     package mutating func remove(_ id: UInt64) -> Bool {
-        for priority in SendPriority.allCases {
-            if let index = waiting[priority]?.firstIndex(where: { $0.id == id }) {
-                waiting[priority]?.remove(at: index)
-                return true
-            }
+        if let index = replies.firstIndex(where: { $0.id == id }) {
+            replies.remove(at: index)
+        } else if let index = bulk.firstIndex(where: { $0.id == id }) {
+            bulk.remove(at: index)
+        } else {
+            return false
         }
-        return false
+        return true
     }
 
     /// Telegram answered 429 with `retryAfter`: pauses `chat`, or the whole bot for a call
@@ -116,7 +130,7 @@ package struct SendQueue: Sendable {
         if botPaused { release.wake = botPause }
         for priority in SendPriority.allCases {
             var kept: [Call] = []
-            for call in waiting[priority] ?? [] {
+            for call in priority == .reply ? replies : bulk {
                 let deadline = call.arrived + maxWait
                 if deadline <= now {
                     release.expired.append(call.id)
@@ -136,7 +150,10 @@ package struct SendQueue: Sendable {
                 release.wake = min(release.wake ?? deadline, deadline)
                 kept.append(call)
             }
-            waiting[priority] = kept
+            switch priority {
+            case .reply: replies = kept
+            case .bulk: bulk = kept
+            }
         }
         return release
     }
@@ -189,10 +206,12 @@ package struct SendQueue: Sendable {
         guard let chat = messages.chat else { return wait }
         wait = max(wait, (chatPauses[chat] ?? .zero) - now)
         guard messages.count > 0 else { return wait }
-        let ahead = SendPriority.allCases.prefix { $0 != call.priority } + [call.priority]
-        let queued = ahead.flatMap { waiting[$0] ?? [] }.map(\.messages)
-        let chatAhead = queued.filter { $0.chat == chat }.reduce(0) { $0 + $1.count }
-        let botAhead = queued.reduce(0) { $0 + $1.count }
+        var chatAhead = 0
+        var botAhead = 0
+        for queued in call.priority == .reply ? replies : replies + bulk {
+            botAhead += queued.messages.count
+            if queued.messages.chat == chat { chatAhead += queued.messages.count }
+        }
         return max(
             wait, buckets.chatDelay(for: messages, after: chatAhead, at: now),
             buckets.botDelay(for: messages, after: botAhead, at: now))

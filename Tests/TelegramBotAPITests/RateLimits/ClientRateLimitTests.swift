@@ -26,7 +26,7 @@ import Testing
             try await client.sendMessage(chatID: 2, text: "to two")
             #expect(emulator.sentMessages(by: testToken).map(\.text) == ["to two"])
             clock.advance(by: .seconds(5))
-            try await first.value
+            _ = try await first.value
             #expect(emulator.sentMessages(by: testToken).map(\.text) == ["to two", "to one"])
         }
     }
@@ -41,7 +41,7 @@ import Testing
             #expect(emulator.sentMessages(by: testToken).isEmpty)
             clock.advance(by: .seconds(3))
             _ = try await deleting.value
-            try await sending.value
+            _ = try await sending.value
             #expect(emulator.sentMessages(by: testToken).map(\.text) == ["held"])
         }
     }
@@ -75,7 +75,7 @@ import Testing
             clock.advance(by: .seconds(1))
             #expect(clock.sleeperCount == 1, "4 messages from a bucket of 3: the next waits 2 s")
             clock.advance(by: .seconds(1))
-            try await next.value
+            _ = try await next.value
             #expect(observer.waits.map { $0.isAbout(.seconds(2)) } == [true])
         }
     }
