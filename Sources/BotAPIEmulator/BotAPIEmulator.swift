@@ -156,8 +156,10 @@ public final class BotAPIEmulator: Sendable {
     /// `limits`, as Telegram does past its own (``RateLimits/telegram``): per bot, per chat
     /// and per group, counted as the bot's rate limiter counts them, with 250 ms of grace
     /// for the network's jitter. ``RateLimits/off`` (the default) answers every message.
-    public func enforce(_ limits: RateLimits) {
-        state.enforce(limits)
+    /// The buckets refill on `clock`: a test that passes a manual one sees the same 429s
+    /// however slowly its calls come.
+    public func enforce(_ limits: RateLimits, clock: any Clock<Duration> = ContinuousClock()) {
+        state.enforce(limits, clock: clock)
     }
 
     /// How many of the bot's calls were answered 429: past the enforced limits, by an

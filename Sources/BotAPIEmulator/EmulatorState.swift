@@ -71,11 +71,11 @@ final class EmulatorState: Sendable {
         var strictChats = false
         /// The sending limits answered with 429 past them (`--limits telegram`).
         var rateLimits = RateLimits.off
+        /// The time the rate limits' buckets count in.
+        var rateLimitTime = Timeline(ContinuousClock())
     }
 
     private let state = Mutex(State())
-    /// The origin of the time the rate limits' buckets count in.
-    private let started = ContinuousClock.now
 
     /// How early a message may come before the limits allow it: the network's jitter
     /// (and a loaded machine's) shifts a client's well-paced messages by this much.
@@ -166,9 +166,10 @@ final class EmulatorState: Sendable {
 
     // MARK: - Rate limits
 
-    func enforce(_ limits: RateLimits) {
+    func enforce(_ limits: RateLimits, clock: any Clock<Duration>) {
         mutate { state in
             state.rateLimits = limits
+            state.rateLimitTime = Timeline(clock)
             for id in state.bots.keys { state.bots[id]?.sending = nil }
         }
     }
@@ -177,9 +178,9 @@ final class EmulatorState: Sendable {
     /// ``rateLimitGrace`` early is let through), counts nothing and returns the
     /// `retry_after` to answer 429 with: the whole seconds until they would go.
     func retryAfter(sending messages: OutgoingMessages, botID: String) -> Int? {
-        let now = started.duration(to: .now)
-        return mutate { state in
+        mutate { state in
             guard !state.rateLimits.isOff, messages.count > 0, var bot = state.bots[botID] else { return nil }
+            let now = state.rateLimitTime.now()
             defer { state.bots[botID] = bot }
             var buckets = bot.sending ?? RateLimitBuckets(state.rateLimits, at: now)
             defer { bot.sending = buckets }

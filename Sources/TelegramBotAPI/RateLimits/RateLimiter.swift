@@ -190,16 +190,3 @@ final class RateLimiter: Sendable {
         }
     }
 }
-
-/// A clock read as the time since the limiter began, which the buckets count in.
-private struct Timeline: Sendable {
-    let now: @Sendable () -> Duration
-    /// Sleeps until that time.
-    let sleep: @Sendable (Duration) async throws -> Void
-
-    init<C: Clock<Duration>>(_ clock: C) {
-        let start = clock.now
-        now = { start.duration(to: clock.now) }
-        sleep = { time in try await clock.sleep(until: start.advanced(by: time), tolerance: nil) }
-    }
-}

@@ -25,5 +25,6 @@ public struct RateLimits: Sendable, Hashable {
     /// No limits at all.
     public static let off = RateLimits(perBot: nil, perChat: nil, perGroup: nil)
 
+    /// Whether every limit is left out: then no call waits.
     public var isOff: Bool { perBot == nil && perChat == nil && perGroup == nil }
 }
