@@ -11,7 +11,7 @@ extension HeavyProcessTests {
         /// to the bot's worker) and without: a paused bot sends no getUpdates and answers
         /// nothing, resumed it answers what came meanwhile, and a restart runs its shutdown
         /// hooks and starts it again with its lock kept. The other bot never notices.
-        @Test(arguments: [("process", 70), ("none", 71)])
+        @Test(arguments: [("{ mode: process, workers: 2 }", 70), ("{ mode: none }", 71)])
         func pauseResumeAndRestartABot(isolation: String, test: Int) async throws {
             let tokens = processTokens(2, test: test)
             try await withEmulator(knowing: tokens) { emulator in
@@ -19,7 +19,7 @@ extension HeavyProcessTests {
                     try writeAdminToken(in: directory)
                     let manifest = try writeManifest(
                         in: directory, emulator: emulator, tokens: tokens,
-                        extra: "isolation: { mode: \(isolation), workers: 2 }\n\(adminWithToken)", plugin: "chaos",
+                        extra: "isolation: \(isolation)\n\(adminWithToken)", plugin: "chaos",
                         defaults: "settings: { farewell_chat: 4242 }")
                     let host = try BothostProcess(["run", manifest], in: directory)
                     let base = try #require(await adminURL(of: host))
