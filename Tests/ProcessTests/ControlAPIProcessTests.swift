@@ -213,6 +213,12 @@ extension HeavyProcessTests {
                     }
                     let noFile = try await ctl("pause", "bot0", token: "no-such.token")
                     #expect(noFile.code == 2 && noFile.stderr == "cannot read token file no-such.token: no such file\n")
+                    try "\(adminSecret)\nsecond line\n".write(
+                        to: directory.appendingPathComponent("two-lines.token"), atomically: true, encoding: .utf8)
+                    let twoLines = try await ctl("pause", "bot0", token: "two-lines.token")
+                    #expect(
+                        twoLines.code == 2 && twoLines.stderr.hasPrefix("token file two-lines.token holds a space, a line break"))
+                    #expect(twoLines.stderr.split(separator: "\n").count == 1 && !twoLines.stderr.contains(adminSecret))
                     #expect(emulator.isPolling(tokens[0]))
                     let unknown = try await ctl("restart", "nobody")
                     #expect(

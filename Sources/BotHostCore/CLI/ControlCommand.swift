@@ -37,7 +37,11 @@ struct ControlCommand: ParsableCommand {
             guard let tokenFile else { return AdminClient(admin: admin, token: nil) }
             switch TextFile.contents(atPath: tokenFile, maxBytes: ManifestLoader.maxTokenFileSize) {
             case .success(let text):
-                return AdminClient(admin: admin, token: text.trimmingCharacters(in: .whitespacesAndNewlines))
+                let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                if let problem = AdminToken.problem(with: token) {
+                    throw AdminClient.Failure(message: "token file \(tokenFile) \(problem)", status: .usage)
+                }
+                return AdminClient(admin: admin, token: token)
             case .failure(let error):
                 throw AdminClient.Failure(message: "cannot read token file \(tokenFile): \(error)", status: .usage)
             }
