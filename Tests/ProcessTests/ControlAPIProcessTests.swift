@@ -223,6 +223,11 @@ extension HeavyProcessTests {
                     let unknown = try await ctl("restart", "nobody")
                     #expect(
                         unknown.code == 2 && unknown.stderr.contains("no bot named 'nobody' in this host"), "\(unknown.stderr)")
+                    let partly = try await ctl("resume", "nobody", "bot0")
+                    #expect(partly.code == 2 && partly.stdout == "bot0: polling\n", "an unknown name does not stop the others")
+                    let notAHost = try await BothostProcess.run(
+                        ["ctl", "bots", "--admin", emulator.baseURL], in: directory)
+                    #expect(notAHost.code == 1 && notAHost.stderr.hasSuffix("a BotHost admin server?\n"), "\(notAHost.stderr)")
 
                     let paused = try await ctl("pause", "bot0")
                     #expect(paused.code == 0 && paused.stdout == "bot0: paused\n", "\(paused.stdout)\(paused.stderr)")
