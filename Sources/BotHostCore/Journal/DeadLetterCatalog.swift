@@ -69,7 +69,10 @@ struct DeadLetterCatalog: Sendable {
             let letters = Set(try await store.deadLetters().map(\.sequence))
             await store.close()
             if let unknown = sequences.first(where: { !letters.contains($0) }) {
-                throw UnknownID(description: "unknown dead letter '\(bot.name)-\(unknown)'")
+                throw UnknownID(
+                    description:
+                        "unknown dead letter '\(bot.name)-\(unknown)': none is set aside under that id now "
+                        + "(handed back already, discarded, or never set aside)")
             }
         }
         for (bot, sequences) in byBot.values {

@@ -104,7 +104,8 @@ struct FleetControl: Sendable {
         } catch {
             throw .failed("\(error)")
         }
-        logger.info("control: dead letter \(id) handed back by \(peer)")
+        let bot = id.lastIndex(of: "-").map { String(id[..<$0]) } ?? id
+        logger.info("control: dead letter \(id) handed back by \(peer)", metadata: ["bot": "\(bot)"])
     }
 
     /// Reads the manifest again and applies it, as SIGHUP does.
