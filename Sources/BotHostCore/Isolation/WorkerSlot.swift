@@ -211,13 +211,17 @@ final class WorkerSlot: Sendable {
         var pending: [UInt8] = []
         do {
             for try await buffer in output {
+                // A report with the metrics of a thousand bots is megabytes long and comes
+                // in many reads: only the bytes just read can hold its end.
+                var searchFrom = pending.endIndex
                 buffer.withUnsafeBytes { pending.append(contentsOf: $0) }
                 var start = pending.startIndex
-                while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                while let newline = pending[searchFrom...].firstIndex(of: UInt8(ascii: "\n")) {
                     if let report = try? decoder.decode(WorkerReport.self, from: Data(pending[start..<newline])) {
                         apply(report)
                     }
                     start = newline + 1
+                    searchFrom = start
                 }
                 pending.removeSubrange(..<start)
             }

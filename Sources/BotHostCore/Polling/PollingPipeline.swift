@@ -240,8 +240,8 @@ final class PollingPipeline: Sendable {
     static let journalRetryDelay = Duration.seconds(5)
 
     /// Hands replayed dead letters to the dispatcher, prunes finished updates past their
-    /// retention, purges expired state and keeps the journal's counts in the bot's status.
-    /// Runs until cancelled.
+    /// retention, purges expired state, keeps the journal's counts in the bot's status and
+    /// lets go of the journal's caches. Runs until cancelled.
     private func keepJournal() async {
         var sincePrune = Self.pruneInterval
         while !Task.isCancelled {
@@ -262,6 +262,7 @@ final class PollingPipeline: Sendable {
             } catch {
                 logger.warning("journal housekeeping: \(error)")
             }
+            await journal.releaseMemory()
             guard (try? await ContinuousClock().sleep(for: housekeepingInterval)) != nil else { return }
             sincePrune += housekeepingInterval
         }

@@ -97,6 +97,33 @@ import Testing
         }
     }
 
+    /// Housekeeping lets go of the connection's caches after each pass; the journal then
+    /// reads and writes as before, and a later pass with nothing written does nothing.
+    @Test func aJournalThatLetGoOfItsCachesReadsAndWritesAsBefore() async throws {
+        try await withJournalFile { path in
+            let journal = try SQLiteJournal(path: path)
+            _ = try await journal.open()
+            let entries = try await journal.append(updates(1...3), nextOffset: 4)
+            await journal.releaseMemory()
+            await journal.releaseMemory()
+            try await journal.beginAttempt(entries[0].sequence)
+            journal.finish(entries[0].sequence)
+            try await journal.flush()
+            await journal.releaseMemory()
+            #expect(try await journal.load(entries[1].sequence).message?.text == "m2")
+            #expect(try await journal.statistics() == JournalStatistics(unfinished: 2, deadLetters: 0, finished: 1))
+            let more = try await journal.append(updates(4...4), nextOffset: 5)
+            #expect(more.map(\.updateID) == [4])
+            await journal.close()
+
+            let reopened = try SQLiteJournal(path: path)
+            let recovery = try await reopened.open()
+            #expect(recovery.nextOffset == 5)
+            #expect(recovery.unfinished.map(\.updateID) == [2, 3, 4])
+            await reopened.close()
+        }
+    }
+
     @Test func finishedUpdatesArePrunedAfterTheirRetentionAndDeadLettersStay() async throws {
         try await withJournalFile { path in
             let journal = try SQLiteJournal(path: path)
