@@ -14,6 +14,7 @@ enum BotKey: String, ManifestKey {
     case deleteWebhook = "delete_webhook"
     case maxAttempts = "max_attempts"
     case isolated
+    case ingress
     case settings
 
     static let tokenSources: [BotKey] = [.token, .tokenEnv, .tokenFile]
@@ -53,6 +54,7 @@ struct BotOverrides {
     var deleteWebhook: Bool?
     var maxAttempts: Int?
     var isolated: Bool?
+    var ingress: IngressMode?
     var settings: PluginSettings?
 
     func apply(to bot: inout BotConfiguration) {
@@ -65,6 +67,7 @@ struct BotOverrides {
         if let deleteWebhook { bot.deleteWebhook = deleteWebhook }
         if let maxAttempts { bot.maxAttempts = maxAttempts }
         if let isolated { bot.isolated = isolated }
+        if let ingress { bot.ingress = ingress }
         if let settings { bot.settings = settings }
     }
 }

@@ -22,6 +22,8 @@ package struct Manifest: Sendable {
     package var shutdown: ShutdownSettings
     package var admin: AdminSettings?
     package var isolation: IsolationSettings
+    /// The webhook listener and the bots' default ingress (`ingress:`).
+    package var ingress = IngressSettings()
     package var bots: [BotConfiguration]
 }
 
@@ -163,6 +165,8 @@ package struct BotConfiguration: Sendable {
     package var maxAttempts: Int
     /// Whether the bot gets a worker process of its own (`isolated: true`).
     package var isolated: Bool
+    /// How its updates arrive: the host's `ingress.mode` unless the bot says otherwise.
+    package var ingress: IngressMode = .polling
     package var settings: PluginSettings
     /// Where the entry starts in the manifest.
     package var location: SourceLocation
@@ -198,6 +202,7 @@ package struct BotConfiguration: Sendable {
             && apiURL == other.apiURL && retry == other.retry && polling == other.polling
             && handlerTimeout == other.handlerTimeout && sendRetries == other.sendRetries
             && deleteWebhook == other.deleteWebhook && maxAttempts == other.maxAttempts && isolated == other.isolated
+            && ingress == other.ingress
             && settings.value == other.settings.value
     }
 

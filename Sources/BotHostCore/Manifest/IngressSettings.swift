@@ -1,0 +1,49 @@
+/// How updates reach a bot (`ingress:`).
+package enum IngressMode: String, Sendable, Hashable, CaseIterable {
+    /// The bot long-polls `getUpdates`.
+    case polling
+    /// Telegram POSTs each update to the host's webhook listener.
+    case webhook
+}
+
+/// The host's webhook listener and what each webhook bot asks Telegram for (`ingress:`).
+///
+/// One listener serves every webhook bot of the host, each at `public_url/<lock id>`:
+/// the lock id names the bot without revealing its token.
+package struct IngressSettings: Sendable, Hashable {
+    /// The host's ingress; a bot's own `ingress:` wins.
+    package var mode: IngressMode = .polling
+    /// Where the listener binds (`listen: host:port`).
+    package var host = "0.0.0.0"
+    package var port = 8443
+    /// The public base URL, without a trailing slash, that Telegram posts to.
+    package var publicURL: String?
+    /// `tls: { cert_file, key_file }`: the listener serves HTTPS itself; absent, plain
+    /// HTTP behind a reverse proxy.
+    package var tls: TLSFiles?
+    /// `setWebhook`'s `max_connections` (1...100): deliveries Telegram makes at once per bot.
+    package var maxConnections = 40
+    /// Source networks allowed to deliver; empty: any.
+    package var trustedNetworks: [IPNetwork] = []
+    /// Reverse proxies whose `X-Forwarded-For` names the real source; empty: the header is
+    /// never read.
+    package var trustedProxies: [IPNetwork] = []
+
+    package init() {}
+
+    /// PEM files for HTTPS, resolved against the manifest's directory.
+    package struct TLSFiles: Sendable, Hashable {
+        package var certificateFile: String
+        package var keyFile: String
+
+        package init(certificateFile: String, keyFile: String) {
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+        }
+    }
+
+    /// The URL Telegram posts `bot`'s updates to.
+    package func webhookURL(for bot: LockID) -> String? {
+        publicURL.map { "\($0)/\(bot.hex)" }
+    }
+}
