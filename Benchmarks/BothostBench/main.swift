@@ -19,8 +19,9 @@ import FoundationNetworking
 // A host's CPU and memory are those of its whole process tree: BotHost's supervisor and
 // worker processes (`isolation: process`, the default) are summed.
 //
-// `--workload throughput|trickle|latency|scale|failover|crash|journal|upload|control` runs one workload alone and
-// `--isolation none` runs BotHost in one process instead of a supervisor and workers;
+// `--workload throughput|trickle|latency|scale|failover|crash|limits|journal|upload|control` runs one workload alone,
+// `--isolation none` runs BotHost in one process instead of a supervisor and workers, and
+// `--limits '{ per_bot: 1000000/s, per_chat: 1000000/s }'` gives the echo bots limits that never bind;
 // `--updates-per-bot N` resizes the throughput workload, for profiling a host (attach
 // `perf record -g -p PID` to the `bothost` child; valgrind 3.19 cannot read the DWARF 5
 // of Swift 6.3 binaries). The host binary is the `bothost` next to this executable.
@@ -34,6 +35,9 @@ let onlyWorkload = option("--workload")
 let updatesPerBot = option("--updates-per-bot").flatMap { Int($0) } ?? 5000
 /// BotHost's `isolation.mode`: `process` (the default) or `none`.
 let isolation = option("--isolation") ?? "process"
+/// The echo workloads' `limits:`: `off` (the default), or limits to measure what the
+/// limiter itself costs, such as `"{ per_bot: 1000000/s, per_chat: 1000000/s }"`.
+let echoLimits = option("--limits") ?? "off"
 /// Whether `workload` is to run: every workload runs unless `--workload` names one.
 func runs(_ workload: String) -> Bool { onlyWorkload == nil || onlyWorkload == workload }
 let peersDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -99,8 +103,12 @@ func tokens(_ count: Int, base: Int) -> [BotToken] {
     (0..<count).map { try! BotToken("\(base + $0):bench-secret-\($0)") }
 }
 
+/// A manifest for `tokens`. `limits` is the bots' `limits:`: `--limits`, off by default,
+/// since the echo workloads answer one chat far faster than Telegram allows; `extra` is
+/// more host keys (one line).
 func manifest(
-    _ name: String, emulator: BotAPIEmulator, tokens: [BotToken], onLocked: String = "fail", extra: String = "",
+    _ name: String, emulator: BotAPIEmulator, tokens: [BotToken], onLocked: String = "fail", limits: String = echoLimits,
+    extra: String = "",
     plugin: (Int) -> String = { _ in "echo" }
 ) throws -> String {
     var yaml = """
@@ -111,6 +119,7 @@ func manifest(
         on_locked: \(onLocked)
         isolation: { mode: \(isolation), workers: \(option("--workers") ?? "2") }
         \(extra)
+        defaults: { limits: \(limits) }
         bots:
 
         """
@@ -339,7 +348,71 @@ if runs("crash") {
     _ = await stop(host)
 }
 
-// 8. The update journal's own cost (BotHost only), in this process: batches of 100
+// 8. Rate limits (BotHost only): the emulator answers 429 past Telegram's limits, and a
+// chaos bot keeps its default `limits:`. `/broadcast 1000` (a scheduled job, one message
+// to each of 1,000 chats) while a user writes from a new chat every 250 ms; then
+// `/flood 40` in one chat while 30 other chats write once each.
+if runs("limits") {
+    let bot = tokens(1, base: 470_000)[0]
+    emulator.addBot(bot)
+    emulator.enforce(.telegram)
+    let path = try manifest("limits.yaml", emulator: emulator, tokens: [bot], limits: "{}") { _ in "chaos" }
+    let host = try ChildProcess(hostBinary, ["run", path, "--log-level", "warning"])
+    _ = await waitUntil { allPolling(emulator, [bot]) }
+    func sent(_ prefix: String) -> [SentMessage] { emulator.sentMessages(by: bot).filter { $0.text.hasPrefix(prefix) } }
+    /// Each reply's time from its message to its answer.
+    func latencies(_ injected: [String: ContinuousClock.Instant]) -> [Duration] {
+        sent("reply ").compactMap { message in injected[message.text].map { message.receivedAt - $0 } }.sorted()
+    }
+
+    let started = ContinuousClock.now
+    emulator.sendText("/broadcast 1000", to: bot, from: User(id: 7001, firstName: "Admin"))
+    var injected: [String: ContinuousClock.Instant] = [:]
+    var chat: Int64 = 9001
+    while sent("broadcast ").count < 1000, ContinuousClock.now - started < .seconds(120) {
+        let text = "reply \(chat)"
+        injected[text] = .now
+        emulator.sendText(text, to: bot, from: User(id: chat, firstName: "U"))
+        chat += 1
+        try await Task.sleep(for: .milliseconds(250))
+    }
+    let broadcast = sent("broadcast ")
+    _ = await waitUntil(timeout: .seconds(10)) { sent("reply ").count == injected.count }
+    let replies = latencies(injected)
+    report(
+        botHost, "limits: broadcast to 1,000 chats (1,000/30 s = 33.3 s)",
+        broadcast.count == 1000
+            ? String(format: "%.1f s", (broadcast.last!.receivedAt - started).seconds) : "\(broadcast.count) sent in 120 s")
+    report(
+        botHost, "limits: \(replies.count) replies during the broadcast: p50 / max",
+        "\(milliseconds(replies[replies.count / 2])) / \(milliseconds(replies.last!))")
+
+    // A rested bot: the broadcast left its own budget (30 a second) spent.
+    try await Task.sleep(for: .seconds(2))
+    emulator.sendText("/flood 40", to: bot, from: User(id: 7002, firstName: "Flood"))
+    _ = await waitUntil { sent("flood ").count >= 3 }
+    injected = [:]
+    for chat in Int64(8001)...8030 {
+        let text = "reply \(chat)"
+        injected[text] = .now
+        emulator.sendText(text, to: bot, from: User(id: chat, firstName: "U"))
+    }
+    _ = await waitUntil(timeout: .seconds(10)) { injected.keys.allSatisfy { text in sent(text).count == 1 } }
+    let floodReplies = latencies(injected)
+    _ = await waitUntil(timeout: .seconds(60)) { sent("flood ").count == 40 }
+    let flood = sent("flood ").map(\.receivedAt)
+    report(
+        botHost, "limits: /flood 40 in one chat, after its burst of 3",
+        String(format: "%.2f messages/s", Double(flood.count - 3) / (flood.last! - flood[2]).seconds))
+    report(
+        botHost, "limits: 30 other chats' replies during the flood: p50 / max",
+        "\(milliseconds(floodReplies[floodReplies.count / 2])) / \(milliseconds(floodReplies.last!))")
+    report(botHost, "limits: 429s answered by the emulator", "\(emulator.rateLimitedCount(of: bot))")
+    _ = await stop(host)
+    emulator.enforce(.off)
+}
+
+// 9. The update journal's own cost (BotHost only), in this process: batches of 100
 // appended, then each update's try recorded and its finish marked by 64 concurrent workers,
 // as the dispatcher does.
 if runs("journal") {
@@ -378,7 +451,7 @@ if runs("journal") {
     await journal.close()
 }
 
-// 8. A 20 MiB upload (`sendDocument` with a file on disk) through the client and the
+// 10. A 20 MiB upload (`sendDocument` with a file on disk) through the client and the
 // emulator, both in this process: the file goes as multipart/form-data, streamed on both
 // sides, so resident memory should grow by far less than the file.
 if runs("upload") {

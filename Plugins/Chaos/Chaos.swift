@@ -13,6 +13,7 @@ import Foundation
 /// | `/fail` | throws |
 /// | `/flood N` | sends N messages to the chat it came from |
 /// | `/count` | adds one to the chat's count in the bot's state (which outlives restarts) and answers `count N` |
+/// | `/broadcast N` | schedules a job that sends one message to each of the chats 1 to N |
 ///
 /// With `settings: { farewell_chat: ID }` its shutdown hook sends `chaos: goodbye` to that
 /// chat, so that a test sees at the Bot API that a stop or a restart ran the bot's hooks.
@@ -76,6 +77,15 @@ public struct Chaos: BotPlugin {
             let count = try await context.state.value(Int.self, for: key) ?? 0
             try await context.state.set(count + 1, for: key)
             try await context.api.sendMessage(chatID: chat, text: "count \(count + 1)")
+        case "/broadcast":
+            // A job, not the handler, sends it: its calls go behind the bot's replies.
+            let count = max(1, Int(seconds))
+            context.scheduler.after(.zero, name: "broadcast") { [context] in
+                for target in 1...Int64(count) {
+                    try await context.api.sendMessage(chatID: .id(target), text: "broadcast \(target)")
+                }
+                context.logger.info("chaos: broadcast sent", metadata: ["messages": .stringConvertible(count)])
+            }
         default:
             try await context.api.sendMessage(chatID: chat, text: text)
         }

@@ -152,6 +152,22 @@ public final class BotAPIEmulator: Sendable {
         state.setStrictChats(strict)
     }
 
+    /// From now on answers 429 `Too Many Requests: retry after N` to messages past
+    /// `limits`, as Telegram does past its own (``RateLimits/telegram``): per bot, per chat
+    /// and per group, counted as the bot's rate limiter counts them, with 250 ms of grace
+    /// for the network's jitter. ``RateLimits/off`` (the default) answers every message.
+    /// The buckets refill on `clock`: a test that passes a manual one sees the same 429s
+    /// however slowly its calls come.
+    public func enforce(_ limits: RateLimits, clock: any Clock<Duration> = ContinuousClock()) {
+        state.enforce(limits, clock: clock)
+    }
+
+    /// How many of the bot's calls were answered 429: past the enforced limits, by an
+    /// injected fault, or for `setWebhook` too often.
+    public func rateLimitedCount(of token: BotToken) -> Int {
+        state.rateLimitedCount(botID: token.botID)
+    }
+
     /// How many messages the bot sent, without copying them.
     public func sentCount(by token: BotToken) -> Int {
         state.sentCount(botID: token.botID)

@@ -56,6 +56,9 @@ struct EmulatorRouter: Sendable {
             if known.name == "getUpdates" { state.recordFaultedPoll(botID: botID, fault: fault, parameters: parameters) }
             switch fault {
             case .delay(let duration): try await Task.sleep(for: duration)
+            case .rateLimited:
+                state.countRateLimited(botID: botID)
+                return Self.response(for: fault)
             default: return Self.response(for: fault)
             }
         }
@@ -69,6 +72,7 @@ struct EmulatorRouter: Sendable {
             return response
         }
         let answer = answer(known, botID: botID, parameters: parameters, files: files)
+        if case .error(429, _, _) = answer { state.countRateLimited(botID: botID) }
         state.record(
             RecordedCall(
                 method: known.name, parameters: parameters.values, files: files, result: answer.result,
@@ -89,6 +93,11 @@ struct EmulatorRouter: Sendable {
             guard let chat = parameters.chatID("chat_id"), state.knowsChat(chat, botID: botID) else {
                 return .error(status: 400, description: "Bad Request: chat not found")
             }
+        }
+        var values = parameters.values
+        for name in ["media", "message_ids"] { values[name] = parameters.json(name) }
+        if let retryAfter = state.retryAfter(sending: OutgoingMessages(method: method.name, parameters: values), botID: botID) {
+            return .error(status: 429, description: "Too Many Requests: retry after \(retryAfter)", retryAfter: retryAfter)
         }
         switch method.name {
         case "getMe": return .result(state.user(of: botID)?.json ?? .null)
@@ -316,6 +325,8 @@ struct EmulatorRouter: Sendable {
                 ])
             }
             return Self.controlResponse(.array(sent))
+        case "rate_limited":
+            return Self.controlResponse(.object(["count": .number(Double(state.rateLimitedCount(botID: token.botID)))]))
         case "calls":
             let calls = state.getUpdatesCalls(botID: token.botID).map { call -> JSONValue in
                 .object([

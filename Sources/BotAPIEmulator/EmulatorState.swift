@@ -58,6 +58,10 @@ final class EmulatorState: Sendable {
         var faults: [String: [EmulatorFault]] = [:]
         /// Faults played on every `period`-th call of a method, cycling through `faults`.
         var periodicFaults: [String: (period: Int, faults: [EmulatorFault], played: Int)] = [:]
+        /// What the bot sent, against the enforced limits; made at its first message.
+        var sending: RateLimitBuckets?
+        /// Calls answered 429, for whatever reason.
+        var rateLimitedAnswers = 0
     }
 
     private struct State {
@@ -65,9 +69,17 @@ final class EmulatorState: Sendable {
         var nextWaiterID: UInt64 = 1
         /// Whether numeric chat ids must have been seen (in an update, or added) to be sent to.
         var strictChats = false
+        /// The sending limits answered with 429 past them (`--limits telegram`).
+        var rateLimits = RateLimits.off
+        /// The time the rate limits' buckets count in.
+        var rateLimitTime = Timeline(ContinuousClock())
     }
 
     private let state = Mutex(State())
+
+    /// How early a message may come before the limits allow it: the network's jitter
+    /// (and a loaded machine's) shifts a client's well-paced messages by this much.
+    static let rateLimitGrace = Duration.milliseconds(250)
 
     /// A first `update_id` as the real server picks one: random, from 2,000,001 on.
     static func randomFirstUpdateID() -> Int64 {
@@ -150,6 +162,46 @@ final class EmulatorState: Sendable {
             bot.periodicFaults[method]?.played += 1
             return periodic.faults[periodic.played % periodic.faults.count]
         }
+    }
+
+    // MARK: - Rate limits
+
+    func enforce(_ limits: RateLimits, clock: any Clock<Duration>) {
+        mutate { state in
+            state.rateLimits = limits
+            state.rateLimitTime = Timeline(clock)
+            for id in state.bots.keys { state.bots[id]?.sending = nil }
+        }
+    }
+
+    /// Counts `messages` as sent by the bot; past the enforced limits (up to
+    /// ``rateLimitGrace`` early is let through), counts nothing and returns the
+    /// `retry_after` to answer 429 with: the whole seconds until they would go.
+    func retryAfter(sending messages: OutgoingMessages, botID: String) -> Int? {
+        mutate { state in
+            guard !state.rateLimits.isOff, messages.count > 0, var bot = state.bots[botID] else { return nil }
+            let now = state.rateLimitTime.now()
+            defer { state.bots[botID] = bot }
+            var buckets = bot.sending ?? RateLimitBuckets(state.rateLimits, at: now)
+            defer { bot.sending = buckets }
+            let wait = max(
+                buckets.chatDelay(for: messages, at: now, grace: Self.rateLimitGrace),
+                buckets.botDelay(for: messages, at: now, grace: Self.rateLimitGrace))
+            guard wait > .zero else {
+                buckets.take(messages, at: now)
+                return nil
+            }
+            return max(1, Int(wait.seconds.rounded(.up)))
+        }
+    }
+
+    /// Counts a 429 answered to the bot.
+    func countRateLimited(botID: String) {
+        mutate { $0.bots[botID]?.rateLimitedAnswers += 1 }
+    }
+
+    func rateLimitedCount(botID: String) -> Int {
+        state.withLock { $0.bots[botID]?.rateLimitedAnswers ?? 0 }
     }
 
     // MARK: - Updates

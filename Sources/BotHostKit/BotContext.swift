@@ -7,7 +7,8 @@ public struct BotContext: Sendable {
     public let botName: String
     /// The bot itself, as `getMe` answered.
     public let bot: User
-    /// The bot's API client. Outgoing calls answered 429 wait and retry on their own.
+    /// The bot's API client. Outgoing calls wait for the bot's rate limits (handlers'
+    /// replies before scheduled jobs' calls) and, answered 429, wait and retry on their own.
     public let api: BotAPIClient
     /// A logger whose lines carry `bot=NAME`.
     public let logger: Logger

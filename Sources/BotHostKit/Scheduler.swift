@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import TelegramBotAPI
 
 /// Repeating and one-shot jobs for a plugin: `every: 1h`, `after: 10s`.
 ///
@@ -7,6 +8,11 @@ import Synchronization
 /// waiting), on the plugin threads (apart from the event loops), and stop with the bot: the host calls ``cancelAll()`` before the bot's
 /// shutdown hooks run, so no job uses what a hook closes. A job that throws is logged; a
 /// repeating job keeps its schedule.
+///
+/// A job's Bot API calls are bulk sending: when the bot's rate limits (`limits:`) hold
+/// calls back, they go after the replies to updates. So a broadcast is a job, and a
+/// handler that starts one schedules it (`after: .zero`) rather than sending from the
+/// handler. See <doc:CallingTheBotAPI>.
 public final class Scheduler: Sendable {
     /// A scheduled job; ``cancel()`` stops it.
     public struct Job: Sendable {
@@ -103,9 +109,10 @@ public final class Scheduler: Sendable {
         return Job(id: id, scheduler: self)
     }
 
+    /// Runs one turn of a job; its Bot API calls go behind the bot's replies.
     private static func run(_ job: @Sendable () async throws -> Void, name: String, logger: Logger) async {
         do {
-            try await job()
+            try await SendPriority.$current.withValue(.bulk) { try await job() }
         } catch is CancellationError {
         } catch {
             logger.error("scheduled job failed: \(error)", metadata: ["job": "\(name)"])

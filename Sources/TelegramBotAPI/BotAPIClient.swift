@@ -22,6 +22,11 @@ import NIOHTTP1
 /// so that a reply is not lost to one bad moment. Failures that remain are thrown to the
 /// caller, never swallowed.
 ///
+/// With ``Configuration/rateLimits``, outgoing calls first wait until the bot's limits
+/// let them go: replies to updates before scheduled jobs' calls, and a chat over its
+/// budget holds back only its own calls. A 429 then pauses what it concerns: the chat of
+/// the call it answered, or, for a call without a chat, every call of the bot.
+///
 /// Call ``shutdown()`` when done.
 public final class BotAPIClient: Sendable {
     public struct Configuration: Sendable {
@@ -34,16 +39,21 @@ public final class BotAPIClient: Sendable {
         public var requestTimeout: Duration
         /// How often an outgoing call that failed on the way (429, transport, 5xx) is sent again.
         public var sendRetries: Int
-        /// The clock retries wait on; tests pass a manual one.
+        /// The clock retries and rate limits wait on; tests pass a manual one.
         public var clock: any Clock<Duration>
-        /// Called with the method's name whenever an outgoing call is answered 429, retried
-        /// or not: a host counts them per bot.
-        public var onRateLimited: (@Sendable (_ method: String) -> Void)?
+        /// The bot's sending limits, kept on this side so that Telegram never has to answer
+        /// 429 (see ``RateLimits``); ``RateLimits/off`` (the default) sends every call at once.
+        public var rateLimits: RateLimits
+        /// The longest a call may wait for ``rateLimits`` before it fails with
+        /// ``RateLimitWaitTooLong``.
+        public var maxRateLimitWait: Duration
+        /// Told of waits and 429s, for metrics.
+        package var rateLimitObserver: (any RateLimitObserver)?
 
         public init(
             baseURL: String = "https://api.telegram.org", maxConnections: Int = 8, connectTimeout: Duration = .seconds(10),
             requestTimeout: Duration = .seconds(30), sendRetries: Int = 3, clock: any Clock<Duration> = ContinuousClock(),
-            onRateLimited: (@Sendable (_ method: String) -> Void)? = nil
+            rateLimits: RateLimits = .off, maxRateLimitWait: Duration = .seconds(60)
         ) {
             self.baseURL = baseURL
             self.maxConnections = maxConnections
@@ -51,7 +61,8 @@ public final class BotAPIClient: Sendable {
             self.requestTimeout = requestTimeout
             self.sendRetries = sendRetries
             self.clock = clock
-            self.onRateLimited = onRateLimited
+            self.rateLimits = rateLimits
+            self.maxRateLimitWait = maxRateLimitWait
         }
     }
 
@@ -59,6 +70,8 @@ public final class BotAPIClient: Sendable {
     public let configuration: Configuration
     private let http: HTTPClient
     private let logger: Logger
+    /// `nil` with ``RateLimits/off``.
+    private let limiter: RateLimiter?
 
     /// The largest response body accepted: 100 updates with big messages stay far below it.
     private static let maxResponseBytes = 32 * 1024 * 1024
@@ -67,6 +80,12 @@ public final class BotAPIClient: Sendable {
         self.token = token
         self.configuration = configuration
         self.logger = logger
+        limiter =
+            configuration.rateLimits.isOff
+            ? nil
+            : RateLimiter(
+                limits: configuration.rateLimits, maxWait: configuration.maxRateLimitWait, clock: configuration.clock,
+                observer: configuration.rateLimitObserver)
         // No read timeout: every call has a deadline (``Configuration/requestTimeout``,
         // plus the poll's own timeout for a long poll) that bounds its reads as well, while
         // a read timeout arms a timer for every answer and re-arms it at every read.
@@ -146,7 +165,9 @@ public final class BotAPIClient: Sendable {
         } else {
             body = .multipart(try MultipartForm(parameters: request.parameters, files: request.files.files))
         }
-        return try Self.typed(try await call(request.method, body: body), method: request.method)
+        let messages =
+            limiter == nil ? .none : OutgoingMessages(method: request.method, parameters: request.parameters)
+        return try Self.typed(try await call(request.method, body: body, messages: messages), method: request.method)
     }
 
     /// Any Bot API method: `parameters` are sent as a JSON object, `result` decoded as `Result`.
@@ -155,7 +176,12 @@ public final class BotAPIClient: Sendable {
     public func call<Result: Decodable & Sendable>(
         _ method: String, parameters: some Encodable & Sendable, as type: Result.Type = Result.self
     ) async throws -> Result {
-        let result = try await call(method, body: .json(ByteBuffer(data: JSONEncoder().encode(parameters))))
+        let encoded = try JSONEncoder().encode(parameters)
+        var messages = OutgoingMessages.none
+        if limiter != nil, case .object(let fields)? = try? JSONValue(parsing: encoded) {
+            messages = OutgoingMessages(method: method, parameters: fields)
+        }
+        let result = try await call(method, body: .json(ByteBuffer(data: encoded)), messages: messages)
         if let type = Result.self as? any JSONValueDecodable.Type {
             return try Self.typed(result, as: type, method: method) as! Result
         }
@@ -167,17 +193,17 @@ public final class BotAPIClient: Sendable {
     }
 
     /// A call's result, retried as ``send(_:as:)`` says; a failure is noted in
-    /// ``FailedCalls/current``.
-    private func call(_ method: String, body: RequestBody) async throws -> JSONValue {
+    /// ``FailedCalls/current``. `messages` is what the call sends, for the rate limits.
+    private func call(_ method: String, body: RequestBody, messages: OutgoingMessages) async throws -> JSONValue {
         do {
-            return try await retrying(method, body: body)
+            return try await retrying(method, body: body, messages: messages)
         } catch let error as BotAPIError {
             FailedCalls.current?.record(error, of: method)
             throw error
         }
     }
 
-    private func retrying(_ method: String, body: RequestBody) async throws -> JSONValue {
+    private func retrying(_ method: String, body: RequestBody, messages: OutgoingMessages) async throws -> JSONValue {
         var retries = 0
         var timeout = configuration.requestTimeout
         if case .multipart(let form) = body {
@@ -185,23 +211,37 @@ public final class BotAPIClient: Sendable {
             timeout += .seconds(form.contentLength / 100_000)
         }
         while true {
+            try await limiter?.admit(messages, method: method)
             do {
                 return try await perform(method, body: body, timeout: timeout)
             } catch let error as BotAPIError {
-                if case .rateLimited = error { configuration.onRateLimited?(method) }
-                guard retries < configuration.sendRetries else { throw error }
-                let wait: Duration
-                switch error {
-                case .rateLimited(let retryAfter, _): wait = retryAfter
-                case _ where error.isTransient: wait = Self.transientRetryDelay * (retries + 1)
-                default: throw error
-                }
+                let wait = retryDelay(after: error, retries: retries, messages: messages)
+                guard let wait, retries < configuration.sendRetries else { throw error }
                 retries += 1
                 logger.warning(
                     "\(method) failed: \(error); retrying in \(formatDuration(wait))",
                     metadata: ["method": "\(method)", "attempt": "\(retries)/\(configuration.sendRetries)"])
-                try await configuration.clock.sleep(for: wait)
+                // With a limiter, a 429's wait is the pause it set, waited out in `admit`.
+                if limiter == nil || error.isTransient { try await configuration.clock.sleep(for: wait) }
             }
+        }
+    }
+
+    /// How long to wait before sending a call again after `error`, or `nil` if it is not
+    /// worth sending again. A 429 is counted, and with a limiter pauses what it concerns
+    /// (the call's chat, else the whole bot); one whose `retry_after` is longer than the
+    /// limiter's max wait is not retried.
+    private func retryDelay(after error: BotAPIError, retries: Int, messages: OutgoingMessages) -> Duration? {
+        switch error {
+        case .rateLimited(let retryAfter, _):
+            configuration.rateLimitObserver?.callRateLimited()
+            guard let limiter else { return retryAfter }
+            limiter.pause(messages.chat, for: retryAfter)
+            return retryAfter <= configuration.maxRateLimitWait ? retryAfter : nil
+        case _ where error.isTransient:
+            return Self.transientRetryDelay * (retries + 1)
+        default:
+            return nil
         }
     }
 

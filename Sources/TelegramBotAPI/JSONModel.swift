@@ -145,8 +145,13 @@ public struct BotAPIMethod: Sendable, Hashable {
 
     /// The method called `name`, compared as Telegram does, ignoring case.
     public static func named(_ name: String) -> BotAPIMethod? {
-        byLowercasedName[name.lowercased()]
+        byName[name] ?? byLowercasedName[name.lowercased()]
     }
+
+    /// By the name as the spec spells it: every call of ``BotAPIClient`` is found here
+    /// without lowercasing its name.
+    private static let byName: [String: BotAPIMethod] = Dictionary(
+        all.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
 
     private static let byLowercasedName: [String: BotAPIMethod] = Dictionary(
         all.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })

@@ -117,17 +117,7 @@ import FoundationNetworking
     @Test func theStandaloneEmulatorServesBotsAndControls() async throws {
         try await withScratchDirectory { directory in
             let token = processTokens(1, test: 21)[0]
-            try "\(token.secretValue)\n".write(
-                to: directory.appendingPathComponent("tokens.txt"), atomically: true, encoding: .utf8)
-            let emulator = try BothostProcess(["emulator", "--port", "0", "--tokens", "tokens.txt"], in: directory)
-            var port: Int?
-            for _ in 0..<2000 where port == nil {
-                port = emulator.stdout.split(separator: "\n").first.flatMap { line in
-                    line.hasPrefix("listening on http://127.0.0.1:") ? Int(line.split(separator: ":").last!) : nil
-                }
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            let base = "http://127.0.0.1:\(try #require(port))"
+            let (emulator, base) = try await standaloneEmulator(knowing: token, in: directory)
             let client = BotAPIClient(token: token, configuration: .init(baseURL: base))
             #expect(try await client.getMe().id == Int64(token.botID))
             var control = URLRequest(url: URL(string: "\(base)/control/messages")!)
@@ -139,6 +129,54 @@ import FoundationNetworking
             emulator.signal(SIGTERM)
             #expect(await emulator.exitCode() == 0)
         }
+    }
+
+    /// `--limits telegram`: ten messages to one chat at once pass three at a time (a
+    /// burst, and one a second after), and the control API counts the 429s.
+    @Test func theStandaloneEmulatorEnforcesTelegramsLimits() async throws {
+        try await withScratchDirectory { directory in
+            let token = processTokens(1, test: 22)[0]
+            let (emulator, base) = try await standaloneEmulator(
+                knowing: token, in: directory, arguments: ["--limits", "telegram"])
+            let client = BotAPIClient(token: token, configuration: .init(baseURL: base, sendRetries: 0))
+            let tooMany = BotAPIError.rateLimited(retryAfter: .seconds(1), description: "Too Many Requests: retry after 1")
+            let refused = await withTaskGroup(of: Bool.self) { group in
+                for index in 1...10 {
+                    group.addTask {
+                        do {
+                            _ = try await client.sendMessage(chatID: 1, text: "at once \(index)")
+                            return false
+                        } catch {
+                            return error as? BotAPIError == tooMany
+                        }
+                    }
+                }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(refused >= 5, "a slow machine lets a few more through, never all")
+            let (count, _) = try await URLSession.shared.data(
+                from: URL(string: "\(base)/control/rate_limited?token=\(token.secretValue)")!)
+            #expect(String(decoding: count, as: UTF8.self) == #"{"count":\#(refused)}"#)
+            try await client.shutdown()
+            emulator.signal(SIGTERM)
+            #expect(await emulator.exitCode() == 0)
+        }
+    }
+
+    /// Starts `bothost emulator --port 0` knowing `token`, and returns it with its base URL.
+    private func standaloneEmulator(
+        knowing token: BotToken, in directory: URL, arguments: [String] = []
+    ) async throws -> (BothostProcess, String) {
+        try "\(token.secretValue)\n".write(to: directory.appendingPathComponent("tokens.txt"), atomically: true, encoding: .utf8)
+        let emulator = try BothostProcess(["emulator", "--port", "0", "--tokens", "tokens.txt"] + arguments, in: directory)
+        var port: Int?
+        for _ in 0..<2000 where port == nil {
+            port = emulator.stdout.split(separator: "\n").first.flatMap { line in
+                line.hasPrefix("listening on http://127.0.0.1:") ? Int(line.split(separator: ":").last!) : nil
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return (emulator, "http://127.0.0.1:\(try #require(port))")
     }
 }
 
@@ -154,6 +192,7 @@ import FoundationNetworking
             lock: { backend: file, dir: \(directory.path)/locks }
             state_dir: \(directory.path)/state
             sandbox: { users: 2, messages_per_minute: 600 }
+            defaults: { limits: off }   # the users write 5 a second each, more than one chat may get back
             bots:
               - { name: echo, token: "700100:\(processSecret)", plugin: echo }
             """.write(to: directory.appendingPathComponent("sandbox.yaml"), atomically: true, encoding: .utf8)

@@ -1,5 +1,6 @@
 import BotHostKit
 import CoreMetrics
+import TelegramBotAPI
 
 /// One bot's metrics, labelled `bot=NAME`, made through swift-metrics from the host's
 /// factory (Prometheus for `/metrics`).
@@ -21,6 +22,14 @@ struct BotMetrics: Sendable {
     let journalBacklog: Gauge
     let journalDeadLetters: Gauge
     let journalFinished: Gauge
+    /// Outgoing calls waiting for the bot's rate limits now.
+    let sendQueue: Gauge
+    /// How long calls that the rate limits held back waited.
+    let sendWait: Timer
+    /// Outgoing calls refused because they would have waited past `limits.max_wait`.
+    let sendRefused: Counter
+    /// Outgoing calls answered 429 by Telegram.
+    let sendRateLimited: Counter
     private let states: [BotState: Gauge]
 
     init(bot: String, factory: any MetricsFactory) {
@@ -39,6 +48,10 @@ struct BotMetrics: Sendable {
         journalBacklog = Gauge(label: "bothost_journal_unfinished", dimensions: labels, factory: factory)
         journalDeadLetters = Gauge(label: "bothost_journal_dead_letters", dimensions: labels, factory: factory)
         journalFinished = Gauge(label: "bothost_journal_finished", dimensions: labels, factory: factory)
+        sendQueue = Gauge(label: "bothost_send_queue", dimensions: labels, factory: factory)
+        sendWait = Timer(label: "bothost_send_wait_seconds", dimensions: labels, factory: factory)
+        sendRefused = Counter(label: "bothost_send_refused_total", dimensions: labels, factory: factory)
+        sendRateLimited = Counter(label: "bothost_send_rate_limited_total", dimensions: labels, factory: factory)
         states = Dictionary(
             uniqueKeysWithValues: BotState.allCases.map { state in
                 (state, Gauge(label: "bothost_bot_state", dimensions: labels + [("state", state.rawValue)], factory: factory))

@@ -191,13 +191,12 @@ final class BotRuntime: Sendable {
         } catch {
             return .outcome(.failed(.journalUnusable(error)))
         }
-        let api = BotAPIClient(
-            token: configuration.token,
-            configuration: .init(
-                baseURL: apiURL, maxConnections: configuration.polling.maxConcurrentUpdates + 2,
-                sendRetries: configuration.sendRetries, clock: environment.clock,
-                onRateLimited: { [status] _ in status.sendRateLimited() }),
-            logger: logger)
+        var client = BotAPIClient.Configuration(
+            baseURL: apiURL, maxConnections: configuration.polling.maxConcurrentUpdates + 2,
+            sendRetries: configuration.sendRetries, clock: environment.clock, rateLimits: configuration.limits,
+            maxRateLimitWait: configuration.maxLimitWait ?? configuration.handlerTimeout)
+        client.rateLimitObserver = status
+        let api = BotAPIClient(token: configuration.token, configuration: client, logger: logger)
         let hooks = ShutdownHooks(defaultTimeout: shutdownSettings.hookTimeout, logger: logger)
         let scheduler = Scheduler(clock: environment.clock, logger: logger)
 
@@ -294,11 +293,14 @@ final class BotRuntime: Sendable {
                 handler: { update in try await Self.handle(update, with: instance) }))
     }
 
-    /// Runs the plugin's handler; a Bot API error it lets out names the call that failed.
+    /// Runs the plugin's handler, whose calls are replies to the bot's rate limits; a Bot
+    /// API error it lets out names the call that failed.
     private static func handle(_ update: Update, with instance: any BotPlugin) async throws {
         let failedCalls = FailedCalls()
         do {
-            try await FailedCalls.$current.withValue(failedCalls) { try await instance.handle(update) }
+            try await FailedCalls.$current.withValue(failedCalls) {
+                try await SendPriority.$current.withValue(.reply) { try await instance.handle(update) }
+            }
         } catch let error as BotAPIError {
             guard let method = failedCalls.method(of: error) else { throw error }
             throw FailedCall(method: method, error: error)

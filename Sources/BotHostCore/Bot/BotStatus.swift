@@ -38,7 +38,7 @@ final class BotStatus: Sendable {
     /// Who waits in ``waitUntilEnded()``; `nil` once the bot has ended.
     private let endWaiters = Mutex<[CheckedContinuation<Void, Never>]?>([])
     private let logger: Logger
-    private let metrics: BotMetrics
+    let metrics: BotMetrics
     /// Called after every change (``HostEnvironment/onStatusChange``).
     private let onChange: (@Sendable () -> Void)?
 
@@ -127,13 +127,6 @@ final class BotStatus: Sendable {
         update { $0.restarts += 1 }
     }
 
-    /// An outgoing call was answered 429; the client waits `retry_after` and sends it again
-    /// (up to `send_retries` times).
-    func sendRateLimited() {
-        metrics.rateLimited.increment()
-        update { $0.rateLimited += 1 }
-    }
-
     /// A poll failed; the bot waits `delay` before attempt `attempt`.
     func pollFailed(_ error: BotAPIError, attempt: Int, delay: Duration) {
         metrics.polls.increment()
@@ -219,5 +212,19 @@ extension Duration {
     var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// The bot's client tells its status what its outgoing calls meet: the rate limiter's waits
+/// and refusals go to the metrics; a 429 also counts in `/health`'s and `/bots`'
+/// `rate_limited` (with the polls' 429s), since the client retries it after `retry_after`.
+extension BotStatus: RateLimitObserver {
+    func queueChanged(length: Int) { metrics.sendQueue.record(length) }
+    func callWaited(_ wait: Duration) { metrics.sendWait.recordNanoseconds(wait.nanoseconds) }
+    func callRefused() { metrics.sendRefused.increment() }
+    func callRateLimited() {
+        metrics.sendRateLimited.increment()
+        metrics.rateLimited.increment()
+        update { $0.rateLimited += 1 }
     }
 }

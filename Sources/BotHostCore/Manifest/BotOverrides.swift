@@ -1,4 +1,5 @@
 import BotHostKit
+import TelegramBotAPI
 
 enum BotKey: String, ManifestKey {
     case name
@@ -15,6 +16,7 @@ enum BotKey: String, ManifestKey {
     case maxAttempts = "max_attempts"
     case isolated
     case ingress
+    case limits
     case settings
 
     static let tokenSources: [BotKey] = [.token, .tokenEnv, .tokenFile]
@@ -30,6 +32,13 @@ enum RetryKey: String, ManifestKey {
     case jitter
 }
 
+enum LimitsKey: String, ManifestKey {
+    case perBot = "per_bot"
+    case perChat = "per_chat"
+    case perGroup = "per_group"
+    case maxWait = "max_wait"
+}
+
 enum PollingKey: String, ManifestKey {
     case timeout
     case limit
@@ -40,7 +49,7 @@ enum PollingKey: String, ManifestKey {
 /// The keys that a bot and `defaults:` share, as written: `nil` where a key is absent.
 ///
 /// A bot starts from the built-in defaults; then `defaults:` applies, then the bot's own
-/// keys. Inside `retry:` and `polling:` this goes key by key, so a bot's
+/// keys. Inside `retry:`, `polling:` and `limits:` this goes key by key, so a bot's
 /// `retry: { initial_delay: 1s }` keeps the other `retry` keys of `defaults:`.
 /// `settings:` is replaced whole: only the plugin knows how its settings combine.
 struct BotOverrides {
@@ -55,6 +64,7 @@ struct BotOverrides {
     var maxAttempts: Int?
     var isolated: Bool?
     var ingress: IngressMode?
+    var limits = LimitsOverrides()
     var settings: PluginSettings?
 
     func apply(to bot: inout BotConfiguration) {
@@ -68,6 +78,7 @@ struct BotOverrides {
         if let maxAttempts { bot.maxAttempts = maxAttempts }
         if let isolated { bot.isolated = isolated }
         if let ingress { bot.ingress = ingress }
+        limits.apply(to: &bot)
         if let settings { bot.settings = settings }
     }
 }
@@ -100,5 +111,23 @@ struct PollingOverrides {
         if let limit { polling.limit = limit }
         if let allowedUpdates { polling.allowedUpdates = allowedUpdates }
         if let maxConcurrentUpdates { polling.maxConcurrentUpdates = maxConcurrentUpdates }
+    }
+}
+
+/// `limits:` as written; `limits: off` is every limit off.
+struct LimitsOverrides {
+    /// `.some(nil)` is `off`.
+    var perBot: RateLimit??
+    var perChat: RateLimit??
+    var perGroup: RateLimit??
+    var maxWait: Duration?
+
+    static let off = LimitsOverrides(perBot: .some(nil), perChat: .some(nil), perGroup: .some(nil))
+
+    func apply(to bot: inout BotConfiguration) {
+        if let perBot { bot.limits.perBot = perBot }
+        if let perChat { bot.limits.perChat = perChat }
+        if let perGroup { bot.limits.perGroup = perGroup }
+        if let maxWait { bot.maxLimitWait = maxWait }
     }
 }

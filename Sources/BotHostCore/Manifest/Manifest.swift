@@ -167,6 +167,10 @@ package struct BotConfiguration: Sendable {
     package var isolated: Bool
     /// How its updates arrive: the host's `ingress.mode` unless the bot says otherwise.
     package var ingress: IngressMode = .polling
+    /// Its outgoing rate limits (`limits:`); ``RateLimits/off`` sends every call at once.
+    package var limits: RateLimits
+    /// The longest an outgoing call waits for ``limits``; `nil`: the ``handlerTimeout``.
+    package var maxLimitWait: Duration?
     package var settings: PluginSettings
     /// Where the entry starts in the manifest.
     package var location: SourceLocation
@@ -177,8 +181,8 @@ package struct BotConfiguration: Sendable {
     package init(
         name: String, token: BotToken, plugin: String, apiURL: APIEndpoint = .telegram, retry: RetryPolicy = .init(),
         polling: PollingSettings = .init(), handlerTimeout: Duration = .seconds(60), sendRetries: Int = 3,
-        deleteWebhook: Bool = true, maxAttempts: Int = 3, isolated: Bool = false, settings: PluginSettings = .init(),
-        location: SourceLocation
+        deleteWebhook: Bool = true, maxAttempts: Int = 3, isolated: Bool = false, limits: RateLimits = .telegram,
+        maxLimitWait: Duration? = nil, settings: PluginSettings = .init(), location: SourceLocation
     ) {
         self.name = name
         self.token = token
@@ -191,6 +195,8 @@ package struct BotConfiguration: Sendable {
         self.deleteWebhook = deleteWebhook
         self.maxAttempts = maxAttempts
         self.isolated = isolated
+        self.limits = limits
+        self.maxLimitWait = maxLimitWait
         self.settings = settings
         self.location = location
     }
@@ -203,7 +209,7 @@ package struct BotConfiguration: Sendable {
             && handlerTimeout == other.handlerTimeout && sendRetries == other.sendRetries
             && deleteWebhook == other.deleteWebhook && maxAttempts == other.maxAttempts && isolated == other.isolated
             && ingress == other.ingress
-            && settings.value == other.settings.value
+            && limits == other.limits && maxLimitWait == other.maxLimitWait && settings.value == other.settings.value
     }
 
     /// The name of this bot's lock, derived from its bot id, never from the secret.

@@ -35,8 +35,27 @@ import Testing
         #expect(bot.handlerTimeout == .seconds(60))
         #expect(bot.sendRetries == 3)
         #expect(bot.deleteWebhook == true)
+        #expect(bot.limits == .telegram)
+        #expect(bot.maxLimitWait == nil, "the handler timeout")
         #expect(bot.settings.value == .object([:]))
         #expect(bot.location == SourceLocation(file: manifest.file, line: 4, column: 5))
+    }
+
+    @Test func limitsMergeKeyByKeyAndOffLiftsThem() throws {
+        let bots = try load("limits.yaml").bots
+        try #require(bots.map(\.name) == ["defaults", "bulk", "unlimited", "hourly"])
+        let telegram = RateLimits.telegram
+        let chat = RateLimit(2, per: .seconds(1), burst: 5)
+        #expect(bots[0].limits == RateLimits(perBot: telegram.perBot, perChat: chat, perGroup: telegram.perGroup))
+        #expect(bots[0].maxLimitWait == .seconds(10))
+        #expect(bots[1].limits == RateLimits(perBot: RateLimit(100, per: .seconds(10)), perChat: chat, perGroup: nil))
+        #expect(bots[1].maxLimitWait == .seconds(10))
+        #expect(bots[2].limits == .off)
+        #expect(
+            bots[3].limits
+                == RateLimits(
+                    perBot: RateLimit(500, per: .seconds(3600)), perChat: nil,
+                    perGroup: RateLimit(20, per: .seconds(60), burst: 1)))
     }
 
     @Test func everyKeyIsReadAndDefaultsMergeKeyByKey() throws {

@@ -12,16 +12,18 @@ import Synchronization
 /// written in the test; stops both afterwards, also when `body` throws.
 ///
 /// `bots` is the YAML of the `bots:` list, indented by two spaces; `extra` adds top-level
-/// keys. The manifest's `api_url` and lock directory are filled in.
+/// keys. The manifest's `api_url` and lock directory are filled in. `limits` is the bots'
+/// default `limits:`; off, since tests send far faster to one chat than Telegram would take.
 func withHost<T>(
-    bots: String, extra: String = "", plugins: [any BotPlugin.Type] = [RecordingPlugin.self],
+    bots: String, extra: String = "", limits: String = "off", plugins: [any BotPlugin.Type] = [RecordingPlugin.self],
     clock: any Clock<Duration> = ManualClock(advancesOnSleep: true), tokens: [BotToken], variables: [String: String] = [:],
     prepare: (BotAPIEmulator) -> Void = { _ in }, _ body: (HostFixture) async throws -> T
 ) async throws -> T {
     try await withEmulator(knowing: tokens) { emulator in
         prepare(emulator)
         let fixture = try HostFixture(
-            bots: bots, extra: extra, plugins: plugins, clock: clock, emulator: emulator, variables: variables)
+            bots: bots, extra: extra, limits: limits, plugins: plugins, clock: clock, emulator: emulator,
+            variables: variables)
         do {
             let result = try await body(fixture)
             _ = await fixture.stop()
@@ -33,7 +35,7 @@ func withHost<T>(
     }
 }
 
-/// A `Host` running in this process against an emulator; see ``withHost(bots:extra:plugins:clock:tokens:variables:prepare:_:)``.
+/// A `Host` running in this process against an emulator; see ``withHost(bots:extra:limits:plugins:clock:tokens:variables:prepare:_:)``.
 final class HostFixture: Sendable {
     let emulator: BotAPIEmulator
     let host: BotHostCore.Host
@@ -42,13 +44,13 @@ final class HostFixture: Sendable {
     private let running: Task<ExitStatus, Never>
 
     fileprivate init(
-        bots: String, extra: String, plugins: [any BotPlugin.Type], clock: any Clock<Duration>, emulator: BotAPIEmulator,
-        variables: [String: String]
+        bots: String, extra: String, limits: String, plugins: [any BotPlugin.Type], clock: any Clock<Duration>,
+        emulator: BotAPIEmulator, variables: [String: String]
     ) throws {
         self.emulator = emulator
         lockDirectory = NSTemporaryDirectory() + "bothost-test-\(UUID().uuidString)"
         let manifest = try Self.manifest(
-            bots: bots, extra: extra, emulator: emulator, lockDirectory: lockDirectory, plugins: plugins)
+            bots: bots, extra: extra, limits: limits, emulator: emulator, lockDirectory: lockDirectory, plugins: plugins)
         logs = LogCapture()
         let host = BotHostCore.Host(
             manifest: manifest, plugins: plugins,
@@ -61,18 +63,23 @@ final class HostFixture: Sendable {
     }
 
     /// A manifest for this fixture's emulator and lock directory, for ``BotHostCore/Host/reload(_:)``.
-    func manifest(bots: String, extra: String = "", plugins: [any BotPlugin.Type] = [RecordingPlugin.self]) throws -> Manifest {
-        try Self.manifest(bots: bots, extra: extra, emulator: emulator, lockDirectory: lockDirectory, plugins: plugins)
+    func manifest(
+        bots: String, extra: String = "", limits: String = "off", plugins: [any BotPlugin.Type] = [RecordingPlugin.self]
+    ) throws -> Manifest {
+        try Self.manifest(
+            bots: bots, extra: extra, limits: limits, emulator: emulator, lockDirectory: lockDirectory, plugins: plugins)
     }
 
     private static func manifest(
-        bots: String, extra: String, emulator: BotAPIEmulator, lockDirectory: String, plugins: [any BotPlugin.Type]
+        bots: String, extra: String, limits: String, emulator: BotAPIEmulator, lockDirectory: String,
+        plugins: [any BotPlugin.Type]
     ) throws -> Manifest {
         let yaml = """
             version: 1
             api_url: \(emulator.baseURL)
             lock: { backend: file, dir: \(lockDirectory) }
             state_dir: \(lockDirectory)/state
+            defaults: { limits: \(limits) }
             \(extra)
             bots:
             \(bots)

@@ -11,12 +11,13 @@ func processTokens(_ count: Int, test: Int) -> [BotToken] {
 }
 
 /// Writes a manifest for `tokens` (bots `bot0`, `bot1`, ...) that polls `emulator`; the
-/// lock is a file in `directory/locks` unless `lock` says otherwise.
+/// lock is a file in `directory/locks` unless `lock` says otherwise. `limits` is the bots'
+/// `limits:`; off, since tests send far faster to one chat than Telegram would take.
 @discardableResult
 func writeManifest(
     in directory: URL, emulator: BotAPIEmulator, tokens: [BotToken], onLocked: String = "fail", name: String = "bots.yaml",
     extra: String = "", pollingTimeout: String = "30s", lock: String? = nil, plugin: String = "echo",
-    drainTimeout: String = "10s", defaults: String = ""
+    drainTimeout: String = "10s", limits: String = "off", defaults: String = ""
 ) throws -> String {
     var yaml = """
         version: 1
@@ -28,6 +29,7 @@ func writeManifest(
         defaults:
           polling: { timeout: \(pollingTimeout) }
           retry: { max_retries: unlimited, initial_delay: 100ms, max_delay: 1s }
+          limits: \(limits)
           \(defaults)
         \(extra)
         bots:
