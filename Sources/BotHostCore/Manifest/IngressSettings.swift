@@ -42,8 +42,16 @@ package struct IngressSettings: Sendable, Hashable {
         }
     }
 
-    /// The URL Telegram posts `bot`'s updates to.
-    package func webhookURL(for bot: LockID) -> String? {
-        publicURL.map { "\($0)/\(bot.hex)" }
+    /// What `setWebhook` asks for `bot`, once `public_url` is known.
+    package func registration(for bot: LockID) -> WebhookRegistration? {
+        publicURL.map { WebhookRegistration(url: "\($0)/\(bot.hex)", maxConnections: maxConnections) }
     }
+}
+
+/// What a webhook bot's lock holder asks Telegram for with `setWebhook` (with the secret,
+/// which is derived from the token when needed, and `allowed_updates` from `polling:`).
+package struct WebhookRegistration: Sendable, Hashable {
+    /// `public_url/<lock id>`.
+    package var url: String
+    package var maxConnections: Int
 }

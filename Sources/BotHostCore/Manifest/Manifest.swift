@@ -167,6 +167,8 @@ package struct BotConfiguration: Sendable {
     package var isolated: Bool
     /// How its updates arrive: the host's `ingress.mode` unless the bot says otherwise.
     package var ingress: IngressMode = .polling
+    /// What `setWebhook` asks for, for a bot with `ingress: webhook` (`nil` otherwise).
+    package var webhook: WebhookRegistration?
     /// Its outgoing rate limits (`limits:`); ``RateLimits/off`` sends every call at once.
     package var limits: RateLimits
     /// The longest an outgoing call waits for ``limits``; `nil`: the ``handlerTimeout``.
@@ -208,7 +210,7 @@ package struct BotConfiguration: Sendable {
             && apiURL == other.apiURL && retry == other.retry && polling == other.polling
             && handlerTimeout == other.handlerTimeout && sendRetries == other.sendRetries
             && deleteWebhook == other.deleteWebhook && maxAttempts == other.maxAttempts && isolated == other.isolated
-            && ingress == other.ingress
+            && ingress == other.ingress && webhook == other.webhook
             && limits == other.limits && maxLimitWait == other.maxLimitWait && settings.value == other.settings.value
     }
 

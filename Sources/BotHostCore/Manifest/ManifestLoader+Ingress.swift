@@ -1,4 +1,5 @@
 import Foundation
+import Yams
 
 enum IngressKey: String, ManifestKey {
     case mode
@@ -29,7 +30,8 @@ extension ManifestLoader {
             ingress.mode = mode
         }
         if let listen = fields[.listen].flatMap({ listenAddress($0, example: "0.0.0.0:8443") }) {
-            (ingress.host, ingress.port) = listen
+            ingress.host = listen.host
+            ingress.port = listen.port
         }
         if let node = fields[.publicURL] {
             ingress.publicURL = publicURL(node, apiURL: apiURL)
@@ -51,7 +53,9 @@ extension ManifestLoader {
     }
 
     /// Webhook bots need the host's `public_url`: said once, at `ingress:` or the top level.
-    func reportMissingPublicURL(_ ingress: IngressSettings, bots: [BotConfiguration], ingressNode: ManifestNode?, root: ManifestNode) {
+    func reportMissingPublicURL(
+        _ ingress: IngressSettings, bots: [BotConfiguration], ingressNode: ManifestNode?, root: ManifestNode
+    ) {
         guard ingress.publicURL == nil, let bot = bots.first(where: { $0.ingress == .webhook }) else { return }
         if let ingressNode, case .mapping(let mapping) = ingressNode.node, mapping["public_url"] != nil { return }
         reader.report(

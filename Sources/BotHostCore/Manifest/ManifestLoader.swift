@@ -65,6 +65,9 @@ struct ManifestLoader {
             reader.report("applies only with api_url: sandbox, which neither the manifest nor any bot sets", at: sandboxNode)
         }
         reportMissingPublicURL(ingress, bots: bots, ingressNode: fields[.ingress], root: rootNode)
+        for index in bots.indices where bots[index].ingress == .webhook {
+            bots[index].webhook = ingress.registration(for: bots[index].lockID)
+        }
         let isolation = fields[.isolation].map(isolationSettings) ?? IsolationSettings()
         if isolation.mode == .none { reportIsolatedBots(defaults: fields[.defaults], bots: fields[.bots]) }
         let manifest = Manifest(

@@ -1,6 +1,7 @@
 import BotHostKit
 import Logging
 import Synchronization
+import TelegramBotAPI
 
 extension BotFleet {
     /// Applies a new manifest without a restart (SIGHUP): bots that are new start, bots
@@ -41,6 +42,11 @@ extension BotFleet {
         for runtime in removed { workers?.setPaused(runtime.configuration.name, false) }
         for runtime in retiring { runtime.requestStop() }
         for runtime in retiring { await runtime.status.waitUntilEnded() }
+        if !inWorker {
+            for runtime in removed where runtime.configuration.ingress == .webhook {
+                await deleteWebhook(of: runtime.configuration, logger: runtime.logger)
+            }
+        }
         state.withLock { state in
             state.runtimes.removeAll { runtime in retiring.contains { $0 === runtime } }
             state.skipped.removeAll { wanted[$0] != nil }
@@ -57,5 +63,20 @@ extension BotFleet {
             unchanged: current.count - retiring.count)
         if !inWorker { logger.info("reload: \(summary)") }
         return summary
+    }
+
+    /// Deletes the webhook of a bot the manifest no longer has, keeping its pending
+    /// updates: Telegram would otherwise post them to a listener that refuses them. A stop
+    /// keeps the webhook; only a removal deletes it.
+    private func deleteWebhook(of bot: BotConfiguration, logger: Logger) async {
+        let api = BotAPIClient(
+            token: bot.token, configuration: .init(baseURL: apiURL(of: bot), clock: environment.clock), logger: logger)
+        do {
+            try await api.deleteWebhook(dropPendingUpdates: false)
+            logger.info("reload: removed from the manifest; webhook deleted, pending updates kept")
+        } catch {
+            logger.warning("reload: removed from the manifest, but its webhook could not be deleted: \(error)")
+        }
+        try? await api.shutdown()
     }
 }
