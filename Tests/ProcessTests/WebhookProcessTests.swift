@@ -40,7 +40,7 @@ extension HeavyProcessTests {
             let perBot = 200
             try await withEmulator(knowing: tokens) { emulator in
                 try await withScratchDirectory { directory in
-                    let port = try RawHTTP.freePort()
+                    let port = freeLocalPort()
                     let manifest = try writeManifest(
                         in: directory, emulator: emulator, tokens: tokens, extra: Self.ingress(port: port),
                         defaults: "max_attempts: 3")
@@ -77,7 +77,7 @@ extension HeavyProcessTests {
             let tokens = processTokens(2, test: 81)
             try await withEmulator(knowing: tokens) { emulator in
                 try await withScratchDirectory { directory in
-                    let port = try RawHTTP.freePort()
+                    let port = freeLocalPort()
                     let manifest = try writeManifest(
                         in: directory, emulator: emulator, tokens: tokens,
                         extra: Self.ingress(port: port) + "\nisolation: { mode: none }")
@@ -129,7 +129,7 @@ extension HeavyProcessTests {
             let perBot = 300
             try await withEmulator(knowing: tokens) { emulator in
                 try await withScratchDirectory { directory in
-                    let port = try RawHTTP.freePort()
+                    let port = freeLocalPort()
                     let manifest = try writeManifest(
                         in: directory, emulator: emulator, tokens: tokens, extra: Self.ingress(port: port))
                     let first = try BothostProcess(["run", manifest], in: directory)
@@ -177,7 +177,7 @@ extension HeavyProcessTests {
                             "-keyout", "key.pem", "-out", "cert.pem",
                         ], in: directory.path)
                     #expect(await openssl.exitCode() == 0)
-                    let port = try RawHTTP.freePort()
+                    let port = freeLocalPort()
                     let manifest = try writeManifest(
                         in: directory, emulator: emulator, tokens: tokens,
                         extra: Self.ingress(

@@ -1,4 +1,5 @@
 import Foundation
+import TelegramBotAPI
 import Testing
 
 @testable import BotHostCore

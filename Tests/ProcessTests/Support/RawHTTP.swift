@@ -4,25 +4,6 @@ import Foundation
 /// sent one byte a second, a body far larger than announced limits. Returns the status
 /// of the answer (`nil` when the connection closed without one) and how long it took.
 enum RawHTTP {
-    /// A port nothing listens on now, for a server to bind (another process may take it
-    /// first, which the test would see as a failure to listen).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw POSIXError(.EADDRINUSE) }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// Sends `head` (request line and headers, without the blank line) and `body` to
     /// 127.0.0.1:`port`, `body` one byte every `byteInterval` when given, and reads the
     /// status line of the answer, waiting at most `timeout`.
