@@ -80,7 +80,7 @@ extension HeavyProcessTests {
                     let port = freeLocalPort()
                     let manifest = try writeManifest(
                         in: directory, emulator: emulator, tokens: tokens,
-                        extra: Self.ingress(port: port) + "\nisolation: { mode: none }")
+                        extra: Self.ingress(port: port) + "\nisolation: { mode: none }\nadmin: { listen: \"127.0.0.1:0\" }")
                     let host = try BothostProcess(["run", "--log-level", "trace", manifest], in: directory)
                     #expect(await Self.waitForWebhooks(tokens, on: emulator), "\(host.stderr)")
                     let path = "/tg/\(LockID(botID: tokens[0].botID).hex)"
@@ -115,6 +115,16 @@ extension HeavyProcessTests {
                     try await Task.sleep(for: .milliseconds(500))
                     #expect(emulator.sentMessages(by: tokens[0]).map(\.text) == ["refused"])
                     #expect(emulator.sentCount(by: tokens[1]) == 0)
+                    let base = try #require(await adminURL(of: host))
+                    let health = try await admin("GET", "\(base)/health").body
+                    #expect(health.contains(#""state":"receiving""#), "\(health)")
+                    #expect(health.contains(#""pending_update_count":0"#) && health.contains(#""deliveries":1"#), "\(health)")
+                    let metrics = try await admin("GET", "\(base)/metrics").body
+                    for reason in ["no_secret", "wrong_secret", "too_large", "too_slow", "not_an_update"] {
+                        #expect(metrics.contains(#"bothost_webhook_refusals_total{bot="bot0",reason="\#(reason)"}"#), "\(reason)")
+                    }
+                    #expect(metrics.contains(#"bothost_webhook_refusals_total{bot="",reason="unknown_bot"} 1"#))
+                    #expect(metrics.contains(#"bothost_webhook_deliveries_total{bot="bot0",answer="duplicate"} 1"#))
                     host.signal(SIGTERM)
                     #expect(await host.exitCode() == 0)
                     for leaked in [secret, otherSecret, processSecret] { #expect(!host.stderr.contains(leaked)) }

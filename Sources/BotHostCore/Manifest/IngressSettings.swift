@@ -42,6 +42,13 @@ package struct IngressSettings: Sendable, Hashable {
         }
     }
 
+    /// Whether `other` keeps the listener as it is (`listen`, `tls`, `trusted_networks`,
+    /// `trusted_proxies`): those take effect only with a restart.
+    package func hasSameListener(as other: IngressSettings) -> Bool {
+        host == other.host && port == other.port && tls == other.tls && trustedNetworks == other.trustedNetworks
+            && trustedProxies == other.trustedProxies
+    }
+
     /// What `setWebhook` asks for `bot`, once `public_url` is known.
     package func registration(for bot: LockID) -> WebhookRegistration? {
         publicURL.map { WebhookRegistration(url: "\($0)/\(bot.hex)", maxConnections: maxConnections) }

@@ -28,8 +28,12 @@ extension BotFleet {
             state.withLock { $0.reloading -= 1 }
             finishIfIdle()
         }
-        if new.lock != manifest.lock || new.admin != manifest.admin || new.shutdown != manifest.shutdown {
-            logger.warning("reload: changes to lock, admin and shutdown take effect after a restart")
+        if new.lock != manifest.lock || new.admin != manifest.admin || new.shutdown != manifest.shutdown
+            || !new.ingress.hasSameListener(as: manifest.ingress)
+        {
+            logger.warning(
+                "reload: changes to lock, admin, shutdown and the webhook listener (ingress: listen, tls, trusted_networks, trusted_proxies) take effect after a restart"
+            )
         }
         let wanted = Dictionary(new.bots.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let running = Dictionary(current.map { ($0.configuration.name, $0) }, uniquingKeysWith: { first, _ in first })
