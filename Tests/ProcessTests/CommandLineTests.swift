@@ -75,6 +75,27 @@ import FoundationNetworking
         }
     }
 
+    /// A missing `admin.token_file` is a note for `validate` and a problem for `run`, which
+    /// would otherwise start a control API that refuses every change.
+    @Test func runNeedsTheAdminTokenFile() async throws {
+        try await withScratchDirectory { directory in
+            try """
+            version: 1
+            admin: { listen: 127.0.0.1:0, token_file: missing.token }
+            bots:
+              - { name: news, token: "77:\(processSecret)", plugin: echo }
+            """.write(to: directory.appendingPathComponent("bots.yaml"), atomically: true, encoding: .utf8)
+            let valid = try await BothostProcess.run(["validate", "bots.yaml"], in: directory)
+            #expect(valid.code == 0)
+            #expect(valid.stderr.hasPrefix("bots.yaml:2:43: admin.token_file: note: cannot read token file "), "\(valid.stderr)")
+            #expect(valid.stderr.hasSuffix("missing.token here: no such file; bothost run needs it\n"), "\(valid.stderr)")
+            let run = try await BothostProcess.run(["run", "bots.yaml"], in: directory)
+            #expect(run.code == 2)
+            #expect(run.stderr.hasPrefix("bots.yaml:2:43: admin.token_file: cannot read token file "), "\(run.stderr)")
+            #expect(run.stderr.hasSuffix("missing.token here: no such file\n"), "\(run.stderr)")
+        }
+    }
+
     @Test func statusSaysWhyItListsNothing() async throws {
         try await withScratchDirectory { directory in
             let empty = directory.appendingPathComponent("locks").path

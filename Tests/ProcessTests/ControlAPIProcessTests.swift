@@ -11,7 +11,7 @@ extension HeavyProcessTests {
         /// to the bot's worker) and without: a paused bot sends no getUpdates and answers
         /// nothing, resumed it answers what came meanwhile, and a restart runs its shutdown
         /// hooks and starts it again with its lock kept. The other bot never notices.
-        @Test(arguments: [("process", 70), ("none", 71)])
+        @Test(arguments: [("{ mode: process, workers: 2 }", 70), ("{ mode: none }", 71)])
         func pauseResumeAndRestartABot(isolation: String, test: Int) async throws {
             let tokens = processTokens(2, test: test)
             try await withEmulator(knowing: tokens) { emulator in
@@ -19,7 +19,7 @@ extension HeavyProcessTests {
                     try writeAdminToken(in: directory)
                     let manifest = try writeManifest(
                         in: directory, emulator: emulator, tokens: tokens,
-                        extra: "isolation: { mode: \(isolation), workers: 2 }\n\(adminWithToken)", plugin: "chaos",
+                        extra: "isolation: \(isolation)\n\(adminWithToken)", plugin: "chaos",
                         defaults: "settings: { farewell_chat: 4242 }")
                     let host = try BothostProcess(["run", manifest], in: directory)
                     let base = try #require(await adminURL(of: host))
@@ -213,10 +213,21 @@ extension HeavyProcessTests {
                     }
                     let noFile = try await ctl("pause", "bot0", token: "no-such.token")
                     #expect(noFile.code == 2 && noFile.stderr == "cannot read token file no-such.token: no such file\n")
+                    try "\(adminSecret)\nsecond line\n".write(
+                        to: directory.appendingPathComponent("two-lines.token"), atomically: true, encoding: .utf8)
+                    let twoLines = try await ctl("pause", "bot0", token: "two-lines.token")
+                    #expect(
+                        twoLines.code == 2 && twoLines.stderr.hasPrefix("token file two-lines.token holds a space, a line break"))
+                    #expect(twoLines.stderr.split(separator: "\n").count == 1 && !twoLines.stderr.contains(adminSecret))
                     #expect(emulator.isPolling(tokens[0]))
                     let unknown = try await ctl("restart", "nobody")
                     #expect(
                         unknown.code == 2 && unknown.stderr.contains("no bot named 'nobody' in this host"), "\(unknown.stderr)")
+                    let partly = try await ctl("resume", "nobody", "bot0")
+                    #expect(partly.code == 2 && partly.stdout == "bot0: polling\n", "an unknown name does not stop the others")
+                    let notAHost = try await BothostProcess.run(
+                        ["ctl", "bots", "--admin", emulator.baseURL], in: directory)
+                    #expect(notAHost.code == 1 && notAHost.stderr.hasSuffix("a BotHost admin server?\n"), "\(notAHost.stderr)")
 
                     let paused = try await ctl("pause", "bot0")
                     #expect(paused.code == 0 && paused.stdout == "bot0: paused\n", "\(paused.stdout)\(paused.stderr)")

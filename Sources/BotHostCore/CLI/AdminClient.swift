@@ -48,10 +48,15 @@ struct AdminClient {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         guard (200..<300).contains(status.code) else {
-            let refusal = try? decoder.decode(ControlError.self, from: body)
+            // A BotHost admin server explains every refusal in JSON.
+            guard let refusal = try? decoder.decode(ControlError.self, from: body) else {
+                throw Failure(
+                    message: "\(method) \(path): \(status.code) \(status.reasonPhrase); is \(baseURL) a BotHost admin server?",
+                    status: .botFailed)
+            }
             throw Failure(
-                message: "\(method) \(path): \(status.code) \(status.reasonPhrase): \(refusal?.error ?? "no explanation")",
-                status: Self.exitStatus(of: status), problems: refusal?.problems ?? [])
+                message: "\(method) \(path): \(status.code) \(status.reasonPhrase): \(refusal.error)",
+                status: Self.exitStatus(of: status), problems: refusal.problems ?? [])
         }
         do {
             return try decoder.decode(Answer.self, from: body)

@@ -37,7 +37,11 @@ struct ControlCommand: ParsableCommand {
             guard let tokenFile else { return AdminClient(admin: admin, token: nil) }
             switch TextFile.contents(atPath: tokenFile, maxBytes: ManifestLoader.maxTokenFileSize) {
             case .success(let text):
-                return AdminClient(admin: admin, token: text.trimmingCharacters(in: .whitespacesAndNewlines))
+                let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                if let problem = AdminToken.problem(with: token) {
+                    throw AdminClient.Failure(message: "token file \(tokenFile) \(problem)", status: .usage)
+                }
+                return AdminClient(admin: admin, token: token)
             case .failure(let error):
                 throw AdminClient.Failure(message: "cannot read token file \(tokenFile): \(error)", status: .usage)
             }
@@ -110,7 +114,7 @@ extension ControlCommand {
         @Argument(help: "The bots to pause.") var names: [String]
 
         func perform(with client: AdminClient) async throws(AdminClient.Failure) {
-            for name in names { try await change(name, "pause", with: client) }
+            try await forEach(names) { name throws(AdminClient.Failure) in try await change(name, "pause", with: client) }
         }
     }
 
@@ -121,7 +125,7 @@ extension ControlCommand {
         @Argument(help: "The bots to resume.") var names: [String]
 
         func perform(with client: AdminClient) async throws(AdminClient.Failure) {
-            for name in names { try await change(name, "resume", with: client) }
+            try await forEach(names) { name throws(AdminClient.Failure) in try await change(name, "resume", with: client) }
         }
     }
 
@@ -133,7 +137,7 @@ extension ControlCommand {
         @Argument(help: "The bots to restart.") var names: [String]
 
         func perform(with client: AdminClient) async throws(AdminClient.Failure) {
-            for name in names { try await change(name, "restart", with: client) }
+            try await forEach(names) { name throws(AdminClient.Failure) in try await change(name, "restart", with: client) }
         }
     }
 
@@ -158,7 +162,7 @@ extension ControlCommand {
         @Argument(help: "Dead letter ids, such as support-42 (bothost ctl dead-letters lists them).") var ids: [String]
 
         func perform(with client: AdminClient) async throws(AdminClient.Failure) {
-            for id in ids {
+            try await forEach(ids) { id throws(AdminClient.Failure) in
                 let answer = try await client.send(.POST, "/dead-letters/\(escaped(id))/replay", as: [String: String].self)
                 if connection.json { printJSON(answer) } else { print("\(id): handed back") }
             }
@@ -180,6 +184,29 @@ extension ControlCommand {
 }
 
 extension ControlSubcommand {
+    /// Runs `body` for each of `names`, going on past a failure: `ctl pause a b c` with `b`
+    /// unknown still pauses `c`. Every failure but the last is printed here; the last is
+    /// thrown with the highest exit status of them all.
+    fileprivate func forEach(
+        _ names: [String], _ body: (String) async throws(AdminClient.Failure) -> Void
+    ) async throws(AdminClient.Failure) {
+        var failures: [AdminClient.Failure] = []
+        for name in names {
+            do throws(AdminClient.Failure) {
+                try await body(name)
+            } catch {
+                failures.append(error)
+            }
+        }
+        guard var last = failures.popLast() else { return }
+        for failure in failures {
+            for problem in failure.problems { printError(problem) }
+            printError(failure.message)
+        }
+        last.status = failures.map(\.status).reduce(last.status) { $0.rawValue >= $1.rawValue ? $0 : $1 }
+        throw last
+    }
+
     /// `POST /bots/NAME/ACTION`, and the bot's state after it.
     fileprivate func change(_ name: String, _ action: String, with client: AdminClient) async throws(AdminClient.Failure) {
         let row = try await client.send(.POST, "/bots/\(escaped(name))/\(action)", as: BotRow.self)

@@ -12,7 +12,10 @@ extension Manifest {
         // Read with any secrets missing, so that one pass reports those and the settings' problems.
         let manifest = try load(path: path, environment: environment, plugins: Set(plugins.map { $0.name }), secrets: .optional)
         var problems = manifest.settingsProblems(plugins: plugins)
-        if secrets == .required { problems += manifest.bots.compactMap(\.unavailableToken) }
+        if secrets == .required {
+            problems += manifest.bots.compactMap(\.unavailableToken)
+            if let note = manifest.admin?.unavailableToken { problems.append(note) }
+        }
         guard problems.isEmpty else { throw ManifestError(problems: problems.sorted(by: ManifestProblem.inFileOrder)) }
         return manifest
     }

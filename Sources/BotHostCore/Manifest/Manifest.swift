@@ -120,6 +120,9 @@ package struct AdminSettings: Sendable, Hashable {
     /// The token the control API's changes need; `nil` without a `token_file` (every change
     /// is then refused), or when the manifest was only checked (``SecretsPolicy/optional``).
     package var token: AdminToken?
+    /// Why `token_file` could not be read on this machine, when the manifest was only
+    /// checked (``SecretsPolicy/optional``): a note for `validate`, a problem for `run`.
+    package var unavailableToken: ManifestProblem?
 
     package init(host: String, port: Int, tokenFile: String? = nil, token: AdminToken? = nil) {
         self.host = host

@@ -145,33 +145,42 @@ extension ManifestLoader {
                 return nil
             }
             settings.tokenFile = resolvePath(path)
-            settings.token = adminToken(in: resolvePath(path), at: tokenFileNode)
+            switch adminToken(in: resolvePath(path), at: tokenFileNode) {
+            case .token(let token): settings.token = token
+            case .unavailable(let note): settings.unavailableToken = note
+            case nil: break
+            }
         }
         return settings
     }
 
     /// The token in `path`, surrounding whitespace trimmed: at least
-    /// ``AdminToken/minimumLength`` characters. A file that cannot be read is a problem only
-    /// when secrets are required (`bothost run`). No message quotes the file.
-    private func adminToken(in path: String, at node: ManifestNode) -> AdminToken? {
+    /// ``AdminToken/minimumLength`` characters, all visible ASCII (it travels in an HTTP
+    /// header). A file that is missing or unreadable here is a problem when secrets are
+    /// required, else a note. `nil` when a problem was reported. No message quotes the file.
+    private func adminToken(in path: String, at node: ManifestNode) -> AdminTokenReading? {
         let contents: String
         switch TextFile.contents(atPath: path, maxBytes: Self.maxTokenFileSize) {
         case .success(let text):
             contents = text.trimmingCharacters(in: .whitespacesAndNewlines)
         case .failure(let error) where secrets == .optional && (error == .missing || error == .permissionDenied):
-            return nil
+            let message = "cannot read token file \(path) here: \(error)"
+            return .unavailable(ManifestProblem(location: reader.location(of: node.node), path: node.path, message: message))
         case .failure(let error):
             reader.report("cannot read token file \(path): \(error)", at: node)
             return nil
         }
-        guard contents.count >= AdminToken.minimumLength else {
-            let found = contents.isEmpty ? "is empty" : "holds only \(contents.count) characters"
-            reader.report(
-                "token file \(path) \(found); the control API's token needs at least \(AdminToken.minimumLength), "
-                    + "such as: openssl rand -hex 32 > \(path)", at: node)
+        if let problem = AdminToken.problem(with: contents) {
+            reader.report("token file \(path) \(problem); make one with: openssl rand -hex 32 > \(path)", at: node)
             return nil
         }
-        return AdminToken(contents)
+        return .token(AdminToken(contents))
+    }
+
+    private enum AdminTokenReading {
+        case token(AdminToken)
+        /// Not on this machine; the note says why.
+        case unavailable(ManifestProblem)
     }
 
     /// `host:port` (`listen:`), the host possibly a bracketed IPv6 address; `example` shows

@@ -2,7 +2,7 @@ import BotHostKit
 import TelegramBotAPI
 
 /// Rates as operators write them: `30/s`, `20/m`, `100/h`, `5/10s`, each with an optional
-/// burst: `1/s burst 3`. Without one, the burst is the count: `20/m` lets 20 go at once.
+/// burst: `1/s burst 3`. Without one, the burst is 1: `20/m` sends one message every 3 s.
 enum RateLimitSyntax {
     enum ParseError: Error, Equatable {
         case malformed

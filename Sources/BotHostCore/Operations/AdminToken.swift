@@ -13,6 +13,21 @@ package struct AdminToken: Sendable, Hashable, CustomStringConvertible {
 
     private let digest: [UInt8]
 
+    /// What is wrong with `secret` as a token, in words that do not quote it: too short, or
+    /// a character that an HTTP header cannot carry (a line break inside, a control
+    /// character, a letter outside ASCII). `nil` when it will do.
+    static func problem(with secret: String) -> String? {
+        if secret.isEmpty { return "is empty; the control API's token needs at least \(minimumLength)" }
+        if secret.count < minimumLength {
+            return "holds only \(secret.count) characters; the control API's token needs at least \(minimumLength)"
+        }
+        guard secret.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) else {
+            return "holds a space, a line break, a control character or a letter outside ASCII inside the token; "
+                + "an HTTP header cannot carry it"
+        }
+        return nil
+    }
+
     init(_ secret: String) {
         digest = Self.digest(of: Substring(secret))
     }

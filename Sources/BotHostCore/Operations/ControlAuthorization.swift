@@ -31,7 +31,9 @@ struct ControlAuthorization: RouterMiddleware {
     }
 
     private func refuse(_ request: Request, _ context: Context, _ status: HTTPResponse.Status, _ reason: String) -> Response {
-        logger.warning("control: refused \(request.method) \(request.uri.path) from \(context.peer): \(reason)")
+        // Anyone may send a refused request: its path goes into the log cut short.
+        let path = request.uri.path.count > 120 ? request.uri.path.prefix(120) + "…" : Substring(request.uri.path)
+        logger.warning("control: refused \(request.method) \(path) from \(context.peer): \(reason)")
         return AdminServer.error(reason, status: status)
     }
 }

@@ -303,14 +303,14 @@ final class PollingPipeline: Sendable {
 
     /// Waits out a 429 on `getUpdates`: Telegram says exactly when to come back, so this
     /// is no failure and spends none of the retry budget, however long the wait (flood
-    /// bans last hours). A stop ends the wait at once.
+    /// bans last hours). A stop or a pause ends the wait at once.
     private func waitOut(_ error: BotAPIError, retryAfter: Duration, failures: inout RepeatedFailures) async -> End? {
         status.rateLimited(error, retryAfter: retryAfter)
         if failures.shouldLog(error.description) {
             logger.warning("rate limited by Telegram: polling again in \(formatDuration(retryAfter))")
         }
         do {
-            try await clock.sleep(for: retryAfter)
+            try await sleepUnlessPaused(for: retryAfter)
         } catch {
             return .stopped
         }
@@ -331,11 +331,25 @@ final class PollingPipeline: Sendable {
         }
         status.enter(.backingOff)
         do {
-            try await clock.sleep(for: delay)
+            try await sleepUnlessPaused(for: delay)
         } catch {
             return .stopped
         }
         return nil
+    }
+
+    /// Waits `duration` on the backoff clock, or until the operator pauses the bot: the
+    /// polling loop then shows it paused at once, and polls once it is resumed.
+    ///
+    /// - Throws: `CancellationError` on a stop.
+    private func sleepUnlessPaused(for duration: Duration) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.clock.sleep(for: duration) }
+            group.addTask { await self.pause.waitUntilPaused() }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+        try Task.checkCancellation()
     }
 
     /// Waits for every journaled update to finish, at most `timeout`; past it, cancels the

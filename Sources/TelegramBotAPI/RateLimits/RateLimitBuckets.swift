@@ -61,6 +61,25 @@ package struct RateLimitBuckets: Sendable {
         }
     }
 
+    /// Telegram answered 429 to a call for `chat` (`nil`: a call without a chat, which
+    /// concerns the whole bot) and asked for a pause until `until`: the chat's buckets (or
+    /// the bot's) start again then with one token, so that the messages after the pause go
+    /// at the rate rather than in a burst that meets another 429.
+    package mutating func restart(_ chat: ChatID?, at until: Duration) {
+        guard let chat else {
+            bot?.restart(at: until)
+            return
+        }
+        if var bucket = chatBucket(chat, at: until) {
+            bucket.restart(at: until)
+            chats[chat] = bucket
+        }
+        if var bucket = groups[chat] {
+            bucket.restart(at: until)
+            groups[chat] = bucket
+        }
+    }
+
     private func chatBucket(_ chat: ChatID, at now: Duration) -> TokenBucket? {
         chats[chat] ?? limits.perChat.map { TokenBucket($0, at: now) }
     }

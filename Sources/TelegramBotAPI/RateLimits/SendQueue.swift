@@ -110,15 +110,18 @@ package struct SendQueue: Sendable {
     }
 
     /// Telegram answered 429 with `retryAfter`: pauses `chat`, or the whole bot for a call
-    /// without one.
+    /// without one; its buckets start again with one token at the pause's end.
     package mutating func pause(_ chat: ChatID?, for retryAfter: Duration, at now: Duration) {
-        let until = now + retryAfter
+        let until: Duration
         if let chat {
             if chatPauses.count >= Self.prunePausesAt { chatPauses = chatPauses.filter { $0.value > now } }
-            chatPauses[chat] = max(chatPauses[chat] ?? .zero, until)
+            until = max(chatPauses[chat] ?? .zero, now + retryAfter)
+            chatPauses[chat] = until
         } else {
-            botPause = max(botPause, until)
+            until = max(botPause, now + retryAfter)
+            botPause = until
         }
+        buckets.restart(chat, at: until)
     }
 
     /// Lets go every waiting call that may go at `now`, in the order the type's

@@ -43,6 +43,13 @@ package struct TokenBucket: Sendable {
         updated = now
     }
 
+    /// Starts the bucket again at `time` (which may be later than now) with one token:
+    /// none until then, one message at `time`, and the rate from there.
+    package mutating func restart(at time: Duration) {
+        tokens = 1
+        updated = time
+    }
+
     /// Whether the bucket is as a new one would be: then it can be forgotten.
     package func isFull(at now: Duration) -> Bool {
         tokens(at: now) >= Double(limit.burst) - Self.epsilon

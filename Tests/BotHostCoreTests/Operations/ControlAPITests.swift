@@ -17,8 +17,7 @@ import Testing
 
     @Test func changesNeedTheTokenAndTakeEffect() async throws {
         let token = uniqueToken()
-        let tokenFile = NSTemporaryDirectory() + "bothost-admin-\(UUID().uuidString).token"
-        try "\(Self.secret)\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let tokenFile = try Self.writeTokenFile()
         defer { try? FileManager.default.removeItem(atPath: tokenFile) }
         try await withHost(
             bots: "  - { name: controlled, token: \"\(token.secretValue)\", plugin: recording }",
@@ -83,6 +82,36 @@ import Testing
             #expect(fixture.logLines(containing: "control: paused by 127.0.0.1:").count == 1)
             #expect(await fixture.stop() == .success)
         }
+    }
+
+    /// A pause ends a 429's wait (or a backoff) at once, rather than answering "pausing"
+    /// for as long as Telegram asked the bot to wait.
+    @Test func aPauseEndsARateLimitWait() async throws {
+        let token = uniqueToken()
+        let tokenFile = try Self.writeTokenFile()
+        defer { try? FileManager.default.removeItem(atPath: tokenFile) }
+        try await withHost(
+            bots: "  - { name: limited, token: \"\(token.secretValue)\", plugin: recording }",
+            extra: "admin: { listen: 127.0.0.1:0, token_file: \(tokenFile) }", clock: ManualClock(), tokens: [token],
+            prepare: { emulator in emulator.injectFault(.rateLimited(retryAfter: 3600), method: "getUpdates", for: token) }
+        ) { fixture in
+            #expect(await fixture.waitUntil { fixture.state(of: "limited") == .rateLimited && fixture.host.adminPort != nil })
+            let base = "http://127.0.0.1:\(fixture.host.adminPort ?? 0)"
+            let paused = try await request(.POST, "\(base)/bots/limited/pause", token: Self.secret)
+            #expect(paused.status == 200 && paused.body.contains(#""state":"paused""#), "\(paused.body)")
+            let resumed = try await request(.POST, "\(base)/bots/limited/resume", token: Self.secret)
+            #expect(resumed.status == 200, "\(resumed.body)")
+            fixture.emulator.sendText("after the pause", to: token)
+            #expect(await fixture.waitUntil { RecordingPlugin.journal.handled(by: "limited") == ["after the pause"] })
+            #expect(await fixture.stop() == .success)
+        }
+    }
+
+    /// A token file for ``secret``, in the temporary directory; the caller removes it.
+    private static func writeTokenFile() throws -> String {
+        let path = NSTemporaryDirectory() + "bothost-admin-\(UUID().uuidString).token"
+        try "\(secret)\n".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
     }
 
     private func request(

@@ -13,7 +13,7 @@ import Testing
 
     func limited(_ settings: inout BotAPIClient.Configuration) {
         settings.clock = clock
-        settings.rateLimits = .telegram
+        settings.rateLimits = .telegramWithBursts
         settings.rateLimitObserver = observer
     }
 

@@ -31,7 +31,8 @@ import Testing
 
     @Test func aGroupGetsTwentyAMinute() async throws {
         try await withClient(configuration: unlimited) { emulator, client in
-            emulator.enforce(RateLimits(perBot: nil, perChat: nil, perGroup: RateLimit(20, per: .seconds(60))), clock: clock)
+            let group = RateLimit(20, per: .seconds(60), burst: 20)
+            emulator.enforce(RateLimits(perBot: nil, perChat: nil, perGroup: group), clock: clock)
             for index in 1...20 { try await client.sendMessage(chatID: -100, text: "group \(index)") }
             await #expect(
                 throws: BotAPIError.rateLimited(retryAfter: .seconds(3), description: "Too Many Requests: retry after 3")
@@ -42,10 +43,11 @@ import Testing
         }
     }
 
-    /// 30 a second, and a quarter of a second's grace: 37 of 40 at once.
+    /// 30 a second with a burst of 30, and a quarter of a second's grace: 37 of 40 at once.
     @Test func theBotGetsThirtyASecondWithAGrace() async throws {
         try await withClient(configuration: unlimited) { emulator, client in
-            emulator.enforce(RateLimits(perBot: RateLimit(30, per: .seconds(1)), perChat: nil, perGroup: nil), clock: clock)
+            let bot = RateLimit(30, per: .seconds(1), burst: 30)
+            emulator.enforce(RateLimits(perBot: bot, perChat: nil, perGroup: nil), clock: clock)
             var refused = 0
             for chat in 1...40 {
                 do {

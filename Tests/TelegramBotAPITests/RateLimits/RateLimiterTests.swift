@@ -9,7 +9,7 @@ import Testing
     let clock = ManualClock()
     let observer = RecordingObserver()
 
-    func limiter(_ limits: RateLimits = .telegram, maxWait: Duration = .seconds(60)) -> RateLimiter {
+    func limiter(_ limits: RateLimits = .telegramWithBursts, maxWait: Duration = .seconds(60)) -> RateLimiter {
         RateLimiter(limits: limits, maxWait: maxWait, clock: clock, observer: observer)
     }
 

@@ -3,9 +3,23 @@ import Testing
 
 /// The limiter's state machine: who goes when, told the time by the test.
 @Suite struct SendQueueTests {
-    /// A queue with Telegram's limits (30/s per bot, 1/s burst 3 per chat, 20/m per group).
+    /// A queue with Telegram's limits (30/s per bot, 1/s burst 3 per chat, 20/m per group),
+    /// the bot's and the groups' with a burst of their rate, so that the chat rules show
+    /// alone at time zero.
     func telegram(maxWait: Duration = .seconds(60)) -> Queue {
-        Queue(SendQueue(limits: .telegram, maxWait: maxWait, at: .zero))
+        Queue(SendQueue(limits: .telegramWithBursts, maxWait: maxWait, at: .zero))
+    }
+
+    @Test func byDefaultTheBotSendsAtASteadyPace() {
+        let queue = Queue(SendQueue(limits: .telegram, maxWait: .seconds(60), at: .zero))
+        #expect(queue.admit(message(1, chat: 1, .bulk), at: .zero).granted == [1])
+        let second = queue.admit(message(2, chat: 2, .bulk), at: .zero)
+        #expect(second.wake.map { $0.isAbout(.seconds(1) / 30) } == true, "30 a second, not 30 at once")
+        for id in 3...31 { _ = queue.admit(message(id, chat: Int64(id), .bulk), at: .zero) }
+        var sent = 1
+        for tick in 1...30 { sent += queue.release(at: .seconds(1) / 30 * tick).granted.count }
+        #expect(sent == 31, "at most 31 within the first second")
+        #expect(queue.count == 0)
     }
 
     @Test func aChatOverItsBudgetHoldsBackOnlyItself() {
@@ -70,6 +84,16 @@ import Testing
         #expect(queue.release(at: .seconds(5)).granted.map(\.id) == [1])
     }
 
+    @Test func afterAPauseTheChatGoesAtItsRateNotInABurst() {
+        let queue = telegram()
+        queue.pause(.id(1), for: .seconds(5), at: .zero)
+        for id in 1...3 { _ = queue.admit(message(id, chat: 1), at: .seconds(1)) }
+        #expect(queue.release(at: .seconds(5)).granted.map(\.id) == [1], "the call that met the 429 goes again")
+        #expect(queue.release(at: .milliseconds(5_900)).granted.isEmpty, "no burst of 3 after it")
+        #expect(queue.release(at: .seconds(6)).granted.map(\.id) == [2])
+        #expect(queue.release(at: .seconds(7)).granted.map(\.id) == [3])
+    }
+
     @Test func aPauseWithoutAChatHoldsTheWholeBot() {
         let queue = telegram()
         queue.pause(nil, for: .seconds(3), at: .zero)
@@ -106,7 +130,7 @@ import Testing
     @Test func aGroupKeepsTheGroupLimitOnTop() {
         let queue = Queue(
             SendQueue(
-                limits: RateLimits(perBot: nil, perChat: nil, perGroup: RateLimit(20, per: .seconds(60))),
+                limits: RateLimits(perBot: nil, perChat: nil, perGroup: RateLimit(20, per: .seconds(60), burst: 20)),
                 maxWait: .seconds(60), at: .zero))
         for id in 1...20 { #expect(queue.admit(message(id, chat: -100), at: .zero).granted == [id]) }
         let held = queue.admit(message(21, chat: -100), at: .zero)
