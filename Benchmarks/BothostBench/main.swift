@@ -19,7 +19,7 @@ import FoundationNetworking
 // A host's CPU and memory are those of its whole process tree: BotHost's supervisor and
 // worker processes (`isolation: process`, the default) are summed.
 //
-// `--workload throughput|trickle|latency|scale|failover|crash|limits|journal|upload|control` runs one workload alone,
+// `--workload throughput|trickle|latency|scale|failover|crash|limits|journal|upload|control|webhook` runs one workload alone,
 // `--isolation none` runs BotHost in one process instead of a supervisor and workers, and
 // `--limits '{ per_bot: 1000000/s, per_chat: 1000000/s }'` gives the echo bots limits that never bind;
 // `--updates-per-bot N` resizes the throughput workload, for profiling a host (attach
@@ -530,6 +530,58 @@ if runs("control") {
         botHost, "dashboard, 1,000 bots (headless Chromium)",
         "first table \(milliseconds(page.0)) after navigation; "
             + String(format: "a refresh %.0f ms; a filter keystroke %.0f ms; %d console errors", page.1, page.2, page.3))
+    _ = await stop(host)
+}
+
+// 10. Webhooks at scale (BotHost only): `--webhook-bots N` bots (10,000 by default; each
+// holds a lock file and a journal, about 6 open files, so the hard limit of open files
+// must allow it) in webhook mode on one listener, the emulator posting to it. Idle: RSS
+// and CPU; then a burst of 10 updates per bot: updates/s and host CPU per 1,000 updates.
+if runs("webhook") {
+    let count = option("--webhook-bots").flatMap { Int($0) } ?? 10_000
+    let bots = tokens(count, base: 10_000_000)
+    for token in bots { emulator.addBot(token) }
+    let port = freeLocalPort()
+    let path = try manifest(
+        "webhook.yaml", emulator: emulator, tokens: bots,
+        extra:
+            "ingress: { mode: webhook, listen: 127.0.0.1:\(port), public_url: http://127.0.0.1:\(port)/tg, max_connections: 4 }")
+    let launched = ContinuousClock.now
+    let host = try ChildProcess(hostBinary, ["run", path, "--log-level", "warning"])
+    let label = "\(count.formatted()) webhook bots"
+    let ready = await waitUntil(timeout: .seconds(900)) {
+        bots.allSatisfy { !emulator.webhookInfo(for: $0).url.isEmpty }
+    }
+    if ready == nil {
+        report(botHost, "\(label): time until every webhook is set", "not all set after 900 s")
+    } else {
+        report(botHost, "\(label): time until every webhook is set", milliseconds(ContinuousClock.now - launched))
+        try await Task.sleep(for: .seconds(5))
+        let idleCPU = cpuSeconds(of: host.pid)
+        try await Task.sleep(for: .seconds(idleSeconds))
+        let perSecond = (cpuSeconds(of: host.pid) - idleCPU) / Double(idleSeconds)
+        report(botHost, "\(label), idle: host RSS", String(format: "%.0f MiB", residentMiB(of: host.pid)))
+        report(botHost, "\(label), idle: host CPU", String(format: "%.2f%% of one core", perSecond * 100))
+        let perBot = 10
+        let total = count * perBot
+        let cpuBefore = cpuSeconds(of: host.pid)
+        let start = ContinuousClock.now
+        for index in 0..<perBot {
+            for token in bots { emulator.sendText("w\(index)", to: token) }
+        }
+        let answered = await waitUntil(timeout: .seconds(900)) {
+            bots.allSatisfy { emulator.sentCount(by: $0) >= perBot }
+        }
+        let elapsed = ContinuousClock.now - start
+        let cpu = cpuSeconds(of: host.pid) - cpuBefore
+        report(
+            botHost, "\(label): burst of \(total.formatted()) updates",
+            answered == nil
+                ? "not all answered after 900 s"
+                : String(
+                    format: "%.0f updates/s; host CPU %.1f ms per 1,000 updates", Double(total) / elapsed.seconds,
+                    cpu * 1000 / Double(total) * 1000))
+    }
     _ = await stop(host)
 }
 

@@ -13,12 +13,16 @@ public import TelegramBotAPI
 /// standalone `bothost emulator` exposes the same controls over HTTP under `/control`.
 public final class BotAPIEmulator: Sendable {
     let state = EmulatorState()
+    private let webhooks: WebhookPusher
     private let logger: Logger
     private let running = Mutex<(server: Task<Void, any Error>?, port: Int?)>((nil, nil))
 
     /// - Parameter logger: the HTTP server's own logs; silent unless given.
     public init(logger: Logger = Logger(label: "bothost.emulator") { _ in SwiftLogNoOpLogHandler() }) {
         self.logger = logger
+        let webhooks = WebhookPusher(state: state)
+        self.webhooks = webhooks
+        state.onWebhookWork { webhooks.wake($0) }
     }
 
     /// Starts serving on `127.0.0.1:port` (0 picks a free port) and returns the port.
@@ -48,6 +52,7 @@ public final class BotAPIEmulator: Sendable {
         guard let task = running.withLock({ $0.server.take() }) else { return }
         task.cancel()
         state.endAllPolls()
+        await webhooks.shutdown()
         _ = await task.result
         running.withLock { $0.port = nil }
     }
@@ -125,6 +130,11 @@ public final class BotAPIEmulator: Sendable {
 
     public func webhookInfo(for token: BotToken) -> WebhookInfo {
         state.webhookInfo(botID: token.botID)
+    }
+
+    /// Every webhook post of the bot's updates, in the order they ended.
+    public func webhookDeliveries(of token: BotToken) -> [WebhookDeliveryRecord] {
+        state.webhookDeliveries(botID: token.botID)
     }
 
     /// Every message the bot sent, in order.

@@ -83,3 +83,20 @@ public struct RecordedCall: Sendable, Hashable {
         result.flatMap { try? Message(json: $0) }
     }
 }
+
+/// One webhook post of an update, as the emulator made it: the status the host answered
+/// (`nil` when no answer came: refused, reset, timed out).
+public struct WebhookDeliveryRecord: Sendable, Hashable {
+    public var updateID: Int64
+    public var status: Int?
+    public var at: ContinuousClock.Instant
+}
+
+/// What a bot's webhook has to post now (``EmulatorState/takeWebhookWork(botID:now:)``).
+struct WebhookWork: Sendable {
+    var url: String
+    var secret: String?
+    var posts: [(id: Int64, body: JSONValue)]
+    /// When the next update waiting for a retry is due.
+    var nextRetry: ContinuousClock.Instant?
+}

@@ -106,9 +106,19 @@ struct EmulatorRouter: Sendable {
         case "deleteWebhook":
             state.deleteWebhook(botID: botID, dropPendingUpdates: parameters.bool("drop_pending_updates") ?? false)
             return .result(.bool(true))
-        case "setWebhook": return state.setWebhookLimited(botID: botID, url: parameters.string("url") ?? "")
+        case "setWebhook":
+            return state.setWebhookLimited(
+                botID: botID, url: parameters.string("url") ?? "", secret: parameters.string("secret_token"),
+                maxConnections: parameters.int("max_connections"),
+                allowedUpdates: Self.strings(parameters.json("allowed_updates")))
         default: return .result(result(of: method, botID: botID, parameters: parameters, files: files))
         }
+    }
+
+    /// A list of strings, such as `allowed_updates`; `nil` for anything else.
+    private static func strings(_ value: JSONValue?) -> [String]? {
+        guard case .array(let elements) = value else { return nil }
+        return elements.compactMap(\.stringValue)
     }
 
     /// Telegram's words for a missing parameter.

@@ -46,6 +46,7 @@ final class EmulatorState: Sendable {
         var lastSetWebhook: ContinuousClock.Instant?
         var nextMessageID: Int64 = 1
         var webhookURL = ""
+        var webhook = WebhookState()
         var waiter: PollWaiter?
         var sent: [SentMessage] = []
         /// Every call but `getUpdates`, in order.
@@ -64,7 +65,24 @@ final class EmulatorState: Sendable {
         var rateLimitedAnswers = 0
     }
 
+    /// A bot's webhook deliveries: what is under way, what waits for a retry, and how each
+    /// ended.
+    private struct WebhookState {
+        var secret: String?
+        var maxConnections = 40
+        var allowedUpdates: [String]?
+        /// Updates posted and not yet answered.
+        var inFlight: Set<Int64> = []
+        /// Updates whose delivery failed: when to try again, and how many tries failed.
+        var retries: [Int64: (at: ContinuousClock.Instant, failures: Int)] = [:]
+        var records: [WebhookDeliveryRecord] = []
+        var lastError: (message: String, date: Int64)?
+    }
+
     private struct State {
+        /// Told the bot id whenever a bot's webhook may have work: an update queued, a
+        /// webhook set.
+        var onWebhookWork: (@Sendable (String) -> Void)?
         var bots: [String: Bot] = [:]
         var nextWaiterID: UInt64 = 1
         /// Whether numeric chat ids must have been seen (in an update, or added) to be sent to.
@@ -223,6 +241,7 @@ final class EmulatorState: Sendable {
             return (id, wake)
         }
         if let (continuation, answer) = wake { continuation.resume(returning: answer) }
+        if id != nil { notifyWebhookWork(botID) }
         return id
     }
 
@@ -399,7 +418,9 @@ final class EmulatorState: Sendable {
     // MARK: - Webhooks and messages
 
     /// `setWebhook` as a client calls it: with a URL, at most once a second, else 429.
-    func setWebhookLimited(botID: String, url: String) -> Answer {
+    func setWebhookLimited(
+        botID: String, url: String, secret: String? = nil, maxConnections: Int? = nil, allowedUpdates: [String]? = nil
+    ) -> Answer {
         let now = ContinuousClock.now
         let tooSoon = mutate { state -> Bool in
             guard !url.isEmpty else { return false }
@@ -408,13 +429,28 @@ final class EmulatorState: Sendable {
             return false
         }
         if tooSoon { return .error(status: 429, description: "Too Many Requests: retry after 1", retryAfter: 1) }
-        setWebhook(botID: botID, url: url)
+        if let secret,
+            secret.isEmpty || secret.count > 256
+                || !secret.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") })
+        {
+            return .error(status: 400, description: "Bad Request: secret token contains unallowed characters")
+        }
+        if let maxConnections, !(1...100).contains(maxConnections) {
+            return .error(status: 400, description: "Bad Request: bad webhook: max_connections must be between 1 and 100")
+        }
+        setWebhook(botID: botID, url: url, secret: secret, maxConnections: maxConnections, allowedUpdates: allowedUpdates)
         return .result(.bool(true))
     }
 
-    func setWebhook(botID: String, url: String) {
+    func setWebhook(
+        botID: String, url: String, secret: String? = nil, maxConnections: Int? = nil, allowedUpdates: [String]? = nil
+    ) {
+        defer { notifyWebhookWork(botID) }
         let terminated = mutate { state -> CheckedContinuation<Answer, Never>? in
             state.bots[botID]?.webhookURL = url
+            state.bots[botID]?.webhook.secret = secret
+            state.bots[botID]?.webhook.maxConnections = maxConnections ?? 40
+            state.bots[botID]?.webhook.allowedUpdates = allowedUpdates
             guard !url.isEmpty, let waiter = state.bots[botID]?.waiter else { return nil }
             state.bots[botID]?.waiter = nil
             state.bots[botID]?.calls[waiter.callIndex].outcome = .terminatedByOtherPoll
@@ -426,6 +462,7 @@ final class EmulatorState: Sendable {
     func deleteWebhook(botID: String, dropPendingUpdates: Bool) {
         mutate { state in
             state.bots[botID]?.webhookURL = ""
+            state.bots[botID]?.webhook.retries = [:]
             if dropPendingUpdates { state.bots[botID]?.queue.removeAll() }
         }
     }
@@ -433,9 +470,82 @@ final class EmulatorState: Sendable {
     func webhookInfo(botID: String) -> WebhookInfo {
         state.withLock { state in
             let bot = state.bots[botID]
-            return WebhookInfo(
+            var info = WebhookInfo(
                 url: bot?.webhookURL ?? "", hasCustomCertificate: false, pendingUpdateCount: bot?.queue.count ?? 0)
+            if let bot, !bot.webhookURL.isEmpty {
+                info.maxConnections = bot.webhook.maxConnections
+                info.allowedUpdates = bot.webhook.allowedUpdates
+                info.lastErrorMessage = bot.webhook.lastError?.message
+                info.lastErrorDate = bot.webhook.lastError?.date
+            }
+            return info
         }
+    }
+
+    // MARK: - Webhook deliveries
+
+    /// Where ``notifyWebhookWork(_:)`` goes: the emulator's ``WebhookPusher``.
+    func onWebhookWork(_ notify: @escaping @Sendable (String) -> Void) {
+        mutate { $0.onWebhookWork = notify }
+    }
+
+    private func notifyWebhookWork(_ botID: String) {
+        let notify = state.withLock { $0.onWebhookWork }
+        notify?(botID)
+    }
+
+    /// What a bot's webhook should post now, at `now`: its URL and secret, the queued
+    /// updates to post (marked in flight; at most `max_connections` at once, those waiting
+    /// for a retry once their time has come), and when a retry is next due. `nil` when the
+    /// bot has no webhook.
+    func takeWebhookWork(botID: String, now: ContinuousClock.Instant) -> WebhookWork? {
+        mutate { state in
+            guard var bot = state.bots[botID], !bot.webhookURL.isEmpty else { return nil }
+            defer { state.bots[botID] = bot }
+            var posts: [(id: Int64, body: JSONValue)] = []
+            var nextRetry: ContinuousClock.Instant?
+            for (id, update) in bot.queue where bot.webhook.inFlight.count < bot.webhook.maxConnections {
+                guard !bot.webhook.inFlight.contains(id) else { continue }
+                if let retry = bot.webhook.retries[id], retry.at > now {
+                    nextRetry = min(nextRetry ?? retry.at, retry.at)
+                    continue
+                }
+                bot.webhook.inFlight.insert(id)
+                posts.append((id, update))
+            }
+            return WebhookWork(url: bot.webhookURL, secret: bot.webhook.secret, posts: posts, nextRetry: nextRetry)
+        }
+    }
+
+    /// How the post of update `id` ended: a 2xx status delivers it (it leaves the queue);
+    /// anything else (`status` `nil`: no answer) is tried again after `retryAfter`, or after
+    /// a backoff that doubles from ``webhookRetryDelay`` up to ``webhookMaxRetryDelay``.
+    func webhookPosted(botID: String, id: Int64, status: Int?, retryAfter: Duration?, error: String?) {
+        mutate { state in
+            guard var bot = state.bots[botID] else { return }
+            defer { state.bots[botID] = bot }
+            bot.webhook.inFlight.remove(id)
+            bot.webhook.records.append(WebhookDeliveryRecord(updateID: id, status: status, at: .now))
+            if let status, (200..<300).contains(status) {
+                bot.queue.removeAll { $0.id == id }
+                bot.webhook.retries[id] = nil
+                return
+            }
+            let failures = (bot.webhook.retries[id]?.failures ?? 0) + 1
+            let backoff = min(Self.webhookRetryDelay * (1 << min(failures - 1, 16)), Self.webhookMaxRetryDelay)
+            bot.webhook.retries[id] = (.now + (retryAfter ?? backoff), failures)
+            let message = status.map { "Wrong response from the webhook: \($0)" } ?? (error ?? "Connection refused")
+            bot.webhook.lastError = (message, Int64(Date().timeIntervalSince1970))
+        }
+    }
+
+    /// The first wait before a failed webhook delivery is tried again; it doubles with each
+    /// failure, up to ``webhookMaxRetryDelay``.
+    static let webhookRetryDelay = Duration.milliseconds(100)
+    static let webhookMaxRetryDelay = Duration.seconds(2)
+
+    func webhookDeliveries(botID: String) -> [WebhookDeliveryRecord] {
+        state.withLock { $0.bots[botID]?.webhook.records ?? [] }
     }
 
     func recordSent(botID: String, chatID: ChatID, text: String) -> Int64 {

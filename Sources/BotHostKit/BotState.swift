@@ -4,6 +4,8 @@ public enum BotState: String, Sendable, Hashable, CaseIterable, Codable {
     case starting
     /// Long-polling for updates.
     case polling
+    /// Taking updates from Telegram's webhook deliveries (`ingress: webhook`).
+    case receiving
     /// Waiting after a failed poll, per its retry policy.
     case backingOff = "backing_off"
     /// Waiting out Telegram's `retry_after` (429) before polling again; not a failure, so

@@ -64,26 +64,16 @@ extension HeavyProcessTests {
                     // before its finish was written, and after a graceful stop nothing comes again.
                     var repeated = 0
                     for run in runs {
-                        let handoffs = Self.handoffs(in: run.stderr)
+                        let handoffs = chaosHandoffs(in: run.stderr)
                         #expect(handoffs.values.allSatisfy { $0 == 1 }, "\(handoffs.filter { $0.value > 1 })")
                         repeated += handoffs.count
                     }
-                    #expect(Self.handoffs(in: restarted.stderr).isEmpty, "nothing handed over again after a graceful stop")
+                    #expect(chaosHandoffs(in: restarted.stderr).isEmpty, "nothing handed over again after a graceful stop")
                     repeated -= tokens.count * 5 * 10
                     // Each SIGKILL may repeat at most what was in flight at that moment.
                     #expect((0...(10 * tokens.count * 5)).contains(repeated), "\(repeated) repeats")
                 }
             }
-        }
-
-        /// How often each update was handed to the chaos plugin, by `bot update_id`.
-        private static func handoffs(in log: String) -> [String: Int] {
-            var counts: [String: Int] = [:]
-            for line in log.split(separator: "\n") where line.contains("chaos: handling an update") {
-                let fields = line.split(separator: " ").filter { $0.hasPrefix("bot=") || $0.hasPrefix("update_id=") }
-                counts[fields.joined(separator: " "), default: 0] += 1
-            }
-            return counts
         }
     }
 }

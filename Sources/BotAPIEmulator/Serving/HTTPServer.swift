@@ -1,5 +1,6 @@
 import Glibc
 package import Hummingbird
+package import HummingbirdCore
 package import Logging
 import NIOCore
 import ServiceLifecycle
@@ -24,11 +25,13 @@ package struct HTTPServer: Service {
 
     /// - Parameters:
     ///   - port: the port to listen on; 0 picks a free one.
+    ///   - server: how connections are served: plain HTTP/1.1 unless given (TLS, timeouts).
     ///   - onListening: called with the bound port before ``port()`` returns it.
     ///   - onGracefulShutdown: called as graceful shutdown begins, to end requests that
     ///     would otherwise hold the server open (the emulator's pending long polls).
     package init<Context: RequestContext>(
-        name: String, router: Router<Context>, host: String, port: Int, backlog: Int = 256, logger: Logger,
+        name: String, router: Router<Context>, host: String, port: Int, backlog: Int = 256,
+        server: HTTPServerBuilder = .http1(), logger: Logger,
         onListening: @escaping @Sendable (Int) -> Void = { _ in }, onGracefulShutdown: @escaping @Sendable () -> Void = {}
     ) where Context: InitializableFromSource<ApplicationRequestContextSource> {
         let bound = BoundPort()
@@ -39,6 +42,7 @@ package struct HTTPServer: Service {
         self.onGracefulShutdown = onGracefulShutdown
         application = Application(
             router: router,
+            server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: backlog),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

@@ -22,6 +22,8 @@ struct BotMetrics: Sendable {
     let journalBacklog: Gauge
     let journalDeadLetters: Gauge
     let journalFinished: Gauge
+    /// A webhook bot's `pending_update_count`, as `getWebhookInfo` last said.
+    let webhookPending: Gauge
     /// Outgoing calls waiting for the bot's rate limits now.
     let sendQueue: Gauge
     /// How long calls that the rate limits held back waited.
@@ -48,6 +50,7 @@ struct BotMetrics: Sendable {
         journalBacklog = Gauge(label: "bothost_journal_unfinished", dimensions: labels, factory: factory)
         journalDeadLetters = Gauge(label: "bothost_journal_dead_letters", dimensions: labels, factory: factory)
         journalFinished = Gauge(label: "bothost_journal_finished", dimensions: labels, factory: factory)
+        webhookPending = Gauge(label: "bothost_webhook_pending_updates", dimensions: labels, factory: factory)
         sendQueue = Gauge(label: "bothost_send_queue", dimensions: labels, factory: factory)
         sendWait = Timer(label: "bothost_send_wait_seconds", dimensions: labels, factory: factory)
         sendRefused = Counter(label: "bothost_send_refused_total", dimensions: labels, factory: factory)

@@ -262,7 +262,8 @@ final class BotRuntime: Sendable {
 
         do {
             let webhook = try await cancellableOnStop { try await api.getWebhookInfo() }
-            if !webhook.url.isEmpty {
+            // A webhook bot sets its webhook once it takes deliveries (``PollingPipeline/receive()``).
+            if !webhook.url.isEmpty && configuration.ingress == .polling {
                 guard configuration.deleteWebhook else {
                     return .ended(.failed(.webhookInTheWay))
                 }
@@ -289,7 +290,7 @@ final class BotRuntime: Sendable {
                 configuration: configuration, api: api, status: status, journal: journal, recovery: recovery,
                 suspects: suspects, pause: pause,
                 clock: environment.clock, housekeepingInterval: environment.journalHousekeepingInterval,
-                random: environment.random, logger: logger,
+                random: environment.random, inbox: environment.webhookInbox, logger: logger,
                 handler: { update in try await Self.handle(update, with: instance) }))
     }
 

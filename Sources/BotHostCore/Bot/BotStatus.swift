@@ -30,6 +30,8 @@ final class BotStatus: Sendable {
         var journal: JournalStatistics?
         /// The worker process that runs the bot, under a supervisor.
         var workerPID: Int32?
+        /// A webhook bot's webhook, as Telegram and the bot's deliveries show it.
+        var webhook: WebhookHealth?
     }
 
     let name: String
@@ -109,6 +111,30 @@ final class BotStatus: Sendable {
             snapshot.retries = 0
             snapshot.resumesAt = nil
             snapshot.updatesReceived += count
+        }
+    }
+
+    /// A webhook delivery was committed to the journal.
+    func delivered() {
+        metrics.updatesReceived.increment()
+        update { snapshot in
+            snapshot.updatesReceived += 1
+            snapshot.webhook = snapshot.webhook ?? WebhookHealth()
+            snapshot.webhook?.deliveries += 1
+        }
+    }
+
+    /// What `getWebhookInfo` said of the bot's webhook.
+    func webhook(url: String, pendingUpdateCount: Int, lastErrorMessage: String?, lastErrorDate: Int64?) {
+        metrics.webhookPending.record(pendingUpdateCount)
+        update { snapshot in
+            var webhook = snapshot.webhook ?? WebhookHealth()
+            webhook.url = url
+            webhook.pendingUpdateCount = pendingUpdateCount
+            webhook.lastErrorMessage = lastErrorMessage
+            webhook.lastErrorDate = lastErrorDate
+            webhook.checkedAt = Int64(Date().timeIntervalSince1970)
+            snapshot.webhook = webhook
         }
     }
 

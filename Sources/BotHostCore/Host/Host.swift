@@ -29,6 +29,8 @@ package final class Host: Sendable {
     let role: HostRole
     /// The running fleet, whether a stop came before it existed, and the bots it is to keep
     /// paused (a worker's assignment may come before the fleet exists).
+    /// The webhook bots the listener routes to, as the manifest in force lists them.
+    let webhookBots: WebhookDirectory
     private let running = Mutex<(fleet: BotFleet?, stopRequested: Bool, paused: Set<String>)>((nil, false, []))
 
     package init(
@@ -39,6 +41,7 @@ package final class Host: Sendable {
         self.plugins = Dictionary(plugins.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.environment = environment
         self.logger = environment.logger
+        self.webhookBots = WebhookDirectory(manifest)
         self.shutdown = ShutdownHooks(defaultTimeout: manifest.shutdown.hookTimeout, logger: environment.logger)
     }
 
@@ -76,6 +79,7 @@ package final class Host: Sendable {
     @discardableResult
     package func reload(_ new: Manifest) async -> ReloadSummary? {
         workers?.use(new)
+        webhookBots.use(new)
         while true {
             if let summary = await fleet?.reload(new) { return summary }
             guard !running.withLock({ $0.stopRequested }), fleet?.isStarting ?? true else { return nil }
@@ -117,6 +121,16 @@ package final class Host: Sendable {
     /// The port of the admin server, once it listens.
     var adminPort: Int? { fleet?.adminPort }
 
+    /// The webhook listener, where the locks are (never in a worker) and any bot takes
+    /// webhooks; deliveries go to the workers, or to this process's bots. Throws when the
+    /// TLS files cannot be read.
+    private func webhookListener(workers: WorkerPool?) throws -> HTTPServer? {
+        guard role.delegatedLocks == nil, manifest.bots.contains(where: { $0.ingress == .webhook }) else { return nil }
+        return try WebhookListener.server(
+            settings: manifest.ingress, bots: webhookBots, target: workers ?? environment.webhookInbox,
+            metrics: PrometheusMetricsFactory(registry: metrics), logger: logger)
+    }
+
     private func run(before: [any Service], reloader: ManifestReloader?) async -> ExitStatus {
         let locks: LockService
         do {
@@ -138,13 +152,20 @@ package final class Host: Sendable {
                 workerMetrics: { workers?.metrics() ?? [] }, logger: logger)
             return (server: server, rates: rates)
         }
+        let webhooks: HTTPServer?
+        do {
+            webhooks = try webhookListener(workers: workers)
+        } catch {
+            logger.error("\(manifest.file): ingress.tls: \(error)")
+            return .usage
+        }
         let fleet = BotFleet(
             manifest: manifest, plugins: plugins, environment: environment,
             claims: LockClaims(tokenLock: locks.tokenLock, maxBots: manifest.maxBots), journals: locks.journals,
             workers: workers, inWorker: role.delegatedLocks != nil, metrics: metrics, hostHooks: shutdown,
-            sandbox: sandbox, admin: admin?.server)
+            sandbox: sandbox, admin: admin?.server, webhooks: webhooks)
         let monitor = SystemdNotifier(environment: environment.variables).map { SystemdMonitor(notifier: $0, report: report) }
-        let optional: [(any Service)?] = [sandbox, admin?.server, admin?.rates, locks, workers, monitor]
+        let optional: [(any Service)?] = [sandbox, admin?.server, admin?.rates, webhooks, locks, workers, monitor]
         let services = before + optional.compactMap { $0 } + [fleet]
         let group = ServiceGroup(
             configuration: .init(

@@ -22,6 +22,8 @@ package struct HostEnvironment: Sendable {
     /// Called whenever a bot's status changes: a worker process then reports to its
     /// supervisor, which it need not ask every bot about again and again.
     var onStatusChange: (@Sendable () -> Void)?
+    /// This process's webhook bots, where deliveries find them.
+    package var webhookInbox = WebhookInbox()
 
     package init(
         clock: any Clock<Duration> = ContinuousClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },

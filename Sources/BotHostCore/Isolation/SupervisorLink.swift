@@ -2,8 +2,9 @@ import Foundation
 import Logging
 import Synchronization
 
-/// A worker's two pipes to its supervisor: ``WorkerAssignment``s arrive on standard input,
-/// ``WorkerReport``s leave on the original standard output.
+/// A worker's two pipes to its supervisor: ``WorkerAssignment``s and forwarded webhook
+/// deliveries arrive on standard input, ``WorkerReport``s leave on the original standard
+/// output.
 ///
 /// Standard output is moved to standard error first, so that a plugin's `print` lands in
 /// the log rather than in the middle of a report. The end of standard input means that the
@@ -12,6 +13,9 @@ import Synchronization
 final class SupervisorLink: Sendable {
     /// Every assignment, in order.
     let assignments: AsyncStream<WorkerAssignment>
+    /// Every webhook delivery, in order: apart from the assignments, so that a reload does
+    /// not hold deliveries up.
+    let deliveries: AsyncStream<ForwardedDelivery>
     private let reports: Mutex<Int32>
 
     init(logger: Logger) {
@@ -20,6 +24,8 @@ final class SupervisorLink: Sendable {
         reports = Mutex(reportDescriptor)
         let (assignments, continuation) = AsyncStream<WorkerAssignment>.makeStream()
         self.assignments = assignments
+        let (deliveries, deliveryContinuation) = AsyncStream<ForwardedDelivery>.makeStream()
+        self.deliveries = deliveries
         let reader = Thread {
             let decoder = JSONDecoder()
             var pending: [UInt8] = []
@@ -31,9 +37,12 @@ final class SupervisorLink: Sendable {
                 pending.append(contentsOf: chunk[..<count])
                 while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                     do {
-                        continuation.yield(try decoder.decode(WorkerAssignment.self, from: Data(pending[..<newline])))
+                        switch try decoder.decode(SupervisorMessage.self, from: Data(pending[..<newline])) {
+                        case .assign(let assignment): continuation.yield(assignment)
+                        case .deliver(let delivery): deliveryContinuation.yield(delivery)
+                        }
                     } catch {
-                        logger.error("worker: unreadable assignment from the supervisor: \(error)")
+                        logger.error("worker: unreadable message from the supervisor: \(error)")
                     }
                     pending.removeSubrange(...newline)
                 }

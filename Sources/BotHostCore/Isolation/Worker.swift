@@ -1,6 +1,7 @@
 import BotHostKit
 import Foundation
 import Logging
+import TelegramBotAPI
 import UnixSignals
 
 /// The worker side of process isolation, `bothost worker` (started by a supervisor, never
@@ -44,6 +45,9 @@ struct Worker {
                         exit(status.rawValue)
                     }
                     group.addTask { await reporter.run() }
+                    group.addTask { [inbox = environment.webhookInbox] in
+                        await Self.take(link.deliveries, into: inbox, link: link)
+                    }
                 }
                 for (name, count) in assignment.restarts where count > restarts[name] ?? count {
                     await running?.restart(name)
@@ -52,6 +56,22 @@ struct Worker {
             }
         }
         return .success
+    }
+
+    /// Hands each forwarded delivery to its bot's intake, concurrently, and reports each
+    /// answer at once: the supervisor's listener is waiting for it.
+    private static func take(_ deliveries: AsyncStream<ForwardedDelivery>, into inbox: WebhookInbox, link: SupervisorLink) async {
+        await withDiscardingTaskGroup { group in
+            for await delivery in deliveries {
+                group.addTask {
+                    var answer = WebhookAnswer.unavailable
+                    if let lock = LockID(hex: delivery.bot), let update = try? Update(jsonText: Array(delivery.update.utf8)) {
+                        answer = await inbox.accept(update, for: lock)
+                    }
+                    link.send(WorkerReport(bots: [:], answers: [.init(id: delivery.id, answer: answer)]))
+                }
+            }
+        }
     }
 
     /// The assigned bots of the assignment's manifest, with the settings that are the

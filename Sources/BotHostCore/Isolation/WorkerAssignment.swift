@@ -32,4 +32,6 @@ struct WorkerReport: Codable, Sendable {
     var bots: [String: BotStatus.Snapshot]
     /// The worker's metrics in Prometheus text format, when they changed.
     var metrics: String?
+    /// What became of forwarded webhook deliveries.
+    var answers: [ForwardedDelivery.Answer]? = nil
 }

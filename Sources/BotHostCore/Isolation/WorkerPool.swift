@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import TelegramBotAPI
 
 /// The worker processes of a supervisor (`isolation: { mode: process }`), and which bots
 /// each runs.
@@ -10,7 +11,7 @@ import Synchronization
 /// `isolated: true` bot gets a process of its own. A service of the host's group, started
 /// before the fleet and stopped after it: ``run()`` keeps each ``WorkerSlot`` running
 /// until the fleet's stop has ended every worker.
-final class WorkerPool: Service {
+final class WorkerPool: Service, WebhookDeliveryTarget {
     let launcher: WorkerLauncher
     /// `shutdown.timeout`: the most a stop of the workers may take.
     private let stopTimeout: Duration
@@ -145,6 +146,13 @@ final class WorkerPool: Service {
                 slot.signal(SIGKILL)
             }
         }
+    }
+
+    /// Forwards a webhook delivery to the worker that runs `bot`: the listener runs in the
+    /// supervisor, the bot's journal and plugin in the worker.
+    func deliver(_ update: Update, to bot: WebhookBot) async -> WebhookAnswer {
+        guard let slot = state.withLock({ $0.placement[bot.name] }) else { return .unavailable }
+        return await slot.deliver(update, lock: bot.lockID)
     }
 
     /// Every running worker's metrics, in Prometheus text format.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Subprocess
 import Synchronization
+import TelegramBotAPI
 
 #if canImport(System)
 import System
@@ -31,8 +32,21 @@ final class WorkerSlot: Sendable {
         var bots: [String: Bot] = [:]
         /// The running process, if any.
         var pid: pid_t?
-        /// Wakes the running process's assignment writer when the bots change.
-        var changes: AsyncStream<Void>.Continuation?
+        /// The running process's standard input writer's queue: `nil` asks for the current
+        /// assignment, a line is sent as it is.
+        var changes: AsyncStream<[UInt8]?>.Continuation?
+        /// Whether an assignment is queued and not yet written: one is enough.
+        var assignmentQueued = false
+        /// Forwarded webhook deliveries waiting for the process's answer, by id.
+        var deliveries: [UInt64: CheckedContinuation<WebhookAnswer, Never>] = [:]
+        var nextDeliveryID: UInt64 = 1
+
+        /// Queues the current assignment for the running process, unless one is queued.
+        mutating func queueAssignment() {
+            guard let changes, !assignmentQueued else { return }
+            assignmentQueued = true
+            changes.yield(nil)
+        }
         /// The running process's last metrics, in Prometheus text format.
         var metrics: String?
         /// Failed for good (a crash loop), or an isolated slot whose bot ended.
@@ -75,7 +89,7 @@ final class WorkerSlot: Sendable {
             let accepted = state.withLock { state -> Bool in
                 guard !state.ended else { return false }
                 state.bots[name] = Bot(lockID: lock, status: status, ended: ended)
-                state.changes?.yield()
+                state.queueAssignment()
                 return true
             }
             if !accepted { ended.resume(returning: nil) }
@@ -89,7 +103,7 @@ final class WorkerSlot: Sendable {
         let ended = state.withLock { state -> Bot? in
             guard state.pid != nil else { return state.bots.removeValue(forKey: name) }
             state.bots[name]?.removing = true
-            state.changes?.yield()
+            state.queueAssignment()
             return nil
         }
         ended?.ended.resume(returning: .stopped)
@@ -97,7 +111,28 @@ final class WorkerSlot: Sendable {
 
     /// Sends the running process its assignment again: the pool's pauses or restarts changed.
     func reassign() {
-        _ = state.withLock { $0.changes?.yield() }
+        state.withLock { $0.queueAssignment() }
+    }
+
+    /// Forwards a webhook delivery for the bot whose lock id is `lock` to the running
+    /// process, and returns its answer; ``WebhookAnswer/unavailable`` when no process runs
+    /// or it exits first.
+    func deliver(_ update: Update, lock: LockID) async -> WebhookAnswer {
+        await withCheckedContinuation { answered in
+            let queued = state.withLock { state -> Bool in
+                guard let changes = state.changes else { return false }
+                let id = state.nextDeliveryID
+                state.nextDeliveryID += 1
+                let delivery = ForwardedDelivery(
+                    id: id, bot: lock.hex, update: String(decoding: update.raw.jsonText, as: UTF8.self))
+                guard var line = try? JSONEncoder().encode(SupervisorMessage.deliver(delivery)).map({ $0 }) else { return false }
+                line.append(UInt8(ascii: "\n"))
+                state.deliveries[id] = answered
+                changes.yield(line)
+                return true
+            }
+            if !queued { answered.resume(returning: .unavailable) }
+        }
     }
 
     /// Asks the running process to stop gracefully (SIGTERM), or at once (SIGKILL).
@@ -151,7 +186,7 @@ final class WorkerSlot: Sendable {
         // A group of its own: a terminal's Ctrl-C reaches the supervisor alone, which then
         // stops the workers in order.
         options.processGroupID = 0
-        let (changes, notifier) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let (changes, notifier) = AsyncStream<[UInt8]?>.makeStream()
         do {
             let result = try await Subprocess.run(
                 .path(FilePath(pool.launcher.executable)),
@@ -163,12 +198,13 @@ final class WorkerSlot: Sendable {
                 state.withLock { state in
                     state.pid = execution.processIdentifier.value
                     state.changes = notifier
+                    state.queueAssignment()
                 }
-                notifier.yield()
                 await withDiscardingTaskGroup { group in
                     group.addTask {
-                        for await _ in changes {
-                            guard (try? await execution.standardInputWriter.write(self.assignmentLine())) != nil else { break }
+                        for await line in changes {
+                            let written = try? await execution.standardInputWriter.write(line ?? self.assignmentLine())
+                            guard written != nil else { break }
                         }
                     }
                     await self.readReports(execution.standardOutput)
@@ -199,9 +235,11 @@ final class WorkerSlot: Sendable {
     /// The worker's bots, as one line of JSON.
     private func assignmentLine() -> [UInt8] {
         let bots = state.withLock { state in
-            state.bots.filter { !$0.value.removing }.mapValues(\.lockID.hex)
+            state.assignmentQueued = false
+            return state.bots.filter { !$0.value.removing }.mapValues(\.lockID.hex)
         }
-        var line = (try? JSONEncoder().encode(pool.assignment(bots: bots))).map(Array.init) ?? []
+        let message = SupervisorMessage.assign(pool.assignment(bots: bots))
+        var line = (try? JSONEncoder().encode(message)).map(Array.init) ?? []
         line.append(UInt8(ascii: "\n"))
         return line
     }
@@ -234,7 +272,14 @@ final class WorkerSlot: Sendable {
     private func apply(_ report: WorkerReport) {
         var shown: [(BotStatus, BotStatus.Snapshot)] = []
         var ended: [(Bot, BotRuntime.Outcome)] = []
+        var answered: [(CheckedContinuation<WebhookAnswer, Never>, WebhookAnswer)] = []
+        defer { for (continuation, answer) in answered { continuation.resume(returning: answer) } }
         state.withLock { state in
+            for answer in report.answers ?? [] {
+                if let continuation = state.deliveries.removeValue(forKey: answer.id) {
+                    answered.append((continuation, answer.answer))
+                }
+            }
             if let metrics = report.metrics { state.metrics = metrics }
             for (name, snapshot) in report.bots {
                 guard let bot = state.bots[name] else { continue }
@@ -255,7 +300,7 @@ final class WorkerSlot: Sendable {
                 state.ended = true
                 if let pid = state.pid { kill(pid, SIGTERM) }
             } else {
-                state.changes?.yield()
+                state.queueAssignment()
             }
         }
         for (status, snapshot) in shown { status.mirror(snapshot) }
@@ -264,14 +309,18 @@ final class WorkerSlot: Sendable {
 
     /// The process has exited: bots that were being stopped have stopped.
     private func exited() {
-        let stopped = state.withLock { state in
+        let (stopped, unanswered) = state.withLock { state in
             state.pid = nil
             state.changes = nil
+            state.assignmentQueued = false
             state.metrics = nil
+            let unanswered = Array(state.deliveries.values)
+            state.deliveries = [:]
             let removing = state.bots.filter(\.value.removing)
             for name in removing.keys { state.bots[name] = nil }
-            return Array(removing.values)
+            return (Array(removing.values), unanswered)
         }
+        for delivery in unanswered { delivery.resume(returning: .unavailable) }
         for bot in stopped { bot.ended.resume(returning: .stopped) }
     }
 

@@ -22,6 +22,10 @@ package protocol UpdateJournal: Sendable {
     /// the batch is kept then, and the offset stays where it was.
     func append(_ updates: [Update], nextOffset: Int64) async throws(JournalError) -> [JournalEntry]
 
+    /// The `update_id`s of the last `count` entries appended, oldest first: a webhook bot
+    /// recognises a repeated delivery by them. Throws ``JournalError``.
+    func latestUpdateIDs(count: Int) async throws(JournalError) -> [Int64]
+
     /// The payload of an unfinished entry that memory let go of. Throws ``JournalError``.
     func load(_ sequence: Int64) async throws(JournalError) -> Update
 

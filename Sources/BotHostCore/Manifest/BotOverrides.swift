@@ -15,6 +15,7 @@ enum BotKey: String, ManifestKey {
     case deleteWebhook = "delete_webhook"
     case maxAttempts = "max_attempts"
     case isolated
+    case ingress
     case limits
     case settings
 
@@ -62,6 +63,7 @@ struct BotOverrides {
     var deleteWebhook: Bool?
     var maxAttempts: Int?
     var isolated: Bool?
+    var ingress: IngressMode?
     var limits = LimitsOverrides()
     var settings: PluginSettings?
 
@@ -75,6 +77,7 @@ struct BotOverrides {
         if let deleteWebhook { bot.deleteWebhook = deleteWebhook }
         if let maxAttempts { bot.maxAttempts = maxAttempts }
         if let isolated { bot.isolated = isolated }
+        if let ingress { bot.ingress = ingress }
         limits.apply(to: &bot)
         if let settings { bot.settings = settings }
     }

@@ -22,6 +22,8 @@ package struct Manifest: Sendable {
     package var shutdown: ShutdownSettings
     package var admin: AdminSettings?
     package var isolation: IsolationSettings
+    /// The webhook listener and the bots' default ingress (`ingress:`).
+    package var ingress = IngressSettings()
     package var bots: [BotConfiguration]
 }
 
@@ -166,6 +168,10 @@ package struct BotConfiguration: Sendable {
     package var maxAttempts: Int
     /// Whether the bot gets a worker process of its own (`isolated: true`).
     package var isolated: Bool
+    /// How its updates arrive: the host's `ingress.mode` unless the bot says otherwise.
+    package var ingress: IngressMode = .polling
+    /// What `setWebhook` asks for, for a bot with `ingress: webhook` (`nil` otherwise).
+    package var webhook: WebhookRegistration?
     /// Its outgoing rate limits (`limits:`); ``RateLimits/off`` sends every call at once.
     package var limits: RateLimits
     /// The longest an outgoing call waits for ``limits``; `nil`: the ``handlerTimeout``.
@@ -207,6 +213,7 @@ package struct BotConfiguration: Sendable {
             && apiURL == other.apiURL && retry == other.retry && polling == other.polling
             && handlerTimeout == other.handlerTimeout && sendRetries == other.sendRetries
             && deleteWebhook == other.deleteWebhook && maxAttempts == other.maxAttempts && isolated == other.isolated
+            && ingress == other.ingress && webhook == other.webhook
             && limits == other.limits && maxLimitWait == other.maxLimitWait && settings.value == other.settings.value
     }
 

@@ -42,6 +42,7 @@ extension ManifestLoader {
         overrides.deleteWebhook = fields[.deleteWebhook].flatMap(reader.bool)
         overrides.maxAttempts = fields[.maxAttempts].flatMap { reader.integer($0, in: 1...Int.max) }
         overrides.isolated = fields[.isolated].flatMap(reader.bool)
+        overrides.ingress = fields[.ingress].flatMap { reader.choice($0, of: IngressMode.self) }
         overrides.limits = fields[.limits].flatMap(limits) ?? LimitsOverrides()
         overrides.settings = fields[.settings].flatMap(reader.pluginSettings)
         return overrides

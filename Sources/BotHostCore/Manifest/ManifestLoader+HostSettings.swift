@@ -136,17 +136,7 @@ extension ManifestLoader {
             reader.reportMissing(AdminKey.listen, in: value)
             return nil
         }
-        guard let listen = reader.string(listenNode) else { return nil }
-        guard let (host, portText) = Self.splitHostPort(listen), !host.isEmpty, !portText.isEmpty,
-            portText.allSatisfy({ $0.isASCII && $0.isNumber })
-        else {
-            reader.reportMismatch(expected: "host:port, such as 127.0.0.1:9464", at: listenNode)
-            return nil
-        }
-        guard let port = Int(portText), (0...65535).contains(port) else {
-            reader.report("the port must be between 0 and 65535", at: listenNode)
-            return nil
-        }
+        guard let (host, port) = listenAddress(listenNode, example: "127.0.0.1:9464") else { return nil }
         var settings = AdminSettings(host: host, port: port)
         if let tokenFileNode = fields[.tokenFile] {
             guard let path = reader.string(tokenFileNode) else { return nil }
@@ -191,6 +181,23 @@ extension ManifestLoader {
         case token(AdminToken)
         /// Not on this machine; the note says why.
         case unavailable(ManifestProblem)
+    }
+
+    /// `host:port` (`listen:`), the host possibly a bracketed IPv6 address; `example` shows
+    /// the form in the message when it is not that.
+    func listenAddress(_ node: ManifestNode, example: String) -> (host: String, port: Int)? {
+        guard let listen = reader.string(node) else { return nil }
+        guard let (host, portText) = Self.splitHostPort(listen), !host.isEmpty, !portText.isEmpty,
+            portText.allSatisfy({ $0.isASCII && $0.isNumber })
+        else {
+            reader.reportMismatch(expected: "host:port, such as \(example)", at: node)
+            return nil
+        }
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            reader.report("the port must be between 0 and 65535", at: node)
+            return nil
+        }
+        return (host, port)
     }
 
     /// `("::1", "9464")` for `[::1]:9464`, `("0.0.0.0", "80")` for `0.0.0.0:80`.

@@ -13,6 +13,7 @@ enum TopLevelKey: String, ManifestKey {
     case shutdown
     case admin
     case isolation
+    case ingress
     case defaults
     case bots
 }
@@ -48,7 +49,9 @@ struct ManifestLoader {
         else { return nil }
 
         let apiURL = fields[.apiURL].flatMap(apiEndpoint) ?? .telegram
-        let defaults = fields[.defaults].map(defaultOverrides) ?? BotOverrides()
+        let ingress = fields[.ingress].map { ingressSettings($0, apiURL: apiURL) } ?? IngressSettings()
+        var defaults = fields[.defaults].map(defaultOverrides) ?? BotOverrides()
+        if defaults.ingress == nil { defaults.ingress = ingress.mode }
         var bots: [BotConfiguration] = []
         if let botsNode = fields[.bots] {
             bots = self.bots(botsNode, defaults: defaults, apiURL: apiURL)
@@ -60,6 +63,10 @@ struct ManifestLoader {
             !bots.contains(where: { $0.apiURL == .sandbox })
         {
             reader.report("applies only with api_url: sandbox, which neither the manifest nor any bot sets", at: sandboxNode)
+        }
+        reportMissingPublicURL(ingress, bots: bots, ingressNode: fields[.ingress], root: rootNode)
+        for index in bots.indices where bots[index].ingress == .webhook {
+            bots[index].webhook = ingress.registration(for: bots[index].lockID)
         }
         let isolation = fields[.isolation].map(isolationSettings) ?? IsolationSettings()
         if isolation.mode == .none { reportIsolatedBots(defaults: fields[.defaults], bots: fields[.bots]) }
@@ -74,6 +81,7 @@ struct ManifestLoader {
             shutdown: fields[.shutdown].map(shutdownSettings) ?? ShutdownSettings(),
             admin: fields[.admin].flatMap(adminSettings),
             isolation: isolation,
+            ingress: ingress,
             bots: bots
         )
         return reader.problems.isEmpty ? manifest : nil

@@ -19,9 +19,11 @@ struct HostReport: Sendable {
         var journal: Journal?
         /// The pid of the worker process that runs the bot (`isolation: { mode: process }`).
         var workerPID: Int32?
+        /// A webhook bot's webhook: Telegram's `getWebhookInfo` and the deliveries taken.
+        var webhook: WebhookHealth?
 
         enum CodingKeys: String, CodingKey {
-            case name, state, retries, conflicts, journal
+            case name, state, retries, conflicts, journal, webhook
             case workerPID = "worker_pid"
             case lastError = "last_error"
             case resumesAt = "resumes_at"
@@ -80,7 +82,7 @@ struct HostReport: Sendable {
                     handlerErrors: snapshot.handlerErrors, conflicts: snapshot.conflicts,
                     journal: snapshot.journal.map {
                         Journal(unfinished: $0.unfinished, deadLetters: $0.deadLetters, finished: $0.finished)
-                    }, workerPID: snapshot.workerPID)
+                    }, workerPID: snapshot.workerPID, webhook: snapshot.webhook)
             }
             + skipped().map {
                 Bot(
@@ -91,7 +93,7 @@ struct HostReport: Sendable {
     }
 
     func readiness() -> (ready: Bool, body: Readiness) {
-        let waiting = statuses().filter { ![.polling, .standby, .paused].contains($0.snapshot.state) }.map(\.name)
+        let waiting = statuses().filter { ![.polling, .receiving, .standby, .paused].contains($0.snapshot.state) }.map(\.name)
         return (waiting.isEmpty, Readiness(ready: waiting.isEmpty, waitingFor: waiting))
     }
 

@@ -31,20 +31,22 @@ final class PollingPipeline: Sendable {
     static let retention = Duration.seconds(24 * 3600)
     static let pruneInterval = Duration.seconds(3600)
 
-    private let configuration: BotConfiguration
-    private let api: BotAPIClient
-    private let status: BotStatus
-    private let journal: any UpdateJournal
+    let configuration: BotConfiguration
+    let api: BotAPIClient
+    let status: BotStatus
+    let journal: any UpdateJournal
     /// The clock backoff waits on.
-    private let clock: any Clock<Duration>
+    let clock: any Clock<Duration>
     private let housekeepingInterval: Duration
-    private let random: @Sendable () -> Double
-    private let logger: Logger
-    private let dispatcher: UpdateDispatcher
+    /// Where a webhook bot's deliveries find its ``WebhookIntake``.
+    let inbox: WebhookInbox
+    let random: @Sendable () -> Double
+    let logger: Logger
+    let dispatcher: UpdateDispatcher
     /// Whether the operator paused the bot: no poll is sent meanwhile.
-    private let pause: PauseSwitch
+    let pause: PauseSwitch
     /// The `offset` for the next `getUpdates`: one past the last update journaled.
-    private let nextOffset: Mutex<Int64?>
+    let nextOffset: Mutex<Int64?>
     /// The last poll sent: its offset, when it was sent, and whether the server answered;
     /// `nil` after a poll that failed. The server confirms every update below a poll's
     /// offset as it receives the poll.
@@ -54,10 +56,11 @@ final class PollingPipeline: Sendable {
     init(
         configuration: BotConfiguration, api: BotAPIClient, status: BotStatus, journal: any UpdateJournal,
         recovery: JournalRecovery, suspects: SuspectGate, pause: PauseSwitch, clock: any Clock<Duration>,
-        housekeepingInterval: Duration, random: @escaping @Sendable () -> Double, logger: Logger,
+        housekeepingInterval: Duration, random: @escaping @Sendable () -> Double, inbox: WebhookInbox, logger: Logger,
         handler: @escaping @Sendable (Update) async throws -> Void
     ) {
         self.configuration = configuration
+        self.inbox = inbox
         self.pause = pause
         self.api = api
         self.status = status
@@ -83,12 +86,17 @@ final class PollingPipeline: Sendable {
             })
     }
 
-    /// Polls until cancelled or the bot cannot go on; first hands the journal's unfinished
-    /// updates to the plugin again.
+    /// Polls (or, with `ingress: webhook`, takes deliveries) until cancelled or the bot
+    /// cannot go on; first hands the journal's unfinished updates to the plugin again.
     func run(resuming unfinished: [JournalEntry]) async -> End {
         await resume(unfinished)
         return await withTaskGroup(of: End?.self) { group in
-            group.addTask { await self.poll() }
+            group.addTask {
+                switch self.configuration.ingress {
+                case .polling: await self.poll()
+                case .webhook: await self.receive()
+                }
+            }
             group.addTask {
                 await self.keepJournal()
                 return nil

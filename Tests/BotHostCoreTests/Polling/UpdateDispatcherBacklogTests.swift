@@ -19,6 +19,7 @@ private final class FreeJournal: UpdateJournal {
     func open() async throws(JournalError) -> JournalRecovery { JournalRecovery(nextOffset: nil, unfinished: []) }
     func append(_ updates: [Update], nextOffset: Int64) async throws(JournalError) -> [JournalEntry] { [] }
     func load(_ sequence: Int64) async throws(JournalError) -> Update { update }
+    func latestUpdateIDs(count: Int) async throws(JournalError) -> [Int64] { [] }
     func beginAttempt(_ sequence: Int64) async throws(JournalError) {}
     func finish(_ sequence: Int64) {}
     func undoAttempt(_ sequence: Int64) {}

@@ -54,7 +54,7 @@ final class PostgresServer: Sendable {
         if getuid() == 0 {
             try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: directory.path)
         }
-        let server = PostgresServer(directory: directory, port: try freePort(), binaries: try binaryDirectory())
+        let server = PostgresServer(directory: directory, port: freeLocalPort(), binaries: try binaryDirectory())
         let initdb = try server.spawn(
             server.tool("initdb"), ["-D", server.dataDirectory, "-A", "trust", "-U", "postgres", "--no-sync"], log: "initdb.log")
         guard await initdb.exitCode() == 0 else { throw ServerError(description: "initdb failed: \(server.log("initdb.log"))") }
@@ -99,7 +99,7 @@ final class PostgresServer: Sendable {
     /// Starts PgBouncer in front of the server in transaction pooling mode, the setup that
     /// breaks session locks; returns its lock URL.
     func startTransactionPooler() async throws -> String {
-        let port = try Self.freePort()
+        let port = freeLocalPort()
         let configuration = directory.appendingPathComponent("pgbouncer.ini")
         try """
         [databases]
@@ -194,23 +194,5 @@ final class PostgresServer: Sendable {
             return URL(fileURLWithPath: "/usr/lib/postgresql/\(version)/bin")
         }
         throw ServerError(description: "initdb is not installed: install PostgreSQL (scripts/test.sh does)")
-    }
-
-    /// A loopback port nobody listens on now.
-    private static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                bind(socket, generic, length) == 0 && getsockname(socket, generic, &length) == 0
-            }
-        }
-        guard bound else { throw ServerError(description: "no free port: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

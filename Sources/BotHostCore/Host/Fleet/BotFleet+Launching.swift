@@ -5,14 +5,17 @@ import Synchronization
 
 /// Starting and ending the bots' runtimes, at start-up and on reload.
 extension BotFleet {
+    /// The base URL of `bot`'s Bot API server.
+    func apiURL(of bot: BotConfiguration) -> String {
+        switch bot.apiURL {
+        case .url(let url): url
+        case .sandbox: state.withLock { $0.sandboxURL } ?? ""
+        }
+    }
+
     func makeRuntime(for bot: BotConfiguration, shutdown: ShutdownSettings) -> BotRuntime {
-        let apiURL =
-            switch bot.apiURL {
-            case .url(let url): url
-            case .sandbox: state.withLock { $0.sandboxURL } ?? ""
-            }
-        return BotRuntime(
-            configuration: bot, plugin: plugins[bot.plugin]!, apiURL: apiURL, journals: journals,
+        BotRuntime(
+            configuration: bot, plugin: plugins[bot.plugin]!, apiURL: apiURL(of: bot), journals: journals,
             suspects: suspects, workers: workers, shutdown: shutdown,
             environment: environment, metrics: BotMetrics(bot: bot.name, factory: metricsFactory),
             paused: state.withLock { $0.paused.contains(bot.name) })

@@ -1,6 +1,7 @@
 import BotHostKit
 import Logging
 import Synchronization
+import TelegramBotAPI
 
 extension BotFleet {
     /// Applies a new manifest without a restart (SIGHUP): bots that are new start, bots
@@ -27,8 +28,12 @@ extension BotFleet {
             state.withLock { $0.reloading -= 1 }
             finishIfIdle()
         }
-        if new.lock != manifest.lock || new.admin != manifest.admin || new.shutdown != manifest.shutdown {
-            logger.warning("reload: changes to lock, admin and shutdown take effect after a restart")
+        if new.lock != manifest.lock || new.admin != manifest.admin || new.shutdown != manifest.shutdown
+            || !new.ingress.hasSameListener(as: manifest.ingress)
+        {
+            logger.warning(
+                "reload: changes to lock, admin, shutdown and the webhook listener (ingress: listen, tls, trusted_networks, trusted_proxies) take effect after a restart"
+            )
         }
         let wanted = Dictionary(new.bots.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let running = Dictionary(current.map { ($0.configuration.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -41,6 +46,11 @@ extension BotFleet {
         for runtime in removed { workers?.setPaused(runtime.configuration.name, false) }
         for runtime in retiring { runtime.requestStop() }
         for runtime in retiring { await runtime.status.waitUntilEnded() }
+        if !inWorker {
+            for runtime in removed where runtime.configuration.ingress == .webhook {
+                await deleteWebhook(of: runtime.configuration, logger: runtime.logger)
+            }
+        }
         state.withLock { state in
             state.runtimes.removeAll { runtime in retiring.contains { $0 === runtime } }
             state.skipped.removeAll { wanted[$0] != nil }
@@ -57,5 +67,20 @@ extension BotFleet {
             unchanged: current.count - retiring.count)
         if !inWorker { logger.info("reload: \(summary)") }
         return summary
+    }
+
+    /// Deletes the webhook of a bot the manifest no longer has, keeping its pending
+    /// updates: Telegram would otherwise post them to a listener that refuses them. A stop
+    /// keeps the webhook; only a removal deletes it.
+    private func deleteWebhook(of bot: BotConfiguration, logger: Logger) async {
+        let api = BotAPIClient(
+            token: bot.token, configuration: .init(baseURL: apiURL(of: bot), clock: environment.clock), logger: logger)
+        do {
+            try await api.deleteWebhook(dropPendingUpdates: false)
+            logger.info("reload: removed from the manifest; webhook deleted, pending updates kept")
+        } catch {
+            logger.warning("reload: removed from the manifest, but its webhook could not be deleted: \(error)")
+        }
+        try? await api.shutdown()
     }
 }

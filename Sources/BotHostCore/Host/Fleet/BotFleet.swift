@@ -34,6 +34,8 @@ final class BotFleet: Service {
     private let hostHooks: ShutdownHooks
     private let sandbox: Sandbox?
     private let admin: HTTPServer?
+    /// The webhook listener, where this host has one.
+    private let webhooks: HTTPServer?
     private let notifier: SystemdNotifier?
     let state = Mutex(State())
 
@@ -66,8 +68,10 @@ final class BotFleet: Service {
     init(
         manifest: Manifest, plugins: [String: any BotPlugin.Type], environment: HostEnvironment, claims: LockClaims,
         journals: any JournalStorage, workers: WorkerPool?, inWorker: Bool,
-        metrics: PrometheusCollectorRegistry, hostHooks: ShutdownHooks, sandbox: Sandbox?, admin: HTTPServer?
+        metrics: PrometheusCollectorRegistry, hostHooks: ShutdownHooks, sandbox: Sandbox?, admin: HTTPServer?,
+        webhooks: HTTPServer? = nil
     ) {
+        self.webhooks = webhooks
         self.workers = workers
         self.inWorker = inWorker
         self.manifest = manifest
@@ -138,6 +142,7 @@ final class BotFleet: Service {
         do {
             let sandboxURL = try await sandbox?.baseURL()
             let adminPort = try await admin?.port()
+            _ = try await webhooks?.port()
             state.withLock { state in
                 state.sandboxURL = sandboxURL
                 state.adminPort = adminPort

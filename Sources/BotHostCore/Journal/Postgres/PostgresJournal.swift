@@ -223,6 +223,17 @@ final class PostgresJournal: UpdateJournal {
         }
     }
 
+    func latestUpdateIDs(count: Int) async throws(JournalError) -> [Int64] {
+        try await connections.reading { [bot, logger] connection in
+            let rows = try await connection.query(
+                "SELECT update_id FROM bothost_journal_entries WHERE bot = \(bot) ORDER BY sequence DESC LIMIT \(count)",
+                logger: logger)
+            var ids: [Int64] = []
+            for try await id in rows.decode(Int64.self) { ids.append(id) }
+            return ids.reversed()
+        }
+    }
+
     func statistics() async throws(JournalError) -> JournalStatistics {
         let counts = try await connections.reading { [bot, logger] connection in
             let rows = try await connection.query(

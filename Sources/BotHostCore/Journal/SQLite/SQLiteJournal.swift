@@ -156,6 +156,16 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
         }
     }
 
+    package func latestUpdateIDs(count: Int) async throws(JournalError) -> [Int64] {
+        try await Self.reading(place: path) {
+            try await database.read { db in
+                try Int64.fetchAll(
+                    db, sql: "SELECT update_id FROM entries ORDER BY sequence DESC LIMIT ?", arguments: [count]
+                ).reversed()
+            }
+        }
+    }
+
     package func load(_ sequence: Int64) async throws(JournalError) -> Update {
         let payload = try await Self.reading(place: path) {
             try await database.read { db in

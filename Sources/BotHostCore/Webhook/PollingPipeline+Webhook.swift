@@ -1,0 +1,102 @@
+import BotHostKit
+import Logging
+import Synchronization
+import TelegramBotAPI
+
+/// A webhook bot's pipeline: deliveries instead of polls, into the same journal and
+/// dispatcher.
+extension PollingPipeline {
+    /// How often a webhook bot asks `getWebhookInfo` for `/health`.
+    static let webhookInfoInterval = Duration.seconds(60)
+
+    /// Takes deliveries (through the process's ``WebhookInbox``) until cancelled, and keeps
+    /// what `getWebhookInfo` says in the bot's status.
+    func receive() async -> End {
+        let recent: [Int64]
+        do {
+            recent = try await journal.latestUpdateIDs(count: RecentUpdateIDs.capacity)
+        } catch {
+            logger.error("\(error); a repeated webhook delivery may be handled twice")
+            recent = []
+        }
+        let intake = WebhookIntake(
+            journal: journal, dispatcher: dispatcher, status: status, pause: pause, offset: nextOffset.withLock { $0 },
+            recent: recent, logger: logger)
+        let lock = configuration.lockID
+        inbox.register(intake, for: lock)
+        defer {
+            intake.close()
+            inbox.remove(intake, for: lock)
+        }
+        guard await registerWebhook() else { return .stopped }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.showPauses() }
+            group.addTask { await self.watchWebhook() }
+        }
+        return .stopped
+    }
+
+    /// Makes Telegram's webhook the one the manifest asks for: `setWebhook` only when
+    /// `getWebhookInfo` shows another URL, `max_connections` or `allowed_updates`. A failure
+    /// is retried per the bot's retry policy, its 429 after `retry_after`. `false` if a
+    /// stop came first.
+    private func registerWebhook() async -> Bool {
+        guard let wanted = configuration.webhook else { return true }
+        var backoff = Backoff(policy: configuration.retry, random: random)
+        while !Task.isCancelled {
+            do {
+                let info = try await api.getWebhookInfo()
+                let allowed = configuration.polling.allowedUpdates
+                if info.url == wanted.url, info.maxConnections == nil || info.maxConnections == wanted.maxConnections,
+                    allowed == nil || info.allowedUpdates.map(Set.init) == allowed.map(Set.init)
+                {
+                    logger.info("webhook already set as the manifest asks")
+                } else {
+                    _ = try await api.setWebhook(
+                        url: wanted.url, maxConnections: wanted.maxConnections, allowedUpdates: allowed,
+                        secretToken: WebhookSecret(token: api.token).value)
+                    logger.info("webhook set", metadata: ["url": "\(wanted.url)"])
+                }
+                return true
+            } catch is CancellationError {
+                return false
+            } catch {
+                let delay: Duration
+                if case .rateLimited(let retryAfter, _) = error as? BotAPIError {
+                    delay = retryAfter
+                } else {
+                    delay = backoff.nextDelay() ?? configuration.retry.maxDelay
+                }
+                status.failed("setWebhook: \(error)")
+                logger.warning("could not set the webhook: \(error); trying again in \(formatDuration(delay))")
+                guard (try? await clock.sleep(for: delay)) != nil else { return false }
+            }
+        }
+        return false
+    }
+
+    /// Keeps the bot's state `receiving` or `paused` as the operator flips it, until cancelled.
+    private func showPauses() async {
+        while !Task.isCancelled {
+            status.enter(pause.isPaused ? .paused : .receiving)
+            if pause.isPaused { await pause.waitUntilResumed() } else { await pause.waitUntilPaused() }
+        }
+    }
+
+    /// Asks `getWebhookInfo` every ``webhookInfoInterval`` until cancelled.
+    private func watchWebhook() async {
+        while !Task.isCancelled {
+            do {
+                let info = try await api.getWebhookInfo()
+                status.webhook(
+                    url: info.url, pendingUpdateCount: info.pendingUpdateCount, lastErrorMessage: info.lastErrorMessage,
+                    lastErrorDate: info.lastErrorDate)
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("getWebhookInfo failed: \(error)")
+            }
+            guard (try? await clock.sleep(for: Self.webhookInfoInterval)) != nil else { return }
+        }
+    }
+}
