@@ -10,7 +10,7 @@ import Testing
         try await withEmulator(knowing: tokens) { emulator in
             try await withScratchDirectory { directory in
                 let manifest = try writeManifest(in: directory, emulator: emulator, tokens: tokens)
-                for round in 0..<50 {
+                for round in 0..<20 {
                     let hosts = try (0..<16).map { _ in try BothostProcess(["run", manifest], in: directory) }
                     var exits: [Int32] = []
                     for host in hosts where await waitForExitOrPolling(host, emulator: emulator, tokens: tokens) {

@@ -33,6 +33,8 @@ final class BotRuntime: Sendable {
     let logger: Logger
     /// Whether the operator paused the bot's polling.
     let pause: PauseSwitch
+    /// Has the bot look into its journal at once: the operator handed dead letters back.
+    let journalWakeup = JournalWakeup()
     /// Cancels whatever the bot is waiting on (a lock, a poll, a retry) when a stop or a
     /// restart comes.
     private let stopping = Mutex(Stopping())
@@ -290,6 +292,7 @@ final class BotRuntime: Sendable {
                 configuration: configuration, api: api, status: status, journal: journal, recovery: recovery,
                 suspects: suspects, pause: pause,
                 clock: environment.clock, housekeepingInterval: environment.journalHousekeepingInterval,
+                journalWakeup: journalWakeup,
                 random: environment.random, inbox: environment.webhookInbox, logger: logger,
                 handler: { update in try await Self.handle(update, with: instance) }))
     }

@@ -101,6 +101,12 @@ package final class Host: Sendable {
         try? await fleet?.restart(name)
     }
 
+    /// Has `name` look into its journal at once, as its worker's assignment asks (see
+    /// ``BotFleet/wakeJournal(of:)``).
+    func wakeJournal(of name: String) {
+        fleet?.wakeJournal(of: name)
+    }
+
     /// The worker processes, when this host is their supervisor.
     private var workers: WorkerPool? { fleet?.workers }
 

@@ -9,9 +9,10 @@ import UnixSignals
 /// and reports their statuses (``WorkerReporter``).
 ///
 /// The first assignment starts the host; each later one is applied as a reload, so the
-/// bots the worker keeps are not disturbed. Each also says which bots are paused and
-/// which the operator asked to restart since the last one. SIGTERM stops it as it stops a host; SIGHUP is
-/// the supervisor's business and ignored.
+/// bots the worker keeps are not disturbed. Each also says which bots are paused, and
+/// which the operator asked to restart or handed dead letters back to since the last
+/// one. SIGTERM stops it as it stops a host; SIGHUP is the supervisor's business and
+/// ignored.
 struct Worker {
     let plugins: [any BotPlugin.Type]
     let logger: Logger
@@ -27,6 +28,7 @@ struct Worker {
         await withDiscardingTaskGroup { group in
             var running: Host?
             var restarts: [String: Int] = [:]
+            var journalWakeups: [String: Int] = [:]
             for await assignment in link.assignments {
                 guard let manifest = manifest(for: assignment, environment: variables, reporter: reporter) else { continue }
                 locks.assign(Set(assignment.bots.values.compactMap(LockID.init(hex:))))
@@ -53,6 +55,10 @@ struct Worker {
                     await running?.restart(name)
                 }
                 restarts = assignment.restarts
+                for (name, count) in assignment.journalWakeups where count > journalWakeups[name] ?? count {
+                    running?.wakeJournal(of: name)
+                }
+                journalWakeups = assignment.journalWakeups
             }
         }
         return .success

@@ -2,7 +2,7 @@
 ///
 /// One line of JSON on the worker's standard input, sent when the worker starts and
 /// whenever its share of the bots changes (a reload, a bot that ended) or the operator
-/// pauses, resumes or restarts one of them. The worker applies each one as a reload, so
+/// pauses, resumes or restarts one of them or hands its dead letters back. The worker applies each one as a reload, so
 /// the bots it keeps are not disturbed.
 struct WorkerAssignment: Codable, Sendable, Equatable {
     /// The manifest's path, for messages and relative paths.
@@ -22,6 +22,9 @@ struct WorkerAssignment: Codable, Sendable, Equatable {
     /// bot whose count went up since its last assignment. A count rather than an order, so
     /// that an assignment sent again, or to a worker started afresh, restarts nothing.
     var restarts: [String: Int]
+    /// How often the operator has handed dead letters of each bot back, from 0: the bot
+    /// looks into its journal at once when its count went up. A count, as `restarts` is.
+    var journalWakeups: [String: Int]
 }
 
 /// What a worker tells the supervisor: one line of JSON on its report pipe (its original

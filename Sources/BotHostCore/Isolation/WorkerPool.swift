@@ -33,6 +33,8 @@ final class WorkerPool: Service, WebhookDeliveryTarget {
         /// The bots the operator paused, and how often each was restarted.
         var paused: Set<String> = []
         var restarts: [String: Int] = [:]
+        /// How often each bot's dead letters were handed back.
+        var journalWakeups: [String: Int] = [:]
         var stopping = false
     }
 
@@ -84,7 +86,7 @@ final class WorkerPool: Service, WebhookDeliveryTarget {
             WorkerAssignment(
                 manifestFile: state.manifestFile, manifestText: state.manifestText, bots: bots, sandboxURL: state.sandboxURL,
                 paused: state.paused.filter { bots[$0] != nil },
-                restarts: bots.mapValues { _ in 0 }.merging(state.restarts.filter { bots[$0.key] != nil }) { $1 })
+                restarts: Self.counts(state.restarts, of: bots), journalWakeups: Self.counts(state.journalWakeups, of: bots))
         }
     }
 
@@ -95,6 +97,21 @@ final class WorkerPool: Service, WebhookDeliveryTarget {
             return state.placement[name]
         }
         slot?.reassign()
+    }
+
+    /// Has the worker of `name` look into the bot's journal at once.
+    func wakeJournal(of name: String) {
+        let slot = state.withLock { state -> WorkerSlot? in
+            guard let slot = state.placement[name] else { return nil }
+            state.journalWakeups[name, default: 0] += 1
+            return slot
+        }
+        slot?.reassign()
+    }
+
+    /// `counts` of the bots a worker runs, 0 for those not counted yet.
+    private static func counts(_ counts: [String: Int], of bots: [String: String]) -> [String: Int] {
+        bots.mapValues { _ in 0 }.merging(counts.filter { bots[$0.key] != nil }) { $1 }
     }
 
     /// Has the worker of `name` run the bot's stop sequence and start it again; `false`

@@ -94,8 +94,7 @@ struct FleetControl: Sendable {
         }
     }
 
-    /// Hands a dead letter back to its bot, which tries it again within its journal's
-    /// housekeeping interval.
+    /// Hands a dead letter back to its bot, which tries it again at once.
     func replay(_ id: String, by peer: String) async throws(Refusal) {
         do {
             try await catalog().apply(.replay, to: [id])
@@ -105,6 +104,7 @@ struct FleetControl: Sendable {
             throw .failed("\(error)")
         }
         let bot = id.lastIndex(of: "-").map { String(id[..<$0]) } ?? id
+        host.fleet?.wakeJournal(of: bot)
         logger.info("control: dead letter \(id) handed back by \(peer)", metadata: ["bot": "\(bot)"])
     }
 

@@ -38,6 +38,8 @@ final class PollingPipeline: Sendable {
     /// The clock backoff waits on.
     let clock: any Clock<Duration>
     private let housekeepingInterval: Duration
+    /// Cuts the wait for the next housekeeping pass short (dead letters handed back).
+    private let journalWakeup: JournalWakeup
     /// Where a webhook bot's deliveries find its ``WebhookIntake``.
     let inbox: WebhookInbox
     let random: @Sendable () -> Double
@@ -56,7 +58,8 @@ final class PollingPipeline: Sendable {
     init(
         configuration: BotConfiguration, api: BotAPIClient, status: BotStatus, journal: any UpdateJournal,
         recovery: JournalRecovery, suspects: SuspectGate, pause: PauseSwitch, clock: any Clock<Duration>,
-        housekeepingInterval: Duration, random: @escaping @Sendable () -> Double, inbox: WebhookInbox, logger: Logger,
+        housekeepingInterval: Duration, journalWakeup: JournalWakeup, random: @escaping @Sendable () -> Double,
+        inbox: WebhookInbox, logger: Logger,
         handler: @escaping @Sendable (Update) async throws -> Void
     ) {
         self.configuration = configuration
@@ -67,6 +70,7 @@ final class PollingPipeline: Sendable {
         self.journal = journal
         self.clock = clock
         self.housekeepingInterval = housekeepingInterval
+        self.journalWakeup = journalWakeup
         self.random = random
         self.logger = logger
         self.nextOffset = Mutex(recovery.nextOffset)
@@ -251,7 +255,7 @@ final class PollingPipeline: Sendable {
     /// retention, purges expired state, keeps the journal's counts in the bot's status and
     /// lets go of the journal's caches. Runs until cancelled.
     private func keepJournal() async {
-        var sincePrune = Self.pruneInterval
+        var lastPrune: ContinuousClock.Instant?
         while !Task.isCancelled {
             do {
                 let replays = try await journal.takeReplays()
@@ -259,8 +263,8 @@ final class PollingPipeline: Sendable {
                     logger.info("\(replays.count) dead letters handed back for another try")
                     dispatcher.enqueue(replays)
                 }
-                if sincePrune >= Self.pruneInterval {
-                    sincePrune = .zero
+                if lastPrune.map({ .now - $0 >= Self.pruneInterval }) ?? true {
+                    lastPrune = .now
                     let pruned = try await journal.prune(finishedBefore: Date().addingTimeInterval(-Self.retention.seconds))
                     if pruned > 0 { logger.debug("pruned \(pruned) finished updates from the journal") }
                     let purged = try await journal.state.purgeAllExpired(before: Date())
@@ -271,8 +275,7 @@ final class PollingPipeline: Sendable {
                 logger.warning("journal housekeeping: \(error)")
             }
             await journal.releaseMemory()
-            guard (try? await ContinuousClock().sleep(for: housekeepingInterval)) != nil else { return }
-            sincePrune += housekeepingInterval
+            guard await journalWakeup.wait(atMost: housekeepingInterval) else { return }
         }
     }
 

@@ -55,7 +55,7 @@ private struct NoState: JournalStateStorage {
             handler: { _ in handled.withLock { $0 += 1 } },
             onResult: { entry, _ in order.withLock { $0.append(entry.sequence) } },
             onJournalFailure: { _ in })
-        let backlog = 30_000
+        let backlog = 5_000
         let entries = (1...backlog).map {
             JournalEntry(sequence: Int64($0), updateID: Int64($0), chatID: 7, attempts: 0, update: nil)
         }

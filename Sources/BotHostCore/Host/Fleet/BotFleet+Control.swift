@@ -1,11 +1,12 @@
 import BotHostKit
 import Synchronization
 
-/// What the control API asks of single bots: pause, resume and restart.
+/// What the control API asks of single bots: pause, resume, restart, and a look into
+/// the journal for dead letters handed back.
 ///
 /// Under a supervisor the bots' plugins run in worker processes: a pause or a restart is
 /// passed on to the bot's worker in its next ``WorkerAssignment``, which a worker applies
-/// to its own fleet (``usePaused(_:)``, ``restart(_:)``). A failed bot, in a worker or
+/// to its own fleet (``usePaused(_:)``, ``restart(_:)``, ``wakeJournal(of:)``). A failed bot, in a worker or
 /// not, has no run left to restart: it starts afresh, its lock claimed again, as a
 /// reload starts it.
 extension BotFleet {
@@ -70,6 +71,14 @@ extension BotFleet {
             state.withLock { $0.reloading -= 1 }
             finishIfIdle()
         }
+    }
+
+    /// Has `name` look into its journal at once, for the dead letters the operator handed
+    /// back; a bot not running looks when it starts.
+    func wakeJournal(of name: String) {
+        let runtime = state.withLock { state in state.runtimes.first { $0.configuration.name == name } }
+        runtime?.journalWakeup.wake()
+        workers?.wakeJournal(of: name)
     }
 
     private static func runtime(named name: String, in state: State) throws(ControlRefusal) -> BotRuntime {
