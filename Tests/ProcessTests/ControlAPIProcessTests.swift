@@ -3,7 +3,7 @@ import Foundation
 import TelegramBotAPI
 import Testing
 
-extension HeavyProcessTests {
+extension OperationsProcessTests {
     /// The control API of a running host (issue 20): every change needs the admin token,
     /// and its effect shows at the Bot API, in `/health` and in `/metrics`.
     @Suite struct ControlAPIProcessTests {

@@ -3,7 +3,7 @@ import Foundation
 import TelegramBotAPI
 import Testing
 
-extension HeavyProcessTests {
+extension LongProcessTests {
     /// SIGKILL at random moments, again and again, while 20 bots take traffic through a Bot
     /// API that fails 5% of the time: every update is handled at least once, and an update is
     /// handed to its plugin again only after a SIGKILL that came before its finish was

@@ -4,7 +4,7 @@ import HeadlessBrowser
 import TelegramBotAPI
 import Testing
 
-extension HeavyProcessTests {
+extension LongProcessTests {
     /// The admin server's dashboard (`GET /`) in a real headless Chromium.
     @Suite struct DashboardProcessTests {
         /// Where the dashboard's screenshot is kept after a run: an artifact, not committed.

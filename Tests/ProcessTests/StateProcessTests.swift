@@ -3,7 +3,7 @@ import Foundation
 import TelegramBotAPI
 import Testing
 
-extension HeavyProcessTests {
+extension LongProcessTests {
     /// Conversation state with real `bothost` processes: the worker process that runs a bot
     /// keeps its state in the bot's journal file, where the next host finds it.
     @Suite struct StateProcessTests {

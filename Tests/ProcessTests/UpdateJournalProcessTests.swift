@@ -4,7 +4,7 @@ import Foundation
 import TelegramBotAPI
 import Testing
 
-extension HeavyProcessTests {
+extension OperationsProcessTests {
     /// The update journal with real `bothost` processes: a hung chat holds back only itself,
     /// an `update_id` sequence restart is followed, a poison update ends as a dead letter
     /// after `max_attempts` crashes, and a journal that cannot be used is reported clearly.
