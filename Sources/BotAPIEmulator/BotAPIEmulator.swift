@@ -198,14 +198,19 @@ public final class BotAPIEmulator: Sendable {
         state.pendingUpdateIDs(botID: token.botID)
     }
 
-    /// Waits until `condition` holds (checked every millisecond) or `timeout` passes;
-    /// returns whether it held.
+    /// Waits until `condition` holds or `timeout` passes; returns whether it held.
+    ///
+    /// The condition is checked after 1 ms, then at intervals that double up to 20 ms: a
+    /// test run has dozens of waits at once, and on a small machine checking each every
+    /// millisecond would take the CPU from what they wait for.
     public func waitUntil(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
+        var pause = Duration.milliseconds(1)
         while !condition() {
             guard clock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(1))
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(20))
         }
         return true
     }
