@@ -115,7 +115,6 @@ public final class BotAPIEmulator: Sendable {
         state.addPeriodicFaults(faults, botID: token.botID, method: method, period: period)
     }
 
-    /// Sets (or with `""` clears) the bot's webhook, as `setWebhook` would.
     /// Numbers the bot's next updates from `firstUpdateID` (a random one when `nil`), as
     /// Telegram does after a week without updates: a client's offset is then far past the
     /// queue, and ignored.
@@ -124,8 +123,10 @@ public final class BotAPIEmulator: Sendable {
         state.restartUpdateSequence(botID: token.botID, at: firstUpdateID)
     }
 
-    public func setWebhook(_ url: String, for token: BotToken) {
-        state.setWebhook(botID: token.botID, url: url)
+    /// Sets (or with `""` clears) the bot's webhook, as `setWebhook` would, with its
+    /// `secret_token` and `max_connections` (40 when `nil`).
+    public func setWebhook(_ url: String, secret: String? = nil, maxConnections: Int? = nil, for token: BotToken) {
+        state.setWebhook(botID: token.botID, url: url, secret: secret, maxConnections: maxConnections)
     }
 
     public func webhookInfo(for token: BotToken) -> WebhookInfo {

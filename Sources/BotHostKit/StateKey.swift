@@ -25,6 +25,8 @@ public struct StateKey: Sendable, Hashable, CustomStringConvertible {
 
     public let scope: Scope
     public let name: String
+    /// Whether the host keeps this value for itself (``host(_:)``).
+    private var isHosts = false
 
     public init(_ scope: Scope, _ name: String) {
         self.scope = scope
@@ -51,9 +53,19 @@ public struct StateKey: Sendable, Hashable, CustomStringConvertible {
         StateKey(.chatUser(chat: chatID, user: userID), name)
     }
 
-    /// The scope as storage keeps it: `bot`, `chat/-100123`, `user/42`, `chat/-100123/user/42`.
+    /// A value the host keeps for itself among the bot's state, such as what it last told
+    /// `setWebhook`: its scope path is `host`, which no plugin's key has.
+    package static func host(_ name: String) -> StateKey {
+        var key = StateKey(.bot, name)
+        key.isHosts = true
+        return key
+    }
+
+    /// The scope as storage keeps it: `bot`, `chat/-100123`, `user/42`, `chat/-100123/user/42`;
+    /// `host` for ``host(_:)``.
     package var scopePath: String {
-        switch scope {
+        if isHosts { return "host" }
+        return switch scope {
         case .bot: "bot"
         case .chat(let chat): "chat/\(chat)"
         case .user(let user): "user/\(user)"

@@ -216,12 +216,16 @@ extension OperationsProcessTests {
             let tokens = processTokens(40, test: 28)
             try await withEmulator(knowing: tokens) { emulator in
                 try await withScratchDirectory { directory in
-                    let manifest = try writeManifest(in: directory, emulator: emulator, tokens: tokens)
+                    // Two workers of 20 bots each: the busiest process needs 64 + 20 x 5.
+                    let manifest = try writeManifest(
+                        in: directory, emulator: emulator, tokens: tokens, extra: "isolation: { mode: process, workers: 2 }")
                     let host = try BothostProcess(
                         ["run", manifest], in: directory, launcher: ["/usr/bin/prlimit", "--nofile=64:128"])
                     #expect(await host.exitCode() == 2)
                     #expect(
-                        host.stderr.contains("bots.yaml: 40 bots need about 304 open files, and the limit is 128; raise it"),
+                        host.stderr.contains(
+                            "bots.yaml: 40 bots need about 164 open files in their busiest process, and the limit is 128; raise it"
+                        ),
                         "\(host.stderr)")
                     #expect(host.stderr.contains("LimitNOFILE="))
                     #expect(emulator.getUpdatesCalls(of: tokens[0]).isEmpty)

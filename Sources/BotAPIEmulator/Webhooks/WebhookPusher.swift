@@ -12,12 +12,20 @@ import TelegramBotAPI
 /// answer. A 2xx delivers the update; anything else is tried again after the answer's
 /// `Retry-After`, or after a backoff (``EmulatorState/webhookPosted(botID:id:status:retryAfter:error:)``).
 ///
+/// Posts wait for one of ``maxConcurrentPosts`` permits (``PostPermits``) before they go
+/// to the HTTP client, whose pool keeps as many connections to the webhooks' host.
+///
 /// One loop per bot with a webhook, woken when an update is queued, the webhook is set, a
 /// post ends, or a retry is due; it ends when the webhook is deleted. The certificate of
 /// an `https` webhook is not verified: tests serve a self-signed one.
 final class WebhookPusher: Sendable {
     /// How long a post waits for the host's answer.
     static let answerTimeout = Duration.seconds(60)
+    /// The most posts under way at once across every bot, and so the most connections open
+    /// to one webhook host: the listener's process needs a file descriptor for each.
+    static let maxConcurrentPosts = 1_000
+
+    private let permits = PostPermits(limit: maxConcurrentPosts)
 
     private let state: EmulatorState
     /// Made when a webhook first needs it, shut down by ``shutdown()``.
@@ -43,7 +51,8 @@ final class WebhookPusher: Sendable {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .none
         configuration.tlsConfiguration = tls
-        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 1_000)
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConcurrentPosts)
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(60))
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
@@ -72,6 +81,7 @@ final class WebhookPusher: Sendable {
             return Array(loops.values)
         }
         for loop in running { loop.finish() }
+        permits.open()
         try? await madeClient.withLock { $0.take() }?.shutdown()
     }
 
@@ -83,7 +93,9 @@ final class WebhookPusher: Sendable {
                 guard let work = state.takeWebhookWork(botID: botID, now: .now) else { break }
                 for post in work.posts {
                     group.addTask {
+                        await self.permits.acquire()
                         await self.post(post.body, id: post.id, botID: botID, to: work.url, secret: work.secret)
+                        self.permits.release()
                         self.wake(botID)
                     }
                 }

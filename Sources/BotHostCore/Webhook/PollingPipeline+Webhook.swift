@@ -1,4 +1,5 @@
 import BotHostKit
+import Foundation
 import Logging
 import Synchronization
 import TelegramBotAPI
@@ -36,26 +37,40 @@ extension PollingPipeline {
         return .stopped
     }
 
+    /// Where the bot's state keeps the ``WebhookSecret/fingerprint`` of the secret last given
+    /// to `setWebhook`, which `getWebhookInfo` does not show: in the journal's database, so
+    /// that a standby host taking the bot over sees it too.
+    static let webhookSecretKey = StateKey.host("webhook_secret_fingerprint")
+
     /// Makes Telegram's webhook the one the manifest asks for: `setWebhook` only when
-    /// `getWebhookInfo` shows another URL, `max_connections` or `allowed_updates`. A failure
-    /// is retried per the bot's retry policy, its 429 after `retry_after`. `false` if a
-    /// stop came first.
+    /// `getWebhookInfo` shows another URL, `max_connections` or `allowed_updates`, or when
+    /// the secret last set (``webhookSecretKey``) is not the token's: the token changed.
+    /// A failure is retried per the bot's retry policy, its 429 after `retry_after`. `false`
+    /// if a stop came first.
     private func registerWebhook() async -> Bool {
         guard let wanted = configuration.webhook else { return true }
+        let secret = WebhookSecret(token: api.token)
+        let fingerprint = "\"\(secret.fingerprint)\""
         var backoff = Backoff(policy: configuration.retry, random: random)
         while !Task.isCancelled {
             do {
                 let info = try await api.getWebhookInfo()
                 let allowed = configuration.polling.allowedUpdates
+                let lastSecret = try? await journal.state.read(Self.webhookSecretKey, at: Date())
                 if info.url == wanted.url, info.maxConnections == nil || info.maxConnections == wanted.maxConnections,
-                    allowed == nil || info.allowedUpdates.map(Set.init) == allowed.map(Set.init)
+                    allowed == nil || info.allowedUpdates.map(Set.init) == allowed.map(Set.init), lastSecret == fingerprint
                 {
                     logger.info("webhook already set as the manifest asks")
                 } else {
                     _ = try await api.setWebhook(
                         url: wanted.url, maxConnections: wanted.maxConnections, allowedUpdates: allowed,
-                        secretToken: WebhookSecret(token: api.token).value)
+                        secretToken: secret.value)
                     logger.info("webhook set", metadata: ["url": "\(wanted.url)"])
+                    do {
+                        try await journal.state.write(fingerprint, for: Self.webhookSecretKey, expiringAt: nil)
+                    } catch {
+                        logger.warning("\(error); the next start sets the webhook again")
+                    }
                 }
                 return true
             } catch is CancellationError {

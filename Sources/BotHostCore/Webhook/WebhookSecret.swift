@@ -23,6 +23,12 @@ package struct WebhookSecret: Sendable, Hashable, CustomStringConvertible {
         value = Self.base64URL(Array(code))
     }
 
+    /// A digest of the secret that tells nothing of it, to remember which secret was given
+    /// to `setWebhook` (`getWebhookInfo` does not show it): SHA-256 of it, in hex.
+    package var fingerprint: String {
+        SHA256.hash(data: Array(value.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
     /// Whether `candidate` is the secret, in time that does not depend on where they differ.
     package func matches(_ candidate: String) -> Bool {
         let expected = Array(value.utf8)
