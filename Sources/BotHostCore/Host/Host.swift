@@ -19,7 +19,7 @@ package final class Host: Sendable {
     /// Cleanup of the host's own, run after every bot has stopped.
     package let shutdown: ShutdownHooks
     /// Every bot's metrics, as `/metrics` shows them.
-    let metrics = PrometheusCollectorRegistry()
+    let metrics = HostMetrics()
     private let plugins: [String: any BotPlugin.Type]
     private let environment: HostEnvironment
     private let logger: Logger
@@ -134,7 +134,7 @@ package final class Host: Sendable {
         guard role.delegatedLocks == nil, manifest.bots.contains(where: { $0.ingress == .webhook }) else { return nil }
         return try WebhookListener.server(
             settings: manifest.ingress, bots: webhookBots, target: workers ?? environment.webhookInbox,
-            metrics: PrometheusMetricsFactory(registry: metrics), logger: logger)
+            metrics: PrometheusMetricsFactory(registry: metrics.host), logger: logger)
     }
 
     private func run(before: [any Service], reloader: ManifestReloader?) async -> ExitStatus {
@@ -154,7 +154,7 @@ package final class Host: Sendable {
             let rates = UpdateRates(statuses: report.statuses)
             let control = FleetControl(host: self, rates: rates, reloader: reloader, journals: locks.journals, logger: logger)
             let server = AdminServer.server(
-                listen: settings, report: report, control: control, registry: metrics,
+                listen: settings, report: report, control: control, metrics: metrics,
                 workerMetrics: { workers?.metrics() ?? [] }, logger: logger)
             return (server: server, rates: rates)
         }

@@ -1,6 +1,5 @@
 import BotHostKit
 import Foundation
-import Prometheus
 import Synchronization
 
 /// Tells the supervisor what changed in a worker: soon after a bot's status changes (at
@@ -86,9 +85,7 @@ final class WorkerReporter: Sendable {
     /// The metrics, when a second has passed since they were last sent and they changed.
     private func metricsIfDue(of host: Host) -> String? {
         guard sent.withLock({ ContinuousClock.now - $0.metricsAt >= .seconds(1) }) else { return nil }
-        var buffer: [UInt8] = []
-        host.metrics.emit(into: &buffer)
-        let text = String(decoding: buffer, as: UTF8.self)
+        let text = host.metrics.text()
         return sent.withLock { sent in
             sent.metricsAt = .now
             guard text != sent.metrics else { return nil }

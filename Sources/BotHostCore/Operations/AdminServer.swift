@@ -5,7 +5,6 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOFoundationCompat
-import Prometheus
 
 /// The operator's window into a running host, on `admin.listen` (loopback by default):
 ///
@@ -23,7 +22,7 @@ import Prometheus
 /// a port in use stops the host before anything started.
 enum AdminServer {
     static func server(
-        listen: AdminSettings, report: HostReport, control: FleetControl, registry: PrometheusCollectorRegistry,
+        listen: AdminSettings, report: HostReport, control: FleetControl, metrics: HostMetrics,
         workerMetrics: @escaping @Sendable () -> [String], logger: Logger
     )
         -> HTTPServer
@@ -38,14 +37,10 @@ enum AdminServer {
             return json(readiness.body, status: readiness.ready ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ in
-            var buffer: [UInt8] = []
-            registry.emit(into: &buffer)
-            let workers = workerMetrics()
-            let text =
-                workers.isEmpty ? buffer : Array(PrometheusText.merge([String(decoding: buffer, as: UTF8.self)] + workers).utf8)
+            let text = PrometheusText.merge([metrics.text()] + workerMetrics())
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: text)))
+                body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         router.get("/bots") { _, _ in json(control.bots(), status: .ok) }
         router.get("/rates") { _, _ in json(control.rates.history(), status: .ok) }

@@ -38,10 +38,10 @@ extension BotFleet {
         }
     }
 
-    /// Where a new bot's metrics go: the host's registry, which keeps only the state and
-    /// the lock of a bot that runs in a worker.
+    /// Where a new bot's metrics go: a registry of the host's (``HostMetrics``), which keeps
+    /// only the state and the lock of a bot that runs in a worker.
     private var metricsFactory: any MetricsFactory {
-        let registry = PrometheusMetricsFactory(registry: metrics)
+        let registry = PrometheusMetricsFactory(registry: metrics.registryForNewBot())
         return workers == nil ? registry : SupervisorMetricsFactory(base: registry)
     }
 

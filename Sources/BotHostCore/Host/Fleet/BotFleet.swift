@@ -30,7 +30,7 @@ final class BotFleet: Service {
     let logger: Logger
     let plugins: [String: any BotPlugin.Type]
     let environment: HostEnvironment
-    let metrics: PrometheusCollectorRegistry
+    let metrics: HostMetrics
     private let hostHooks: ShutdownHooks
     private let sandbox: Sandbox?
     private let admin: HTTPServer?
@@ -68,7 +68,7 @@ final class BotFleet: Service {
     init(
         manifest: Manifest, plugins: [String: any BotPlugin.Type], environment: HostEnvironment, claims: LockClaims,
         journals: any JournalStorage, workers: WorkerPool?, inWorker: Bool,
-        metrics: PrometheusCollectorRegistry, hostHooks: ShutdownHooks, sandbox: Sandbox?, admin: HTTPServer?,
+        metrics: HostMetrics, hostHooks: ShutdownHooks, sandbox: Sandbox?, admin: HTTPServer?,
         webhooks: HTTPServer? = nil
     ) {
         self.webhooks = webhooks
