@@ -42,9 +42,9 @@ final class BotStatus: Sendable {
     private let logger: Logger
     let metrics: BotMetrics
     /// Called after every change (``HostEnvironment/onStatusChange``).
-    private let onChange: (@Sendable () -> Void)?
+    private let onChange: (@Sendable (BotStatus) -> Void)?
 
-    init(name: String, logger: Logger, metrics: BotMetrics, onChange: (@Sendable () -> Void)? = nil) {
+    init(name: String, logger: Logger, metrics: BotMetrics, onChange: (@Sendable (BotStatus) -> Void)? = nil) {
         self.name = name
         self.logger = logger
         self.metrics = metrics
@@ -55,7 +55,7 @@ final class BotStatus: Sendable {
     /// Changes the snapshot, and says so.
     private func update(_ change: (inout Snapshot) -> Void) {
         snapshot.withLock { change(&$0) }
-        onChange?()
+        onChange?(self)
     }
 
     var current: Snapshot { snapshot.withLock { $0 } }
@@ -68,7 +68,7 @@ final class BotStatus: Sendable {
             return snapshot.state != state
         }
         guard changed else { return }
-        onChange?()
+        onChange?(self)
         metrics.show(state)
         logger.info("state changed", metadata: ["state": "\(state.rawValue)"])
         events.publish(.stateChanged(state))

@@ -155,7 +155,7 @@ package final class Host: Sendable {
             let control = FleetControl(host: self, rates: rates, reloader: reloader, journals: locks.journals, logger: logger)
             let server = AdminServer.server(
                 listen: settings, report: report, control: control, metrics: metrics,
-                workerMetrics: { workers?.metrics() ?? [] }, logger: logger)
+                workerMetrics: { await workers?.metrics() ?? [] }, logger: logger)
             return (server: server, rates: rates)
         }
         let webhooks: HTTPServer?

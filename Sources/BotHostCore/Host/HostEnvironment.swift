@@ -21,7 +21,7 @@ package struct HostEnvironment: Sendable {
     package var lockSessionTiming: LockSessionTiming
     /// Called whenever a bot's status changes: a worker process then reports to its
     /// supervisor, which it need not ask every bot about again and again.
-    var onStatusChange: (@Sendable () -> Void)?
+    var onStatusChange: (@Sendable (BotStatus) -> Void)?
     /// This process's webhook bots, where deliveries find them.
     package var webhookInbox = WebhookInbox()
 

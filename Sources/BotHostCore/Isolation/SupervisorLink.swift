@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import Synchronization
 
-/// A worker's two pipes to its supervisor: ``WorkerAssignment``s and forwarded webhook
-/// deliveries arrive on standard input, ``WorkerReport``s leave on the original standard
+/// A worker's two pipes to its supervisor: ``WorkerAssignment``s, forwarded webhook
+/// deliveries and requests for metrics arrive on standard input, ``WorkerReport``s leave on the original standard
 /// output.
 ///
 /// Standard output is moved to standard error first, so that a plugin's `print` lands in
@@ -16,6 +16,8 @@ final class SupervisorLink: Sendable {
     /// Every webhook delivery, in order: apart from the assignments, so that a reload does
     /// not hold deliveries up.
     let deliveries: AsyncStream<ForwardedDelivery>
+    /// The ids of the supervisor's requests for metrics.
+    let metricsRequests: AsyncStream<UInt64>
     private let reports: Mutex<Int32>
 
     init(logger: Logger) {
@@ -26,6 +28,8 @@ final class SupervisorLink: Sendable {
         self.assignments = assignments
         let (deliveries, deliveryContinuation) = AsyncStream<ForwardedDelivery>.makeStream()
         self.deliveries = deliveries
+        let (metricsRequests, metricsContinuation) = AsyncStream<UInt64>.makeStream()
+        self.metricsRequests = metricsRequests
         let reader = Thread {
             let decoder = JSONDecoder()
             var pending: [UInt8] = []
@@ -40,6 +44,7 @@ final class SupervisorLink: Sendable {
                         switch try decoder.decode(SupervisorMessage.self, from: Data(pending[..<newline])) {
                         case .assign(let assignment): continuation.yield(assignment)
                         case .deliver(let delivery): deliveryContinuation.yield(delivery)
+                        case .collectMetrics(let id): metricsContinuation.yield(id)
                         }
                     } catch {
                         logger.error("worker: unreadable message from the supervisor: \(error)")

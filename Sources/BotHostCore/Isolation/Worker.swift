@@ -24,7 +24,7 @@ struct Worker {
         for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] { variables[name] = nil }
         let reporter = WorkerReporter(link: link)
         var environment = HostEnvironment(logger: logger, variables: variables)
-        environment.onStatusChange = { reporter.statusChanged() }
+        environment.onStatusChange = { reporter.statusChanged($0) }
         await withDiscardingTaskGroup { group in
             var running: Host?
             var restarts: [String: Int] = [:]
@@ -39,7 +39,6 @@ struct Worker {
                 } else {
                     let host = Host(manifest: manifest, plugins: plugins, environment: environment, role: .worker(locks))
                     host.usePaused(assignment.paused)
-                    reporter.attach(host)
                     running = host
                     group.addTask {
                         let status = await host.runHandlingSignals(signals, reload: nil)
@@ -49,6 +48,9 @@ struct Worker {
                     group.addTask { await reporter.run() }
                     group.addTask { [inbox = environment.webhookInbox] in
                         await Self.take(link.deliveries, into: inbox, link: link)
+                    }
+                    group.addTask {
+                        for await id in link.metricsRequests { reporter.sendMetrics(of: host, id: id) }
                     }
                 }
                 for (name, count) in assignment.restarts where count > restarts[name] ?? count {

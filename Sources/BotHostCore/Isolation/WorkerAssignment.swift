@@ -28,13 +28,13 @@ struct WorkerAssignment: Codable, Sendable, Equatable {
 }
 
 /// What a worker tells the supervisor: one line of JSON on its report pipe (its original
-/// standard output), sent when something changed.
+/// standard output), sent when something changed or the supervisor asked.
 struct WorkerReport: Codable, Sendable {
     /// The bots whose status changed since the last report, by name. A bot the worker no
     /// longer runs is reported once more, as stopped or failed.
     var bots: [String: BotStatus.Snapshot]
-    /// The worker's metrics in Prometheus text format, when they changed.
-    var metrics: String?
+    /// The worker's metrics, when the supervisor asked for them.
+    var metrics: CollectedMetrics? = nil
     /// What became of forwarded webhook deliveries.
     var answers: [ForwardedDelivery.Answer]? = nil
 }

@@ -172,9 +172,13 @@ final class WorkerPool: Service, WebhookDeliveryTarget {
         return await slot.deliver(update, lock: bot.lockID)
     }
 
-    /// Every running worker's metrics, in Prometheus text format.
-    func metrics() -> [String] {
-        state.withLock { $0.slots }.compactMap(\.metrics)
+    /// Every running worker's metrics, in Prometheus text format, asked for at once.
+    func metrics() async -> [String] {
+        let slots = state.withLock { $0.slots }
+        return await withTaskGroup(of: String?.self) { group in
+            for slot in slots { group.addTask { await slot.metrics } }
+            return await group.reduce(into: []) { texts, text in text.map { texts.append($0) } }
+        }
     }
 
     /// The slot `bot` runs in from now on: its own when `isolated`, otherwise the least busy

@@ -1,23 +1,22 @@
 import BotHostKit
-import Foundation
 import Synchronization
 
 /// Tells the supervisor what changed in a worker: soon after a bot's status changes (at
-/// most every 20 ms), the bots whose status changed since the last report, and at most once
-/// a second the metrics, if they changed. Nothing is sent, and nothing runs, while nothing
-/// changes, but for a look at the metrics every 5 s.
+/// most every 20 ms), the bots whose status changed since the last report. Nothing is sent,
+/// and nothing runs, while nothing changes; the metrics go only when the supervisor asks
+/// for them (``SupervisorMessage/collectMetrics(id:)``).
+///
+/// A report reads only the bots that changed, so a worker of thousands of bots, a few of
+/// them busy, does not compare thousands of statuses every 20 ms.
 final class WorkerReporter: Sendable {
     private let link: SupervisorLink
-    private let sent = Mutex(Sent())
+    private let pending = Mutex(Pending())
     private let changes: AsyncStream<Void>
     private let changed: AsyncStream<Void>.Continuation
 
-    private struct Sent {
-        /// The worker's host, once the first assignment started it.
-        var host: Host?
-        var bots: [String: BotStatus.Snapshot] = [:]
-        var metrics: String?
-        var metricsAt = ContinuousClock.now - .seconds(1)
+    private struct Pending {
+        /// The bots whose status changed since the last report, by name.
+        var changed: [String: BotStatus] = [:]
         /// Bots refused by the worker itself (``Worker``), each reported once.
         var refused: [String: BotStatus.Snapshot] = [:]
     }
@@ -27,26 +26,16 @@ final class WorkerReporter: Sendable {
         (changes, changed) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Asks for a report soon: for ``HostEnvironment/onStatusChange``.
-    func statusChanged() {
+    /// Asks for a report of `status` soon: for ``HostEnvironment/onStatusChange``.
+    func statusChanged(_ status: BotStatus) {
+        pending.withLock { $0.changed[status.name] = status }
         changed.yield()
     }
 
-    /// Reports on `host`'s bots from now on.
-    func attach(_ host: Host) {
-        sent.withLock { $0.host = host }
-    }
-
     func run() async {
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                while (try? await Task.sleep(for: .seconds(5))) != nil { self.changed.yield() }
-            }
-            for await _ in changes {
-                report()
-                try? await Task.sleep(for: .milliseconds(20))
-            }
-            group.cancelAll()
+        for await _ in changes {
+            report()
+            try? await Task.sleep(for: .milliseconds(20))
         }
     }
 
@@ -57,40 +46,23 @@ final class WorkerReporter: Sendable {
         snapshot.state = .failed
         snapshot.failure = summary
         snapshot.lastError = reason
-        sent.withLock { $0.refused[name] = snapshot }
+        pending.withLock { $0.refused[name] = snapshot }
+        changed.yield()
     }
 
-    /// Sends what changed since the last report, if anything did.
+    /// Sends the statuses that changed since the last report, if any did.
     func report() {
-        let host = sent.withLock { $0.host }
-        let current = host?.botStatuses ?? [:]
-        let metrics = host.flatMap(metricsIfDue)
-        let report = sent.withLock { sent -> WorkerReport? in
-            var changed = current.filter { sent.bots[$0.key] != $0.value }
-            // A bot that a reload removed has stopped, even when its last state went unseen.
-            for (name, last) in sent.bots where current[name] == nil && ![.stopped, .failed].contains(last.state) {
-                var stopped = last
-                stopped.state = .stopped
-                changed[name] = stopped
-            }
-            changed.merge(sent.refused) { running, _ in running }
-            sent.refused = [:]
-            sent.bots = current
-            guard !changed.isEmpty || metrics != nil else { return nil }
-            return WorkerReport(bots: changed, metrics: metrics)
+        let (changed, refused) = pending.withLock { pending in
+            defer { pending = Pending() }
+            return (pending.changed, pending.refused)
         }
-        if let report { link.send(report) }
+        let bots = changed.mapValues(\.current).merging(refused) { running, _ in running }
+        guard !bots.isEmpty else { return }
+        link.send(WorkerReport(bots: bots))
     }
 
-    /// The metrics, when a second has passed since they were last sent and they changed.
-    private func metricsIfDue(of host: Host) -> String? {
-        guard sent.withLock({ ContinuousClock.now - $0.metricsAt >= .seconds(1) }) else { return nil }
-        let text = host.metrics.text()
-        return sent.withLock { sent in
-            sent.metricsAt = .now
-            guard text != sent.metrics else { return nil }
-            sent.metrics = text
-            return text
-        }
+    /// Answers the supervisor's request `id` with `host`'s metrics.
+    func sendMetrics(of host: Host, id: UInt64) {
+        link.send(WorkerReport(bots: [:], metrics: CollectedMetrics(id: id, text: host.metrics.text())))
     }
 }

@@ -37,9 +37,12 @@ final class WorkerSlot: Sendable {
         var changes: AsyncStream<[UInt8]?>.Continuation?
         /// Whether an assignment is queued and not yet written: one is enough.
         var assignmentQueued = false
-        /// Forwarded webhook deliveries waiting for the process's answer, by id.
+        /// Forwarded webhook deliveries waiting for the process's answer, by message id.
         var deliveries: [UInt64: CheckedContinuation<WebhookAnswer, Never>] = [:]
-        var nextDeliveryID: UInt64 = 1
+        /// Requests for the process's metrics waiting for its answer, by message id.
+        var metricsRequests: [UInt64: CheckedContinuation<String?, Never>] = [:]
+        /// The id of the next message that the process answers.
+        var nextMessageID: UInt64 = 1
 
         /// Queues the current assignment for the running process, unless one is queued.
         mutating func queueAssignment() {
@@ -47,7 +50,7 @@ final class WorkerSlot: Sendable {
             assignmentQueued = true
             changes.yield(nil)
         }
-        /// The running process's last metrics, in Prometheus text format.
+        /// The running process's metrics as it last gave them, in Prometheus text format.
         var metrics: String?
         /// Failed for good (a crash loop), or an isolated slot whose bot ended.
         var ended = false
@@ -76,11 +79,26 @@ final class WorkerSlot: Sendable {
 
     var hasEnded: Bool { state.withLock { $0.ended } }
 
+    /// How long ``metrics`` waits for the process's answer before it shows the metrics
+    /// the process gave last: a scrape must not hang on a worker that is busy or dying.
+    static let metricsTimeout = Duration.seconds(2)
+
     /// The running process's id, if any.
     var pid: pid_t? { state.withLock { $0.pid } }
 
-    /// The running process's metrics, if it reported them.
-    var metrics: String? { state.withLock { $0.metrics } }
+    /// The running process's metrics in Prometheus text format, asked for now; those it
+    /// gave last when it does not answer within ``metricsTimeout``; `nil` when no process
+    /// runs.
+    var metrics: String? {
+        get async {
+            let text = await ask(
+                SupervisorMessage.collectMetrics, waiting: \.metricsRequests, unavailable: nil, timeout: Self.metricsTimeout)
+            return state.withLock { state in
+                if let text { state.metrics = text }
+                return state.pid == nil ? nil : state.metrics
+            }
+        }
+    }
 
     /// Runs `name` in this worker until it ends there; `nil` if the slot has ended and the
     /// pool must choose another.
@@ -118,20 +136,38 @@ final class WorkerSlot: Sendable {
     /// process, and returns its answer; ``WebhookAnswer/unavailable`` when no process runs
     /// or it exits first.
     func deliver(_ update: Update, lock: LockID) async -> WebhookAnswer {
+        let text = String(decoding: update.raw.jsonText, as: UTF8.self)
+        return await ask(
+            { .deliver(ForwardedDelivery(id: $0, bot: lock.hex, update: text)) }, waiting: \.deliveries,
+            unavailable: .unavailable)
+    }
+
+    /// Sends the running process the message that `message` makes of a new id, and returns
+    /// the answer that ``apply(_:)`` finds for that id and resumes `waiting[id]` with;
+    /// `unavailable` when no process runs, it exits first, or `timeout` passes first.
+    private func ask<Answer: Sendable>(
+        _ message: (UInt64) -> SupervisorMessage,
+        waiting: any WritableKeyPath<State, [UInt64: CheckedContinuation<Answer, Never>]> & Sendable,
+        unavailable: Answer, timeout: Duration? = nil
+    ) async -> Answer {
         await withCheckedContinuation { answered in
-            let queued = state.withLock { state -> Bool in
-                guard let changes = state.changes else { return false }
-                let id = state.nextDeliveryID
-                state.nextDeliveryID += 1
-                let delivery = ForwardedDelivery(
-                    id: id, bot: lock.hex, update: String(decoding: update.raw.jsonText, as: UTF8.self))
-                guard var line = try? JSONEncoder().encode(SupervisorMessage.deliver(delivery)).map({ $0 }) else { return false }
+            let id = state.withLock { state -> UInt64? in
+                guard let changes = state.changes else { return nil }
+                let id = state.nextMessageID
+                state.nextMessageID += 1
+                guard var line = try? JSONEncoder().encode(message(id)).map({ $0 }) else { return nil }
                 line.append(UInt8(ascii: "\n"))
-                state.deliveries[id] = answered
+                state[keyPath: waiting][id] = answered
                 changes.yield(line)
-                return true
+                return id
             }
-            if !queued { answered.resume(returning: .unavailable) }
+            guard let id else { return answered.resume(returning: unavailable) }
+            guard let timeout else { return }
+            // Owned by the request: it ends after the timeout, whether or not it was answered.
+            Task { [self] in
+                try? await Task.sleep(for: timeout)
+                state.withLock { $0[keyPath: waiting].removeValue(forKey: id) }?.resume(returning: unavailable)
+            }
         }
     }
 
@@ -272,15 +308,17 @@ final class WorkerSlot: Sendable {
     private func apply(_ report: WorkerReport) {
         var shown: [(BotStatus, BotStatus.Snapshot)] = []
         var ended: [(Bot, BotRuntime.Outcome)] = []
-        var answered: [(CheckedContinuation<WebhookAnswer, Never>, WebhookAnswer)] = []
-        defer { for (continuation, answer) in answered { continuation.resume(returning: answer) } }
+        var answered: [() -> Void] = []
+        defer { for resume in answered { resume() } }
         state.withLock { state in
             for answer in report.answers ?? [] {
                 if let continuation = state.deliveries.removeValue(forKey: answer.id) {
-                    answered.append((continuation, answer.answer))
+                    answered.append { continuation.resume(returning: answer.answer) }
                 }
             }
-            if let metrics = report.metrics { state.metrics = metrics }
+            if let metrics = report.metrics, let continuation = state.metricsRequests.removeValue(forKey: metrics.id) {
+                answered.append { continuation.resume(returning: metrics.text) }
+            }
             for (name, snapshot) in report.bots {
                 guard let bot = state.bots[name] else { continue }
                 var mirrored = snapshot
@@ -309,18 +347,18 @@ final class WorkerSlot: Sendable {
 
     /// The process has exited: bots that were being stopped have stopped.
     private func exited() {
-        let (stopped, unanswered) = state.withLock { state in
+        let (stopped, deliveries, metricsRequests) = state.withLock { state in
             state.pid = nil
             state.changes = nil
             state.assignmentQueued = false
             state.metrics = nil
-            let unanswered = Array(state.deliveries.values)
-            state.deliveries = [:]
+            defer { (state.deliveries, state.metricsRequests) = ([:], [:]) }
             let removing = state.bots.filter(\.value.removing)
             for name in removing.keys { state.bots[name] = nil }
-            return (Array(removing.values), unanswered)
+            return (Array(removing.values), state.deliveries.values, state.metricsRequests.values)
         }
-        for delivery in unanswered { delivery.resume(returning: .unavailable) }
+        for delivery in deliveries { delivery.resume(returning: .unavailable) }
+        for request in metricsRequests { request.resume(returning: nil) }
         for bot in stopped { bot.ended.resume(returning: .stopped) }
     }
 

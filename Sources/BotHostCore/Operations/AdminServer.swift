@@ -23,7 +23,7 @@ import NIOFoundationCompat
 enum AdminServer {
     static func server(
         listen: AdminSettings, report: HostReport, control: FleetControl, metrics: HostMetrics,
-        workerMetrics: @escaping @Sendable () -> [String], logger: Logger
+        workerMetrics: @escaping @Sendable () async -> [String], logger: Logger
     )
         -> HTTPServer
     {
@@ -37,7 +37,7 @@ enum AdminServer {
             return json(readiness.body, status: readiness.ready ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ in
-            let text = PrometheusText.merge([metrics.text()] + workerMetrics())
+            let text = PrometheusText.merge([metrics.text()] + (await workerMetrics()))
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))

@@ -253,7 +253,7 @@ final class PollingPipeline: Sendable {
 
     /// Hands replayed dead letters to the dispatcher, prunes finished updates past their
     /// retention, purges expired state, keeps the journal's counts in the bot's status and
-    /// lets go of the journal's caches. Runs until cancelled.
+    /// closes the journal's connection once the bot is idle. Runs until cancelled.
     private func keepJournal() async {
         var lastPrune: ContinuousClock.Instant?
         while !Task.isCancelled {
@@ -274,7 +274,7 @@ final class PollingPipeline: Sendable {
             } catch {
                 logger.warning("journal housekeeping: \(error)")
             }
-            await journal.releaseMemory()
+            await journal.releaseIfIdle()
             guard await journalWakeup.wait(atMost: housekeepingInterval) else { return }
         }
     }

@@ -97,19 +97,32 @@ import Testing
         }
     }
 
-    /// Housekeeping lets go of the connection's caches after each pass; the journal then
-    /// reads and writes as before, and a later pass with nothing written does nothing.
-    @Test func aJournalThatLetGoOfItsCachesReadsAndWritesAsBefore() async throws {
+    /// Housekeeping closes the connection after a pass in which nothing used it: the
+    /// journal's files are then closed, and the journal reads and writes as before, opening
+    /// them again.
+    @Test func aJournalClosedWhileIdleReadsAndWritesAsBefore() async throws {
         try await withJournalFile { path in
             let journal = try SQLiteJournal(path: path)
             _ = try await journal.open()
             let entries = try await journal.append(updates(1...3), nextOffset: 4)
-            await journal.releaseMemory()
-            await journal.releaseMemory()
+            await journal.releaseIfIdle()
+            #expect(openDescriptors(of: path) > 0, "used since the last pass: stays open")
+            await journal.releaseIfIdle()
+            #expect(openDescriptors(of: path) == 0, "idle for a pass: closed")
             try await journal.beginAttempt(entries[0].sequence)
             journal.finish(entries[0].sequence)
             try await journal.flush()
-            await journal.releaseMemory()
+            #expect(openDescriptors(of: path) > 0)
+            await journal.releaseIfIdle()
+            await journal.releaseIfIdle()
+            #expect(try await journal.statistics() == JournalStatistics(unfinished: 2, deadLetters: 0, finished: 1))
+            #expect(try await journal.takeReplays().isEmpty)
+            await journal.releaseIfIdle()
+            await journal.releaseIfIdle()
+            // The close's checkpoint changed the files, not what they hold: nothing to read.
+            #expect(try await journal.statistics() == JournalStatistics(unfinished: 2, deadLetters: 0, finished: 1))
+            #expect(try await journal.takeReplays().isEmpty)
+            #expect(openDescriptors(of: path) == 0, "housekeeping's looks at an idle journal open nothing")
             #expect(try await journal.load(entries[1].sequence).message?.text == "m2")
             #expect(try await journal.statistics() == JournalStatistics(unfinished: 2, deadLetters: 0, finished: 1))
             let more = try await journal.append(updates(4...4), nextOffset: 5)
@@ -171,5 +184,15 @@ import Testing
             }
             await journal.close()
         }
+    }
+}
+
+/// How many of this process's file descriptors are open on the journal at `path` or its
+/// `-wal` and `-shm`.
+private func openDescriptors(of path: String) -> Int {
+    let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    return descriptors.count { descriptor in
+        let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(descriptor)")) ?? ""
+        return target.hasPrefix(path)
     }
 }

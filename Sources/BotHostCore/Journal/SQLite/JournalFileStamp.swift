@@ -8,14 +8,18 @@ import Glibc
 /// were handed back and how many entries it holds; comparing stamps answers that with two
 /// `stat` calls, where a query would wake a thread (for a thousand bots, a few percent of a
 /// core).
+///
+/// A missing `-wal` and an empty one hold the same: none of them a write. So they stamp
+/// alike, and a connection that opens again after an idle close (creating an empty
+/// `-wal`) changes no stamp.
 struct JournalFileStamp: Equatable {
     private var parts: [Int64] = []
 
     init(path: String) {
         for file in [path, path + "-wal"] {
             var info = stat()
-            guard stat(file, &info) == 0 else {
-                parts.append(-1)
+            guard stat(file, &info) == 0, info.st_size > 0 else {
+                parts.append(0)
                 continue
             }
             parts += [Int64(info.st_size), Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec)]

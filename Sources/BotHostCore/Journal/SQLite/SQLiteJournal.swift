@@ -10,18 +10,17 @@ package import TelegramBotAPI
 /// WAL mode with `synchronous=NORMAL`: a commit is in the operating system's page cache
 /// when it returns, so it survives the process (a crash, SIGKILL) but not a power cut,
 /// and costs no fsync. One file per bot, so a damaged file stops only its own bot. The
-/// file and its `-wal` and `-shm` companions are created with mode 0600.
+/// file and its `-wal` and `-shm` companions are created with mode 0600. The connection is
+/// open only while the bot uses its journal (``JournalConnection``).
 package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
     package let path: String
-    private let database: DatabaseQueue
+    private let connection: JournalConnection
     private let marks: JournalMarks
     package let state: any JournalStateStorage
-    /// The file stamp when replays were last looked for, the statistics last read with
-    /// theirs, and the stamp when memory was last let go of: a journal nobody wrote to since
-    /// has nothing new to tell, and has filled no cache.
-    private let lastLooks = Mutex<
-        (replays: JournalFileStamp?, statistics: (JournalFileStamp, JournalStatistics)?, release: JournalFileStamp?)
-    >((nil, nil, nil))
+    /// The file stamp when replays were last looked for, and the statistics last read with
+    /// theirs: a journal nobody wrote to since has nothing new to tell.
+    private let lastLooks = Mutex<(replays: JournalFileStamp?, statistics: (JournalFileStamp, JournalStatistics)?)>(
+        (nil, nil))
 
     /// Opens (creating if needed) the journal file at `path`. Throws ``JournalError``.
     package init(path: String) throws(JournalError) {
@@ -39,16 +38,15 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -256")
         }
         do {
-            database = try DatabaseQueue(path: path, configuration: configuration)
-            try database.write { db in try Self.migrate(db) }
+            connection = try JournalConnection(path: path, configuration: configuration, prepare: Self.migrate)
         } catch {
             throw .unreadable(place: path, Self.describe(error))
         }
-        let database = database
-        state = SQLiteStateStorage(database: database, place: path)
+        let connection = connection
+        state = SQLiteStateStorage(connection: connection, place: path)
         marks = JournalMarks(place: path) { [path] batch throws(JournalError) in
             try await Self.writing(place: path) {
-                try await database.write { db in
+                try await connection.write { db in
                     let begin = try db.cachedStatement(sql: "UPDATE entries SET attempts = attempts + 1 WHERE sequence = ?")
                     for sequence in batch.attempts { try begin.execute(arguments: [sequence]) }
                     let undo = try db.cachedStatement(
@@ -119,7 +117,7 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
 
     package func open() async throws(JournalError) -> JournalRecovery {
         try await Self.reading(place: path) {
-            try await database.read { db in
+            try await connection.read { db in
                 let offset = try Int64.fetchOne(db, sql: "SELECT next_offset FROM cursor WHERE id = 1")
                 let rows = try Row.fetchAll(
                     db, sql: "SELECT sequence, update_id, chat_id, attempts FROM entries WHERE state = 0 ORDER BY sequence")
@@ -134,8 +132,8 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
 
     package func append(_ updates: [Update], nextOffset: Int64) async throws(JournalError) -> [JournalEntry] {
         let payloads = updates.map { Data($0.raw.jsonText) }
-        let sequences = try await Self.writing(place: path) { [database] in
-            try await database.write { db in
+        let sequences = try await Self.writing(place: path) { [connection] in
+            try await connection.write { db in
                 let insert = try db.cachedStatement(
                     sql: "INSERT INTO entries (update_id, chat_id, payload, fetched_at) VALUES (?, ?, ?, ?)")
                 let now = Date().timeIntervalSince1970
@@ -158,7 +156,7 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
 
     package func latestUpdateIDs(count: Int) async throws(JournalError) -> [Int64] {
         try await Self.reading(place: path) {
-            try await database.read { db in
+            try await connection.read { db in
                 try Int64.fetchAll(
                     db, sql: "SELECT update_id FROM entries ORDER BY sequence DESC LIMIT ?", arguments: [count]
                 ).reversed()
@@ -168,7 +166,7 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
 
     package func load(_ sequence: Int64) async throws(JournalError) -> Update {
         let payload = try await Self.reading(place: path) {
-            try await database.read { db in
+            try await connection.read { db in
                 try Data.fetchOne(db, sql: "SELECT payload FROM entries WHERE sequence = ?", arguments: [sequence])
             }
         }
@@ -197,8 +195,8 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
     }
 
     package func setAside(_ sequence: Int64, reason: String) async throws(JournalError) {
-        try await Self.writing(place: path) { [database] in
-            try await database.write { db in
+        try await Self.writing(place: path) { [connection] in
+            try await connection.write { db in
                 try db.execute(
                     sql: "UPDATE entries SET state = 2, ended_at = ?, reason = ? WHERE sequence = ?",
                     arguments: [Date().timeIntervalSince1970, reason, sequence])
@@ -212,14 +210,15 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
         let stamp = JournalFileStamp(path: path)
         guard lastLooks.withLock({ $0.replays }) != stamp else { return [] }
         let asked = try await Self.reading(place: path) {
-            try await database.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM entries WHERE state = 3)") }
+            try await connection.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM entries WHERE state = 3)")
+            }
         }
         guard asked == true else {
             lastLooks.withLock { $0.replays = stamp }
             return []
         }
-        return try await Self.writing(place: path) { [database] in
-            try await database.write { db in
+        return try await Self.writing(place: path) { [connection] in
+            try await connection.write { db in
                 try Row.fetchAll(
                     db,
                     sql: """
@@ -233,8 +232,8 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
     }
 
     package func prune(finishedBefore date: Date) async throws(JournalError) -> Int {
-        try await Self.writing(place: path) { [database] in
-            try await database.write { db in
+        try await Self.writing(place: path) { [connection] in
+            try await connection.write { db in
                 try db.execute(
                     sql: "DELETE FROM entries WHERE state = 1 AND ended_at < ?", arguments: [date.timeIntervalSince1970])
                 return db.changesCount
@@ -246,7 +245,7 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
         let stamp = JournalFileStamp(path: path)
         if let (seen, statistics) = lastLooks.withLock({ $0.statistics }), seen == stamp { return statistics }
         let statistics = try await Self.reading(place: path) {
-            try await database.read { db in
+            try await connection.read { db in
                 var counts: [Int: Int] = [:]
                 for row in try Row.fetchAll(db, sql: "SELECT state, count(*) FROM entries GROUP BY state") {
                     counts[row[0]] = row[1]
@@ -260,28 +259,36 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
         return statistics
     }
 
-    /// Empties the connection's page cache (SQLite allocates 20 pages, 86 KiB, at the first
-    /// read) and its prepared statements, unless nothing was written since the last time:
-    /// an idle bot's housekeeping then costs two `stat` calls, not a hop to the writer. The
-    /// freed memory goes back to the kernel with the next ``HeapTrimmer`` trim.
-    package func releaseMemory() async {
-        let stamp = JournalFileStamp(path: path)
-        guard lastLooks.withLock({ $0.release }) != stamp else { return }
-        guard (try? await database.writeWithoutTransaction({ db in db.releaseMemory() })) != nil else { return }
-        lastLooks.withLock { $0.release = stamp }
+    /// Closes the connection when nothing used it since the last call
+    /// (``JournalConnection/closeIfIdle()``); the freed memory goes back to the kernel with
+    /// the next ``HeapTrimmer`` trim.
+    ///
+    /// The close checkpoints the `-wal` into the file, which changes the file's stamp but
+    /// not what it holds: looks made at the stamp before the close count as made at the
+    /// one after, so that the next pass does not open the connection again to find nothing
+    /// new. A write by another process (`bothost dead-letters`) in the microseconds
+    /// between the two stamps would go unnoticed until the bot next writes.
+    package func releaseIfIdle() async {
+        let before = JournalFileStamp(path: path)
+        guard connection.closeIfIdle() else { return }
+        let after = JournalFileStamp(path: path)
+        lastLooks.withLock { looks in
+            if looks.replays == before { looks.replays = after }
+            if let (seen, statistics) = looks.statistics, seen == before { looks.statistics = (after, statistics) }
+        }
         HeapTrimmer.shared.trimSoon()
     }
 
     package func close() async {
         try? await marks.flush()
-        try? database.close()
+        connection.close()
     }
 
     // MARK: - DeadLetterStore
 
     package func deadLetters() async throws(JournalError) -> [DeadLetter] {
         try await Self.reading(place: path) {
-            try await database.read { db in
+            try await connection.read { db in
                 try Row.fetchAll(
                     db,
                     sql: """
@@ -307,8 +314,8 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
 
     /// Runs `sql` for each sequence in one transaction, once all are dead letters.
     private func changeDeadLetters(_ sequences: [Int64], sql: String) async throws(JournalError) {
-        try await Self.writing(place: path) { [database] in
-            try await database.write { db in
+        try await Self.writing(place: path) { [connection] in
+            try await connection.write { db in
                 for sequence in sequences {
                     let state = try Int.fetchOne(db, sql: "SELECT state FROM entries WHERE sequence = ?", arguments: [sequence])
                     guard state == 2 else { throw JournalError.unknownEntry(sequence) }

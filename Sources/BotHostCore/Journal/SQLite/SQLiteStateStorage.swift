@@ -2,21 +2,22 @@ import BotHostKit
 import Foundation
 import GRDB
 
-/// A bot's state in its journal file, on the journal's own connection (one
-/// `DatabaseQueue`: a state write and a journal write take turns, never wait for each
-/// other's file locks).
+/// A bot's state in its journal file, on the journal's own connection
+/// (``JournalConnection``: a state write and a journal write take turns, never wait for
+/// each other's file locks). Each call is one SQL statement, atomic on its own, so it
+/// runs outside a transaction.
 ///
 /// The table `state_values`: `scope` (``StateKey/scopePath``), `name`, `value` (JSON text),
 /// `expires_at` (seconds since 1970, `NULL` for none), keyed by scope and name, with an
 /// index of the values that expire. A file holds one bot, so the bot is not a column.
 struct SQLiteStateStorage: JournalStateStorage {
-    let database: DatabaseQueue
+    let connection: JournalConnection
     /// The journal file, for errors.
     let place: String
 
     func read(_ key: StateKey, at now: Date) async throws(JournalError) -> String? {
         try await SQLiteJournal.reading(place: place) {
-            try await run { db in
+            try await connection.writeWithoutTransaction { db in
                 try String.fetchOne(
                     db,
                     sql: """
@@ -30,7 +31,7 @@ struct SQLiteStateStorage: JournalStateStorage {
 
     func write(_ json: String, for key: StateKey, expiringAt expiry: Date?) async throws(JournalError) {
         try await SQLiteJournal.writing(place: place) {
-            try await run { db in
+            try await connection.writeWithoutTransaction { db in
                 try db.execute(
                     sql: """
                         INSERT INTO state_values (scope, name, value, expires_at) VALUES (?, ?, ?, ?)
@@ -43,7 +44,7 @@ struct SQLiteStateStorage: JournalStateStorage {
 
     func remove(_ key: StateKey) async throws(JournalError) {
         try await SQLiteJournal.writing(place: place) {
-            try await run { db in
+            try await connection.writeWithoutTransaction { db in
                 try db.execute(
                     sql: "DELETE FROM state_values WHERE scope = ? AND name = ?", arguments: [key.scopePath, key.name])
             }
@@ -52,7 +53,7 @@ struct SQLiteStateStorage: JournalStateStorage {
 
     func purgeExpired(before now: Date, limit: Int) async throws(JournalError) -> Int {
         try await SQLiteJournal.writing(place: place) {
-            try await run { db in
+            try await connection.writeWithoutTransaction { db in
                 try db.execute(
                     sql: """
                         DELETE FROM state_values WHERE rowid IN (
@@ -63,22 +64,5 @@ struct SQLiteStateStorage: JournalStateStorage {
                 return db.changesCount
             }
         }
-    }
-
-    /// Runs `statement`, one SQL statement and so atomic on its own, on the journal's
-    /// connection; throws ``Closed`` once the journal has closed.
-    ///
-    /// A plugin's task may outlive its bot, and GRDB hands a closed connection to SQLite (a
-    /// crash, in `read`). The check runs on the connection's queue, where closing runs too,
-    /// so no close comes between the check and the statement.
-    private func run<T: Sendable>(_ statement: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await database.writeWithoutTransaction { db in
-            guard db.sqliteConnection != nil else { throw Closed() }
-            return try statement(db)
-        }
-    }
-
-    private struct Closed: Error, CustomStringConvertible {
-        var description: String { "the journal is closed" }
     }
 }
