@@ -239,7 +239,7 @@ public final class BotAPIClient: Sendable {
             limiter.pause(messages.chat, for: retryAfter)
             return retryAfter <= configuration.maxRateLimitWait ? retryAfter : nil
         case _ where error.isTransient:
-            return Self.transientRetryDelay * (retries + 1)
+            return Self.transientRetryDelay * (1 << (2 * min(retries, 8)))
         default:
             return nil
         }
@@ -262,7 +262,9 @@ public final class BotAPIClient: Sendable {
         return buffer
     }
 
-    /// The first pause before resending a call that failed on the way; it grows linearly.
+    /// The first pause before resending a call that failed on the way; each next one is four
+    /// times longer (0.1, 0.4, 1.6 s), so that the default three retries outlast a
+    /// connection storm of a second or two rather than failing inside it.
     static let transientRetryDelay = Duration.milliseconds(100)
 
     // MARK: - One request

@@ -137,7 +137,7 @@ import Testing
             let sent = try await client.sendMessage(chatID: 42, text: "again")
             #expect(sent.text == "again")
             #expect(emulator.callCount("sendMessage", of: testToken) == 4)
-            #expect(clock.sleeps == [.milliseconds(100), .milliseconds(200), .milliseconds(300)])
+            #expect(clock.sleeps == [.milliseconds(100), .milliseconds(400), .milliseconds(1600)])
         }
     }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// Tells a bot's journal housekeeping to look at once: the operator handed dead letters
@@ -11,17 +12,22 @@ final class JournalWakeup: Sendable {
 
     private struct State {
         var pending = false
-        var waiter: CheckedContinuation<Void, Never>?
+        var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
+        var nextID = 0
+
+        /// Takes the waiter, if it is the wait `id` (any wait for `nil`).
+        mutating func takeWaiter(_ id: Int? = nil) -> CheckedContinuation<Void, Never>? {
+            guard let waiter, id == nil || waiter.id == id else { return nil }
+            self.waiter = nil
+            return waiter.continuation
+        }
     }
 
     /// Ends the current wait, or the next one if none is under way.
     func wake() {
         let waiter = state.withLock { state in
-            guard let waiter = state.waiter else {
-                state.pending = true
-                return CheckedContinuation<Void, Never>?.none
-            }
-            state.waiter = nil
+            let waiter = state.takeWaiter()
+            if waiter == nil { state.pending = true }
             return waiter
         }
         waiter?.resume()
@@ -29,17 +35,17 @@ final class JournalWakeup: Sendable {
 
     /// Returns after `interval`, at a wake, or when the task is cancelled, whichever
     /// comes first; `false` when the task was cancelled.
+    ///
+    /// The interval is a Dispatch timer, not a sleeping task: every bot waits here nearly
+    /// all the time, and a task or two per bot for it would cost a thousand idle bots
+    /// megabytes.
     func wait(atMost interval: Duration) async -> Bool {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: interval) }
-            group.addTask { await self.nextWake() }
-            await group.next()
-            group.cancelAll()
+        let id = state.withLock { state in
+            defer { state.nextID += 1 }
+            return state.nextID
         }
-        return !Task.isCancelled
-    }
-
-    private func nextWake() async {
+        let timer = DispatchWorkItem { [self] in end(id) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(interval.nanoseconds)), execute: timer)
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let done = state.withLock { state in
@@ -48,16 +54,20 @@ final class JournalWakeup: Sendable {
                         state.pending = false
                         return true
                     }
-                    state.waiter = continuation
+                    state.waiter = (id, continuation)
                     return false
                 }
                 if done { continuation.resume() }
             }
         } onCancel: {
-            state.withLock { state in
-                defer { state.waiter = nil }
-                return state.waiter
-            }?.resume()
+            end(id)
         }
+        timer.cancel()
+        return !Task.isCancelled
+    }
+
+    /// Ends the wait `id`, if it is still under way.
+    private func end(_ id: Int) {
+        state.withLock { $0.takeWaiter(id) }?.resume()
     }
 }

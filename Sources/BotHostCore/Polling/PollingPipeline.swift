@@ -210,15 +210,25 @@ final class PollingPipeline: Sendable {
 
     /// Runs `poll` unless the bot is paused first: a pause ends a pending long poll at once
     /// (`nil`), so that no `getUpdates` waits while the bot is paused.
+    ///
+    /// The poll runs in a task of its own, which the pause cancels through a callback: an
+    /// idle bot spends its life in this wait, where a task group racing the poll against a
+    /// waiting task would keep two more tasks per bot.
     private func unlessPaused(_ poll: @escaping @Sendable () async throws -> [Update]) async throws -> [Update]? {
-        try await withThrowingTaskGroup(of: [Update]?.self) { group in
-            group.addTask { try await poll() }
-            group.addTask {
-                await self.pause.waitUntilPaused()
-                return nil
+        let call = Task { try await poll() }
+        guard let registration = pause.whenPaused({ call.cancel() }) else {
+            call.cancel()
+            return nil
+        }
+        defer { pause.cancel(registration) }
+        do {
+            return try await withTaskCancellationHandler {
+                try await call.value
+            } onCancel: {
+                call.cancel()
             }
-            defer { group.cancelAll() }
-            return try await group.next() ?? nil
+        } catch is CancellationError where !Task.isCancelled && pause.isPaused {
+            return nil
         }
     }
 

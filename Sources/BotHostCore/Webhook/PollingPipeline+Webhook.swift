@@ -7,7 +7,10 @@ import TelegramBotAPI
 /// A webhook bot's pipeline: deliveries instead of polls, into the same journal and
 /// dispatcher.
 extension PollingPipeline {
-    /// How often a webhook bot asks `getWebhookInfo` for `/health`.
+    /// How often a webhook bot asks `getWebhookInfo` for `/health`: every interval give or
+    /// take a quarter, at random, so that the thousands of bots of a worker, started
+    /// together, do not all ask (and open their connections, closed after a minute idle)
+    /// in the same second.
     static let webhookInfoInterval = Duration.seconds(60)
 
     /// Takes deliveries (through the process's ``WebhookInbox``) until cancelled, and keeps
@@ -98,7 +101,7 @@ extension PollingPipeline {
         }
     }
 
-    /// Asks `getWebhookInfo` every ``webhookInfoInterval`` until cancelled.
+    /// Asks `getWebhookInfo` about every ``webhookInfoInterval`` until cancelled.
     private func watchWebhook() async {
         while !Task.isCancelled {
             do {
@@ -111,7 +114,8 @@ extension PollingPipeline {
             } catch {
                 logger.warning("getWebhookInfo failed: \(error)")
             }
-            guard (try? await clock.sleep(for: Self.webhookInfoInterval)) != nil else { return }
+            let interval = Self.webhookInfoInterval * (0.75 + 0.5 * random())
+            guard (try? await clock.sleep(for: interval)) != nil else { return }
         }
     }
 }
