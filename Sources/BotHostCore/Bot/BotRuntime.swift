@@ -204,7 +204,11 @@ final class BotRuntime: Sendable {
 
         let ending: Ending
         var pipeline: PollingPipeline?
-        switch await start(api: api, hooks: hooks, scheduler: scheduler, journal: journal, recovery: recovery) {
+        // This task then waits for the bot's whole life: start-up's deep calls (`getMe`,
+        // the plugin's `init`) run in a child task, whose memory goes with it.
+        switch await inChildTask({
+            await self.start(api: api, hooks: hooks, scheduler: scheduler, journal: journal, recovery: recovery)
+        }) {
         case .ready(let started):
             pipeline = started
             ending = await poll(with: started, resuming: recovery.unfinished, watching: held)

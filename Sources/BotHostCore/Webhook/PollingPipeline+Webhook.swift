@@ -32,7 +32,9 @@ extension PollingPipeline {
             intake.close()
             inbox.remove(intake, for: lock)
         }
-        guard await registerWebhook() else { return .stopped }
+        // In a child task, as each `getWebhookInfo` below (``inChildTask(_:)``): this task
+        // waits for the bot's whole life.
+        guard await inChildTask({ await self.registerWebhook() }) else { return .stopped }
         await withDiscardingTaskGroup { group in
             group.addTask { await self.showPauses() }
             group.addTask { await self.watchWebhook() }
@@ -104,18 +106,23 @@ extension PollingPipeline {
     /// Asks `getWebhookInfo` about every ``webhookInfoInterval`` until cancelled.
     private func watchWebhook() async {
         while !Task.isCancelled {
-            do {
-                let info = try await api.getWebhookInfo()
-                status.webhook(
-                    url: info.url, pendingUpdateCount: info.pendingUpdateCount, lastErrorMessage: info.lastErrorMessage,
-                    lastErrorDate: info.lastErrorDate)
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.warning("getWebhookInfo failed: \(error)")
-            }
+            await inChildTask { await self.checkWebhook() }
             let interval = Self.webhookInfoInterval * (0.75 + 0.5 * random())
             guard (try? await clock.sleep(for: interval)) != nil else { return }
+        }
+    }
+
+    /// One `getWebhookInfo`, its answer kept in the bot's status.
+    private func checkWebhook() async {
+        do {
+            let info = try await api.getWebhookInfo()
+            status.webhook(
+                url: info.url, pendingUpdateCount: info.pendingUpdateCount, lastErrorMessage: info.lastErrorMessage,
+                lastErrorDate: info.lastErrorDate)
+        } catch is CancellationError {
+            return
+        } catch {
+            logger.warning("getWebhookInfo failed: \(error)")
         }
     }
 }
