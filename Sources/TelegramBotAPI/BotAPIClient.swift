@@ -5,12 +5,13 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 
-/// A client of one bot's Bot API, over its own HTTP connection pool.
+/// A client of one bot's Bot API.
 ///
-/// One client per bot is deliberate: AsyncHTTPClient queues requests per host once a
-/// pool's connections are busy, so bots sharing a client would wait behind each other's
-/// 30-second long polls. Each client here has its own pool, sized by
-/// ``Configuration/maxConnections``.
+/// Its calls go over connections of its own, or over ``BotAPIConnections`` shared with
+/// other bots' clients. Either way it keeps to its own budget of calls in flight
+/// (``Configuration/maxConnections``): AsyncHTTPClient queues calls per server once a
+/// pool's connections are busy, so bots without budgets of their own would wait behind
+/// each other's 30-second long polls.
 ///
 /// Calls throw ``BotAPIError`` for every failure of the call itself, and
 /// `CancellationError` when the calling task is cancelled: cancellation aborts the
@@ -32,9 +33,8 @@ public final class BotAPIClient: Sendable {
     public struct Configuration: Sendable {
         /// The Bot API server, such as `https://api.telegram.org`.
         public var baseURL: String
-        /// This client's own connection budget: one long poll plus concurrent outgoing calls.
+        /// This client's calls in flight at once: one long poll plus concurrent outgoing calls.
         public var maxConnections: Int
-        public var connectTimeout: Duration
         /// How long any call but a long poll may take; a long poll gets its `timeout` on top.
         public var requestTimeout: Duration
         /// How often an outgoing call that failed on the way (429, transport, 5xx) is sent again.
@@ -51,13 +51,12 @@ public final class BotAPIClient: Sendable {
         package var rateLimitObserver: (any RateLimitObserver)?
 
         public init(
-            baseURL: String = "https://api.telegram.org", maxConnections: Int = 8, connectTimeout: Duration = .seconds(10),
-            requestTimeout: Duration = .seconds(30), sendRetries: Int = 3, clock: any Clock<Duration> = ContinuousClock(),
-            rateLimits: RateLimits = .off, maxRateLimitWait: Duration = .seconds(60)
+            baseURL: String = "https://api.telegram.org", maxConnections: Int = 8, requestTimeout: Duration = .seconds(30),
+            sendRetries: Int = 3, clock: any Clock<Duration> = ContinuousClock(), rateLimits: RateLimits = .off,
+            maxRateLimitWait: Duration = .seconds(60)
         ) {
             self.baseURL = baseURL
             self.maxConnections = maxConnections
-            self.connectTimeout = connectTimeout
             self.requestTimeout = requestTimeout
             self.sendRetries = sendRetries
             self.clock = clock
@@ -68,7 +67,10 @@ public final class BotAPIClient: Sendable {
 
     public let token: BotToken
     public let configuration: Configuration
-    private let http: HTTPClient
+    private let connections: BotAPIConnections
+    /// Whether ``connections`` are this client's own, closed by ``shutdown()``.
+    private let ownsConnections: Bool
+    private let inFlight: ConcurrentCallLimit
     private let logger: Logger
     /// `nil` with ``RateLimits/off``.
     private let limiter: RateLimiter?
@@ -76,9 +78,18 @@ public final class BotAPIClient: Sendable {
     /// The largest response body accepted: 100 updates with big messages stay far below it.
     private static let maxResponseBytes = 32 * 1024 * 1024
 
-    public init(token: BotToken, configuration: Configuration = .init(), logger: Logger = Logger(label: "bothost.api")) {
+    /// - Parameter connections: Connections shared with other clients, which outlive this
+    ///   one; `nil` opens connections of the client's own (up to
+    ///   ``Configuration/maxConnections``), closed by ``shutdown()``.
+    public init(
+        token: BotToken, configuration: Configuration = .init(), connections: BotAPIConnections? = nil,
+        logger: Logger = Logger(label: "bothost.api")
+    ) {
         self.token = token
         self.configuration = configuration
+        self.connections = connections ?? BotAPIConnections(maxConnections: configuration.maxConnections)
+        ownsConnections = connections == nil
+        inFlight = ConcurrentCallLimit(configuration.maxConnections)
         self.logger = logger
         limiter =
             configuration.rateLimits.isOff
@@ -86,28 +97,11 @@ public final class BotAPIClient: Sendable {
             : RateLimiter(
                 limits: configuration.rateLimits, maxWait: configuration.maxRateLimitWait, clock: configuration.clock,
                 observer: configuration.rateLimitObserver)
-        // No read timeout: every call has a deadline (``Configuration/requestTimeout``,
-        // plus the poll's own timeout for a long poll) that bounds its reads as well, while
-        // a read timeout arms a timer for every answer and re-arms it at every read.
-        var http = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .init(configuration.connectTimeout)),
-            connectionPool: .init(
-                idleTimeout: .seconds(60),
-                concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, configuration.maxConnections)
-            )
-        )
-        // A connection that cannot be made fails the call at once, so the caller's retry
-        // policy (and its log line) takes over, instead of the pool retrying silently until
-        // the connect timeout.
-        http.connectionPool.retryConnectionEstablishment = false
-        http.tracing.tracer = nil
-        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
     }
 
-    /// Closes the connection pool. Pending calls fail.
+    /// Closes the client's own connections (pending calls fail); shared ones stay open.
     public func shutdown() async throws {
-        try await http.shutdown()
+        if ownsConnections { try await connections.shutdown() }
     }
 
     // MARK: - Methods written by hand
@@ -310,13 +304,15 @@ public final class BotAPIClient: Sendable {
                 request = try HTTPClient.Request(
                     url: url, method: .POST, headers: ["Content-Type": form.contentType], body: form.body())
             }
-            let call = http.execute(
-                request: request, delegate: ResponseAccumulator(request: request, maxBodySize: Self.maxResponseBytes),
-                deadline: .now() + TimeAmount(timeout))
-            response = try await withTaskCancellationHandler {
-                try await call.futureResult.get()
-            } onCancel: {
-                call.cancel()
+            response = try await inFlight.run {
+                let call = connections.http.execute(
+                    request: request, delegate: ResponseAccumulator(request: request, maxBodySize: Self.maxResponseBytes),
+                    deadline: .now() + TimeAmount(timeout))
+                return try await withTaskCancellationHandler {
+                    try await call.futureResult.get()
+                } onCancel: {
+                    call.cancel()
+                }
             }
         } catch is CancellationError {
             throw CancellationError()

@@ -37,10 +37,11 @@ import Testing
         for baseURL in [
             "http://127.0.0.1:1", "http://no-such-host.invalid:80", "ht!tp://bad url", "http://127.0.0.1:1/\(testSecret)",
         ] {
+            let connections = BotAPIConnections(connectTimeout: .seconds(2), maxConnections: 1)
             let client = BotAPIClient(
-                token: testToken, configuration: .init(baseURL: baseURL, connectTimeout: .seconds(2), sendRetries: 0))
+                token: testToken, configuration: .init(baseURL: baseURL, sendRetries: 0), connections: connections)
             errors.append(await failure { _ = try await client.getUpdates(offset: nil) })
-            try await client.shutdown()
+            try await connections.shutdown()
         }
 
         let logs = LogCapture()

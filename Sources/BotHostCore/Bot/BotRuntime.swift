@@ -23,6 +23,8 @@ final class BotRuntime: Sendable {
     let status: BotStatus
     private let plugin: any BotPlugin.Type
     private let apiURL: String
+    /// The Bot API connections of the process, shared with its other bots.
+    private let connections: BotAPIConnections
     private let journals: any JournalStorage
     /// Shared by the host's bots: see ``SuspectGate``.
     private let suspects: SuspectGate
@@ -33,8 +35,6 @@ final class BotRuntime: Sendable {
     let logger: Logger
     /// Whether the operator paused the bot's polling.
     let pause: PauseSwitch
-    /// Has the bot look into its journal at once: the operator handed dead letters back.
-    let journalWakeup = JournalWakeup()
     /// Cancels whatever the bot is waiting on (a lock, a poll, a retry) when a stop or a
     /// restart comes.
     private let stopping = Mutex(Stopping())
@@ -51,8 +51,8 @@ final class BotRuntime: Sendable {
     }
 
     init(
-        configuration: BotConfiguration, plugin: any BotPlugin.Type, apiURL: String, journals: any JournalStorage,
-        suspects: SuspectGate, workers: WorkerPool?, shutdown: ShutdownSettings,
+        configuration: BotConfiguration, plugin: any BotPlugin.Type, apiURL: String, connections: BotAPIConnections,
+        journals: any JournalStorage, suspects: SuspectGate, workers: WorkerPool?, shutdown: ShutdownSettings,
         environment: HostEnvironment, metrics: BotMetrics, paused: Bool = false
     ) {
         self.workers = workers
@@ -60,6 +60,7 @@ final class BotRuntime: Sendable {
         self.configuration = configuration
         self.plugin = plugin
         self.apiURL = apiURL
+        self.connections = connections
         self.journals = journals
         self.suspects = suspects
         self.shutdownSettings = shutdown
@@ -198,7 +199,7 @@ final class BotRuntime: Sendable {
             sendRetries: configuration.sendRetries, clock: environment.clock, rateLimits: configuration.limits,
             maxRateLimitWait: configuration.maxLimitWait ?? configuration.handlerTimeout)
         client.rateLimitObserver = status
-        let api = BotAPIClient(token: configuration.token, configuration: client, logger: logger)
+        let api = BotAPIClient(token: configuration.token, configuration: client, connections: connections, logger: logger)
         let hooks = ShutdownHooks(defaultTimeout: shutdownSettings.hookTimeout, logger: logger)
         let scheduler = Scheduler(clock: environment.clock, logger: logger)
 
@@ -295,9 +296,9 @@ final class BotRuntime: Sendable {
             PollingPipeline(
                 configuration: configuration, api: api, status: status, journal: journal, recovery: recovery,
                 suspects: suspects, pause: pause,
-                clock: environment.clock, housekeepingInterval: environment.journalHousekeepingInterval,
-                journalWakeup: journalWakeup,
-                random: environment.random, inbox: environment.webhookInbox, logger: logger,
+                clock: environment.clock, housekeeping: environment.journalHousekeeping,
+                random: environment.random, inbox: environment.webhookInbox,
+                webhookChecks: environment.webhookChecks, logger: logger,
                 handler: { update in try await Self.handle(update, with: instance) }))
     }
 

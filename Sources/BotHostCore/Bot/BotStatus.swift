@@ -41,7 +41,7 @@ final class BotStatus: Sendable {
     private let endWaiters = Mutex<[CheckedContinuation<Void, Never>]?>([])
     private let logger: Logger
     let metrics: BotMetrics
-    /// Called after every change (``HostEnvironment/onStatusChange``).
+    /// Called after every change (``HostEnvironment/onStatusChange``), and only then.
     private let onChange: (@Sendable (BotStatus) -> Void)?
 
     init(name: String, logger: Logger, metrics: BotMetrics, onChange: (@Sendable (BotStatus) -> Void)? = nil) {
@@ -52,10 +52,16 @@ final class BotStatus: Sendable {
         metrics.show(.starting)
     }
 
-    /// Changes the snapshot, and says so.
+    /// Changes the snapshot, and says so if that changed it: a webhook bot's minutely
+    /// `getWebhookInfo` and an idle journal's counts mostly read what was there already,
+    /// and a worker would send the same status to its supervisor again.
     private func update(_ change: (inout Snapshot) -> Void) {
-        snapshot.withLock { change(&$0) }
-        onChange?(self)
+        let changed = snapshot.withLock { snapshot in
+            let before = snapshot
+            change(&snapshot)
+            return snapshot != before
+        }
+        if changed { onChange?(self) }
     }
 
     var current: Snapshot { snapshot.withLock { $0 } }
@@ -133,7 +139,6 @@ final class BotStatus: Sendable {
             webhook.pendingUpdateCount = pendingUpdateCount
             webhook.lastErrorMessage = lastErrorMessage
             webhook.lastErrorDate = lastErrorDate
-            webhook.checkedAt = Int64(Date().timeIntervalSince1970)
             snapshot.webhook = webhook
         }
     }

@@ -11,9 +11,9 @@ package struct HostEnvironment: Sendable {
     package var logger: Logger
     /// How often a standby bot tries its lock again (`on_locked: wait`).
     package var standbyRecheckInterval: Duration
-    /// How often each bot looks for replayed dead letters in its journal, reads the
-    /// journal's counts and prunes it (hourly at most).
-    package var journalHousekeepingInterval: Duration
+    /// Where each bot looks for replayed dead letters in its journal, reads the journal's
+    /// counts and prunes it (hourly at most), once per `journalHousekeepingInterval`.
+    package var journalHousekeeping: RecurringChecks
     /// The process environment: `NOTIFY_SOCKET` and `WATCHDOG_USEC` for systemd,
     /// `PGPASSWORD` for the lock database.
     package var variables: [String: String]
@@ -24,6 +24,8 @@ package struct HostEnvironment: Sendable {
     var onStatusChange: (@Sendable (BotStatus) -> Void)?
     /// This process's webhook bots, where deliveries find them.
     package var webhookInbox = WebhookInbox()
+    /// Where this process's webhook bots ask `getWebhookInfo` once a minute.
+    package var webhookChecks = RecurringChecks(interval: .seconds(60))
 
     package init(
         clock: any Clock<Duration> = ContinuousClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
@@ -36,7 +38,7 @@ package struct HostEnvironment: Sendable {
         self.random = random
         self.logger = logger
         self.standbyRecheckInterval = standbyRecheckInterval
-        self.journalHousekeepingInterval = journalHousekeepingInterval
+        self.journalHousekeeping = RecurringChecks(interval: journalHousekeepingInterval)
         self.variables = variables
         self.lockSessionTiming = lockSessionTiming
     }

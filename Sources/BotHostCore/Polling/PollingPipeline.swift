@@ -37,11 +37,14 @@ final class PollingPipeline: Sendable {
     let journal: any UpdateJournal
     /// The clock backoff waits on.
     let clock: any Clock<Duration>
-    private let housekeepingInterval: Duration
-    /// Cuts the wait for the next housekeeping pass short (dead letters handed back).
-    private let journalWakeup: JournalWakeup
+    /// Where the journal's housekeeping passes are scheduled.
+    private let housekeeping: RecurringChecks
+    /// When the journal was last pruned.
+    private let lastPrune = Mutex<ContinuousClock.Instant?>(nil)
     /// Where a webhook bot's deliveries find its ``WebhookIntake``.
     let inbox: WebhookInbox
+    /// Where a webhook bot's minutely `getWebhookInfo` is scheduled.
+    let webhookChecks: RecurringChecks
     let random: @Sendable () -> Double
     let logger: Logger
     let dispatcher: UpdateDispatcher
@@ -58,19 +61,19 @@ final class PollingPipeline: Sendable {
     init(
         configuration: BotConfiguration, api: BotAPIClient, status: BotStatus, journal: any UpdateJournal,
         recovery: JournalRecovery, suspects: SuspectGate, pause: PauseSwitch, clock: any Clock<Duration>,
-        housekeepingInterval: Duration, journalWakeup: JournalWakeup, random: @escaping @Sendable () -> Double,
-        inbox: WebhookInbox, logger: Logger,
+        housekeeping: RecurringChecks, random: @escaping @Sendable () -> Double,
+        inbox: WebhookInbox, webhookChecks: RecurringChecks, logger: Logger,
         handler: @escaping @Sendable (Update) async throws -> Void
     ) {
         self.configuration = configuration
         self.inbox = inbox
+        self.webhookChecks = webhookChecks
         self.pause = pause
         self.api = api
         self.status = status
         self.journal = journal
         self.clock = clock
-        self.housekeepingInterval = housekeepingInterval
-        self.journalWakeup = journalWakeup
+        self.housekeeping = housekeeping
         self.random = random
         self.logger = logger
         self.nextOffset = Mutex(recovery.nextOffset)
@@ -92,25 +95,21 @@ final class PollingPipeline: Sendable {
 
     /// Polls (or, with `ingress: webhook`, takes deliveries) until cancelled or the bot
     /// cannot go on; first hands the journal's unfinished updates to the plugin again.
+    /// The journal is kept meanwhile (``keepJournal()``): once now, then at every turn the
+    /// process's housekeeping gives the bot.
     func run(resuming unfinished: [JournalEntry]) async -> End {
         await resume(unfinished)
-        return await withTaskGroup(of: End?.self) { group in
-            group.addTask {
-                switch self.configuration.ingress {
-                case .polling: await self.poll()
-                case .webhook: await self.receive()
-                }
-            }
-            group.addTask {
-                await self.keepJournal()
-                return nil
-            }
-            defer { group.cancelAll() }
-            while let result = await group.next() {
-                if let end = result { return end }
-            }
-            return .stopped
+        // In a child task (``inChildTask(_:)``): this task waits for the bot's whole life.
+        await inChildTask { await self.keepJournal() }
+        let lock = configuration.lockID
+        housekeeping.add(lock) { await self.keepJournal() }
+        let end: End
+        switch configuration.ingress {
+        case .polling: end = await poll()
+        case .webhook: end = await receive()
         }
+        await housekeeping.remove(lock)
+        return end
     }
 
     /// Tries the journal's unfinished updates again; those whose tries ran out (the process
@@ -275,30 +274,22 @@ final class PollingPipeline: Sendable {
     /// How long polling stays paused after the journal could not take a batch.
     static let journalRetryDelay = Duration.seconds(5)
 
-    /// Hands replayed dead letters to the dispatcher, prunes finished updates past their
-    /// retention, purges expired state, keeps the journal's counts in the bot's status and
-    /// closes the journal's connection once the bot is idle. Runs until cancelled.
+    /// One housekeeping pass: hands replayed dead letters to the dispatcher, prunes finished
+    /// updates past their retention and purges expired state (hourly), keeps the journal's
+    /// counts in the bot's status and closes the journal's connection once the bot is idle.
     private func keepJournal() async {
-        var lastPrune: ContinuousClock.Instant?
-        while !Task.isCancelled {
-            // A pass goes deeper than the wait between passes (``inChildTask(_:)``).
-            lastPrune = await inChildTask { [lastPrune] in await self.keepJournalOnce(lastPrune: lastPrune) }
-            guard await journalWakeup.wait(atMost: housekeepingInterval) else { return }
-        }
-    }
-
-    /// One pass of ``keepJournal()``, which last pruned at `lastPrune`; returns when it
-    /// last pruned after this pass.
-    private func keepJournalOnce(lastPrune: ContinuousClock.Instant?) async -> ContinuousClock.Instant? {
-        var lastPrune = lastPrune
         do {
             let replays = try await journal.takeReplays()
             if !replays.isEmpty {
                 logger.info("\(replays.count) dead letters handed back for another try")
                 dispatcher.enqueue(replays)
             }
-            if lastPrune.map({ .now - $0 >= Self.pruneInterval }) ?? true {
+            let pruneDue = lastPrune.withLock { lastPrune in
+                guard lastPrune.map({ .now - $0 >= Self.pruneInterval }) ?? true else { return false }
                 lastPrune = .now
+                return true
+            }
+            if pruneDue {
                 let pruned = try await journal.prune(finishedBefore: Date().addingTimeInterval(-Self.retention.seconds))
                 if pruned > 0 { logger.debug("pruned \(pruned) finished updates from the journal") }
                 let purged = try await journal.state.purgeAllExpired(before: Date())
@@ -309,7 +300,6 @@ final class PollingPipeline: Sendable {
             logger.warning("journal housekeeping: \(error)")
         }
         await journal.releaseIfIdle()
-        return lastPrune
     }
 
     /// Handles a failed poll: returns how the loop ends, or `nil` to poll again.

@@ -7,12 +7,6 @@ import TelegramBotAPI
 /// A webhook bot's pipeline: deliveries instead of polls, into the same journal and
 /// dispatcher.
 extension PollingPipeline {
-    /// How often a webhook bot asks `getWebhookInfo` for `/health`: every interval give or
-    /// take a quarter, at random, so that the thousands of bots of a worker, started
-    /// together, do not all ask (and open their connections, closed after a minute idle)
-    /// in the same second.
-    static let webhookInfoInterval = Duration.seconds(60)
-
     /// Takes deliveries (through the process's ``WebhookInbox``) until cancelled, and keeps
     /// what `getWebhookInfo` says in the bot's status.
     func receive() async -> End {
@@ -32,13 +26,12 @@ extension PollingPipeline {
             intake.close()
             inbox.remove(intake, for: lock)
         }
-        // In a child task, as each `getWebhookInfo` below (``inChildTask(_:)``): this task
-        // waits for the bot's whole life.
+        // In a child task (``inChildTask(_:)``): this task waits for the bot's whole life.
         guard await inChildTask({ await self.registerWebhook() }) else { return .stopped }
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.showPauses() }
-            group.addTask { await self.watchWebhook() }
-        }
+        await inChildTask { await self.checkWebhook() }
+        webhookChecks.add(lock) { await self.checkWebhook() }
+        await showPauses()
+        await webhookChecks.remove(lock)
         return .stopped
     }
 
@@ -103,16 +96,7 @@ extension PollingPipeline {
         }
     }
 
-    /// Asks `getWebhookInfo` about every ``webhookInfoInterval`` until cancelled.
-    private func watchWebhook() async {
-        while !Task.isCancelled {
-            await inChildTask { await self.checkWebhook() }
-            let interval = Self.webhookInfoInterval * (0.75 + 0.5 * random())
-            guard (try? await clock.sleep(for: interval)) != nil else { return }
-        }
-    }
-
-    /// One `getWebhookInfo`, its answer kept in the bot's status.
+    /// One `getWebhookInfo`, its answer kept in the bot's status (``PollingPipeline/webhookChecks``).
     private func checkWebhook() async {
         do {
             let info = try await api.getWebhookInfo()

@@ -9,8 +9,6 @@ struct WebhookHealth: Sendable, Equatable, Codable {
     /// Telegram's words for its last failed delivery, and when it was (Unix time, seconds).
     var lastErrorMessage: String?
     var lastErrorDate: Int64?
-    /// When `getWebhookInfo` last answered (Unix time, seconds).
-    var checkedAt: Int64?
     /// Deliveries committed to the journal (each a 200).
     var deliveries = 0
 
@@ -19,7 +17,6 @@ struct WebhookHealth: Sendable, Equatable, Codable {
         case pendingUpdateCount = "pending_update_count"
         case lastErrorMessage = "last_error_message"
         case lastErrorDate = "last_error_date"
-        case checkedAt = "checked_at"
         case deliveries
     }
 }

@@ -77,7 +77,7 @@ extension BotFleet {
     /// back; a bot not running looks when it starts.
     func wakeJournal(of name: String) {
         let runtime = state.withLock { state in state.runtimes.first { $0.configuration.name == name } }
-        runtime?.journalWakeup.wake()
+        if let runtime { environment.journalHousekeeping.checkSoon(runtime.configuration.lockID) }
         workers?.wakeJournal(of: name)
     }
 

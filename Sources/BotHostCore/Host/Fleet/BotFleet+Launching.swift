@@ -15,7 +15,8 @@ extension BotFleet {
 
     func makeRuntime(for bot: BotConfiguration, shutdown: ShutdownSettings) -> BotRuntime {
         BotRuntime(
-            configuration: bot, plugin: plugins[bot.plugin]!, apiURL: apiURL(of: bot), journals: journals,
+            configuration: bot, plugin: plugins[bot.plugin]!, apiURL: apiURL(of: bot), connections: apiConnections,
+            journals: journals,
             suspects: suspects, workers: workers, shutdown: shutdown,
             environment: environment, metrics: BotMetrics(bot: bot.name, factory: metricsFactory),
             paused: state.withLock { $0.paused.contains(bot.name) })

@@ -74,13 +74,13 @@ extension BotFleet {
     /// keeps the webhook; only a removal deletes it.
     private func deleteWebhook(of bot: BotConfiguration, logger: Logger) async {
         let api = BotAPIClient(
-            token: bot.token, configuration: .init(baseURL: apiURL(of: bot), clock: environment.clock), logger: logger)
+            token: bot.token, configuration: .init(baseURL: apiURL(of: bot), clock: environment.clock),
+            connections: apiConnections, logger: logger)
         do {
             try await api.deleteWebhook(dropPendingUpdates: false)
             logger.info("reload: removed from the manifest; webhook deleted, pending updates kept")
         } catch {
             logger.warning("reload: removed from the manifest, but its webhook could not be deleted: \(error)")
         }
-        try? await api.shutdown()
     }
 }

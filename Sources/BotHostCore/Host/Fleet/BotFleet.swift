@@ -37,6 +37,8 @@ final class BotFleet: Service {
     /// The webhook listener, where this host has one.
     private let webhooks: HTTPServer?
     private let notifier: SystemdNotifier?
+    /// The Bot API connections the bots of this process share, closed when the fleet ends.
+    let apiConnections = BotAPIConnections(maxConnections: Int(clamping: OpenFileLimit.current))
     let state = Mutex(State())
 
     struct State {
@@ -113,6 +115,7 @@ final class BotFleet: Service {
         } onCancel: {
             self.requestStop()
         }
+        try? await apiConnections.shutdown()
         state.withLock { $0.exitStatus = status }
     }
 

@@ -18,7 +18,8 @@ package struct FileTokenLock: TokenLock {
     /// Where the lock files are; created with mode 0700 when missing, refused when not
     /// private to this user (see `LockDirectory`).
     package let directory: String
-    /// How often a held lock checks that its file is still at its path.
+    /// How often a held lock checks that its file is still at its path when inotify cannot
+    /// say when it changes (see ``LockFileWatcher``).
     package let recheckInterval: Duration
 
     /// How many times a lock file replaced under an attempt is opened again before giving up:
@@ -33,7 +34,7 @@ package struct FileTokenLock: TokenLock {
     package init(directory: String, recheckInterval: Duration = .seconds(1)) {
         self.directory = directory
         self.recheckInterval = recheckInterval
-        self.watcher = LockFileWatcher(interval: recheckInterval)
+        self.watcher = LockFileWatcher(directory: directory, interval: recheckInterval)
     }
 
     /// The path of the lock file for `id`.

@@ -27,10 +27,13 @@ final class HeldFileTokenLock: HeldTokenLock {
     deinit { closeDescriptor() }
 
     func lost() async throws -> LockLossReason {
-        try await watcher.watch { [self] in lossReason() }
+        try await watcher.watch(FileTokenLock.fileName(of: id)) { [self] in lossReason() }
     }
 
-    func release() async { closeDescriptor() }
+    func release() async {
+        closeDescriptor()
+        watcher.recheck(FileTokenLock.fileName(of: id))
+    }
 
     /// Why the lock is no longer ours, or `nil` while it still is (or while that cannot be
     /// told, say the directory became unreadable: other hosts cannot reach the file either).

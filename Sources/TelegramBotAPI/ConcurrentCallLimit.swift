@@ -1,0 +1,77 @@
+import Synchronization
+
+/// At most a fixed number of one client's calls in flight at a time; the others wait, in
+/// the order they came, for one to finish.
+///
+/// A client that shares its connections (``BotAPIConnections``) with other bots' clients
+/// keeps to its own budget with it, so that no bot takes more connections than one of its
+/// own would have had: a bot that floods its calls queues them behind each other, not in
+/// front of another bot's.
+final class ConcurrentCallLimit: Sendable {
+    private struct State {
+        var available: Int
+        var waiting: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+        var nextID: UInt64 = 0
+    }
+
+    private let state: Mutex<State>
+
+    /// `limit` calls at a time, at least one.
+    init(_ limit: Int) {
+        state = Mutex(State(available: max(1, limit)))
+    }
+
+    /// Runs `call` once fewer than the limit are running. Throws `CancellationError` when
+    /// the task is cancelled while it waits.
+    func run<Result>(_ call: () async throws -> Result) async throws -> Result {
+        try await enter()
+        defer { leave() }
+        return try await call()
+    }
+
+    private func enter() async throws {
+        let id = state.withLock { state -> UInt64? in
+            guard state.available == 0 else {
+                state.available -= 1
+                return nil
+            }
+            state.nextID += 1
+            return state.nextID
+        }
+        guard let id else { return }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                // Checked under the lock: a cancellation either comes before (seen here) or
+                // finds the continuation in `waiting` (its flag is set before its handler runs).
+                let cancelled = state.withLock { state in
+                    if Task.isCancelled { return true }
+                    if state.available > 0 {
+                        state.available -= 1
+                        continuation.resume()
+                    } else {
+                        state.waiting.append((id, continuation))
+                    }
+                    return false
+                }
+                if cancelled { continuation.resume(throwing: CancellationError()) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                state.waiting.firstIndex { $0.id == id }.map { state.waiting.remove(at: $0).continuation }
+            }
+            waiter?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Hands the finished call's place to the first waiter, if any.
+    private func leave() {
+        let next = state.withLock { state in
+            guard !state.waiting.isEmpty else {
+                state.available += 1
+                return nil as CheckedContinuation<Void, any Error>?
+            }
+            return state.waiting.removeFirst().continuation
+        }
+        next?.resume()
+    }
+}
