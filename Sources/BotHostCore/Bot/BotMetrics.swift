@@ -34,32 +34,74 @@ struct BotMetrics: Sendable {
     let sendRateLimited: Counter
     private let states: [BotState: Gauge]
 
-    init(bot: String, factory: any MetricsFactory) {
-        let labels = [("bot", bot)]
-        updatesReceived = Counter(label: "bothost_updates_received_total", dimensions: labels, factory: factory)
-        updatesHandled = Counter(label: "bothost_updates_handled_total", dimensions: labels, factory: factory)
-        handlerErrors = Counter(label: "bothost_handler_errors_total", dimensions: labels, factory: factory)
-        handlerDuration = Timer(label: "bothost_handler_duration_seconds", dimensions: labels, factory: factory)
-        polls = Counter(label: "bothost_polls_total", dimensions: labels, factory: factory)
-        conflicts = Counter(label: "bothost_conflicts_total", dimensions: labels, factory: factory)
-        retries = Counter(label: "bothost_retries_total", dimensions: labels, factory: factory)
-        rateLimited = Counter(label: "bothost_rate_limited_total", dimensions: labels, factory: factory)
-        restarts = Counter(label: "bothost_restarts_total", dimensions: labels, factory: factory)
-        lockHeld = Gauge(label: "bothost_lock_held", dimensions: labels, factory: factory)
-        deadLetters = Counter(label: "bothost_dead_letters_total", dimensions: labels, factory: factory)
-        journalBacklog = Gauge(label: "bothost_journal_unfinished", dimensions: labels, factory: factory)
-        journalDeadLetters = Gauge(label: "bothost_journal_dead_letters", dimensions: labels, factory: factory)
-        journalFinished = Gauge(label: "bothost_journal_finished", dimensions: labels, factory: factory)
-        webhookPending = Gauge(label: "bothost_webhook_pending_updates", dimensions: labels, factory: factory)
-        sendQueue = Gauge(label: "bothost_send_queue", dimensions: labels, factory: factory)
-        sendWait = Timer(label: "bothost_send_wait_seconds", dimensions: labels, factory: factory)
-        sendRefused = Counter(label: "bothost_send_refused_total", dimensions: labels, factory: factory)
-        sendRateLimited = Counter(label: "bothost_send_rate_limited_total", dimensions: labels, factory: factory)
-        states = Dictionary(
-            uniqueKeysWithValues: BotState.allCases.map { state in
-                (state, Gauge(label: "bothost_bot_state", dimensions: labels + [("state", state.rawValue)], factory: factory))
-            })
+    /// Which of a bot's metrics a process keeps. Under a supervisor, the supervisor keeps
+    /// the bot's state and whether its lock is held, which only it knows (a worker in a
+    /// crash loop reports nothing), and the worker keeps the rest (updates, polls, handler
+    /// times); `/metrics` shows both (``PrometheusText``).
+    enum Share {
+        /// Every metric: the bot runs in this process, and no supervisor watches it.
+        case all
+        case supervisor
+        case worker
+
+        static let supervised: Set = ["bothost_bot_state", "bothost_lock_held"]
+
+        func keeps(_ label: String) -> Bool {
+            switch self {
+            case .all: true
+            case .supervisor: Self.supervised.contains(label)
+            case .worker: !Self.supervised.contains(label)
+            }
+        }
     }
+
+    /// A bot's metrics as `share` says; the others are one shared metric that records
+    /// nothing, so that a supervisor of ten thousand bots does not keep 190,000 metrics
+    /// that record nothing, and their label strings.
+    init(bot: String, factory: any MetricsFactory, share: Share = .all) {
+        let labels = [("bot", bot)]
+        func counter(_ label: String) -> Counter {
+            share.keeps(label) ? Counter(label: label, dimensions: labels, factory: factory) : Self.unkept.counter
+        }
+        func gauge(_ label: String) -> Gauge {
+            share.keeps(label) ? Gauge(label: label, dimensions: labels, factory: factory) : Self.unkept.gauge
+        }
+        func timer(_ label: String) -> Timer {
+            share.keeps(label) ? Timer(label: label, dimensions: labels, factory: factory) : Self.unkept.timer
+        }
+        updatesReceived = counter("bothost_updates_received_total")
+        updatesHandled = counter("bothost_updates_handled_total")
+        handlerErrors = counter("bothost_handler_errors_total")
+        handlerDuration = timer("bothost_handler_duration_seconds")
+        polls = counter("bothost_polls_total")
+        conflicts = counter("bothost_conflicts_total")
+        retries = counter("bothost_retries_total")
+        rateLimited = counter("bothost_rate_limited_total")
+        restarts = counter("bothost_restarts_total")
+        lockHeld = gauge("bothost_lock_held")
+        deadLetters = counter("bothost_dead_letters_total")
+        journalBacklog = gauge("bothost_journal_unfinished")
+        journalDeadLetters = gauge("bothost_journal_dead_letters")
+        journalFinished = gauge("bothost_journal_finished")
+        webhookPending = gauge("bothost_webhook_pending_updates")
+        sendQueue = gauge("bothost_send_queue")
+        sendWait = timer("bothost_send_wait_seconds")
+        sendRefused = counter("bothost_send_refused_total")
+        sendRateLimited = counter("bothost_send_rate_limited_total")
+        states =
+            share.keeps("bothost_bot_state")
+            ? Dictionary(
+                uniqueKeysWithValues: BotState.allCases.map { state in
+                    (state, Gauge(label: "bothost_bot_state", dimensions: labels + [("state", state.rawValue)], factory: factory))
+                }) : [:]
+    }
+
+    /// The metrics a process does not keep, shared by every bot.
+    private static let unkept = (
+        counter: Counter(label: "unkept", dimensions: [], factory: NOOPMetricsHandler.instance),
+        gauge: Gauge(label: "unkept", dimensions: [], factory: NOOPMetricsHandler.instance),
+        timer: Timer(label: "unkept", dimensions: [], factory: NOOPMetricsHandler.instance)
+    )
 
     /// Sets the `bothost_bot_state` gauge of `state` to 1 and the others to 0.
     func show(_ state: BotState) {

@@ -18,7 +18,10 @@ extension BotFleet {
             configuration: bot, plugin: plugins[bot.plugin]!, apiURL: apiURL(of: bot), connections: apiConnections,
             journals: journals,
             suspects: suspects, workers: workers, shutdown: shutdown,
-            environment: environment, metrics: BotMetrics(bot: bot.name, factory: metricsFactory),
+            environment: environment,
+            metrics: BotMetrics(
+                bot: bot.name, factory: PrometheusMetricsFactory(registry: metrics.registryForNewBot()),
+                share: workers != nil ? .supervisor : inWorker ? .worker : .all),
             paused: state.withLock { $0.paused.contains(bot.name) })
     }
 
@@ -37,13 +40,6 @@ extension BotFleet {
         case .failed(let error):
             logger.error("\(cause): cannot take the lock: \(error)", metadata: ["bot": "\(bot.name)"])
         }
-    }
-
-    /// Where a new bot's metrics go: a registry of the host's (``HostMetrics``), which keeps
-    /// only the state and the lock of a bot that runs in a worker.
-    private var metricsFactory: any MetricsFactory {
-        let registry = PrometheusMetricsFactory(registry: metrics.registryForNewBot())
-        return workers == nil ? registry : SupervisorMetricsFactory(base: registry)
     }
 
     /// Starts `runtime` in ``runBots()``'s task group, or releases `lock` if the fleet is stopping.
