@@ -327,7 +327,11 @@ final class BotRuntime: Sendable {
             case lockLost(LockLossReason?)
         }
         return await cancellableOnStop { [logger] in
-            await withTaskGroup(of: Event.self) { group in
+            guard held.canBeLost else {
+                guard (try? await held.waitUntilSafeToPoll()) != nil else { return .outcome(.stopped) }
+                return .outcome(await pipeline.run(resuming: unfinished))
+            }
+            return await withTaskGroup(of: Event.self) { group in
                 group.addTask {
                     guard (try? await held.waitUntilSafeToPoll()) != nil else { return .polled(.stopped) }
                     return .polled(await pipeline.run(resuming: unfinished))
@@ -340,8 +344,7 @@ final class BotRuntime: Sendable {
                 defer { group.cancelAll() }
                 while let event = await group.next() {
                     switch event {
-                    case .polled(.failed(let failure)): return .outcome(.failed(failure))
-                    case .polled(.stopped): return .outcome(.stopped)
+                    case .polled(let end): return .outcome(end)
                     case .lockLost(let reason?): return self.isStopRequested ? .outcome(.stopped) : .lockLost(reason)
                     case .lockLost(nil): continue
                     }

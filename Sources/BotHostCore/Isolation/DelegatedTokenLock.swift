@@ -25,7 +25,10 @@ package final class DelegatedTokenLock: TokenLock {
     fileprivate struct Delegated: HeldTokenLock {
         let id: LockID
 
-        /// Never lost here: the supervisor takes the bot away instead.
+        /// Never lost here: the supervisor takes the bot away instead, so its bot keeps no
+        /// task waiting on ``lost()``.
+        var canBeLost: Bool { false }
+
         func lost() async throws -> LockLossReason {
             while true { try await Task.sleep(for: .seconds(3600)) }
         }

@@ -46,9 +46,14 @@ package protocol HeldTokenLock: Sendable {
 
     /// Gives the lock up. Calling it again does nothing.
     func release() async
+
+    /// Whether the lock can be lost while held, so that its bot must watch ``lost()``.
+    var canBeLost: Bool { get }
 }
 
 extension HeldTokenLock {
+    package var canBeLost: Bool { true }
+
     /// A lock that nobody can lose without knowing it (a kernel `flock` freed only by its
     /// holder's exit) is safe to poll at once.
     package func waitUntilSafeToPoll() async throws {}

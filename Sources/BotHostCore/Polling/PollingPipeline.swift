@@ -14,13 +14,9 @@ import TelegramBotAPI
 /// cancelling it aborts a pending long poll at once. The updates already fetched are
 /// finished by ``drain(within:)`` and the offset confirmed by ``confirmOffset()``.
 final class PollingPipeline: Sendable {
-    /// Why ``run()`` returned.
-    enum End: Sendable, Equatable {
-        /// Its task was cancelled: a stop.
-        case stopped
-        /// The bot cannot go on (token rejected, webhook in the way, retries used up).
-        case failed(BotFailure)
-    }
+    /// Why ``run()`` returned: `.stopped` when its task was cancelled (a stop), `.failed`
+    /// when the bot cannot go on (token rejected, webhook in the way, retries used up).
+    typealias End = BotRuntime.Outcome
 
     /// The most updates a bot holds unfinished (in its journal, its entries' numbers in
     /// memory) before it stops fetching more; Telegram keeps the rest meanwhile.
