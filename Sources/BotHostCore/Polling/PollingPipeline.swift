@@ -91,14 +91,13 @@ final class PollingPipeline: Sendable {
 
     /// Polls (or, with `ingress: webhook`, takes deliveries) until cancelled or the bot
     /// cannot go on; first hands the journal's unfinished updates to the plugin again.
-    /// The journal is kept meanwhile (``keepJournal()``): once now, then at every turn the
-    /// process's housekeeping gives the bot.
+    /// The journal is kept meanwhile (``keepJournal()``): at the process's next
+    /// housekeeping tick, beside the first poll, then at every turn it gives the bot.
     func run(resuming unfinished: [JournalEntry]) async -> End {
         await resume(unfinished)
-        // In a child task (``inChildTask(_:)``): this task waits for the bot's whole life.
-        await inChildTask { await self.keepJournal() }
         let lock = configuration.lockID
         housekeeping.add(lock) { await self.keepJournal() }
+        housekeeping.checkSoon(lock)
         let end: End
         switch configuration.ingress {
         case .polling: end = await poll()
