@@ -4,6 +4,7 @@ public import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import Synchronization
 
 /// A client of one bot's Bot API.
 ///
@@ -70,6 +71,8 @@ public final class BotAPIClient: Sendable {
     private let connections: BotAPIConnections
     /// Whether ``connections`` are this client's own, closed by ``shutdown()``.
     private let ownsConnections: Bool
+    /// Set by ``shutdown()``: every call fails from then on, as with connections of its own.
+    private let isShutDown = Atomic(false)
     private let inFlight: ConcurrentCallLimit
     private let logger: Logger
     /// `nil` with ``RateLimits/off``.
@@ -78,9 +81,13 @@ public final class BotAPIClient: Sendable {
     /// The largest response body accepted: 100 updates with big messages stay far below it.
     private static let maxResponseBytes = 32 * 1024 * 1024
 
-    /// - Parameter connections: Connections shared with other clients, which outlive this
-    ///   one; `nil` opens connections of the client's own (up to
-    ///   ``Configuration/maxConnections``), closed by ``shutdown()``.
+    /// - Parameters:
+    ///   - token: The bot's token; it goes into each call's URL and nowhere else.
+    ///   - configuration: The server, the budget of calls in flight, timeouts, retries, limits.
+    ///   - connections: Connections shared with other clients, which outlive this one; `nil`
+    ///     opens connections of the client's own (up to ``Configuration/maxConnections``),
+    ///     closed by ``shutdown()``.
+    ///   - logger: Where retries and dropped updates are logged.
     public init(
         token: BotToken, configuration: Configuration = .init(), connections: BotAPIConnections? = nil,
         logger: Logger = Logger(label: "bothost.api")
@@ -99,8 +106,11 @@ public final class BotAPIClient: Sendable {
                 observer: configuration.rateLimitObserver)
     }
 
-    /// Closes the client's own connections (pending calls fail); shared ones stay open.
+    /// Ends the client: every later call fails with ``BotAPIError/transport(_:)``, so that
+    /// nothing a plugin left running calls for a bot that has stopped. Closes the client's
+    /// own connections (pending calls fail); shared ones stay open for the other clients.
     public func shutdown() async throws {
+        isShutDown.store(true, ordering: .relaxed)
         if ownsConnections { try await connections.shutdown() }
     }
 
@@ -304,8 +314,10 @@ public final class BotAPIClient: Sendable {
                 request = try HTTPClient.Request(
                     url: url, method: .POST, headers: ["Content-Type": form.contentType], body: form.body())
             }
+            guard !isShutDown.load(ordering: .relaxed) else { throw BotAPIError.transport("the client was shut down") }
+            let http = try connections.client()
             response = try await inFlight.run {
-                let call = connections.http.execute(
+                let call = http.execute(
                     request: request, delegate: ResponseAccumulator(request: request, maxBodySize: Self.maxResponseBytes),
                     deadline: .now() + TimeAmount(timeout))
                 return try await withTaskCancellationHandler {

@@ -12,11 +12,17 @@ import Synchronization
 /// (``BotAPIClient/Configuration/maxConnections``), so no bot crowds out another, and the
 /// pool itself never queues: its limit is the process's descriptor limit.
 ///
-/// The connections open at the first call; ``shutdown()`` closes them, and a later call
-/// opens new ones.
+/// The connections open at the first call; ``shutdown()`` closes them for good.
 public final class BotAPIConnections: Sendable {
     private let configuration: HTTPClient.Configuration
-    private let client = Mutex<HTTPClient?>(nil)
+    /// `nil` before the first call; ``State/shutDown`` for good after ``shutdown()``.
+    private let state = Mutex(State.notOpened)
+
+    private enum State {
+        case notOpened
+        case open(HTTPClient)
+        case shutDown
+    }
 
     /// - Parameters:
     ///   - connectTimeout: How long opening one connection may take.
@@ -35,22 +41,38 @@ public final class BotAPIConnections: Sendable {
         // policy (and its log line) takes over, instead of the pool retrying silently until
         // the connect timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
+        // HTTP/1.1 only: over HTTP/2 the pool keeps about one connection per event loop and
+        // queues calls past the server's streams per connection, where every bot's 30-second
+        // long poll holds one; each call then needs a connection of its own.
+        configuration.httpVersion = .http1Only
         configuration.tracing.tracer = nil
         self.configuration = configuration
     }
 
-    /// The pool, opened at the first call.
-    var http: HTTPClient {
-        client.withLock { client in
-            if let client { return client }
-            let opened = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-            client = opened
-            return opened
+    /// The pool, opened at the first call; throws `HTTPClientError.alreadyShutdown` after
+    /// ``shutdown()``.
+    func client() throws -> HTTPClient {
+        try state.withLock { state in
+            switch state {
+            case .open(let client):
+                return client
+            case .notOpened:
+                let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+                state = .open(client)
+                return client
+            case .shutDown:
+                throw HTTPClientError.alreadyShutdown
+            }
         }
     }
 
-    /// Closes the connections; calls still pending fail.
+    /// Closes the connections for good; calls still pending fail, and so does every later one.
     public func shutdown() async throws {
-        try await client.withLock { $0.take() }?.shutdown()
+        let open = state.withLock { state -> HTTPClient? in
+            defer { state = .shutDown }
+            if case .open(let client) = state { return client }
+            return nil
+        }
+        try await open?.shutdown()
     }
 }

@@ -20,9 +20,10 @@ package final class RecurringChecks: Sendable {
         /// the round ends.
         var round: [LockID] = []
         var inRound: Set<LockID> = []
-        /// The ticks of the round gone by: tick `t` of `T` checks the bots of the `t`th
-        /// `T`th of ``round``.
+        /// The ticks of the round gone by: tick `t` of `T` checks the bots of ``round`` from
+        /// ``next`` to the `t`th `T`th of it.
         var ticks = 0
+        var next = 0
         /// Bots to check at the next tick besides those whose turn it is (``checkSoon(_:)``).
         var soon: Set<LockID> = []
         /// The checks under way, by bot.
@@ -61,9 +62,11 @@ package final class RecurringChecks: Sendable {
         await running?.value
     }
 
-    /// Checks `bot` at the next tick, besides its turn.
+    /// Checks `bot` at the next tick, besides its turn, or right after its check under way.
     func checkSoon(_ bot: LockID) {
-        _ = state.withLock { $0.soon.insert(bot) }
+        state.withLock { state in
+            if state.checks[bot] != nil { state.soon.insert(bot) }
+        }
     }
 
     /// Each tick, starts the checks due, until no bot is left.
@@ -83,17 +86,21 @@ package final class RecurringChecks: Sendable {
                 state.round.removeAll { state.checks[$0] == nil }
                 state.inRound = Set(state.round)
                 state.ticks = 0
+                state.next = 0
             }
             guard !state.checks.isEmpty else {
                 state.runner = nil
                 return false
             }
-            let start = state.ticks * state.round.count / ticksPerRound
+            // From where the last tick ended: bots added during the round move the shares.
+            let start = min(state.next, state.round.count)
             state.ticks += 1
-            let end = state.ticks * state.round.count / ticksPerRound
+            let end = max(start, state.ticks * state.round.count / ticksPerRound)
+            state.next = end
             var bots = state.soon
             bots.formUnion(state.round[start..<end])
-            state.soon = []
+            // A bot whose check is under way is asked again at the next tick.
+            state.soon = state.soon.filter { state.running[$0] != nil && state.checks[$0] != nil }
             for bot in bots where state.running[bot] == nil {
                 guard let check = state.checks[bot] else { continue }
                 // Started under the lock, so that it cannot end before it is recorded.

@@ -21,7 +21,9 @@ extension BotRuntime {
         }
         onStop { workers.remove(name) }
         let outcome = await workers.run(configuration, lock: held.id, status: status)
+        // Ended before the lock is released, which it would otherwise report as lost.
         watch.cancel()
+        await watch.value
         guard let reason = lost.withLock({ $0 }), !isStopRequested else { return .outcome(outcome) }
         return .lockLost(reason)
     }

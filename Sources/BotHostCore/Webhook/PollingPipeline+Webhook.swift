@@ -28,8 +28,8 @@ extension PollingPipeline {
         }
         // In a child task (``inChildTask(_:)``): this task waits for the bot's whole life.
         guard await inChildTask({ await self.registerWebhook() }) else { return .stopped }
-        await inChildTask { await self.checkWebhook() }
         webhookChecks.add(lock) { await self.checkWebhook() }
+        webhookChecks.checkSoon(lock)
         await showPauses()
         await webhookChecks.remove(lock)
         return .stopped

@@ -45,6 +45,7 @@ final class LockFileWatcher: Sendable {
     /// Returns the first loss `check` reports for the lock file `name`; throws
     /// `CancellationError` when the calling task is cancelled.
     func watch(_ name: String, _ check: @escaping Check) async throws -> LockLossReason {
+        try Task.checkCancellation()
         if let reason = check() { return reason }
         let id = state.withLock { state in
             state.nextID += 1
@@ -63,7 +64,12 @@ final class LockFileWatcher: Sendable {
                     }
                     return false
                 }
-                if cancelled { continuation.resume(throwing: CancellationError()) }
+                if cancelled {
+                    continuation.resume(throwing: CancellationError())
+                } else {
+                    // A change between the first check and inotify's watch would go unseen.
+                    recheck(name)
+                }
             }
         } onCancel: {
             state.withLock { $0.watches.removeValue(forKey: id) }?.continuation.resume(throwing: CancellationError())
