@@ -88,8 +88,14 @@ extension HeavyProcessTests {
                     let host = try BothostProcess(["run", manifest], in: directory)
                     #expect(await emulator.waitUntil(timeout: .seconds(30)) { tokens.allSatisfy { emulator.isPolling($0) } })
                     let admin = try #require(await adminURL(of: host))
+                    // A worker reports its bots as they change: polling at the emulator comes
+                    // a moment before `/health` says so, and names their worker.
+                    #expect(
+                        await eventually {
+                            (try? await health(admin))?.allSatisfy { $0.state == "polling" && $0.workerPID != nil } == true
+                        })
                     let before = try await health(admin)
-                    let crashingWorker = before.first { $0.name == "bot0" }?.workerPID
+                    let crashingWorker = try #require(before.first { $0.name == "bot0" }?.workerPID)
                     for crash in 1...6 {
                         emulator.sendText("/crash", to: tokens[0])
                         #expect(await emulator.waitUntil(timeout: .seconds(10)) { crashes(in: host.stderr) >= crash })
