@@ -77,9 +77,14 @@ package final class RecurringChecks: Sendable {
         } while startDue(ticksPerRound: ticksPerRound)
     }
 
+    /// The most checks under way at once, unless a tick's share of the bots is larger: a
+    /// thousand bots asked for at once (each bot's first housekeeping pass at start-up) are
+    /// checked over the next ticks, not in one storm of connections and journal opens.
+    static let maxRunning = 64
+
     /// Starts the checks of this tick (a `ticksPerRound`th of the bots, and those asked for
-    /// soon), leaving out bots whose last check is still under way; `false` once no bot is
-    /// left, when the runner ends.
+    /// soon), leaving for the next tick bots whose last check is still under way and those
+    /// past ``maxRunning``; `false` once no bot is left, when the runner ends.
     private func startDue(ticksPerRound: Int) -> Bool {
         state.withLock { state in
             if state.ticks == ticksPerRound {
@@ -99,10 +104,14 @@ package final class RecurringChecks: Sendable {
             state.next = end
             var bots = state.soon
             bots.formUnion(state.round[start..<end])
-            // A bot whose check is under way is asked again at the next tick.
-            state.soon = state.soon.filter { state.running[$0] != nil && state.checks[$0] != nil }
-            for bot in bots where state.running[bot] == nil {
+            let limit = max(Self.maxRunning, 2 * (end - start))
+            state.soon = []
+            for bot in bots {
                 guard let check = state.checks[bot] else { continue }
+                guard state.running[bot] == nil, state.running.count < limit else {
+                    state.soon.insert(bot)
+                    continue
+                }
                 // Started under the lock, so that it cannot end before it is recorded.
                 state.running[bot] = Task {
                     await check()

@@ -28,8 +28,11 @@ extension PollingPipeline {
         }
         // In a child task (``inChildTask(_:)``): this task waits for the bot's whole life.
         guard await inChildTask({ await self.registerWebhook() }) else { return .stopped }
+        status.enter(pause.isPaused ? .paused : .receiving)
+        // The first check right away, after the registration's own calls: asked of the
+        // schedule, every bot of a worker would ask in the same second.
+        await inChildTask { await self.checkWebhook() }
         webhookChecks.add(lock) { await self.checkWebhook() }
-        webhookChecks.checkSoon(lock)
         await showPauses()
         await webhookChecks.remove(lock)
         return .stopped

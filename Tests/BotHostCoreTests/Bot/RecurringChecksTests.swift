@@ -81,4 +81,30 @@ import Testing
         #expect(count.withLock { $0 } == 1)
         await checks.remove(bot)
     }
+
+    /// Two hundred bots asked for at once start at most ``RecurringChecks/maxRunning`` checks
+    /// at a time, and every one of them is checked.
+    @Test func manyAskedAtOnceAreCheckedAFewAtATime() async throws {
+        let checks = RecurringChecks(interval: .milliseconds(100))
+        let counts = Mutex((running: 0, most: 0, done: 0))
+        let bots = (0..<200).map { LockID(botID: "\($0)") }
+        for bot in bots {
+            checks.add(bot) {
+                counts.withLock {
+                    $0.running += 1
+                    $0.most = max($0.most, $0.running)
+                }
+                try? await Task.sleep(for: .milliseconds(30))
+                counts.withLock {
+                    $0.running -= 1
+                    $0.done += 1
+                }
+            }
+            checks.checkSoon(bot)
+        }
+        try await waitUntil { counts.withLock { $0.done } >= 200 }
+        #expect(counts.withLock { $0.done } >= 200)
+        #expect(counts.withLock { $0.most } <= RecurringChecks.maxRunning, "\(counts.withLock { $0 })")
+        for bot in bots { await checks.remove(bot) }
+    }
 }
