@@ -24,7 +24,22 @@ final class LockFileWatcher: Sendable {
 
     private struct State {
         var watches: [UInt64: Watch] = [:]
+        /// The ids of ``watches`` by file name, so that a change to one file checks only its
+        /// locks, not every lock of the host.
+        var named: [String: Set<UInt64>] = [:]
         var nextID: UInt64 = 0
+
+        mutating func add(_ watch: Watch, id: UInt64) {
+            watches[id] = watch
+            named[watch.name, default: []].insert(id)
+        }
+
+        mutating func remove(_ id: UInt64) -> Watch? {
+            guard let watch = watches.removeValue(forKey: id) else { return nil }
+            named[watch.name]?.remove(id)
+            if named[watch.name]?.isEmpty == true { named[watch.name] = nil }
+            return watch
+        }
         var sweeper: Task<Void, Never>?
         var notifications: (any DispatchSourceRead)?
     }
@@ -55,7 +70,7 @@ final class LockFileWatcher: Sendable {
             try await withCheckedThrowingContinuation { continuation in
                 let cancelled = state.withLock { state in
                     if Task.isCancelled { return true }
-                    state.watches[id] = Watch(name: name, check: check, continuation: continuation)
+                    state.add(Watch(name: name, check: check, continuation: continuation), id: id)
                     // Owned by the watcher: both end once no lock is watched.
                     if state.sweeper == nil {
                         state.notifications = notifications()
@@ -72,30 +87,33 @@ final class LockFileWatcher: Sendable {
                 }
             }
         } onCancel: {
-            state.withLock { $0.watches.removeValue(forKey: id) }?.continuation.resume(throwing: CancellationError())
+            state.withLock { $0.remove(id) }?.continuation.resume(throwing: CancellationError())
         }
     }
 
     /// Checks the locks of the file `name` now: one was released.
     func recheck(_ name: String) {
-        check { $0.name == name }
+        check([name])
     }
 
     /// Checks every watch each `interval` while there are any.
     private func sweep(every interval: Duration) async {
         while true {
-            guard (try? await Task.sleep(for: interval)) != nil, check({ _ in true }) else { return }
+            guard (try? await Task.sleep(for: interval)) != nil, check(nil) else { return }
         }
     }
 
-    /// Checks the watches `isConcerned` picks, ends those whose lock was lost, and stops
-    /// watching the directory once none is left. `false` when none is left.
+    /// Checks the watches of the files `names` (every watch for `nil`), ends those whose lock
+    /// was lost, and stops watching the directory once none is left. `false` when none is left.
     @discardableResult
-    private func check(_ isConcerned: (Watch) -> Bool) -> Bool {
-        let watches = state.withLock { $0.watches }
-        let lost = watches.compactMap { id, watch in isConcerned(watch) ? watch.check().map { (id, $0) } : nil }
+    private func check(_ names: Set<String>?) -> Bool {
+        let watches = state.withLock { state -> [(UInt64, Watch)] in
+            guard let names else { return state.watches.map { ($0.key, $0.value) } }
+            return names.flatMap { state.named[$0] ?? [] }.compactMap { id in state.watches[id].map { (id, $0) } }
+        }
+        let lost = watches.compactMap { id, watch in watch.check().map { (id, $0) } }
         let (ended, watching) = state.withLock { state in
-            let ended = lost.compactMap { id, reason in state.watches.removeValue(forKey: id).map { ($0, reason) } }
+            let ended = lost.compactMap { id, reason in state.remove(id).map { ($0, reason) } }
             if state.watches.isEmpty {
                 state.sweeper?.cancel()
                 state.sweeper = nil
@@ -121,11 +139,9 @@ final class LockFileWatcher: Sendable {
         }
         let source = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: .global())
         source.setEventHandler { [weak self] in
-            guard let self, let names = Self.readNames(from: descriptor) else {
-                self?.check { _ in true }
-                return
-            }
-            if !names.isEmpty { check { names.contains($0.name) } }
+            guard let self else { return }
+            let names = Self.readNames(from: descriptor)
+            if names?.isEmpty != true { check(names) }
         }
         source.setCancelHandler { close(descriptor) }
         source.activate()
