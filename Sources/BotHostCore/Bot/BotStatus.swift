@@ -1,5 +1,4 @@
 import BotHostKit
-import CoreMetrics
 import Foundation
 import Logging
 import Synchronization
@@ -105,14 +104,14 @@ final class BotStatus: Sendable {
     }
 
     func lockHeld(_ held: Bool) {
-        metrics.lockHeld.record(held ? 1 : 0)
+        metrics.set(.lockHeld, to: held ? 1 : 0)
     }
 
     /// A poll succeeded with `count` updates not seen before (Telegram sends unconfirmed
     /// ones again; they are not received twice).
     func polled(newUpdates count: Int) {
-        metrics.polls.increment()
-        if count > 0 { metrics.updatesReceived.increment(by: Int64(count)) }
+        metrics.increment(.polls)
+        if count > 0 { metrics.increment(.updatesReceived, by: count) }
         update { snapshot in
             snapshot.retries = 0
             snapshot.resumesAt = nil
@@ -122,7 +121,7 @@ final class BotStatus: Sendable {
 
     /// A webhook delivery was committed to the journal.
     func delivered() {
-        metrics.updatesReceived.increment()
+        metrics.increment(.updatesReceived)
         update { snapshot in
             snapshot.updatesReceived += 1
             snapshot.webhook = snapshot.webhook ?? WebhookHealth()
@@ -132,7 +131,7 @@ final class BotStatus: Sendable {
 
     /// What `getWebhookInfo` said of the bot's webhook.
     func webhook(url: String, pendingUpdateCount: Int, lastErrorMessage: String?, lastErrorDate: Int64?) {
-        metrics.webhookPending.record(pendingUpdateCount)
+        metrics.set(.webhookPending, to: pendingUpdateCount)
         update { snapshot in
             var webhook = snapshot.webhook ?? WebhookHealth()
             webhook.url = url
@@ -154,20 +153,20 @@ final class BotStatus: Sendable {
 
     /// The bot runs its stop sequence and starts again (the control API's restart).
     func restarting() {
-        metrics.restarts.increment()
+        metrics.increment(.restarts)
         update { $0.restarts += 1 }
     }
 
     /// A poll failed; the bot waits `delay` before attempt `attempt`.
     func pollFailed(_ error: BotAPIError, attempt: Int, delay: Duration) {
-        metrics.polls.increment()
-        metrics.retries.increment()
+        metrics.increment(.polls)
+        metrics.increment(.retries)
         switch error {
         case .conflict:
-            metrics.conflicts.increment()
+            metrics.increment(.conflicts)
             events.publish(.conflict(attempt: attempt, delay: delay))
         case .rateLimited:
-            metrics.rateLimited.increment()
+            metrics.increment(.rateLimited)
         default:
             break
         }
@@ -184,8 +183,8 @@ final class BotStatus: Sendable {
 
     /// Telegram answered a poll with 429: the bot polls again after `retryAfter`.
     func rateLimited(_ error: BotAPIError, retryAfter: Duration) {
-        metrics.polls.increment()
-        metrics.rateLimited.increment()
+        metrics.increment(.polls)
+        metrics.increment(.rateLimited)
         update { snapshot in
             snapshot.lastError = error.description
             snapshot.resumesAt = Date().addingTimeInterval(retryAfter.seconds)
@@ -206,9 +205,9 @@ final class BotStatus: Sendable {
 
     /// The journal's counts, read by its housekeeping.
     func journal(_ statistics: JournalStatistics) {
-        metrics.journalBacklog.record(statistics.unfinished)
-        metrics.journalDeadLetters.record(statistics.deadLetters)
-        metrics.journalFinished.record(statistics.finished)
+        metrics.set(.journalBacklog, to: statistics.unfinished)
+        metrics.set(.journalDeadLetters, to: statistics.deadLetters)
+        metrics.set(.journalFinished, to: statistics.finished)
         update { $0.journal = statistics }
     }
 
@@ -219,19 +218,19 @@ final class BotStatus: Sendable {
         let (isHandled, isError): (Bool, Bool)
         switch result {
         case .handled(let duration):
-            metrics.handlerDuration.recordNanoseconds(duration.nanoseconds)
+            metrics.observe(.handlerDuration, duration)
             (isHandled, isError) = (true, false)
         case .failed(_, let duration):
-            metrics.handlerDuration.recordNanoseconds(duration.nanoseconds)
+            metrics.observe(.handlerDuration, duration)
             (isHandled, isError) = (true, true)
         case .timedOut:
             (isHandled, isError) = (false, true)
         case .setAside:
-            metrics.deadLetters.increment()
+            metrics.increment(.deadLetters)
             (isHandled, isError) = (true, false)
         }
-        if isHandled { metrics.updatesHandled.increment() }
-        if isError { metrics.handlerErrors.increment() }
+        if isHandled { metrics.increment(.updatesHandled) }
+        if isError { metrics.increment(.handlerErrors) }
         update { snapshot in
             if isHandled { snapshot.updatesHandled += 1 }
             if isError { snapshot.handlerErrors += 1 }
@@ -239,23 +238,16 @@ final class BotStatus: Sendable {
     }
 }
 
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}
-
 /// The bot's client tells its status what its outgoing calls meet: the rate limiter's waits
 /// and refusals go to the metrics; a 429 also counts in `/health`'s and `/bots`'
 /// `rate_limited` (with the polls' 429s), since the client retries it after `retry_after`.
 extension BotStatus: RateLimitObserver {
-    func queueChanged(length: Int) { metrics.sendQueue.record(length) }
-    func callWaited(_ wait: Duration) { metrics.sendWait.recordNanoseconds(wait.nanoseconds) }
-    func callRefused() { metrics.sendRefused.increment() }
+    func queueChanged(length: Int) { metrics.set(.sendQueue, to: length) }
+    func callWaited(_ wait: Duration) { metrics.observe(.sendWait, wait) }
+    func callRefused() { metrics.increment(.sendRefused) }
     func callRateLimited() {
-        metrics.sendRateLimited.increment()
-        metrics.rateLimited.increment()
+        metrics.increment(.sendRateLimited)
+        metrics.increment(.rateLimited)
         update { $0.rateLimited += 1 }
     }
 }

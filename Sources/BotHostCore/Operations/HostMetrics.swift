@@ -1,44 +1,36 @@
 import Prometheus
 import Synchronization
 
-/// A host's Prometheus metrics: the host's own registry, and its bots' metrics in registries
-/// of at most ``botsPerRegistry`` bots each, written out together (``text()``).
-///
-/// Why not one registry for all: swift-prometheus keeps each metric's label sets in a
-/// dictionary that it copies whole every time a new label set (a new bot) is added to it.
-/// With one registry a worker starting 500 bots copied about 580 MB in all (freed again)
-/// and spent its start doing so; with small registries each copy stays small.
+/// A host's Prometheus metrics: the host's own registry, and its bots' metrics
+/// (``BotMetrics``), written out together (``text()``).
 final class HostMetrics: Sendable {
-    /// The bots whose metrics share one registry: enough that registries are few, few
-    /// enough that the copies stay cheap.
-    static let botsPerRegistry = 32
-
     /// The host's own metrics, such as the webhook listener's.
     let host = PrometheusCollectorRegistry()
-    private let bots = Mutex<(registries: [PrometheusCollectorRegistry], inLast: Int)>(([], 0))
+    /// The bots' metrics, held weakly: a bot that a reload removed leaves `/metrics` with
+    /// its runtime.
+    private let bots = Mutex<[WeakBotMetrics]>([])
 
-    /// The registry for a bot's metrics from now on.
-    func registryForNewBot() -> PrometheusCollectorRegistry {
-        bots.withLock { bots in
-            if let last = bots.registries.last, bots.inLast < Self.botsPerRegistry {
-                bots.inLast += 1
-                return last
-            }
-            let registry = PrometheusCollectorRegistry()
-            bots.registries.append(registry)
-            bots.inLast = 1
-            return registry
-        }
+    private struct WeakBotMetrics {
+        weak var metrics: BotMetrics?
     }
 
-    /// Every metric in Prometheus's text format, registry after registry: a family appears
-    /// once per registry, so what shows it puts it together first (``PrometheusText``).
-    /// Written every second while the bots are busy, to be sent to the supervisor, it is
-    /// left unmerged until someone asks for `/metrics`.
+    /// Makes the metrics of a bot, kept as `share` says, which ``text()`` writes out from
+    /// now on.
+    func forNewBot(_ bot: String, share: BotMetrics.Share) -> BotMetrics {
+        let metrics = BotMetrics(bot: bot, share: share)
+        bots.withLock { $0.append(WeakBotMetrics(metrics: metrics)) }
+        return metrics
+    }
+
+    /// Every metric in Prometheus's text format: the host's registry, then the bots'
+    /// families. Asked for by `/metrics` (and, in a worker, by its supervisor for that).
     func text() -> String {
-        let registries = [host] + bots.withLock { $0.registries }
         var buffer: [UInt8] = []
-        for registry in registries { registry.emit(into: &buffer) }
-        return String(decoding: buffer, as: UTF8.self)
+        host.emit(into: &buffer)
+        let bots = bots.withLock { bots in
+            bots.removeAll { $0.metrics == nil }
+            return bots.compactMap(\.metrics)
+        }
+        return String(decoding: buffer, as: UTF8.self) + BotMetrics.text(of: bots)
     }
 }

@@ -2,8 +2,7 @@
 /// `/metrics` page.
 ///
 /// Each metric family appears once, with its `# HELP` and `# TYPE` lines once and the
-/// samples of every source under them (a format rule: a family's lines stay together),
-/// even where one source has the family more than once (one per registry, ``HostMetrics``).
+/// samples of every source under them (a format rule: a family's lines stay together).
 /// A family that the first source has is taken from it alone: the supervisor's copy of a
 /// bot's state wins over a worker's.
 enum PrometheusText {
@@ -23,7 +22,7 @@ enum PrometheusText {
                         owner[family] = index
                         order.append(family)
                     }
-                    if owner[family] == index, !headers[family, default: []].contains(line) {
+                    if owner[family] == index {
                         headers[family, default: []].append(line)
                     }
                 } else if owner[family] == index || (index > 0 && owner[family] != 0) {

@@ -1,6 +1,4 @@
 import BotHostKit
-import CoreMetrics
-import Prometheus
 import Synchronization
 
 /// Starting and ending the bots' runtimes, at start-up and on reload.
@@ -19,9 +17,7 @@ extension BotFleet {
             journals: journals,
             suspects: suspects, workers: workers, shutdown: shutdown,
             environment: environment,
-            metrics: BotMetrics(
-                bot: bot.name, factory: PrometheusMetricsFactory(registry: metrics.registryForNewBot()),
-                share: workers != nil ? .supervisor : inWorker ? .worker : .all),
+            metrics: metrics.forNewBot(bot.name, share: workers != nil ? .supervisor : inWorker ? .worker : .all),
             paused: state.withLock { $0.paused.contains(bot.name) })
     }
 

@@ -2,7 +2,6 @@ import BotAPIEmulator
 import BotHostKit
 import Foundation
 import Logging
-import Prometheus
 import ServiceLifecycle
 import Synchronization
 
