@@ -232,6 +232,43 @@ import FoundationNetworking
         }
     }
 
+    /// A token file renewed under an unchanged manifest: SIGHUP reads it again, and the
+    /// bot's worker runs it with the new token (a worker keeps its last parse of the
+    /// manifest only while the supervisor has not read it again).
+    @Test func aRenewedTokenFileTakesEffectInTheWorkerOnReload() async throws {
+        let old = processTokens(1, test: 45)[0]
+        let renewed = try BotToken("\(old.botID):\(processSecret)renewed")
+        try await withEmulator(knowing: [old]) { emulator in
+            try await withScratchDirectory { directory in
+                let tokenFile = directory.appendingPathComponent("bot.token")
+                try "\(old.secretValue)\n".write(to: tokenFile, atomically: true, encoding: .utf8)
+                let manifest = try writeManifest(
+                    in: directory, emulator: emulator, tokens: [], extra: "isolation: { workers: 1 }")
+                let bot = "  - { name: bot0, token_file: bot.token, plugin: echo }\n"
+                let handle = try FileHandle(forWritingTo: directory.appendingPathComponent(manifest))
+                try handle.seekToEnd()
+                try handle.write(contentsOf: Data(bot.utf8))
+                try handle.close()
+                let host = try BothostProcess(["run", manifest], in: directory)
+                #expect(await emulator.waitUntil(timeout: .seconds(30)) { emulator.isPolling(old) }, "\(host.stderr)")
+
+                emulator.addBot(renewed)
+                try "\(renewed.secretValue)\n".write(to: tokenFile, atomically: true, encoding: .utf8)
+                host.signal(SIGHUP)
+                #expect(await emulator.waitUntil { host.stderr.contains("reload: 0 added, 0 removed, 1 restarted, 0 unchanged") })
+                emulator.sendText("renewed", to: renewed)
+                #expect(
+                    await emulator.waitUntil(timeout: .seconds(20)) {
+                        emulator.sentMessages(by: renewed).map(\.text) == ["renewed"]
+                    },
+                    "\(host.stderr.suffix(800))")
+                host.signal(SIGTERM)
+                #expect(await host.exitCode() == 0)
+                #expect(!host.stderr.contains(processSecret))
+            }
+        }
+    }
+
     @Test func anInvalidReloadKeepsTheBotsAndAValidOneApplies() async throws {
         let tokens = processTokens(2, test: 30)
         try await withEmulator(knowing: tokens) { emulator in

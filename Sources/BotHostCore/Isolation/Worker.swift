@@ -86,24 +86,23 @@ struct Worker {
 
     /// A manifest as the worker last parsed it, and its bots' lock ids by name.
     private struct ParsedManifest {
-        let file: String
-        let text: String
+        let revision: Int
         let manifest: Manifest
         let locks: [String: String]
 
-        /// Whether `assignment`'s manifest is this one, with the same lock ids: a token file
-        /// may have changed since, and the supervisor read it again on SIGHUP.
+        /// Whether `assignment`'s manifest is this one: the same read of it by the supervisor
+        /// (whose token files the worker read too), with the same lock ids.
         func matches(_ assignment: WorkerAssignment) -> Bool {
-            file == assignment.manifestFile && text == assignment.manifestText
-                && assignment.bots.allSatisfy { name, lock in locks[name] == lock }
+            revision == assignment.manifestRevision && assignment.bots.allSatisfy { name, lock in locks[name] == lock }
         }
     }
 
     /// The assigned bots of the assignment's manifest, with the settings that are the
     /// supervisor's taken out: no admin server, no sandbox of its own, no `max_bots`.
     ///
-    /// The manifest is parsed again only when it is not the one in `parsed`: an assignment
-    /// that only moves bots, pauses or restarts one keeps the last parse (a worker of 3,333
+    /// The manifest is parsed again only when the supervisor read it again (a reload) or a
+    /// lock id differs from `parsed`: an assignment that only moves bots, pauses or
+    /// restarts one keeps the last parse (a worker of 3,333
     /// of 10,000 bots spent most of its start parsing the whole manifest for each
     /// assignment while its bots came in).
     private func manifest(
@@ -117,7 +116,7 @@ struct Worker {
                     baseDirectory: Manifest.directory(containing: assignment.manifestFile), environment: environment,
                     plugins: Set(plugins.map { $0.name }))
                 parsed = ParsedManifest(
-                    file: assignment.manifestFile, text: assignment.manifestText, manifest: manifest,
+                    revision: assignment.manifestRevision, manifest: manifest,
                     locks: Dictionary(manifest.bots.map { ($0.name, $0.lockID.hex) }) { first, _ in first })
             } catch {
                 for problem in error.problems { logger.error("worker: \(problem.description)") }

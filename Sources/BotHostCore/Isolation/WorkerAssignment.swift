@@ -10,6 +10,9 @@ struct WorkerAssignment: Codable, Sendable, Equatable {
     /// The manifest as the supervisor read it, so that a file edited since (without
     /// SIGHUP) changes nothing.
     var manifestText: String
+    /// Which of the supervisor's reads of the manifest this is, from 1 at start: a reload
+    /// reads the token files again, which may give a bot another token under the same text.
+    var manifestRevision: Int
     /// The bots to run, by name, each with the hex lock id the supervisor holds for it.
     var bots: [String: String]
     /// The sandbox emulator's base URL, for bots with `api_url: sandbox`; the emulator

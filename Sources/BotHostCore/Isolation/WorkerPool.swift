@@ -25,6 +25,8 @@ final class WorkerPool: Service, WebhookDeliveryTarget {
         var settings: IsolationSettings
         var manifestFile: String
         var manifestText: String
+        /// One more each time the supervisor read the manifest (``use(_:)``).
+        var manifestRevision = 1
         var sandboxURL: String?
         /// Every slot started, shared and isolated, in start order.
         var slots: [WorkerSlot] = []
@@ -70,6 +72,7 @@ final class WorkerPool: Service, WebhookDeliveryTarget {
         let changed = state.withLock { state in
             state.manifestFile = manifest.file
             state.manifestText = manifest.text
+            state.manifestRevision += 1
             return manifest.isolation != state.settings
         }
         if changed { logger.warning("reload: changes to isolation take effect after a restart") }
@@ -84,7 +87,8 @@ final class WorkerPool: Service, WebhookDeliveryTarget {
     func assignment(bots: [String: String]) -> WorkerAssignment {
         state.withLock { state in
             WorkerAssignment(
-                manifestFile: state.manifestFile, manifestText: state.manifestText, bots: bots, sandboxURL: state.sandboxURL,
+                manifestFile: state.manifestFile, manifestText: state.manifestText, manifestRevision: state.manifestRevision,
+                bots: bots, sandboxURL: state.sandboxURL,
                 paused: state.paused.filter { bots[$0] != nil },
                 restarts: Self.counts(state.restarts, of: bots), journalWakeups: Self.counts(state.journalWakeups, of: bots))
         }

@@ -6,9 +6,11 @@ import Synchronization
 final class HostMetrics: Sendable {
     /// The host's own metrics, such as the webhook listener's.
     let host = PrometheusCollectorRegistry()
-    /// The bots' metrics, held weakly: a bot that a reload removed leaves `/metrics` with
-    /// its runtime.
-    private let bots = Mutex<[WeakBotMetrics]>([])
+    /// The bots' metrics by name, held weakly: a bot leaves `/metrics` with its runtime
+    /// (a reload removed it, or in a worker, it ended or moved to another worker), and a
+    /// runtime that replaces another of the same name (a reload changed the bot) takes its
+    /// place at once, while the old one may still be stopping.
+    private let bots = Mutex<[String: WeakBotMetrics]>([:])
 
     private struct WeakBotMetrics {
         weak var metrics: BotMetrics?
@@ -18,7 +20,7 @@ final class HostMetrics: Sendable {
     /// now on.
     func forNewBot(_ bot: String, share: BotMetrics.Share) -> BotMetrics {
         let metrics = BotMetrics(bot: bot, share: share)
-        bots.withLock { $0.append(WeakBotMetrics(metrics: metrics)) }
+        bots.withLock { $0[bot] = WeakBotMetrics(metrics: metrics) }
         return metrics
     }
 
@@ -28,8 +30,8 @@ final class HostMetrics: Sendable {
         var buffer: [UInt8] = []
         host.emit(into: &buffer)
         let bots = bots.withLock { bots in
-            bots.removeAll { $0.metrics == nil }
-            return bots.compactMap(\.metrics)
+            bots = bots.filter { $0.value.metrics != nil }
+            return bots.keys.sorted().compactMap { bots[$0]?.metrics }
         }
         return String(decoding: buffer, as: UTF8.self) + BotMetrics.text(of: bots)
     }

@@ -72,4 +72,15 @@ import Testing
         #expect(!text.contains("removed"))
         withExtendedLifetime(kept) {}
     }
+
+    @Test func aRuntimeThatReplacesAnotherOfTheSameNameTakesItsSeriesAtOnce() {
+        let host = HostMetrics()
+        let old = host.forNewBot("news", share: .all)
+        old.increment(.polls, by: 5)
+        let new = host.forNewBot("news", share: .all)
+        new.increment(.polls)
+        let polls = host.text().split(separator: "\n").filter { $0.hasPrefix("bothost_polls_total{") }
+        #expect(polls == [#"bothost_polls_total{bot="news"} 1"#], "one series, the newest runtime's")
+        withExtendedLifetime((old, new)) {}
+    }
 }
