@@ -107,6 +107,13 @@ final class BotMetrics: Sendable {
         var inBucket = [Int](repeating: 0, count: Histogram.bounds.count)
         var count = 0
         var sum = 0.0
+
+        /// Counts a sample of `seconds`, in `bucket` unless it is past every bound.
+        mutating func add(_ seconds: Double, in bucket: Int?) {
+            if let bucket { inBucket[bucket] += 1 }
+            count += 1
+            sum += seconds
+        }
     }
 
     let bot: String
@@ -131,13 +138,7 @@ final class BotMetrics: Sendable {
     func observe(_ histogram: Histogram, _ duration: Duration) {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         let bucket = Histogram.bounds.firstIndex { seconds <= $0 }
-        samples.withLock { samples in
-            var observations = samples.histograms[histogram] ?? Observations()
-            if let bucket { observations.inBucket[bucket] += 1 }
-            observations.count += 1
-            observations.sum += seconds
-            samples.histograms[histogram] = observations
-        }
+        samples.withLock { $0.histograms[histogram, default: Observations()].add(seconds, in: bucket) }
     }
 
     /// Makes `state` the bot's state: `bothost_bot_state` is 1 for it and 0 for the others.
