@@ -1,13 +1,13 @@
 import Synchronization
 
-/// At most a fixed number of one client's calls in flight at a time; the others wait, in
-/// the order they came, for one to finish.
+/// At most a fixed number of calls in flight at a time; the others wait, in the order they
+/// came, for one to finish.
 ///
 /// A client that shares its connections (``BotAPIConnections``) with other bots' clients
 /// keeps to its own budget with it, so that no bot takes more connections than one of its
 /// own would have had: a bot that floods its calls queues them behind each other, not in
-/// front of another bot's.
-final class ConcurrentCallLimit: Sendable {
+/// front of another bot's. The host starts its bots through one, too.
+package final class ConcurrentCallLimit: Sendable {
     private struct State {
         var available: Int
         var waiting: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
@@ -17,15 +17,41 @@ final class ConcurrentCallLimit: Sendable {
     private let state: Mutex<State>
 
     /// `limit` calls at a time, at least one.
-    init(_ limit: Int) {
+    package init(_ limit: Int) {
         state = Mutex(State(available: max(1, limit)))
     }
 
     /// Runs `call` once fewer than the limit are running. Throws `CancellationError` when
     /// the task is cancelled while it waits.
-    func run<Result>(_ call: () async throws -> Result) async throws -> Result {
+    package func run<Result>(_ call: () async throws -> Result) async throws -> Result {
         try await enter()
         defer { leave() }
+        return try await call()
+    }
+
+    /// Runs `call` once fewer than the limit are running, and gives its place to the next
+    /// when it returns or after `holding`, whichever comes first: a call that hangs holds
+    /// the others back by `holding` at most. Throws `CancellationError` when the task is
+    /// cancelled while it waits.
+    package func run<Result>(holdingAtMost holding: Duration, _ call: () async throws -> Result) async throws -> Result {
+        try await enter()
+        let held = Mutex(true)
+        let leaveOnce: @Sendable () -> Void = { [self] in
+            let stillHeld = held.withLock { held in
+                defer { held = false }
+                return held
+            }
+            if stillHeld { leave() }
+        }
+        // Owned by this call: cancelled when the call returns.
+        let deadline = Task {
+            try? await Task.sleep(for: holding)
+            leaveOnce()
+        }
+        defer {
+            deadline.cancel()
+            leaveOnce()
+        }
         return try await call()
     }
 

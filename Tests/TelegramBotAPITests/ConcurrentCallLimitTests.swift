@@ -45,4 +45,39 @@ import Testing
         for call in calls { try await call.value }
         #expect(running.withLock { $0.most } == 2)
     }
+
+    /// One at a time, each for 50 ms at most: a call that hangs lets the next one run
+    /// once its turn is over, and the place is not given twice when it returns.
+    @Test(.timeLimit(.minutes(1))) func aCallThatHangsGivesUpItsPlaceWhenItsTurnIsOver() async throws {
+        let limit = ConcurrentCallLimit(1)
+        let hung = Mutex<CheckedContinuation<Void, Never>?>(nil)
+        let first = Task {
+            try await limit.run(holdingAtMost: .milliseconds(50)) {
+                await withCheckedContinuation { continuation in hung.withLock { $0 = continuation } }
+            }
+        }
+        let second = Task { try await limit.run(holdingAtMost: .seconds(60)) { "ran" } }
+        #expect(try await second.value == "ran", "while the first still hangs")
+        #expect(hung.withLock { $0 != nil })
+
+        // The second gave its place back on return; the first gives none when it ends.
+        let third = Task { try await limit.run(holdingAtMost: .seconds(60)) { 3 } }
+        #expect(try await third.value == 3)
+        hung.withLock { $0?.resume() }
+        try await first.value
+        let running = Mutex(0)
+        let call: @Sendable () async throws -> Int = {
+            try await limit.run(holdingAtMost: .seconds(60)) {
+                let now = running.withLock { running in
+                    running += 1
+                    return running
+                }
+                try await Task.sleep(for: .milliseconds(20))
+                running.withLock { $0 -= 1 }
+                return now
+            }
+        }
+        let calls = (0..<3).map { _ in Task { try await call() } }
+        for call in calls { #expect(try await call.value == 1, "still one at a time") }
+    }
 }

@@ -186,33 +186,29 @@ final class BotRuntime: Sendable {
 
     private func runHoldingLock(_ held: any HeldTokenLock) async -> Ending {
         status.enter(.starting)
-        let journal: any UpdateJournal
-        let recovery: JournalRecovery
+        // Start-up takes its turn among the process's bots (``HostEnvironment/starts``).
+        // This task then waits for the bot's whole life: start-up's deep calls (`getMe`,
+        // the plugin's `init`) run in a child task, whose memory goes with it.
+        let opening: Result<Opened, JournalError>
         do {
-            journal = try await journals.journal(for: held)
-            recovery = try await journal.open()
+            opening = try await environment.starts.run(holdingAtMost: HostEnvironment.startTurn) {
+                await inChildTask { await self.open(holding: held) }
+            }
         } catch {
-            return .outcome(.failed(.journalUnusable(error)))
+            return .outcome(.stopped)
         }
-        var client = BotAPIClient.Configuration(
-            baseURL: apiURL, maxConnections: configuration.polling.maxConcurrentUpdates + 2,
-            sendRetries: configuration.sendRetries, clock: environment.clock, rateLimits: configuration.limits,
-            maxRateLimitWait: configuration.maxLimitWait ?? configuration.handlerTimeout)
-        client.rateLimitObserver = status
-        let api = BotAPIClient(token: configuration.token, configuration: client, connections: connections, logger: logger)
-        let hooks = ShutdownHooks(defaultTimeout: shutdownSettings.hookTimeout, logger: logger)
-        let scheduler = Scheduler(clock: environment.clock, logger: logger)
+        let opened: Opened
+        switch opening {
+        case .success(let success): opened = success
+        case .failure(let error): return .outcome(.failed(.journalUnusable(error)))
+        }
 
         let ending: Ending
         var pipeline: PollingPipeline?
-        // This task then waits for the bot's whole life: start-up's deep calls (`getMe`,
-        // the plugin's `init`) run in a child task, whose memory goes with it.
-        switch await inChildTask({
-            await self.start(api: api, hooks: hooks, scheduler: scheduler, journal: journal, recovery: recovery)
-        }) {
+        switch opened.start {
         case .ready(let started):
             pipeline = started
-            ending = await poll(with: started, resuming: recovery.unfinished, watching: held)
+            ending = await poll(with: started, resuming: opened.unfinished, watching: held)
         case .ended(let ended):
             ending = .outcome(ended)
         }
@@ -225,11 +221,46 @@ final class BotRuntime: Sendable {
             if case .outcome = ending { await pipeline.confirmOffset() }
         }
         // Scheduled jobs end before the hooks run, so no job uses what a hook closes.
-        await scheduler.cancelAll()
-        await hooks.run()
-        try? await api.shutdown()
-        await journal.close()
+        await opened.scheduler.cancelAll()
+        await opened.hooks.run()
+        try? await opened.api.shutdown()
+        await opened.journal.close()
         return ending
+    }
+
+    /// What start-up made: the bot's journal and the updates it had left unfinished, its
+    /// client, hooks and scheduler, and how start-up ended.
+    private struct Opened: Sendable {
+        let journal: any UpdateJournal
+        let unfinished: [JournalEntry]
+        let api: BotAPIClient
+        let hooks: ShutdownHooks
+        let scheduler: Scheduler
+        let start: Start
+    }
+
+    /// Opens the bot's journal, then starts the bot (``start(api:hooks:scheduler:journal:recovery:)``).
+    private func open(holding held: any HeldTokenLock) async -> Result<Opened, JournalError> {
+        let journal: any UpdateJournal
+        let recovery: JournalRecovery
+        do {
+            journal = try await journals.journal(for: held)
+            recovery = try await journal.open()
+        } catch {
+            return .failure(error)
+        }
+        var client = BotAPIClient.Configuration(
+            baseURL: apiURL, maxConnections: configuration.polling.maxConcurrentUpdates + 2,
+            sendRetries: configuration.sendRetries, clock: environment.clock, rateLimits: configuration.limits,
+            maxRateLimitWait: configuration.maxLimitWait ?? configuration.handlerTimeout)
+        client.rateLimitObserver = status
+        let api = BotAPIClient(token: configuration.token, configuration: client, connections: connections, logger: logger)
+        let hooks = ShutdownHooks(defaultTimeout: shutdownSettings.hookTimeout, logger: logger)
+        let scheduler = Scheduler(clock: environment.clock, logger: logger)
+        let start = await start(api: api, hooks: hooks, scheduler: scheduler, journal: journal, recovery: recovery)
+        return .success(
+            Opened(
+                journal: journal, unfinished: recovery.unfinished, api: api, hooks: hooks, scheduler: scheduler, start: start))
     }
 
     /// How start-up ended: a pipeline ready to poll, or the bot's outcome.
