@@ -30,29 +30,42 @@ package final class ConcurrentCallLimit: Sendable {
     }
 
     /// Runs `call` once fewer than the limit are running, and gives its place to the next
-    /// when it returns or after `holding`, whichever comes first: a call that hangs holds
-    /// the others back by `holding` at most. Throws `CancellationError` when the task is
+    /// when it returns, when it ends its turn early (``Turn/end()``, say before it waits for
+    /// something), or after `holding`, whichever comes first: a call that hangs holds the
+    /// others back by `holding` at most. Throws `CancellationError` when the task is
     /// cancelled while it waits.
-    package func run<Result>(holdingAtMost holding: Duration, _ call: () async throws -> Result) async throws -> Result {
+    package func run<Result>(holdingAtMost holding: Duration, _ call: (Turn) async throws -> Result) async throws -> Result {
         try await enter()
-        let held = Mutex(true)
-        let leaveOnce: @Sendable () -> Void = { [self] in
+        let turn = Turn(limit: self)
+        // Owned by this call: cancelled when the call returns.
+        let deadline = Task {
+            try? await Task.sleep(for: holding)
+            turn.end()
+        }
+        defer {
+            deadline.cancel()
+            turn.end()
+        }
+        return try await call(turn)
+    }
+
+    /// A call's place among those running (``run(holdingAtMost:_:)``), given back once.
+    package final class Turn: Sendable {
+        private let limit: ConcurrentCallLimit
+        private let held = Mutex(true)
+
+        fileprivate init(limit: ConcurrentCallLimit) {
+            self.limit = limit
+        }
+
+        /// Gives the place to the next call; the later calls do nothing.
+        package func end() {
             let stillHeld = held.withLock { held in
                 defer { held = false }
                 return held
             }
-            if stillHeld { leave() }
+            if stillHeld { limit.leave() }
         }
-        // Owned by this call: cancelled when the call returns.
-        let deadline = Task {
-            try? await Task.sleep(for: holding)
-            leaveOnce()
-        }
-        defer {
-            deadline.cancel()
-            leaveOnce()
-        }
-        return try await call()
     }
 
     private func enter() async throws {

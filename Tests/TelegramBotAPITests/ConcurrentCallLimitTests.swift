@@ -52,22 +52,23 @@ import Testing
         let limit = ConcurrentCallLimit(1)
         let hung = Mutex<CheckedContinuation<Void, Never>?>(nil)
         let first = Task {
-            try await limit.run(holdingAtMost: .milliseconds(50)) {
+            try await limit.run(holdingAtMost: .milliseconds(50)) { _ in
                 await withCheckedContinuation { continuation in hung.withLock { $0 = continuation } }
             }
         }
-        let second = Task { try await limit.run(holdingAtMost: .seconds(60)) { "ran" } }
+        while hung.withLock({ $0 == nil }) { try await Task.sleep(for: .milliseconds(5)) }
+        let second = Task { try await limit.run(holdingAtMost: .seconds(60)) { _ in "ran" } }
         #expect(try await second.value == "ran", "while the first still hangs")
         #expect(hung.withLock { $0 != nil })
 
         // The second gave its place back on return; the first gives none when it ends.
-        let third = Task { try await limit.run(holdingAtMost: .seconds(60)) { 3 } }
+        let third = Task { try await limit.run(holdingAtMost: .seconds(60)) { _ in 3 } }
         #expect(try await third.value == 3)
         hung.withLock { $0?.resume() }
         try await first.value
         let running = Mutex(0)
         let call: @Sendable () async throws -> Int = {
-            try await limit.run(holdingAtMost: .seconds(60)) {
+            try await limit.run(holdingAtMost: .seconds(60)) { _ in
                 let now = running.withLock { running in
                     running += 1
                     return running
@@ -79,5 +80,22 @@ import Testing
         }
         let calls = (0..<3).map { _ in Task { try await call() } }
         for call in calls { #expect(try await call.value == 1, "still one at a time") }
+    }
+
+    /// A call that ends its turn early lets the next run while it goes on.
+    @Test(.timeLimit(.minutes(1))) func aTurnEndedEarlyLetsTheNextCallRun() async throws {
+        let limit = ConcurrentCallLimit(1)
+        let waiting = Mutex<CheckedContinuation<Void, Never>?>(nil)
+        let first = Task {
+            try await limit.run(holdingAtMost: .seconds(60)) { turn in
+                turn.end()
+                turn.end()
+                await withCheckedContinuation { continuation in waiting.withLock { $0 = continuation } }
+            }
+        }
+        while waiting.withLock({ $0 == nil }) { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(try await Task { try await limit.run(holdingAtMost: .seconds(60)) { _ in 2 } }.value == 2)
+        waiting.withLock { $0?.resume() }
+        try await first.value
     }
 }

@@ -189,18 +189,20 @@ final class BotRuntime: Sendable {
         // Start-up takes its turn among the process's bots (``HostEnvironment/starts``).
         // This task then waits for the bot's whole life: start-up's deep calls (`getMe`,
         // the plugin's `init`) run in a child task, whose memory goes with it.
-        let opening: Result<Opened, JournalError>
+        let opening: Opening
         do {
-            opening = try await environment.starts.run(holdingAtMost: HostEnvironment.startTurn) {
-                await inChildTask { await self.open(holding: held) }
+            opening = try await environment.starts.run(holdingAtMost: HostEnvironment.startTurn) { turn in
+                await inChildTask { await self.open(holding: held, turn: turn) }
             }
         } catch {
+            // Cancelled while it waited for its turn: the only error here.
             return .outcome(.stopped)
         }
         let opened: Opened
         switch opening {
-        case .success(let success): opened = success
-        case .failure(let error): return .outcome(.failed(.journalUnusable(error)))
+        case .opened(let success): opened = success
+        case .journalUnusable(let error): return .outcome(.failed(.journalUnusable(error)))
+        case .stopped: return .outcome(.stopped)
         }
 
         let ending: Ending
@@ -239,15 +241,24 @@ final class BotRuntime: Sendable {
         let start: Start
     }
 
-    /// Opens the bot's journal, then starts the bot (``start(api:hooks:scheduler:journal:recovery:)``).
-    private func open(holding held: any HeldTokenLock) async -> Result<Opened, JournalError> {
+    /// How start-up's opening ended.
+    private enum Opening: Sendable {
+        case opened(Opened)
+        case journalUnusable(JournalError)
+        /// A stop came while the bot waited for its turn: nothing was opened.
+        case stopped
+    }
+
+    /// Opens the bot's journal, then starts the bot (``start(api:hooks:scheduler:journal:recovery:turn:)``).
+    private func open(holding held: any HeldTokenLock, turn: ConcurrentCallLimit.Turn) async -> Opening {
+        if isEnding { return .stopped }
         let journal: any UpdateJournal
         let recovery: JournalRecovery
         do {
             journal = try await journals.journal(for: held)
             recovery = try await journal.open()
         } catch {
-            return .failure(error)
+            return .journalUnusable(error)
         }
         var client = BotAPIClient.Configuration(
             baseURL: apiURL, maxConnections: configuration.polling.maxConcurrentUpdates + 2,
@@ -257,8 +268,9 @@ final class BotRuntime: Sendable {
         let api = BotAPIClient(token: configuration.token, configuration: client, connections: connections, logger: logger)
         let hooks = ShutdownHooks(defaultTimeout: shutdownSettings.hookTimeout, logger: logger)
         let scheduler = Scheduler(clock: environment.clock, logger: logger)
-        let start = await start(api: api, hooks: hooks, scheduler: scheduler, journal: journal, recovery: recovery)
-        return .success(
+        let start = await start(
+            api: api, hooks: hooks, scheduler: scheduler, journal: journal, recovery: recovery, turn: turn)
+        return .opened(
             Opened(
                 journal: journal, unfinished: recovery.unfinished, api: api, hooks: hooks, scheduler: scheduler, start: start))
     }
@@ -270,8 +282,11 @@ final class BotRuntime: Sendable {
     }
 
     /// `getMe`, the webhook check and the plugin; `.ended(.stopped)` if a stop came first.
+    /// A `getMe` that fails ends the start's `turn` before the retry's wait, so that bots
+    /// that cannot reach Telegram do not hold the others' starts back.
     private func start(
-        api: BotAPIClient, hooks: ShutdownHooks, scheduler: Scheduler, journal: any UpdateJournal, recovery: JournalRecovery
+        api: BotAPIClient, hooks: ShutdownHooks, scheduler: Scheduler, journal: any UpdateJournal, recovery: JournalRecovery,
+        turn: ConcurrentCallLimit.Turn
     ) async -> Start {
         var backoff = Backoff(policy: configuration.retry, random: environment.random)
         var failures = RepeatedFailures()
@@ -292,6 +307,7 @@ final class BotRuntime: Sendable {
                     logger.warning("getMe failed: \(error) (attempt \(backoff.progress)), retrying in \(formatDuration(delay))")
                 }
                 status.failed("getMe: \(error)")
+                turn.end()
                 guard await sleepUnlessStopped(delay) else { return .ended(.stopped) }
             }
         }
