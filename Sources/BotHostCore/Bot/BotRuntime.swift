@@ -256,8 +256,13 @@ final class BotRuntime: Sendable {
         let recovery: JournalRecovery
         do {
             journal = try await journals.journal(for: held)
+        } catch {
+            return .journalUnusable(error)
+        }
+        do {
             recovery = try await journal.open()
         } catch {
+            await journal.close()
             return .journalUnusable(error)
         }
         var client = BotAPIClient.Configuration(
