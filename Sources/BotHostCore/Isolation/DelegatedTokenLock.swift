@@ -21,6 +21,11 @@ package final class DelegatedTokenLock: TokenLock {
         assigned.withLock { $0.contains(id) } ? .acquired(Delegated(id: id)) : .heldElsewhere(nil)
     }
 
+    /// Free when assigned: a worker can only take what the supervisor holds for it.
+    package func look(at id: LockID, bot: String) async throws(TokenLockError) -> LockSighting {
+        assigned.withLock { $0.contains(id) } ? .free : .held(nil)
+    }
+
     /// A lock the supervisor holds for this worker.
     fileprivate struct Delegated: HeldTokenLock {
         let id: LockID

@@ -10,6 +10,12 @@ package protocol TokenLock: Sendable {
     /// backend knows of the holder. Never blocks on a holder.
     func tryAcquire(_ id: LockID, owner: LockOwner) async throws(TokenLockError) -> LockAttempt
 
+    /// Whether someone holds the lock, without taking it: how a standby over `max_bots`
+    /// watches a bot it may not poll. A look never makes a `tryAcquire` elsewhere fail for
+    /// longer than the look itself, and is never seen by another look as a holder. `bot`
+    /// names the holder for a backend that cannot tell whose lock it is.
+    func look(at id: LockID, bot: String) async throws(TokenLockError) -> LockSighting
+
     /// Lets go of what the backend keeps open (a database connection) once every lock is
     /// released; the host calls it last.
     func shutdown() async
@@ -25,6 +31,14 @@ package enum LockAttempt: Sendable {
     case acquired(any HeldTokenLock)
     /// Someone else holds the lock; the holder as it described itself, when that is readable.
     case heldElsewhere(LockOwner?)
+}
+
+/// What ``TokenLock/look(at:)`` saw.
+package enum LockSighting: Sendable, Equatable {
+    /// Nobody holds the lock.
+    case free
+    /// Someone holds the lock; the holder as it described itself, when that is readable.
+    case held(LockOwner?)
 }
 
 /// A lock this process holds.

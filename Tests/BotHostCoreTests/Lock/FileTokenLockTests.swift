@@ -30,6 +30,25 @@ import Testing
         }
     }
 
+    @Test func aLookSeesTheHolderWithoutTakingTheLock() async throws {
+        try await withTemporaryDirectory { directory in
+            let lock = FileTokenLock(directory: directory)
+            #expect(try await lock.look(at: testLockID, bot: "support") == .free)
+            #expect(!FileManager.default.fileExists(atPath: lock.path(of: testLockID)), "a look created the lock file")
+
+            let held = try await acquire(in: directory)
+            guard case .held(let holder) = try await lock.look(at: testLockID, bot: "support") else {
+                Issue.record("a held lock looked free")
+                return
+            }
+            #expect(holder?.pid == getpid())
+            await held.release()
+            #expect(try await lock.look(at: testLockID, bot: "support") == .free)
+            let retaken = try #require(try await lock.tryAcquire(testLockID, owner: testOwner()).held)
+            await retaken.release()
+        }
+    }
+
     @Test func differentBotsDoNotExcludeEachOther() async throws {
         try await withTemporaryDirectory { directory in
             let one = try await acquire(LockID(botID: "1"), in: directory, bot: "one")

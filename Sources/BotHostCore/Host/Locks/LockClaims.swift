@@ -66,9 +66,8 @@ final class LockClaims: Sendable {
 
     // MARK: - Standing by
 
-    /// How many standby rechecks pass between tries of a bot over the `max_bots` limit:
-    /// hosts under their limit get the first chance at a freed lock. The first recheck
-    /// tries at once, so that a holder that dies soon after start-up has been seen.
+    /// How many standby rechecks pass between tries to adopt a bot over the `max_bots`
+    /// limit: hosts under their limit get the first chance at a freed lock.
     static let overLimitTryEvery = 5
 
     /// What one standby bot has seen so far, so that it reports each change once.
@@ -77,42 +76,69 @@ final class LockClaims: Sendable {
         fileprivate var sawHolder = false
         fileprivate var reportedHolder: Int32?
         fileprivate var reportedError: String?
+
+        fileprivate mutating func saw(_ holder: LockOwner?, logger: Logger) {
+            sawHolder = true
+            if let pid = holder?.pid, pid != reportedHolder {
+                reportedHolder = pid
+                logger.info("standing by: the bot is polled by \(LockClaims.describe(holder))")
+            }
+        }
     }
 
     /// One recheck of a standby bot: its lock (and slot) if it may poll now, else `nil`.
     ///
-    /// Over the `max_bots` limit, the bot still tries its lock now and then: a lock it has
-    /// seen held elsewhere and then finds free belonged to a host that died or stopped, and
-    /// the bot is adopted beyond the limit rather than left unpolled. A lock it never saw
-    /// held is let go at once: nobody polls that bot, and the limit says not here.
+    /// Over the `max_bots` limit, the bot looks at its lock at every recheck without taking
+    /// it. A lock it has seen held and then finds free belonged to a host that died or
+    /// stopped, and the bot is adopted beyond the limit rather than left unpolled. A lock it
+    /// never saw held stays free: nobody polls that bot, and the limit says not here. Looks
+    /// rather than tries, because a standby's brief try would look like a holder to the
+    /// standbys of other hosts, and they would adopt the bot when the try let go.
     func tryTakeOver(_ bot: BotConfiguration, standby: inout Standby, logger: Logger) async -> (any HeldTokenLock)? {
         standby.round += 1
-        let withinLimit = slots.take()
-        guard withinLimit || standby.round % Self.overLimitTryEvery == 1 else { return nil }
-        if !withinLimit { slots.takeBeyondLimit() }
         do {
-            switch try await tokenLock.tryAcquire(bot.lockID, owner: .currentProcess(bot: bot.name)) {
-            case .acquired(let held) where withinLimit || standby.sawHolder:
-                if !withinLimit { logger.warning("adopting the bot beyond max_bots: its previous host is gone") }
-                return held
-            case .acquired(let held):
-                await release(held)
-            case .heldElsewhere(let holder):
-                slots.give()
-                standby.sawHolder = true
-                if let pid = holder?.pid, pid != standby.reportedHolder {
-                    standby.reportedHolder = pid
-                    logger.info("standing by: the bot is polled by \(Self.describe(holder))")
+            if slots.take() { return try await take(bot, standby: &standby, logger: logger) }
+            switch try await tokenLock.look(at: bot.lockID, bot: bot.name) {
+            case .held(let holder):
+                standby.saw(holder, logger: logger)
+            case .free where standby.sawHolder && standby.round % Self.overLimitTryEvery == 0:
+                slots.takeBeyondLimit()
+                if let held = try await take(bot, standby: &standby, logger: logger) {
+                    logger.warning("adopting the bot beyond max_bots: its previous host is gone")
+                    return held
                 }
+            case .free:
+                break
             }
         } catch {
-            slots.give()
             if "\(error)" != standby.reportedError {
                 standby.reportedError = "\(error)"
                 logger.error("cannot take the lock: \(error); trying again")
             }
         }
         return nil
+    }
+
+    /// Tries the lock of a bot that holds a slot, and gives the slot back unless the lock is
+    /// now ours.
+    private func take(
+        _ bot: BotConfiguration, standby: inout Standby, logger: Logger
+    ) async throws(TokenLockError) -> (any HeldTokenLock)? {
+        let attempt: LockAttempt
+        do {
+            attempt = try await tokenLock.tryAcquire(bot.lockID, owner: .currentProcess(bot: bot.name))
+        } catch {
+            slots.give()
+            throw error
+        }
+        switch attempt {
+        case .acquired(let held):
+            return held
+        case .heldElsewhere(let holder):
+            slots.give()
+            standby.saw(holder, logger: logger)
+            return nil
+        }
     }
 
     /// `pid 123 on host-a`, or `another process` when the holder did not say.

@@ -65,6 +65,27 @@ package struct FileTokenLock: TokenLock {
             problem: "it was replaced \(Self.maximumAttempts) times in a row while being locked")
     }
 
+    /// A shared `flock` for as long as the look: it excludes no other look, and a file
+    /// that does not exist yet is free. Every system call returns at once.
+    package func look(at id: LockID, bot: String) async throws(TokenLockError) -> LockSighting {
+        let path = path(of: id)
+        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else {
+            if errno == ENOENT { return .free }
+            throw .systemCallFailed(call: "open", path: path, errno: errno)
+        }
+        // Closing lets the shared lock go.
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_SH | LOCK_NB) != 0 {
+            switch errno {
+            case EINTR: continue
+            case EWOULDBLOCK: return .held(LockOwner(record: readBytes(from: descriptor, limit: Self.recordReadLimit)))
+            default: throw .systemCallFailed(call: "flock", path: path, errno: errno)
+            }
+        }
+        return .free
+    }
+
     /// One try: the answer, or `nil` when the file at the path changed under it.
     private func attempt(
         _ id: LockID, on lockFile: LockFile, owner: LockOwner

@@ -83,6 +83,22 @@ actor LockSession {
     }
 
     /// Unlocks `lock` if its session still runs; a session that ended took the lock with it.
+    /// Whether a session (this one included) holds the lock, from a snapshot of the
+    /// server's advisory locks at most `holdersMaxAge` old.
+    func look(at id: LockID, bot: String) async throws(TokenLockError) -> LockSighting {
+        let connection = try await connected()
+        do {
+            guard let holder = try await recentHolders(on: connection).byKey[id.advisoryLockKey] else { return .free }
+            return .held(holder.owner(bot: bot))
+        } catch let error as TokenLockError {
+            throw error
+        } catch {
+            let problem = Self.describe(error)
+            lose(connection.generation, problem: problem)
+            throw .database(endpoint: database.endpoint, problem: problem)
+        }
+    }
+
     func release(_ lock: HeldAdvisoryLock) async {
         guard held[lock.key] === lock, let connection, connection.generation == lock.generation else { return }
         held[lock.key] = nil

@@ -20,6 +20,11 @@ package struct PostgresTokenLock: TokenLock {
         try await session.tryAcquire(id, owner: owner)
     }
 
+    /// Reads the server's advisory locks (`pg_locks`), which takes none.
+    package func look(at id: LockID, bot: String) async throws(TokenLockError) -> LockSighting {
+        try await session.look(at: id, bot: bot)
+    }
+
     package func shutdown() async {
         await session.close()
     }
