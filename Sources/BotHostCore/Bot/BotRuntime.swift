@@ -188,14 +188,19 @@ final class BotRuntime: Sendable {
         status.enter(.starting)
         // Start-up takes its turn among the process's bots (``HostEnvironment/starts``).
         // This task then waits for the bot's whole life: start-up's deep calls (`getMe`,
-        // the plugin's `init`) run in a child task, whose memory goes with it.
+        // the plugin's `init`) run in a task of their own, whose memory goes with it.
         let opening: Opening
         do {
-            opening = try await environment.starts.run(holdingAtMost: HostEnvironment.startTurn) { turn in
-                await inChildTask { await self.open(holding: held, turn: turn) }
+            opening = try await cancellableOnStop {
+                try await self.environment.starts.run(holdingAtMost: HostEnvironment.startTurn) { turn in
+                    // A stop cancels the wait for a turn, not the start: its steps see the stop
+                    // themselves, and a journal cancelled while it opens would look unusable.
+                    self.onStop {}
+                    return await self.open(holding: held, turn: turn)
+                }
             }
         } catch {
-            // Cancelled while it waited for its turn: the only error here.
+            // Stopped while it waited for its turn: the only error here.
             return .outcome(.stopped)
         }
         let opened: Opened

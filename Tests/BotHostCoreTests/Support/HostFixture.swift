@@ -17,13 +17,13 @@ import Synchronization
 func withHost<T>(
     bots: String, extra: String = "", limits: String = "off", plugins: [any BotPlugin.Type] = [RecordingPlugin.self],
     clock: any Clock<Duration> = ManualClock(advancesOnSleep: true), tokens: [BotToken], variables: [String: String] = [:],
-    prepare: (BotAPIEmulator) -> Void = { _ in }, _ body: (HostFixture) async throws -> T
+    startsAtOnce: Int = 64, prepare: (BotAPIEmulator) -> Void = { _ in }, _ body: (HostFixture) async throws -> T
 ) async throws -> T {
     try await withEmulator(knowing: tokens) { emulator in
         prepare(emulator)
         let fixture = try HostFixture(
             bots: bots, extra: extra, limits: limits, plugins: plugins, clock: clock, emulator: emulator,
-            variables: variables)
+            variables: variables, startsAtOnce: startsAtOnce)
         do {
             let result = try await body(fixture)
             _ = await fixture.stop()
@@ -35,7 +35,7 @@ func withHost<T>(
     }
 }
 
-/// A `Host` running in this process against an emulator; see ``withHost(bots:extra:limits:plugins:clock:tokens:variables:prepare:_:)``.
+/// A `Host` running in this process against an emulator; see ``withHost(bots:extra:limits:plugins:clock:tokens:variables:startsAtOnce:prepare:_:)``.
 final class HostFixture: Sendable {
     let emulator: BotAPIEmulator
     let host: BotHostCore.Host
@@ -45,18 +45,18 @@ final class HostFixture: Sendable {
 
     fileprivate init(
         bots: String, extra: String, limits: String, plugins: [any BotPlugin.Type], clock: any Clock<Duration>,
-        emulator: BotAPIEmulator, variables: [String: String]
+        emulator: BotAPIEmulator, variables: [String: String], startsAtOnce: Int
     ) throws {
         self.emulator = emulator
         lockDirectory = NSTemporaryDirectory() + "bothost-test-\(UUID().uuidString)"
         let manifest = try Self.manifest(
             bots: bots, extra: extra, limits: limits, emulator: emulator, lockDirectory: lockDirectory, plugins: plugins)
         logs = LogCapture()
-        let host = BotHostCore.Host(
-            manifest: manifest, plugins: plugins,
-            environment: HostEnvironment(
-                clock: clock, random: { 0.5 }, logger: logs.logger(label: "bothost"),
-                journalHousekeepingInterval: .milliseconds(500), variables: variables))
+        var environment = HostEnvironment(
+            clock: clock, random: { 0.5 }, logger: logs.logger(label: "bothost"),
+            journalHousekeepingInterval: .milliseconds(500), variables: variables)
+        environment.starts = ConcurrentCallLimit(startsAtOnce)
+        let host = BotHostCore.Host(manifest: manifest, plugins: plugins, environment: environment)
         self.host = host
         // Owned by the fixture: ``stop()`` ends the host and awaits this task.
         running = Task { await host.run() }
