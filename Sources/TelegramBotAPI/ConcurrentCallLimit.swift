@@ -6,7 +6,7 @@ import Synchronization
 /// A client that shares its connections (``BotAPIConnections``) with other bots' clients
 /// keeps to its own budget with it, so that no bot takes more connections than one of its
 /// own would have had: a bot that floods its calls queues them behind each other, not in
-/// front of another bot's. The host starts its bots through one, too.
+/// front of another bot's. The host gives its bots' starts turns through one, too.
 package final class ConcurrentCallLimit: Sendable {
     private struct State {
         var available: Int
@@ -29,42 +29,45 @@ package final class ConcurrentCallLimit: Sendable {
         return try await call()
     }
 
-    /// Runs `call` once fewer than the limit are running, and gives its place to the next
-    /// when it returns, when it ends its turn early (``Turn/end()``, say before it waits for
-    /// something), or after `holding`, whichever comes first: a call that hangs holds the
-    /// others back by `holding` at most. Throws `CancellationError` when the task is
-    /// cancelled while it waits.
-    package func run<Result>(holdingAtMost holding: Duration, _ call: (Turn) async throws -> Result) async throws -> Result {
+    /// Waits until fewer than the limit are running and gives a place, which goes to the
+    /// next caller at ``Turn/end()`` or after `holding`, whichever comes first: a caller
+    /// that hangs holds the others back by `holding` at most. Throws `CancellationError`
+    /// when the task is cancelled while it waits.
+    package func turn(holdingAtMost holding: Duration) async throws -> Turn {
         try await enter()
         let turn = Turn(limit: self)
-        // Owned by this call: cancelled when the call returns.
-        let deadline = Task {
-            try? await Task.sleep(for: holding)
-            turn.end()
-        }
-        defer {
-            deadline.cancel()
-            turn.end()
-        }
-        return try await call(turn)
+        turn.end(after: holding)
+        return turn
     }
 
-    /// A call's place among those running (``run(holdingAtMost:_:)``), given back once.
+    /// A place among those running (``turn(holdingAtMost:)``), given back once.
     package final class Turn: Sendable {
         private let limit: ConcurrentCallLimit
-        private let held = Mutex(true)
+        /// Whether the place is still held, and the task that gives it back at the deadline.
+        private let state = Mutex<(held: Bool, deadline: Task<Void, Never>?)>((true, nil))
 
         fileprivate init(limit: ConcurrentCallLimit) {
             self.limit = limit
         }
 
-        /// Gives the place to the next call; the later calls do nothing.
-        package func end() {
-            let stillHeld = held.withLock { held in
-                defer { held = false }
-                return held
+        fileprivate func end(after holding: Duration) {
+            // Owned by the turn: ``end()`` cancels it.
+            let deadline = Task {
+                try? await Task.sleep(for: holding)
+                self.end()
             }
-            if stillHeld { limit.leave() }
+            state.withLock { $0.deadline = deadline }
+        }
+
+        /// Gives the place to the next caller; the later calls do nothing.
+        package func end() {
+            let (stillHeld, deadline) = state.withLock { state in
+                defer { state.held = false }
+                return (state.held, state.deadline)
+            }
+            guard stillHeld else { return }
+            deadline?.cancel()
+            limit.leave()
         }
     }
 

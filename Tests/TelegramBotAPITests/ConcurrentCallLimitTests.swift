@@ -99,3 +99,15 @@ import Testing
         try await first.value
     }
 }
+
+extension ConcurrentCallLimit {
+    /// `call` in a turn of its own (``turn(holdingAtMost:)``), ended when it returns, as the
+    /// host's bots take theirs.
+    fileprivate func run<Result>(
+        holdingAtMost holding: Duration, _ call: (Turn) async throws -> Result
+    ) async throws -> Result {
+        let turn = try await turn(holdingAtMost: holding)
+        defer { turn.end() }
+        return try await call(turn)
+    }
+}

@@ -186,23 +186,22 @@ final class BotRuntime: Sendable {
 
     private func runHoldingLock(_ held: any HeldTokenLock) async -> Ending {
         status.enter(.starting)
-        // Start-up takes its turn among the process's bots (``HostEnvironment/starts``).
-        // This task then waits for the bot's whole life: start-up's deep calls (`getMe`,
-        // the plugin's `init`) run in a task of their own, whose memory goes with it.
-        let opening: Opening
+        // Start-up takes its turn among the process's bots (``HostEnvironment/starts``); a
+        // stop cancels the wait for it, not the start, whose steps see the stop themselves
+        // (a journal cancelled while it opens would look unusable). This task then waits for
+        // the bot's whole life: start-up's deep calls (`getMe`, the plugin's `init`) run in a
+        // child task, whose memory goes with it.
+        let turn: ConcurrentCallLimit.Turn
         do {
-            opening = try await cancellableOnStop {
-                try await self.environment.starts.run(holdingAtMost: HostEnvironment.startTurn) { turn in
-                    // A stop cancels the wait for a turn, not the start: its steps see the stop
-                    // themselves, and a journal cancelled while it opens would look unusable.
-                    self.onStop {}
-                    return await self.open(holding: held, turn: turn)
-                }
+            turn = try await cancellableOnStop {
+                try await self.environment.starts.turn(holdingAtMost: HostEnvironment.startTurn)
             }
         } catch {
             // Stopped while it waited for its turn: the only error here.
             return .outcome(.stopped)
         }
+        let opening = await inChildTask { await self.open(holding: held, turn: turn) }
+        turn.end()
         let opened: Opened
         switch opening {
         case .opened(let success): opened = success

@@ -10,9 +10,9 @@ package protocol TokenLock: Sendable {
     /// backend knows of the holder. Never blocks on a holder.
     func tryAcquire(_ id: LockID, owner: LockOwner) async throws(TokenLockError) -> LockAttempt
 
-    /// Whether someone holds the lock, without taking it: how a standby over `max_bots`
-    /// watches a bot it may not poll. A look never makes a `tryAcquire` elsewhere fail for
-    /// longer than the look itself, and is never seen by another look as a holder. `bot`
+    /// Whether someone holds the lock, without taking or testing it: how a standby over
+    /// `max_bots` watches a bot it may not poll. A look never makes a `tryAcquire` fail,
+    /// and is never seen as a holder. It may be a moment (0.1 s) behind the lock. `bot`
     /// names the holder for a backend that cannot tell whose lock it is.
     func look(at id: LockID, bot: String) async throws(TokenLockError) -> LockSighting
 
@@ -33,7 +33,7 @@ package enum LockAttempt: Sendable {
     case heldElsewhere(LockOwner?)
 }
 
-/// What ``TokenLock/look(at:)`` saw.
+/// What ``TokenLock/look(at:bot:)`` saw.
 package enum LockSighting: Sendable, Equatable {
     /// Nobody holds the lock.
     case free

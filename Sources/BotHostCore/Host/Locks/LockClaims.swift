@@ -66,19 +66,22 @@ final class LockClaims: Sendable {
 
     // MARK: - Standing by
 
-    /// How many standby rechecks pass between tries to adopt a bot over the `max_bots`
-    /// limit: hosts under their limit get the first chance at a freed lock.
-    static let overLimitTryEvery = 5
+    /// How many looks in a row must find a lock free, once seen held, before a standby
+    /// over the `max_bots` limit adopts its bot: hosts under their limit, which try at every
+    /// recheck, get the first chance at a freed lock.
+    static let overLimitFreeLooks = 5
 
     /// What one standby bot has seen so far, so that it reports each change once.
     struct Standby: Sendable {
-        fileprivate var round = 0
         fileprivate var sawHolder = false
+        /// Looks in a row that found the lock free.
+        fileprivate var freeLooks = 0
         fileprivate var reportedHolder: Int32?
         fileprivate var reportedError: String?
 
         fileprivate mutating func saw(_ holder: LockOwner?, logger: Logger) {
             sawHolder = true
+            freeLooks = 0
             if let pid = holder?.pid, pid != reportedHolder {
                 reportedHolder = pid
                 logger.info("standing by: the bot is polled by \(LockClaims.describe(holder))")
@@ -93,30 +96,30 @@ final class LockClaims: Sendable {
     /// stopped, and the bot is adopted beyond the limit rather than left unpolled. A lock it
     /// never saw held stays free: nobody polls that bot, and the limit says not here. Looks
     /// rather than tries, because a standby's brief try would look like a holder to the
-    /// standbys of other hosts, and they would adopt the bot when the try let go.
+    /// standbys of other hosts, and they would adopt the bot when the try let go; a holder
+    /// that comes and goes between two looks (one recheck) is still missed.
     func tryTakeOver(_ bot: BotConfiguration, standby: inout Standby, logger: Logger) async -> (any HeldTokenLock)? {
-        standby.round += 1
         do {
             if slots.take() { return try await take(bot, standby: &standby, logger: logger) }
             switch try await tokenLock.look(at: bot.lockID, bot: bot.name) {
             case .held(let holder):
                 standby.saw(holder, logger: logger)
-            case .free where standby.sawHolder && standby.round % Self.overLimitTryEvery == 0:
-                slots.takeBeyondLimit()
-                if let held = try await take(bot, standby: &standby, logger: logger) {
-                    logger.warning("adopting the bot beyond max_bots: its previous host is gone")
-                    return held
-                }
+                return nil
             case .free:
-                break
+                standby.freeLooks += 1
+                guard standby.sawHolder, standby.freeLooks >= Self.overLimitFreeLooks else { return nil }
             }
+            slots.takeBeyondLimit()
+            guard let held = try await take(bot, standby: &standby, logger: logger) else { return nil }
+            logger.warning("adopting the bot beyond max_bots: its previous host is gone")
+            return held
         } catch {
             if "\(error)" != standby.reportedError {
                 standby.reportedError = "\(error)"
                 logger.error("cannot take the lock: \(error); trying again")
             }
+            return nil
         }
-        return nil
     }
 
     /// Tries the lock of a bot that holds a slot, and gives the slot back unless the lock is

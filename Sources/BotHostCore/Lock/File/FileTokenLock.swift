@@ -1,5 +1,7 @@
 import Glibc
 
+import struct Foundation.Date
+
 /// `TokenLock` for hosts on one machine: `flock` on `<directory>/<lock id>.lock`.
 ///
 /// Why `flock`: the kernel frees it when the holder dies, even by SIGKILL, so a crashed
@@ -65,25 +67,22 @@ package struct FileTokenLock: TokenLock {
             problem: "it was replaced \(Self.maximumAttempts) times in a row while being locked")
     }
 
-    /// A shared `flock` for as long as the look: it excludes no other look, and a file
-    /// that does not exist yet is free. Every system call returns at once.
+    /// Reads what the kernel publishes, as `bothost status` does (``status(of:at:kernelHolders:hostname:)``):
+    /// testing the lock, even with `LOCK_SH`, would make a racing host's `LOCK_EX|LOCK_NB`
+    /// fail. A file that does not exist yet is free; one whose holder cannot be told (a
+    /// holder in another PID namespace, an unreadable file) counts as held.
     package func look(at id: LockID, bot: String) async throws(TokenLockError) -> LockSighting {
         let path = path(of: id)
-        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-        guard descriptor >= 0 else {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
             if errno == ENOENT { return .free }
-            throw .systemCallFailed(call: "open", path: path, errno: errno)
+            throw .systemCallFailed(call: "lstat", path: path, errno: errno)
         }
-        // Closing lets the shared lock go.
-        defer { close(descriptor) }
-        while flock(descriptor, LOCK_SH | LOCK_NB) != 0 {
-            switch errno {
-            case EINTR: continue
-            case EWOULDBLOCK: return .held(LockOwner(record: readBytes(from: descriptor, limit: Self.recordReadLimit)))
-            default: throw .systemCallFailed(call: "flock", path: path, errno: errno)
-            }
-        }
-        return .free
+        guard info.isRegularFile else { throw .unsafeLockFile(path: path, problem: "it is not a regular file") }
+        let status = Self.status(of: id, at: path, kernelHolders: FlockHolders.recent(), hostname: currentHostname())
+        guard status.state != .free else { return .free }
+        guard let pid = status.pid, let hostname = status.hostname else { return .held(nil) }
+        return .held(LockOwner(pid: pid, bot: status.bot ?? bot, hostname: hostname, startedAt: status.since ?? Date()))
     }
 
     /// One try: the answer, or `nil` when the file at the path changed under it.

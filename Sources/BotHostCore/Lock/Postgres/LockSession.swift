@@ -82,9 +82,10 @@ actor LockSession {
         }
     }
 
-    /// Unlocks `lock` if its session still runs; a session that ended took the lock with it.
     /// Whether a session (this one included) holds the lock, from a snapshot of the
-    /// server's advisory locks at most `holdersMaxAge` old.
+    /// server's advisory locks at most `holdersMaxAge` old. A failed read throws and leaves
+    /// the session alone: the heartbeat tells a lost session, and a look must not end the
+    /// host's locks.
     func look(at id: LockID, bot: String) async throws(TokenLockError) -> LockSighting {
         let connection = try await connected()
         do {
@@ -93,12 +94,11 @@ actor LockSession {
         } catch let error as TokenLockError {
             throw error
         } catch {
-            let problem = Self.describe(error)
-            lose(connection.generation, problem: problem)
-            throw .database(endpoint: database.endpoint, problem: problem)
+            throw .database(endpoint: database.endpoint, problem: Self.describe(error))
         }
     }
 
+    /// Unlocks `lock` if its session still runs; a session that ended took the lock with it.
     func release(_ lock: HeldAdvisoryLock) async {
         guard held[lock.key] === lock, let connection, connection.generation == lock.generation else { return }
         held[lock.key] = nil
