@@ -10,10 +10,9 @@ package protocol TokenLock: Sendable {
     /// backend knows of the holder. Never blocks on a holder.
     func tryAcquire(_ id: LockID, owner: LockOwner) async throws(TokenLockError) -> LockAttempt
 
-    /// Whether someone holds the lock, without taking or testing it: how a standby over
-    /// `max_bots` watches a bot it may not poll. A look never makes a `tryAcquire` fail,
-    /// and is never seen as a holder. It may be a moment (0.1 s) behind the lock. `bot`
-    /// names the holder for a backend that cannot tell whose lock it is.
+    /// Whether someone holds the lock, without taking it: how a standby over `max_bots`
+    /// watches a bot it may not poll. A look is never seen as a holder, by a look or by a
+    /// `tryAcquire`. `bot` names the holder for a backend that cannot tell whose lock it is.
     func look(at id: LockID, bot: String) async throws(TokenLockError) -> LockSighting
 
     /// Lets go of what the backend keeps open (a database connection) once every lock is

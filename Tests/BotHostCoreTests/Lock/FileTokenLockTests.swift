@@ -37,18 +37,30 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: lock.path(of: testLockID)), "a look created the lock file")
 
             let held = try await acquire(in: directory)
-            // A look reads a table of the kernel's locks that may be this old.
-            try await Task.sleep(for: FlockHolders.recentMaxAge * 2)
             guard case .held(let holder) = try await lock.look(at: testLockID, bot: "support") else {
                 Issue.record("a held lock looked free")
                 return
             }
             #expect(holder?.pid == getpid())
             await held.release()
-            try await Task.sleep(for: FlockHolders.recentMaxAge * 2)
             #expect(try await lock.look(at: testLockID, bot: "support") == .free)
             let retaken = try #require(try await lock.tryAcquire(testLockID, owner: testOwner()).held)
             await retaken.release()
+        }
+    }
+
+    @Test func aLookRefusesALockFileThatIsNotARegularFile() async throws {
+        try await withTemporaryDirectory { directory in
+            let lock = FileTokenLock(directory: directory)
+            let path = lock.path(of: testLockID)
+            #expect(symlink(directory + "/elsewhere", path) == 0)
+            await #expect(throws: TokenLockError.unsafeLockFile(path: path, problem: "it is a symlink")) {
+                try await lock.look(at: testLockID, bot: "support")
+            }
+            #expect(unlink(path) == 0 && mkfifo(path, 0o600) == 0)
+            await #expect(throws: TokenLockError.unsafeLockFile(path: path, problem: "it is not a regular file")) {
+                try await lock.look(at: testLockID, bot: "support")
+            }
         }
     }
 

@@ -114,6 +114,7 @@ final class LockClaims: Sendable {
             logger.warning("adopting the bot beyond max_bots: its previous host is gone")
             return held
         } catch {
+            standby.freeLooks = 0
             if "\(error)" != standby.reportedError {
                 standby.reportedError = "\(error)"
                 logger.error("cannot take the lock: \(error); trying again")

@@ -1,7 +1,5 @@
 import Glibc
 
-import struct Foundation.Date
-
 /// `TokenLock` for hosts on one machine: `flock` on `<directory>/<lock id>.lock`.
 ///
 /// Why `flock`: the kernel frees it when the holder dies, even by SIGKILL, so a crashed
@@ -46,7 +44,12 @@ package struct FileTokenLock: TokenLock {
 
     static func fileName(of id: LockID) -> String { "\(id.hex).lock" }
 
-    /// Every system call here returns at once (`LOCK_NB`), so this runs inline.
+    /// How long a claim that finds the lock held waits before its second and last try: a
+    /// standby's look (``look(at:bot:)``) holds a shared lock for microseconds, and must not
+    /// pass for a holder.
+    static let claimRetryDelay = Duration.milliseconds(1)
+
+    /// Every system call here returns at once (`LOCK_NB`).
     package func tryAcquire(_ id: LockID, owner: LockOwner) async throws(TokenLockError) -> LockAttempt {
         let lockDirectory = PrivateDirectory(path: directory)
         let directoryDescriptor: Int32
@@ -60,40 +63,56 @@ package struct FileTokenLock: TokenLock {
             name: Self.fileName(of: id), path: lockDirectory.filePath(Self.fileName(of: id)),
             directoryDescriptor: directoryDescriptor)
         for _ in 0..<Self.maximumAttempts {
-            if let attempt = try attempt(id, on: lockFile, owner: owner) { return attempt }
+            if let attempt = try await attempt(id, on: lockFile, owner: owner) { return attempt }
         }
         throw .unsafeLockFile(
             path: lockFile.path,
             problem: "it was replaced \(Self.maximumAttempts) times in a row while being locked")
     }
 
-    /// Reads what the kernel publishes, as `bothost status` does (``status(of:at:kernelHolders:hostname:)``):
-    /// testing the lock, even with `LOCK_SH`, would make a racing host's `LOCK_EX|LOCK_NB`
-    /// fail. A file that does not exist yet is free; one whose holder cannot be told (a
-    /// holder in another PID namespace, an unreadable file) counts as held.
+    /// A shared `flock` for as long as the look (microseconds): it excludes no other look,
+    /// and a claim that meets it tries again (``claimRetryDelay``). Unlike reading
+    /// `/proc/locks`, it also sees holders in another PID namespace. A file that does not
+    /// exist yet is free; a symlink or anything that is not a regular file is refused.
     package func look(at id: LockID, bot: String) async throws(TokenLockError) -> LockSighting {
         let path = path(of: id)
-        var info = stat()
-        guard lstat(path, &info) == 0 else {
-            if errno == ENOENT { return .free }
-            throw .systemCallFailed(call: "lstat", path: path, errno: errno)
+        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else {
+            switch errno {
+            case ENOENT: return .free
+            case ELOOP: throw .unsafeLockFile(path: path, problem: "it is a symlink")
+            default: throw .systemCallFailed(call: "open", path: path, errno: errno)
+            }
         }
-        guard info.isRegularFile else { throw .unsafeLockFile(path: path, problem: "it is not a regular file") }
-        let status = Self.status(of: id, at: path, kernelHolders: FlockHolders.recent(), hostname: currentHostname())
-        guard status.state != .free else { return .free }
-        guard let pid = status.pid, let hostname = status.hostname else { return .held(nil) }
-        return .held(LockOwner(pid: pid, bot: status.bot ?? bot, hostname: hostname, startedAt: status.since ?? Date()))
+        // Closing lets the shared lock go.
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.isRegularFile else {
+            throw .unsafeLockFile(path: path, problem: "it is not a regular file")
+        }
+        while flock(descriptor, LOCK_SH | LOCK_NB) != 0 {
+            switch errno {
+            case EINTR: continue
+            case EWOULDBLOCK: return .held(LockOwner(record: readBytes(from: descriptor, limit: Self.recordReadLimit)))
+            default: throw .systemCallFailed(call: "flock", path: path, errno: errno)
+            }
+        }
+        return .free
     }
 
     /// One try: the answer, or `nil` when the file at the path changed under it.
     private func attempt(
         _ id: LockID, on lockFile: LockFile, owner: LockOwner
-    ) throws(TokenLockError) -> LockAttempt? {
+    ) async throws(TokenLockError) -> LockAttempt? {
         let descriptor = try lockFile.open()
         var handedOver = false
         defer { if !handedOver { close(descriptor) } }
 
-        let locked = try lockFile.lockNonBlocking(descriptor)
+        var locked = try lockFile.lockNonBlocking(descriptor)
+        if !locked {
+            try? await Task.sleep(for: Self.claimRetryDelay)
+            locked = try lockFile.lockNonBlocking(descriptor)
+        }
         guard let identity = try lockFile.identityIfStillAtPath(descriptor) else { return nil }
         guard locked else {
             return .heldElsewhere(LockOwner(record: readBytes(from: descriptor, limit: Self.recordReadLimit)))

@@ -1,5 +1,4 @@
 import Glibc
-import Synchronization
 
 /// Who holds `flock` locks on this machine, found without taking or testing any lock.
 ///
@@ -18,22 +17,6 @@ enum FlockHolders {
         defer { close(descriptor) }
         let table = String(decoding: readBytes(from: descriptor, limit: 64 * 1024 * 1024), as: UTF8.self)
         return parseProcLocks(table)
-    }
-
-    /// How old a table of ``recent()`` may be: a process's standbys share one read.
-    static let recentMaxAge = Duration.milliseconds(100)
-
-    private static let lastRead = Mutex<(at: ContinuousClock.Instant, holders: [FileIdentity: Int32]?)?>(nil)
-
-    /// ``fromProcLocks(path:)``, read at most every ``recentMaxAge``: each standby over
-    /// `max_bots` looks at its lock five times a second, and a host of thousands of bots
-    /// lists thousands of locks.
-    static func recent() -> [FileIdentity: Int32]? {
-        let now = ContinuousClock.now
-        if let last = lastRead.withLock({ $0 }), now - last.at < recentMaxAge { return last.holders }
-        let holders = fromProcLocks()
-        lastRead.withLock { $0 = (now, holders) }
-        return holders
     }
 
     /// Parses lines such as `1: FLOCK  ADVISORY  WRITE 12217 fe:00:16220971 0 EOF`: the device
