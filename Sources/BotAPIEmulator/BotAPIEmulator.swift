@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 public import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 public import TelegramBotAPI
 
@@ -15,7 +16,11 @@ public final class BotAPIEmulator: Sendable {
     let state = EmulatorState()
     private let webhooks: WebhookPusher
     private let logger: Logger
-    private let running = Mutex<(server: Task<Void, any Error>?, port: Int?)>((nil, nil))
+    private let running = Mutex<(server: (task: Task<Void, any Error>, group: ServiceGroup)?, port: Int?)>((nil, nil))
+
+    /// How long ``stop()`` lets the server end gracefully before it cancels it: a request
+    /// the emulator was told to answer late must not hold a test's end back.
+    static let gracefulStop = Duration.seconds(1)
 
     /// - Parameter logger: the HTTP server's own logs; silent unless given.
     public init(logger: Logger = Logger(label: "bothost.emulator") { _ in SwiftLogNoOpLogHandler() }) {
@@ -30,11 +35,14 @@ public final class BotAPIEmulator: Sendable {
     @discardableResult
     public func start(port: Int = 0) async throws -> Int {
         let server = server(port: port)
-        // Owned by the emulator: ``stop()`` cancels it and waits for its end. Detached so
+        var configuration = ServiceGroupConfiguration(services: [server], logger: logger)
+        configuration.maximumGracefulShutdownDuration = Self.gracefulStop
+        let group = ServiceGroup(configuration: configuration)
+        // Owned by the emulator: ``stop()`` ends it and waits for its end. Detached so
         // that it does not inherit the caller's graceful shutdown: the caller's service
         // group stopping must not take the emulator down before ``stop()``.
-        let task = Task.detached { try await server.run() }
-        running.withLock { $0.server = task }
+        let task = Task.detached { try await group.run() }
+        running.withLock { $0.server = (task, group) }
         return try await server.port()
     }
 
@@ -48,10 +56,15 @@ public final class BotAPIEmulator: Sendable {
     }
 
     /// Stops serving; pending polls are dropped.
+    ///
+    /// Gracefully first: the server stops accepting, then ends. Cancelled while it still
+    /// accepts, it could drop a connection accepted but not yet served, and NIO traps on
+    /// that (apple/swift-nio#3481); the service group cancels it only after
+    /// ``gracefulStop``, to end requests that are still being answered.
     public func stop() async {
-        guard let task = running.withLock({ $0.server.take() }) else { return }
-        task.cancel()
+        guard let (task, group) = running.withLock({ $0.server.take() }) else { return }
         state.endAllPolls()
+        await group.triggerGracefulShutdown()
         await webhooks.shutdown()
         _ = await task.result
         running.withLock { $0.port = nil }

@@ -1,0 +1,34 @@
+import BotAPIEmulator
+import Glibc
+import Testing
+
+@Suite struct EmulatorStopTests {
+    /// Connections still arriving as the emulator stops: cancelled while it accepted, the
+    /// server dropped one accepted but not yet served, and NIO trapped on it
+    /// (apple/swift-nio#3481), taking the whole test run down (it did within a few rounds).
+    @Test func aStopAmidArrivingConnectionsEndsCleanly() async throws {
+        for _ in 0..<100 {
+            let emulator = BotAPIEmulator()
+            let port = try await emulator.start()
+            let sockets = (0..<30).map { _ in connectWithoutWaiting(to: port) }
+            await emulator.stop()
+            for socket in sockets { close(socket) }
+        }
+    }
+
+    /// A TCP socket whose connection to `127.0.0.1:port` the kernel completes (the listener's
+    /// backlog takes it) whether or not the server has accepted it yet.
+    private func connectWithoutWaiting(to port: Int) -> Int32 {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        return descriptor
+    }
+}
