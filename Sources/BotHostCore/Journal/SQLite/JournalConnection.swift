@@ -73,6 +73,11 @@ final class JournalConnection: Sendable {
         return try await body(database)
     }
 
+    /// Whether the connection is open now: closed while idle, it opens at the next call.
+    var isOpen: Bool {
+        state.withLock { $0.database != nil }
+    }
+
     /// Closes the connection if no call began since the last time this was asked and none
     /// is under way; returns whether it closed. SQLite checkpoints the `-wal` into the file
     /// as the connection closes.

@@ -269,6 +269,9 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
     /// new. A write by another process (`bothost dead-letters`) in the microseconds
     /// between the two stamps would go unnoticed until the bot next writes.
     package func releaseIfIdle() async {
+        // An idle bot's connection is closed already: no stamps to take (two `stat`s each),
+        // at every housekeeping pass of every bot.
+        guard connection.isOpen else { return }
         let before = JournalFileStamp(path: path)
         guard connection.closeIfIdle() else { return }
         let after = JournalFileStamp(path: path)
