@@ -175,9 +175,13 @@ package final class Host: Sendable {
         let services = before + optional.compactMap { $0 } + [fleet]
         let group = ServiceGroup(
             configuration: .init(
+                // A service that fails stops the others as SIGTERM does: the bots drain and run
+                // their hooks, and no server is cancelled while it accepts connections, which
+                // NIO traps on when one was accepted but not yet served (apple/swift-nio#3481).
                 services: services.map { service in
                     ServiceGroupConfiguration.ServiceConfiguration(
-                        service: service, successTerminationBehavior: service is BotFleet ? .gracefullyShutdownGroup : .ignore)
+                        service: service, successTerminationBehavior: service is BotFleet ? .gracefullyShutdownGroup : .ignore,
+                        failureTerminationBehavior: .gracefullyShutdownGroup)
                 },
                 logger: Logger(label: "bothost.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
         let stopRequested = running.withLock { running in
