@@ -116,6 +116,10 @@ final class BotRuntime: Sendable {
     /// host already took it; otherwise the bot stands by until `claims` gives it one. The
     /// slot is given back with the lock. A lock lost with its database session stops the
     /// bot and sends it back to stand by.
+    ///
+    /// The bot's task keeps this function's async frame all its life, in a worker and in its
+    /// supervisor: what is not a wait (logs, status) is in the synchronous functions below,
+    /// whose locals live on the thread's stack instead (the frame was 3 KiB a bot).
     func run(lock: (any HeldTokenLock)?, claims: LockClaims) async -> Outcome {
         var given = lock
         while true {
@@ -124,13 +128,9 @@ final class BotRuntime: Sendable {
                 held = lock
             } else {
                 status.enter(.standby)
-                guard let taken = await standBy(claims) else {
-                    status.enter(.stopped)
-                    status.events.finish()
-                    return .stopped
-                }
+                guard let taken = await standBy(claims) else { return ended(.stopped) }
                 held = taken
-                logger.info("lock taken over: this host now polls the bot")
+                tookOver()
             }
             status.lockHeld(true)
             let ending: Ending
@@ -139,33 +139,57 @@ final class BotRuntime: Sendable {
             } else {
                 ending = await runHoldingLock(held)
             }
-            if takeRestart(), ending == .outcome(.stopped) {
-                logger.info("restarting: the stop sequence ran; starting again, the lock kept")
-                status.restarting()
+            if restarts(after: ending) {
                 given = held
                 continue
             }
             await claims.release(held)
-            status.lockHeld(false)
-            if !held.isDelegated { logger.info("lock released") }
-            let outcome: Outcome
-            switch ending {
-            case .lockLost(let reason) where reason.canBeRetaken && !isStopRequested:
-                logger.warning("standing by to take the lock again")
-                continue
-            case .lockLost(let reason):
-                outcome = isStopRequested ? .stopped : .failed(.lockLost(reason))
-            case .outcome(let ended):
-                outcome = ended
-            }
-            if case .failed(let failure) = outcome {
-                status.failedForGood(failure)
-                if !failure.isLoggedElsewhere { logger.error("bot failed: \(failure)") }
-            }
-            status.enter(outcome == .stopped ? .stopped : .failed)
-            status.events.finish()
-            return outcome
+            if let outcome = released(held, after: ending) { return outcome }
         }
+    }
+
+    @inline(never)
+    private func tookOver() {
+        logger.info("lock taken over: this host now polls the bot")
+    }
+
+    /// Whether the bot starts again with the lock kept: a restart was asked for and its
+    /// stop sequence ran.
+    @inline(never)
+    private func restarts(after ending: Ending) -> Bool {
+        guard takeRestart(), ending == .outcome(.stopped) else { return false }
+        logger.info("restarting: the stop sequence ran; starting again, the lock kept")
+        status.restarting()
+        return true
+    }
+
+    /// What the bot's end is, now that its lock was given back after `ending`; `nil` when
+    /// it stands by to take the lock again.
+    @inline(never)
+    private func released(_ held: any HeldTokenLock, after ending: Ending) -> Outcome? {
+        status.lockHeld(false)
+        if !held.isDelegated { logger.info("lock released") }
+        switch ending {
+        case .lockLost(let reason) where reason.canBeRetaken && !isStopRequested:
+            logger.warning("standing by to take the lock again")
+            return nil
+        case .lockLost(let reason):
+            return ended(isStopRequested ? .stopped : .failed(.lockLost(reason)))
+        case .outcome(let outcome):
+            return ended(outcome)
+        }
+    }
+
+    /// Reports the bot's end: its state, and a failure's reason.
+    @inline(never)
+    private func ended(_ outcome: Outcome) -> Outcome {
+        if case .failed(let failure) = outcome {
+            status.failedForGood(failure)
+            if !failure.isLoggedElsewhere { logger.error("bot failed: \(failure)") }
+        }
+        status.enter(outcome == .stopped ? .stopped : .failed)
+        status.events.finish()
+        return outcome
     }
 
     /// How a bot's time holding its lock ended.
@@ -184,6 +208,9 @@ final class BotRuntime: Sendable {
         return nil
     }
 
+    // Never inlined into ``run(lock:claims:)``: a bot's task keeps that frame all its life,
+    // and a supervisor, whose bots run in workers, never calls this.
+    @inline(never)
     private func runHoldingLock(_ held: any HeldTokenLock) async -> Ending {
         status.enter(.starting)
         // Start-up takes its turn among the process's bots (``HostEnvironment/starts``); a

@@ -6,6 +6,11 @@
 /// whole life, so work that goes deep once, or once a minute, runs in here instead: the
 /// child's frames go with it. The child is an `async let` that ends when this function
 /// returns, so cancellation and task-local values reach it as they would the caller.
+///
+/// Never inlined: an `async let` keeps a buffer of 640 bytes in its function's async frame,
+/// and inlined into a caller that waits for the bot's whole life, each call here made that
+/// frame 640 bytes larger for good.
+@inline(never)
 func inChildTask<T: Sendable>(_ operation: @Sendable () async -> T) async -> T {
     async let result = operation()
     return await result

@@ -10,6 +10,27 @@ extension PollingPipeline {
     /// Takes deliveries (through the process's ``WebhookInbox``) until cancelled, and keeps
     /// what `getWebhookInfo` says in the bot's status.
     func receive() async -> End {
+        // This task waits here for the bot's whole life, so its frame keeps only the
+        // intake: the journal's reading, the registration and the first check run in child
+        // tasks (``inChildTask(_:)``), whose memory goes with them.
+        let intake = await inChildTask { await self.openIntake() }
+        defer { close(intake) }
+        guard await inChildTask({ await self.registerWebhook() }) else { return .stopped }
+        // The first check right away, after the registration's own calls: asked of the
+        // schedule, every bot of a worker would ask in the same second.
+        await inChildTask {
+            self.showPause()
+            await self.checkWebhook()
+        }
+        webhookChecks.add(configuration.lockID) { await self.checkWebhook() }
+        await showPauses()
+        await webhookChecks.remove(configuration.lockID)
+        return .stopped
+    }
+
+    /// Where deliveries find the bot from now on, knowing the journal's latest update ids
+    /// (so that a repeated delivery is answered without a second handling).
+    private func openIntake() async -> WebhookIntake {
         let recent: [Int64]
         do {
             recent = try await journal.latestUpdateIDs(count: RecentUpdateIDs.capacity)
@@ -20,22 +41,13 @@ extension PollingPipeline {
         let intake = WebhookIntake(
             journal: journal, dispatcher: dispatcher, status: status, pause: pause, offset: nextOffset.withLock { $0 },
             recent: recent, logger: logger)
-        let lock = configuration.lockID
-        inbox.register(intake, for: lock)
-        defer {
-            intake.close()
-            inbox.remove(intake, for: lock)
-        }
-        // In a child task (``inChildTask(_:)``): this task waits for the bot's whole life.
-        guard await inChildTask({ await self.registerWebhook() }) else { return .stopped }
-        status.enter(pause.isPaused ? .paused : .receiving)
-        // The first check right away, after the registration's own calls: asked of the
-        // schedule, every bot of a worker would ask in the same second.
-        await inChildTask { await self.checkWebhook() }
-        webhookChecks.add(lock) { await self.checkWebhook() }
-        await showPauses()
-        await webhookChecks.remove(lock)
-        return .stopped
+        inbox.register(intake, for: configuration.lockID)
+        return intake
+    }
+
+    private func close(_ intake: WebhookIntake) {
+        intake.close()
+        inbox.remove(intake, for: configuration.lockID)
     }
 
     /// Where the bot's state keeps the ``WebhookSecret/fingerprint`` of the secret last given
@@ -94,9 +106,16 @@ extension PollingPipeline {
     /// Keeps the bot's state `receiving` or `paused` as the operator flips it, until cancelled.
     private func showPauses() async {
         while !Task.isCancelled {
-            status.enter(pause.isPaused ? .paused : .receiving)
-            if pause.isPaused { await pause.waitUntilResumed() } else { await pause.waitUntilPaused() }
+            if showPause() { await pause.waitUntilResumed() } else { await pause.waitUntilPaused() }
         }
+    }
+
+    /// Shows whether the bot is paused in its state; returns whether it is.
+    @discardableResult
+    private func showPause() -> Bool {
+        let isPaused = pause.isPaused
+        status.enter(isPaused ? .paused : .receiving)
+        return isPaused
     }
 
     /// One `getWebhookInfo`, its answer kept in the bot's status (``PollingPipeline/webhookChecks``).
