@@ -1,5 +1,4 @@
 import Logging
-import Synchronization
 
 /// A supervisor's bot: its lock is held here, its plugin runs in a worker process.
 extension BotRuntime {
@@ -9,22 +8,31 @@ extension BotRuntime {
     ///
     /// The bot's run in the worker is awaited in this task; only the watch of the lock has a
     /// task of its own, as a supervisor keeps one such run for each of thousands of bots.
+    // Never inlined into ``run(lock:claims:)``, which a worker's bots run too.
+    @inline(never)
     func runInWorker(_ workers: WorkerPool, holding held: any HeldTokenLock) async -> Ending {
-        let name = configuration.name
-        let lost = Mutex<LockLossReason?>(nil)
-        // Owned by this run: cancelled once the bot has ended in its worker.
-        let watch = Task { [logger] in
-            guard let reason = try? await held.lost() else { return }
-            logger.error("lock lost: \(reason); stopping the bot in its worker")
-            lost.withLock { $0 = reason }
-            workers.remove(name)
-        }
-        onStop { workers.remove(name) }
+        let watch = watchLock(held, stopping: workers)
         let outcome = await workers.run(configuration, lock: held.id, status: status)
         // Ended before the lock is released, which it would otherwise report as lost.
         watch.cancel()
-        await watch.value
-        guard let reason = lost.withLock({ $0 }), !isStopRequested else { return .outcome(outcome) }
+        guard let reason = await watch.value, !isStopRequested else { return .outcome(outcome) }
         return .lockLost(reason)
+    }
+
+    /// Watches the bot's lock in a task of its own, which returns the loss (`nil` when
+    /// cancelled first); a loss takes the bot away from its worker, as a stop does. Apart
+    /// from ``runInWorker(_:holding:)``, whose async frame each bot of a supervisor keeps all
+    /// its life.
+    @inline(never)
+    private func watchLock(_ held: any HeldTokenLock, stopping workers: WorkerPool) -> Task<LockLossReason?, Never> {
+        let name = configuration.name
+        onStop { workers.remove(name) }
+        // Owned by the run: cancelled once the bot has ended in its worker.
+        return Task { [logger] in
+            guard let reason = try? await held.lost() else { return nil }
+            logger.error("lock lost: \(reason); stopping the bot in its worker")
+            workers.remove(name)
+            return reason
+        }
     }
 }

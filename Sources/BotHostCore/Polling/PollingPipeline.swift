@@ -164,10 +164,7 @@ final class PollingPipeline: Sendable {
                     lastPoll.withLock { $0 = nil }
                     continue
                 }
-                lastPoll.withLock { $0?.answered = true }
-                if backoff.attempt > 0 { logger.info("polling again after \(backoff.attempt) failed attempts") }
-                backoff.reset()
-                failures.reset()
+                answered(backoff: &backoff, failures: &failures)
                 guard let next = updates.last.map({ $0.updateID + 1 }) else {
                     status.polled(newUpdates: 0)
                     continue
@@ -180,13 +177,28 @@ final class PollingPipeline: Sendable {
             } catch is CancellationError {
                 return .stopped
             } catch {
-                // A poll that failed may never have reached the server: it confirmed nothing.
-                lastPoll.withLock { $0 = nil }
-                let failure = error as? BotAPIError ?? .transport(api.token.redact(String(describing: error)))
-                if let end = await recover(from: failure, backoff: &backoff, failures: &failures) { return end }
+                if let end = await recover(from: failed(error), backoff: &backoff, failures: &failures) { return end }
             }
         }
         return .stopped
+    }
+
+    /// Notes a poll that was answered: the failures before it are over. Apart from
+    /// ``poll()``, as the helpers below are, to keep that frame small.
+    @inline(never)
+    private func answered(backoff: inout Backoff, failures: inout RepeatedFailures) {
+        lastPoll.withLock { $0?.answered = true }
+        if backoff.attempt > 0 { logger.info("polling again after \(backoff.attempt) failed attempts") }
+        backoff.reset()
+        failures.reset()
+    }
+
+    /// Notes a poll that failed, which may never have reached the server (it confirmed
+    /// nothing), and says why as a ``BotAPIError``.
+    @inline(never)
+    private func failed(_ error: any Error) -> BotAPIError {
+        lastPoll.withLock { $0 = nil }
+        return error as? BotAPIError ?? .transport(api.token.redact(String(describing: error)))
     }
 
     /// Logs a restart of Telegram's `update_id` sequence that `updates`, fetched from
