@@ -173,17 +173,19 @@ package final class Host: Sendable {
         let monitor = SystemdNotifier(environment: environment.variables).map { SystemdMonitor(notifier: $0, report: report) }
         let optional: [(any Service)?] = [sandbox, admin?.server, admin?.rates, webhooks, locks, workers, monitor]
         let services = before + optional.compactMap { $0 } + [fleet]
-        let group = ServiceGroup(
-            configuration: .init(
-                // A service that fails stops the others as SIGTERM does: the bots drain and run
-                // their hooks, and no server is cancelled while it accepts connections, which
-                // NIO traps on when one was accepted but not yet served (apple/swift-nio#3481).
-                services: services.map { service in
-                    ServiceGroupConfiguration.ServiceConfiguration(
-                        service: service, successTerminationBehavior: service is BotFleet ? .gracefullyShutdownGroup : .ignore,
-                        failureTerminationBehavior: .gracefullyShutdownGroup)
-                },
-                logger: Logger(label: "bothost.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
+        // A service that fails stops the others as SIGTERM does, within `shutdown.timeout`:
+        // the bots drain and run their hooks, and no server is cancelled while it accepts
+        // connections, which NIO traps on when one was accepted but not yet served
+        // (apple/swift-nio#3481). Only a stop that overruns the timeout is cancelled.
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { service in
+                ServiceGroupConfiguration.ServiceConfiguration(
+                    service: service, successTerminationBehavior: service is BotFleet ? .gracefullyShutdownGroup : .ignore,
+                    failureTerminationBehavior: .gracefullyShutdownGroup)
+            },
+            logger: Logger(label: "bothost.lifecycle") { _ in SwiftLogNoOpLogHandler() })
+        configuration.maximumGracefulShutdownDuration = manifest.shutdown.timeout
+        let group = ServiceGroup(configuration: configuration)
         let stopRequested = running.withLock { running in
             running.fleet = fleet
             fleet.usePaused(running.paused)

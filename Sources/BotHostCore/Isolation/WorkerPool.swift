@@ -54,6 +54,10 @@ final class WorkerPool: Service, WebhookDeliveryTarget {
 
     /// Runs every slot started, until a graceful shutdown (after the fleet's) or a
     /// cancellation stops the workers and they have exited.
+    ///
+    /// Workers stopped by the fleet (``stop()``) exit before the fleet has ended; the pool
+    /// then waits for its own turn to shut down, as a service group ending gracefully
+    /// cancels every service when one ends before its turn.
     func run() async {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
@@ -64,6 +68,7 @@ final class WorkerPool: Service, WebhookDeliveryTarget {
         } onGracefulShutdown: {
             self.stop()
         }
+        try? await gracefulShutdown()
     }
 
     /// The manifest that workers read from now on (a reload); the number of workers and

@@ -73,7 +73,8 @@ final class JournalConnection: Sendable {
         return try await body(database)
     }
 
-    /// Whether the connection is open now: closed while idle, it opens at the next call.
+    /// Whether the connection is open now: closed while idle, it opens again at the next
+    /// call; closed for good (``close()``), it stays closed.
     var isOpen: Bool {
         state.withLock { $0.database != nil }
     }
