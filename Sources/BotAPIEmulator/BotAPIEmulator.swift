@@ -34,6 +34,7 @@ public final class BotAPIEmulator: Sendable {
     /// Throws when it cannot listen.
     @discardableResult
     public func start(port: Int = 0) async throws -> Int {
+        state.acceptPolls()
         let server = server(port: port)
         var configuration = ServiceGroupConfiguration(services: [server], logger: logger)
         configuration.maximumGracefulShutdownDuration = Self.gracefulStop

@@ -85,6 +85,9 @@ final class EmulatorState: Sendable {
         var onWebhookWork: (@Sendable (String) -> Void)?
         var bots: [String: Bot] = [:]
         var nextWaiterID: UInt64 = 1
+        /// Whether the server is stopping: polls are answered at once, so that none holds
+        /// its connection (and the graceful stop) for its timeout.
+        var stopping = false
         /// Whether numeric chat ids must have been seen (in an update, or added) to be sent to.
         var strictChats = false
         /// The sending limits answered with 429 past them (`--limits telegram`).
@@ -310,7 +313,7 @@ final class EmulatorState: Sendable {
                             "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
                     )
                 }
-                if !bot.queue.isEmpty || granted.timeout == 0 {
+                if !bot.queue.isEmpty || granted.timeout == 0 || state.stopping {
                     let taken = Array(bot.queue.prefix(granted.limit))
                     bot.calls[index].outcome = .updates(taken.map(\.id))
                     return .result(.array(taken.map(\.update)))
@@ -349,10 +352,12 @@ final class EmulatorState: Sendable {
         continuation?.resume(returning: .result(.array([])))
     }
 
-    /// Ends every waiting poll with no updates, as the server stops.
+    /// Ends every waiting poll with no updates, as the server stops, and answers the polls
+    /// that come until ``acceptPolls()`` at once.
     func endAllPolls() {
         let continuations = mutate { state in
-            state.bots.keys.compactMap { botID -> CheckedContinuation<Answer, Never>? in
+            state.stopping = true
+            return state.bots.keys.compactMap { botID -> CheckedContinuation<Answer, Never>? in
                 guard let waiter = state.bots[botID]?.waiter else { return nil }
                 state.bots[botID]?.waiter = nil
                 state.bots[botID]?.calls[waiter.callIndex].outcome = .updates([])
@@ -360,6 +365,11 @@ final class EmulatorState: Sendable {
             }
         }
         for continuation in continuations { continuation.resume(returning: .result(.array([]))) }
+    }
+
+    /// Lets polls wait for updates again: the server (re)starts.
+    func acceptPolls() {
+        mutate { $0.stopping = false }
     }
 
     /// The `timeout` a poll with `offset` gets: the asked one, or more if it repeats the
