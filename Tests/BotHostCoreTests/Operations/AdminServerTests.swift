@@ -3,6 +3,7 @@ import BotAPIEmulator
 import BotHostKit
 import BotHostTesting
 import Foundation
+import Glibc
 import NIOCore
 import NIOHTTP1
 import TelegramBotAPI
@@ -57,6 +58,35 @@ import Testing
             #expect(metrics.body.contains("bothost_handler_duration_seconds_bucket"))
             #expect(!metrics.body.contains("testsecret"))
             #expect(await fixture.stop() == .success)
+        }
+    }
+
+    /// A service that fails (here the admin server, its port taken) stops the host
+    /// gracefully: one line naming the address, exit 1, no bot polled, nothing left hanging.
+    @Test func anAdminPortInUseEndsTheHostWithOneLine() async throws {
+        let taken = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(taken) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(taken, $0, length) == 0 && listen(taken, 1) == 0 && getsockname(taken, $0, &length) == 0
+            }
+        }
+        try #require(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let good = uniqueToken()
+        try await withHost(
+            bots: """
+                  - { name: news, token: "\(good.secretValue)", plugin: recording }
+                """,
+            extra: "admin: { listen: 127.0.0.1:\(port) }", tokens: [good]
+        ) { fixture in
+            #expect(await fixture.exitStatus == .botFailed)
+            #expect(fixture.logLines(containing: "the admin server cannot listen on 127.0.0.1:\(port)").count == 1)
+            #expect(fixture.emulator.getUpdatesCalls(of: good).isEmpty)
         }
     }
 
