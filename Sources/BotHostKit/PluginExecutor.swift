@@ -11,7 +11,8 @@ import TelegramBotAPI
 /// CPU-heavy handler, `sleep`) would stop the polls of every bot on that loop. Here it
 /// blocks only the thread it holds: when the oldest queued job has waited ``growthDelay``
 /// with every thread busy, another thread starts (up to ``maxThreads``), so one bot's
-/// blocked handlers hold up another bot's by that delay at most. Threads beyond
+/// blocked handlers hold up another bot's by twice that delay at most (the monitor looks
+/// once per delay). Threads beyond
 /// ``baseThreads`` end after ``idleLifetime`` without work.
 ///
 /// Threads are not added the moment every one is busy: jobs of a busy host (a handler's
