@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// A supervisor's bot: its lock is held here, its plugin runs in a worker process.
 extension BotRuntime {
@@ -6,33 +7,74 @@ extension BotRuntime {
     /// lost; in the last two cases the worker is asked to stop the bot, and its end is
     /// awaited before the lock is released, so that no moment has two pollers.
     ///
-    /// The bot's run in the worker is awaited in this task; only the watch of the lock has a
-    /// task of its own, as a supervisor keeps one such run for each of thousands of bots.
+    /// The bot's run in the worker is awaited in this task, and the lock is watched with a
+    /// callback (``HeldTokenLock/onLoss(_:)``), not a task: a supervisor keeps one such run
+    /// for each of thousands of bots.
     // Never inlined into ``run(lock:claims:)``, which a worker's bots run too.
     @inline(never)
     func runInWorker(_ workers: WorkerPool, holding held: any HeldTokenLock) async -> Ending {
-        let watch = watchLock(held, stopping: workers)
+        let loss = watchLock(held, stopping: workers)
         let outcome = await workers.run(configuration, lock: held.id, status: status)
         // Ended before the lock is released, which it would otherwise report as lost.
-        watch.cancel()
-        guard let reason = await watch.value, !isStopRequested else { return .outcome(outcome) }
+        guard let reason = loss.end(), !isStopRequested else { return .outcome(outcome) }
         return .lockLost(reason)
     }
 
-    /// Watches the bot's lock in a task of its own, which returns the loss (`nil` when
-    /// cancelled first); a loss takes the bot away from its worker, as a stop does. Apart
-    /// from ``runInWorker(_:holding:)``, whose async frame each bot of a supervisor keeps all
-    /// its life.
+    /// Watches the bot's lock: a loss takes the bot away from its worker, as a stop does.
+    /// Apart from ``runInWorker(_:holding:)``, whose async frame each bot of a supervisor
+    /// keeps all its life.
     @inline(never)
-    private func watchLock(_ held: any HeldTokenLock, stopping workers: WorkerPool) -> Task<LockLossReason?, Never> {
+    private func watchLock(_ held: any HeldTokenLock, stopping workers: WorkerPool) -> LockLossNote {
         let name = configuration.name
         onStop { workers.remove(name) }
-        // Owned by the run: cancelled once the bot has ended in its worker.
-        return Task { [logger] in
-            guard let reason = try? await held.lost() else { return nil }
-            logger.error("lock lost: \(reason); stopping the bot in its worker")
-            workers.remove(name)
-            return reason
+        let note = LockLossNote()
+        note.watch(
+            held.onLoss { [logger] reason in
+                guard note.note(reason) else { return }
+                logger.error("lock lost: \(reason); stopping the bot in its worker")
+                workers.remove(name)
+            })
+        return note
+    }
+}
+
+/// The loss of a lock, noted until the watch ends; what ``BotRuntime/runInWorker(_:holding:)``
+/// asks once the bot has ended in its worker.
+private final class LockLossNote: Sendable {
+    private struct State {
+        var reason: LockLossReason?
+        var watch: LockLossWatch?
+        var ended = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Keeps `watch` for ``end()``, which cancels it (at once, if it has ended already).
+    func watch(_ watch: LockLossWatch) {
+        let ended = state.withLock { state in
+            if !state.ended { state.watch = watch }
+            return state.ended
         }
+        if ended { watch.cancel() }
+    }
+
+    /// Notes the loss; `false` once the watch has ended (the loss came too late to count).
+    func note(_ reason: LockLossReason) -> Bool {
+        state.withLock { state in
+            guard !state.ended, state.reason == nil else { return false }
+            state.reason = reason
+            return true
+        }
+    }
+
+    /// Ends the watch and returns the loss noted before, if any.
+    func end() -> LockLossReason? {
+        let (reason, watch) = state.withLock { state in
+            state.ended = true
+            defer { state.watch = nil }
+            return (state.reason, state.watch)
+        }
+        watch?.cancel()
+        return reason
     }
 }

@@ -30,12 +30,12 @@ package final class DelegatedTokenLock: TokenLock {
     fileprivate struct Delegated: HeldTokenLock {
         let id: LockID
 
-        /// Never lost here: the supervisor takes the bot away instead, so its bot keeps no
-        /// task waiting on ``lost()``.
+        /// Never lost here: the supervisor takes the bot away instead, so its bot does not
+        /// watch the lock.
         var canBeLost: Bool { false }
 
-        func lost() async throws -> LockLossReason {
-            while true { try await Task.sleep(for: .seconds(3600)) }
+        func onLoss(_ action: @escaping @Sendable (LockLossReason) -> Void) -> LockLossWatch {
+            .ended
         }
 
         /// The supervisor releases the lock once the bot has ended in its worker.

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A per-bot mutual exclusion: at most one process polls a bot at a time, so Telegram
 /// never answers a second poller with 409 Conflict.
 ///
@@ -43,14 +45,19 @@ package enum LockSighting: Sendable, Equatable {
 /// A lock this process holds.
 ///
 /// Holding can end without `release()`: a lock file removed or replaced by hand, a
-/// database connection dropped. A bot must stop polling as soon as `lost()` returns, or two
-/// pollers may run at once.
+/// database connection dropped. A bot must stop polling as soon as it learns of the loss
+/// (``onLoss(_:)``, ``lost()``), or two pollers may run at once.
 package protocol HeldTokenLock: Sendable {
     var id: LockID { get }
 
-    /// Waits until the lock is no longer ours and says why. Throws `CancellationError` when
-    /// the calling task is cancelled, which is how a bot stops watching at shutdown.
-    func lost() async throws -> LockLossReason
+    /// Calls `action` once with the reason when the lock stops being ours (at once, before
+    /// returning, if it already has), unless the returned watch is cancelled first. `action`
+    /// runs on whichever thread noticed the loss and must not block.
+    ///
+    /// A callback rather than only ``lost()``: a supervisor watches the lock of each of
+    /// thousands of bots for the bot's whole life, and a task waiting in ``lost()`` for
+    /// each cost a few KiB a bot.
+    func onLoss(_ action: @escaping @Sendable (LockLossReason) -> Void) -> LockLossWatch
 
     /// Returns once this host may poll: when a previous holder may still be polling without
     /// knowing it lost the lock, not before that holder has certainly stopped. Throws
@@ -66,6 +73,19 @@ package protocol HeldTokenLock: Sendable {
 
 extension HeldTokenLock {
     package var canBeLost: Bool { true }
+
+    /// Waits until the lock is no longer ours and says why. Throws `CancellationError` when
+    /// the calling task is cancelled, which is how a bot stops watching at shutdown.
+    package func lost() async throws -> LockLossReason {
+        let waiter = LossWaiter()
+        let watch = onLoss { reason in waiter.report(reason) }
+        defer { watch.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in waiter.wait(with: continuation) }
+        } onCancel: {
+            waiter.cancel()
+        }
+    }
 
     /// A lock that nobody can lose without knowing it (a kernel `flock` freed only by its
     /// holder's exit) is safe to poll at once.
@@ -98,5 +118,60 @@ package enum LockLossReason: Sendable, Hashable, CustomStringConvertible {
         case .fileReplaced(let path): "lock file \(path) was replaced by another file"
         case .sessionEnded(let problem): "the lock database session ended: \(problem)"
         }
+    }
+}
+
+/// A watch set up by ``HeldTokenLock/onLoss(_:)``.
+package struct LockLossWatch: Sendable {
+    private let end: @Sendable () -> Void
+
+    /// A watch that `end` cancels.
+    package init(cancel end: @escaping @Sendable () -> Void) {
+        self.end = end
+    }
+
+    /// A watch with nothing left to cancel: the loss was reported already, or cannot come.
+    package static let ended = LockLossWatch {}
+
+    /// Ends the watch: its action is not called after this, unless it had begun already.
+    package func cancel() {
+        end()
+    }
+}
+
+/// The loss that ``HeldTokenLock/lost()`` waits for, reported before or after it waits.
+private final class LossWaiter: Sendable {
+    private struct State {
+        var outcome: Result<LockLossReason, any Error>?
+        var continuation: CheckedContinuation<LockLossReason, any Error>?
+    }
+
+    private let state = Mutex(State())
+
+    func wait(with continuation: CheckedContinuation<LockLossReason, any Error>) {
+        let outcome = state.withLock { state -> Result<LockLossReason, any Error>? in
+            if state.outcome == nil, Task.isCancelled { state.outcome = .failure(CancellationError()) }
+            if state.outcome == nil { state.continuation = continuation }
+            return state.outcome
+        }
+        if let outcome { continuation.resume(with: outcome) }
+    }
+
+    func report(_ reason: LockLossReason) {
+        settle(.success(reason))
+    }
+
+    func cancel() {
+        settle(.failure(CancellationError()))
+    }
+
+    private func settle(_ outcome: Result<LockLossReason, any Error>) {
+        let continuation = state.withLock { state -> CheckedContinuation<LockLossReason, any Error>? in
+            guard state.outcome == nil else { return nil }
+            state.outcome = outcome
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        continuation?.resume(with: outcome)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 
 @testable import BotHostCore
@@ -212,6 +213,24 @@ import Testing
             try await Task.sleep(for: .milliseconds(20))
             watcher.cancel()
             await #expect(throws: CancellationError.self) { try await watcher.value }
+            await held.release()
+        }
+    }
+
+    @Test func aCancelledLossWatchIsNotCalledAndALostLockIsReportedAtOnce() async throws {
+        try await withTemporaryDirectory { directory in
+            let lock = FileTokenLock(directory: directory, recheckInterval: .milliseconds(50))
+            let held = try #require(try await lock.tryAcquire(testLockID, owner: testOwner()).held)
+            let reported = Mutex<[LockLossReason]>([])
+            let watch = held.onLoss { reason in reported.withLock { $0.append(reason) } }
+            watch.cancel()
+            try FileManager.default.removeItem(atPath: lock.path(of: testLockID))
+            // Several sweeps: none may call the cancelled watch.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(reported.withLock { $0 }.isEmpty)
+            // The loss has happened: a new watch hears of it before `onLoss` returns.
+            _ = held.onLoss { reason in reported.withLock { $0.append(reason) } }
+            #expect(reported.withLock { $0 } == [.fileRemoved(path: lock.path(of: testLockID))])
             await held.release()
         }
     }

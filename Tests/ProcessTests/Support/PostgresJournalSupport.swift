@@ -26,8 +26,8 @@ extension PostgresJournalStorage {
 private struct HeldForTest: HeldTokenLock {
     let id: LockID
 
-    func lost() async throws -> LockLossReason {
-        throw CancellationError()
+    func onLoss(_ action: @escaping @Sendable (LockLossReason) -> Void) -> LockLossWatch {
+        .ended
     }
 
     func release() async {}

@@ -26,8 +26,8 @@ final class HeldFileTokenLock: HeldTokenLock {
 
     deinit { closeDescriptor() }
 
-    func lost() async throws -> LockLossReason {
-        try await watcher.watch(FileTokenLock.fileName(of: id)) { [self] in lossReason() }
+    func onLoss(_ action: @escaping @Sendable (LockLossReason) -> Void) -> LockLossWatch {
+        watcher.watch(FileTokenLock.fileName(of: id), check: { [self] in lossReason() }, onLoss: action)
     }
 
     func release() async {

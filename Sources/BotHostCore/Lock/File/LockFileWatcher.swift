@@ -19,7 +19,7 @@ final class LockFileWatcher: Sendable {
         /// The lock file's name in the directory.
         var name: String
         var check: Check
-        var continuation: CheckedContinuation<LockLossReason, any Error>
+        var onLoss: @Sendable (LockLossReason) -> Void
     }
 
     private struct State {
@@ -42,6 +42,15 @@ final class LockFileWatcher: Sendable {
         }
         var sweeper: Task<Void, Never>?
         var notifications: (any DispatchSourceRead)?
+
+        /// Stops the sweeps and inotify once no lock is watched.
+        mutating func stopIfUnused() {
+            guard watches.isEmpty else { return }
+            sweeper?.cancel()
+            sweeper = nil
+            notifications?.cancel()
+            notifications = nil
+        }
     }
 
     private let directory: String
@@ -57,37 +66,33 @@ final class LockFileWatcher: Sendable {
         self.interval = interval
     }
 
-    /// Returns the first loss `check` reports for the lock file `name`; throws
-    /// `CancellationError` when the calling task is cancelled.
-    func watch(_ name: String, _ check: @escaping Check) async throws -> LockLossReason {
-        try Task.checkCancellation()
-        if let reason = check() { return reason }
+    /// Calls `onLoss` with the first loss `check` reports for the lock file `name` (at once
+    /// if it reports one now), unless the returned watch is cancelled first.
+    func watch(
+        _ name: String, check: @escaping Check, onLoss: @escaping @Sendable (LockLossReason) -> Void
+    ) -> LockLossWatch {
+        if let reason = check() {
+            onLoss(reason)
+            return .ended
+        }
         let id = state.withLock { state in
             state.nextID += 1
+            state.add(Watch(name: name, check: check, onLoss: onLoss), id: state.nextID)
+            // Owned by the watcher: both end once no lock is watched.
+            if state.sweeper == nil {
+                state.notifications = notifications()
+                let every = state.notifications == nil ? interval : max(interval, Self.sweepIntervalWithNotifications)
+                state.sweeper = Task { await self.sweep(every: every) }
+            }
             return state.nextID
         }
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                let cancelled = state.withLock { state in
-                    if Task.isCancelled { return true }
-                    state.add(Watch(name: name, check: check, continuation: continuation), id: id)
-                    // Owned by the watcher: both end once no lock is watched.
-                    if state.sweeper == nil {
-                        state.notifications = notifications()
-                        let every = state.notifications == nil ? interval : max(interval, Self.sweepIntervalWithNotifications)
-                        state.sweeper = Task { await self.sweep(every: every) }
-                    }
-                    return false
-                }
-                if cancelled {
-                    continuation.resume(throwing: CancellationError())
-                } else {
-                    // A change between the first check and inotify's watch would go unseen.
-                    recheck(name)
-                }
+        // A change between the first check and inotify's watch would go unseen.
+        recheck(name)
+        return LockLossWatch { [self] in
+            state.withLock { state in
+                _ = state.remove(id)
+                state.stopIfUnused()
             }
-        } onCancel: {
-            state.withLock { $0.remove(id) }?.continuation.resume(throwing: CancellationError())
         }
     }
 
@@ -114,15 +119,10 @@ final class LockFileWatcher: Sendable {
         let lost = watches.compactMap { id, watch in watch.check().map { (id, $0) } }
         let (ended, watching) = state.withLock { state in
             let ended = lost.compactMap { id, reason in state.remove(id).map { ($0, reason) } }
-            if state.watches.isEmpty {
-                state.sweeper?.cancel()
-                state.sweeper = nil
-                state.notifications?.cancel()
-                state.notifications = nil
-            }
+            state.stopIfUnused()
             return (ended, !state.watches.isEmpty)
         }
-        for (watch, reason) in ended { watch.continuation.resume(returning: reason) }
+        for (watch, reason) in ended { watch.onLoss(reason) }
         return watching
     }
 

@@ -12,8 +12,9 @@ final class HeldAdvisoryLock: HeldTokenLock {
 
     private struct State {
         var ended: LockLossReason?
-        var waiters: [UInt64: CheckedContinuation<LockLossReason, any Error>] = [:]
-        var nextWaiter: UInt64 = 0
+        /// What to call when the lock ends (``onLoss(_:)``), by watch.
+        var watchers: [UInt64: @Sendable (LockLossReason) -> Void] = [:]
+        var nextWatcher: UInt64 = 0
     }
 
     init(id: LockID, generation: UInt64, session: LockSession, takeoverDelay: Duration) {
@@ -25,24 +26,18 @@ final class HeldAdvisoryLock: HeldTokenLock {
 
     var key: Int64 { id.advisoryLockKey }
 
-    func lost() async throws -> LockLossReason {
-        let waiter = state.withLock { state in
-            state.nextWaiter += 1
-            return state.nextWaiter
+    func onLoss(_ action: @escaping @Sendable (LockLossReason) -> Void) -> LockLossWatch {
+        let (watcher, ended) = state.withLock { state -> (UInt64, LockLossReason?) in
+            guard state.ended == nil else { return (0, state.ended) }
+            state.nextWatcher += 1
+            state.watchers[state.nextWatcher] = action
+            return (state.nextWatcher, nil)
         }
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                let answer = state.withLock { state -> Result<LockLossReason, any Error>? in
-                    if let ended = state.ended { return .success(ended) }
-                    if Task.isCancelled { return .failure(CancellationError()) }
-                    state.waiters[waiter] = continuation
-                    return nil
-                }
-                if let answer { continuation.resume(with: answer) }
-            }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: waiter) }?.resume(throwing: CancellationError())
+        if let ended {
+            action(ended)
+            return .ended
         }
+        return LockLossWatch { [self] in _ = state.withLock { $0.watchers.removeValue(forKey: watcher) } }
     }
 
     /// Sleeps out the rest of the session's takeover delay (see ``LockSessionTiming``), in
@@ -59,14 +54,14 @@ final class HeldAdvisoryLock: HeldTokenLock {
     /// Marks the lock no longer ours and wakes whoever watches it; `false` if it already was.
     @discardableResult
     func end(_ reason: LockLossReason) -> Bool {
-        let waiters = state.withLock { state -> [CheckedContinuation<LockLossReason, any Error>]? in
+        let watchers = state.withLock { state -> [@Sendable (LockLossReason) -> Void]? in
             guard state.ended == nil else { return nil }
             state.ended = reason
-            defer { state.waiters = [:] }
-            return Array(state.waiters.values)
+            defer { state.watchers = [:] }
+            return Array(state.watchers.values)
         }
-        guard let waiters else { return false }
-        for waiter in waiters { waiter.resume(returning: reason) }
+        guard let watchers else { return false }
+        for watcher in watchers { watcher(reason) }
         return true
     }
 }
