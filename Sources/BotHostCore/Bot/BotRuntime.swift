@@ -76,7 +76,7 @@ final class BotRuntime: Sendable {
     var isStopRequested: Bool { stopping.withLock { $0.requested } }
 
     /// Whether the bot's current run is to end: a stop, or a restart.
-    private var isEnding: Bool { stopping.withLock { $0.ending } }
+    var isEnding: Bool { stopping.withLock { $0.ending } }
 
     /// Stops the bot: a pending poll, retry wait or lock wait ends at once.
     func requestStop() {
@@ -400,41 +400,27 @@ final class BotRuntime: Sendable {
     }
 
     /// Polls until a stop, a failure, or the loss of the lock; first waits until the lock is
-    /// safe to poll under (``HeldTokenLock/waitUntilSafeToPoll()``).
+    /// safe to poll under (``HeldTokenLock/waitUntilSafeToPoll()``). A loss cancels the
+    /// polling as a stop does.
     private func poll(
         with pipeline: PollingPipeline, resuming unfinished: [JournalEntry], watching held: any HeldTokenLock
     ) async -> Ending {
-        enum Event: Sendable {
-            case polled(PollingPipeline.End)
-            /// The lock was lost; `nil` when the watch was cancelled instead.
-            case lockLost(LockLossReason?)
+        // Awaited right here; a stop or the lock's loss cancels it.
+        let polling = Task {
+            guard (try? await held.waitUntilSafeToPoll()) != nil else { return PollingPipeline.End.stopped }
+            return await pipeline.run(resuming: unfinished)
         }
-        return await cancellableOnStop { [logger] in
-            guard held.canBeLost else {
-                guard (try? await held.waitUntilSafeToPoll()) != nil else { return .outcome(.stopped) }
-                return .outcome(await pipeline.run(resuming: unfinished))
-            }
-            return await withTaskGroup(of: Event.self) { group in
-                group.addTask {
-                    guard (try? await held.waitUntilSafeToPoll()) != nil else { return .polled(.stopped) }
-                    return .polled(await pipeline.run(resuming: unfinished))
-                }
-                group.addTask {
-                    guard let reason = try? await held.lost() else { return .lockLost(nil) }
-                    logger.error("lock lost: \(reason); stopping this bot's polling")
-                    return .lockLost(reason)
-                }
-                defer { group.cancelAll() }
-                while let event = await group.next() {
-                    switch event {
-                    case .polled(let end): return .outcome(end)
-                    case .lockLost(let reason?): return self.isStopRequested ? .outcome(.stopped) : .lockLost(reason)
-                    case .lockLost(nil): continue
-                    }
-                }
-                return .outcome(.stopped)
-            }
-        }
+        onStop { polling.cancel() }
+        let loss = LockLossNote()
+        loss.watch(
+            held.onLoss { [logger] reason in
+                guard loss.note(reason) else { return }
+                logger.error("lock lost: \(reason); stopping this bot's polling")
+                polling.cancel()
+            })
+        let end = await polling.value
+        guard let reason = loss.end(), !isStopRequested else { return .outcome(end) }
+        return .lockLost(reason)
     }
 
     // MARK: - Stop-aware waiting

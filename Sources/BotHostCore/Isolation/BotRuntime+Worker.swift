@@ -1,5 +1,4 @@
 import Logging
-import Synchronization
 
 /// A supervisor's bot: its lock is held here, its plugin runs in a worker process.
 extension BotRuntime {
@@ -14,7 +13,9 @@ extension BotRuntime {
     @inline(never)
     func runInWorker(_ workers: WorkerPool, holding held: any HeldTokenLock) async -> Ending {
         let loss = watchLock(held, stopping: workers)
-        let outcome = await workers.run(configuration, lock: held.id, status: status)
+        let outcome = await workers.run(configuration, lock: held.id, status: status) { [self] in
+            isEnding || loss.isNoted
+        }
         // Ended before the lock is released, which it would otherwise report as lost.
         guard let reason = loss.end(), !isStopRequested else { return .outcome(outcome) }
         return .lockLost(reason)
@@ -35,46 +36,5 @@ extension BotRuntime {
                 workers.remove(name)
             })
         return note
-    }
-}
-
-/// The loss of a lock, noted until the watch ends; what ``BotRuntime/runInWorker(_:holding:)``
-/// asks once the bot has ended in its worker.
-private final class LockLossNote: Sendable {
-    private struct State {
-        var reason: LockLossReason?
-        var watch: LockLossWatch?
-        var ended = false
-    }
-
-    private let state = Mutex(State())
-
-    /// Keeps `watch` for ``end()``, which cancels it (at once, if it has ended already).
-    func watch(_ watch: LockLossWatch) {
-        let ended = state.withLock { state in
-            if !state.ended { state.watch = watch }
-            return state.ended
-        }
-        if ended { watch.cancel() }
-    }
-
-    /// Notes the loss; `false` once the watch has ended (the loss came too late to count).
-    func note(_ reason: LockLossReason) -> Bool {
-        state.withLock { state in
-            guard !state.ended, state.reason == nil else { return false }
-            state.reason = reason
-            return true
-        }
-    }
-
-    /// Ends the watch and returns the loss noted before, if any.
-    func end() -> LockLossReason? {
-        let (reason, watch) = state.withLock { state in
-            state.ended = true
-            defer { state.watch = nil }
-            return (state.reason, state.watch)
-        }
-        watch?.cancel()
-        return reason
     }
 }

@@ -30,10 +30,7 @@ package final class DelegatedTokenLock: TokenLock {
     fileprivate struct Delegated: HeldTokenLock {
         let id: LockID
 
-        /// Never lost here: the supervisor takes the bot away instead, so its bot does not
-        /// watch the lock.
-        var canBeLost: Bool { false }
-
+        /// Never lost here: the supervisor takes the bot away instead.
         func onLoss(_ action: @escaping @Sendable (LockLossReason) -> Void) -> LockLossWatch {
             .ended
         }

@@ -136,10 +136,13 @@ final class WorkerPool: Service, WebhookDeliveryTarget {
     }
 
     /// Runs `bot` in a worker until it ends there, it is removed (``remove(_:)``), or its
-    /// worker's crash loop fails it; `.stopped` at once when the pool is stopping.
-    func run(_ bot: BotConfiguration, lock: LockID, status: BotStatus) async -> BotRuntime.Outcome {
+    /// worker's crash loop fails it; `.stopped` at once when the pool is stopping. A bot
+    /// removed before it reached its worker is removed there as soon as `ending` says so.
+    func run(
+        _ bot: BotConfiguration, lock: LockID, status: BotStatus, endingIf ending: @Sendable () -> Bool
+    ) async -> BotRuntime.Outcome {
         while let slot = place(bot) {
-            if let outcome = await slot.run(bot.name, lock: lock, status: status) {
+            if let outcome = await slot.run(bot.name, lock: lock, status: status, endingIf: ending) {
                 state.withLock { state in
                     if state.placement[bot.name] === slot { state.placement[bot.name] = nil }
                 }

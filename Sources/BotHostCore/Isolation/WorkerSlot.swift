@@ -101,8 +101,12 @@ final class WorkerSlot: Sendable {
     }
 
     /// Runs `name` in this worker until it ends there; `nil` if the slot has ended and the
-    /// pool must choose another.
-    func run(_ name: String, lock: LockID, status: BotStatus) async -> BotRuntime.Outcome? {
+    /// pool must choose another. `ending` is asked once the bot is registered here: a
+    /// ``remove(_:)`` that came before found nothing to remove, so a bot that was to end
+    /// (stopped, or its lock lost) is removed now.
+    func run(
+        _ name: String, lock: LockID, status: BotStatus, endingIf ending: @Sendable () -> Bool
+    ) async -> BotRuntime.Outcome? {
         await withCheckedContinuation { ended in
             let accepted = state.withLock { state -> Bool in
                 guard !state.ended else { return false }
@@ -110,7 +114,11 @@ final class WorkerSlot: Sendable {
                 state.queueAssignment()
                 return true
             }
-            if !accepted { ended.resume(returning: nil) }
+            if !accepted {
+                ended.resume(returning: nil)
+            } else if ending() {
+                remove(name)
+            }
         }
     }
 

@@ -66,14 +66,9 @@ package protocol HeldTokenLock: Sendable {
 
     /// Gives the lock up. Calling it again does nothing.
     func release() async
-
-    /// Whether the lock can be lost while held, so that its bot must watch ``lost()``.
-    var canBeLost: Bool { get }
 }
 
 extension HeldTokenLock {
-    package var canBeLost: Bool { true }
-
     /// Waits until the lock is no longer ours and says why. Throws `CancellationError` when
     /// the calling task is cancelled, which is how a bot stops watching at shutdown.
     package func lost() async throws -> LockLossReason {
