@@ -13,7 +13,9 @@ extension BotRuntime {
     @inline(never)
     func runInWorker(_ workers: WorkerPool, holding held: any HeldTokenLock) async -> Ending {
         let loss = watchLock(held, stopping: workers)
-        let outcome = await workers.run(configuration, lock: held.id, status: status) { [self] in
+        let outcome = await workers.run(
+            configuration.name, isolated: configuration.isolated, lock: held.id, status: status
+        ) { [self] in
             isEnding || loss.isNoted
         }
         // Ended before the lock is released, which it would otherwise report as lost.

@@ -135,16 +135,20 @@ final class WorkerPool: Service, WebhookDeliveryTarget {
         return slot != nil
     }
 
-    /// Runs `bot` in a worker until it ends there, it is removed (``remove(_:)``), or its
-    /// worker's crash loop fails it; `.stopped` at once when the pool is stopping. A bot
-    /// removed before it reached its worker is removed there as soon as `ending` says so.
+    /// Runs the bot `name` in a worker (one of its own when `isolated`) until it ends there,
+    /// it is removed (``remove(_:)``), or its worker's crash loop fails it; `.stopped` at once
+    /// when the pool is stopping. A bot removed before it reached its worker is removed there
+    /// as soon as `ending` says so.
+    ///
+    /// Takes the bot's name, not its configuration: each bot of a supervisor awaits this for
+    /// its whole life, and an argument of an async call stays in the caller's frame meanwhile.
     func run(
-        _ bot: BotConfiguration, lock: LockID, status: BotStatus, endingIf ending: @Sendable () -> Bool
+        _ name: String, isolated: Bool, lock: LockID, status: BotStatus, endingIf ending: @Sendable () -> Bool
     ) async -> BotRuntime.Outcome {
-        while let slot = place(bot) {
-            if let outcome = await slot.run(bot.name, lock: lock, status: status, endingIf: ending) {
+        while let slot = place(name, isolated: isolated) {
+            if let outcome = await slot.run(name, lock: lock, status: status, endingIf: ending) {
                 state.withLock { state in
-                    if state.placement[bot.name] === slot { state.placement[bot.name] = nil }
+                    if state.placement[name] === slot { state.placement[name] = nil }
                 }
                 return outcome
             }
@@ -193,19 +197,19 @@ final class WorkerPool: Service, WebhookDeliveryTarget {
         }
     }
 
-    /// The slot `bot` runs in from now on: its own when `isolated`, otherwise the least busy
-    /// of `workers` shared ones; `nil` when the pool is stopping.
-    private func place(_ bot: BotConfiguration) -> WorkerSlot? {
+    /// The slot the bot `name` runs in from now on: its own when `isolated`, otherwise the
+    /// least busy of `workers` shared ones; `nil` when the pool is stopping.
+    private func place(_ name: String, isolated: Bool) -> WorkerSlot? {
         let (slot, isNew) = state.withLock { state -> (WorkerSlot?, Bool) in
             guard !state.stopping else { return (nil, false) }
             let shared = state.slots.filter { !$0.isolated && !$0.hasEnded }
-            if !bot.isolated, shared.count >= state.settings.workers, let least = shared.min(by: { $0.load < $1.load }) {
-                state.placement[bot.name] = least
+            if !isolated, shared.count >= state.settings.workers, let least = shared.min(by: { $0.load < $1.load }) {
+                state.placement[name] = least
                 return (least, false)
             }
-            let slot = WorkerSlot(index: state.slots.count + 1, isolated: bot.isolated, pool: self, logger: logger)
+            let slot = WorkerSlot(index: state.slots.count + 1, isolated: isolated, pool: self, logger: logger)
             state.slots.append(slot)
-            state.placement[bot.name] = slot
+            state.placement[name] = slot
             return (slot, true)
         }
         if let slot, isNew { starter.yield(slot) }

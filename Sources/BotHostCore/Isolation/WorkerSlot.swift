@@ -104,6 +104,9 @@ final class WorkerSlot: Sendable {
     /// pool must choose another. `ending` is asked once the bot is registered here: a
     /// ``remove(_:)`` that came before found nothing to remove, so a bot that was to end
     /// (stopped, or its lock lost) is removed now.
+    // Never inlined: each bot of a supervisor awaits this all its life, and inlined into the
+    // pool's `run` it made that frame 300 bytes larger than the two apart.
+    @inline(never)
     func run(
         _ name: String, lock: LockID, status: BotStatus, endingIf ending: @Sendable () -> Bool
     ) async -> BotRuntime.Outcome? {
