@@ -9,10 +9,10 @@ import TelegramBotAPI
 /// `bothost` runs Swift Concurrency's jobs on NIO's event loops, where every HTTP call of
 /// every bot does its I/O. A plugin that blocks its thread (a synchronous file read, a
 /// CPU-heavy handler, `sleep`) would stop the polls of every bot on that loop. Here it
-/// blocks only the thread it holds: when the oldest queued job has waited ``growthDelay``
-/// with every thread busy, another thread starts (up to ``maxThreads``), so one bot's
-/// blocked handlers hold up another bot's by twice that delay at most (the monitor looks
-/// once per delay). Threads beyond
+/// blocks only the thread it holds: when queued jobs have waited ``growthDelay`` with every
+/// thread busy, more threads start (up to ``maxThreads``), so one bot's blocked handlers
+/// hold up another bot's by a few times that delay (the monitor looks once per delay, and
+/// at most doubles the threads each time). Threads beyond
 /// ``baseThreads`` end after ``idleLifetime`` without work.
 ///
 /// Threads are not added the moment every one is busy: jobs of a busy host (a handler's
@@ -73,8 +73,6 @@ package final class PluginExecutor: TaskExecutor, @unchecked Sendable {
         jobs.append((job, .now()))
         if idle > 0 {
             condition.signal()
-        } else if threads < baseThreads {
-            startThread()
         } else {
             noteEveryThreadBusy()
         }
@@ -90,17 +88,19 @@ package final class PluginExecutor: TaskExecutor, @unchecked Sendable {
         monitorWakeUp.signal()
     }
 
-    /// Adds a thread whenever the oldest job has waited ``growthDelay`` with every thread
-    /// busy. It looks every ``growthDelay`` while jobs find every thread busy, and parks
-    /// (no wake-ups) once a look finds no job waiting for a thread and none that did since
-    /// the last look.
+    /// Adds a thread for each job that has waited ``growthDelay`` with every thread busy,
+    /// at most doubling the threads at a time (so many jobs behind blocked threads get
+    /// threads within a few delays, and a host merely short of CPU does not get hundreds).
+    /// It looks every ``growthDelay`` while jobs find every thread busy, and parks (no
+    /// wake-ups) once a look finds no job waiting for a thread and none that did since the
+    /// last look.
     private func monitorGrowth() {
         while true {
             condition.lock()
-            if let oldest = jobs.first, idle == 0, threads < maxThreads,
-                oldest.queuedAt + growthDelay.seconds <= .now()
-            {
-                startThread()
+            if idle == 0 {
+                let overdue = DispatchTime.now() - growthDelay.seconds
+                let waited = jobs.prefix { $0.queuedAt <= overdue }.count
+                for _ in 0..<min(waited, threads, maxThreads - threads) { startThread() }
             }
             let park = !sawEveryThreadBusy && (jobs.isEmpty || idle > 0)
             sawEveryThreadBusy = false

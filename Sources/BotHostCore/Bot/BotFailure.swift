@@ -4,7 +4,7 @@ import TelegramBotAPI
 /// Why a bot stopped for good, in words an operator can act on. Each failure is named
 /// here once; logs, `/health` and the exit status all read it from here.
 ///
-/// Indirect, so that a ``BotRuntime/Outcome`` is a pointer wide (33 bytes inline): the async
+/// Indirect, so that a ``BotRuntime/Outcome`` is a pointer wide (it was 33 bytes): the async
 /// frames that every bot keeps for its whole life hold several, with their copies and
 /// temporaries; `BotRuntime.run`'s frame went from 720 to 432 bytes.
 indirect enum BotFailure: Error, Sendable, Equatable, CustomStringConvertible {

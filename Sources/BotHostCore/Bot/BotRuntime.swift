@@ -419,7 +419,8 @@ final class BotRuntime: Sendable {
                 polling.cancel()
             })
         let end = await polling.value
-        guard let reason = loss.end(), !isStopRequested else { return .outcome(end) }
+        // The loss counts if it is what stopped the polling.
+        guard let reason = loss.end(), end == .stopped, !isStopRequested else { return .outcome(end) }
         return .lockLost(reason)
     }
 

@@ -18,8 +18,9 @@ extension BotRuntime {
         ) { [self] in
             isEnding || loss.isNoted
         }
-        // Ended before the lock is released, which it would otherwise report as lost.
-        guard let reason = loss.end(), !isStopRequested else { return .outcome(outcome) }
+        // The watch ends before the lock is released, which it would otherwise report as
+        // lost; a loss counts if it is what stopped the bot.
+        guard let reason = loss.end(), outcome == .stopped, !isStopRequested else { return .outcome(outcome) }
         return .lockLost(reason)
     }
 

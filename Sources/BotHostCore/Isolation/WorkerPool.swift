@@ -156,7 +156,7 @@ final class WorkerPool: Service, WebhookDeliveryTarget {
         return .stopped
     }
 
-    /// Stops `name` in its worker; its ``run(_:lock:status:)`` returns once it has stopped.
+    /// Stops `name` in its worker; its ``run(_:isolated:lock:status:endingIf:)`` returns once it has stopped.
     func remove(_ name: String) {
         state.withLock { $0.placement[name] }?.remove(name)
     }

@@ -63,6 +63,9 @@ final class WorkerSlot: Sendable {
         let ended: CheckedContinuation<BotRuntime.Outcome?, Never>
         /// Asked to stop: left out of the assignment.
         var removing = false
+        /// Whether an assignment naming the bot was written to the running process: until
+        /// then the process does not know the bot, and so never reports its end.
+        var assigned = false
     }
 
     init(index: Int, isolated: Bool, pool: WorkerPool, logger: Logger) {
@@ -126,16 +129,26 @@ final class WorkerSlot: Sendable {
     }
 
     /// Stops `name` in the worker, which runs its stop sequence there; its
-    /// ``run(_:lock:status:)`` returns once the worker reports it stopped, or at once when
-    /// no process runs.
+    /// ``run(_:lock:status:endingIf:)`` returns once the worker reports it stopped, or at once
+    /// when the process does not know the bot (none runs, or no assignment named it yet).
     func remove(_ name: String) {
         let ended = state.withLock { state -> Bot? in
-            guard state.pid != nil else { return state.bots.removeValue(forKey: name) }
+            guard state.pid != nil, state.bots[name]?.assigned == true else {
+                defer { endIfIsolatedAndIdle(&state) }
+                return state.bots.removeValue(forKey: name)
+            }
             state.bots[name]?.removing = true
             state.queueAssignment()
             return nil
         }
         ended?.ended.resume(returning: .stopped)
+    }
+
+    /// Ends an isolated slot once its bot is gone, stopping its process if one runs.
+    private func endIfIsolatedAndIdle(_ state: inout State) {
+        guard isolated, state.bots.isEmpty else { return }
+        state.ended = true
+        if let pid = state.pid { kill(pid, SIGTERM) }
     }
 
     /// Sends the running process its assignment again: the pool's pauses or restarts changed.
@@ -283,7 +296,9 @@ final class WorkerSlot: Sendable {
     private func assignmentLine() -> [UInt8] {
         let bots = state.withLock { state in
             state.assignmentQueued = false
-            return state.bots.filter { !$0.value.removing }.mapValues(\.lockID.hex)
+            let named = state.bots.filter { !$0.value.removing }
+            for name in named.keys { state.bots[name]?.assigned = true }
+            return named.mapValues(\.lockID.hex)
         }
         let message = SupervisorMessage.assign(pool.assignment(bots: bots))
         var line = (try? JSONEncoder().encode(message)).map(Array.init) ?? []
@@ -345,12 +360,8 @@ final class WorkerSlot: Sendable {
                 state.bots[name] = nil
             }
             guard !ended.isEmpty else { return }
-            if isolated && state.bots.isEmpty {
-                state.ended = true
-                if let pid = state.pid { kill(pid, SIGTERM) }
-            } else {
-                state.queueAssignment()
-            }
+            endIfIsolatedAndIdle(&state)
+            if !state.ended { state.queueAssignment() }
         }
         for (status, snapshot) in shown { status.mirror(snapshot) }
         for (bot, outcome) in ended { bot.ended.resume(returning: outcome) }
@@ -366,6 +377,8 @@ final class WorkerSlot: Sendable {
             defer { (state.deliveries, state.metricsRequests) = ([:], [:]) }
             let removing = state.bots.filter(\.value.removing)
             for name in removing.keys { state.bots[name] = nil }
+            // The next process learns of the others from its first assignment.
+            for name in state.bots.keys { state.bots[name]?.assigned = false }
             return (Array(removing.values), state.deliveries.values, state.metricsRequests.values)
         }
         for delivery in deliveries { delivery.resume(returning: .unavailable) }

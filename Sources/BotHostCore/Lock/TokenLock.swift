@@ -128,7 +128,8 @@ package struct LockLossWatch: Sendable {
     /// A watch with nothing left to cancel: the loss was reported already, or cannot come.
     package static let ended = LockLossWatch {}
 
-    /// Ends the watch: its action is not called after this, unless it had begun already.
+    /// Ends the watch: its action is not called after this returns, unless the loss was
+    /// being reported at that moment, when it may still run once.
     package func cancel() {
         end()
     }

@@ -13,7 +13,7 @@ import Glibc
 /// Lock files are never unlinked: unlinking on release races, as a waiter can lock the
 /// unlinked inode while a newcomer locks a new file at the same path. For the same reason,
 /// after locking, the descriptor must still be the file at the path, else the attempt starts
-/// again; and a held lock keeps checking that (`HeldTokenLock.lost()`).
+/// again; and a held lock keeps checking that (`HeldTokenLock.onLoss(_:)`).
 package struct FileTokenLock: TokenLock {
     /// Where the lock files are; created with mode 0700 when missing, refused when not
     /// private to this user (see `LockDirectory`).
