@@ -9,11 +9,11 @@ import TelegramBotAPI
 /// `bothost` runs Swift Concurrency's jobs on NIO's event loops, where every HTTP call of
 /// every bot does its I/O. A plugin that blocks its thread (a synchronous file read, a
 /// CPU-heavy handler, `sleep`) would stop the polls of every bot on that loop. Here it
-/// blocks only the thread it holds: when queued jobs have waited ``growthDelay`` with every
-/// thread busy, more threads start (up to ``maxThreads``), so one bot's blocked handlers
-/// hold up another bot's by a few times that delay (the monitor looks once per delay, and
-/// at most doubles the threads each time). Threads beyond
-/// ``baseThreads`` end after ``idleLifetime`` without work.
+/// blocks only the thread it holds: when queued jobs have waited ``growthDelay`` while jobs
+/// that ran that long held threads, a thread starts for each of those (up to
+/// ``maxThreads``), so one bot's blocked handlers hold up another bot's by one to two times
+/// that delay (the monitor looks once per delay). Threads beyond ``baseThreads`` end after
+/// ``idleLifetime`` without work.
 ///
 /// Threads are not added the moment every one is busy: jobs of a busy host (a handler's
 /// start, its resumption after each Bot API call) mostly find a thread about to finish,
@@ -38,6 +38,9 @@ package final class PluginExecutor: TaskExecutor, @unchecked Sendable {
     private var jobs = Deque<(job: UnownedJob, queuedAt: DispatchTime)>()
     private var threads = 0
     private var idle = 0
+    /// When each busy thread began its current job, by thread.
+    private var busySince: [Int: DispatchTime] = [:]
+    private var nextThreadID = 0
     /// Whether a job found every thread busy since the growth monitor last looked.
     private var sawEveryThreadBusy = false
     /// Whether the growth monitor waits for ``monitorWakeUp`` rather than looking again.
@@ -88,19 +91,21 @@ package final class PluginExecutor: TaskExecutor, @unchecked Sendable {
         monitorWakeUp.signal()
     }
 
-    /// Adds a thread for each job that has waited ``growthDelay`` with every thread busy,
-    /// at most doubling the threads at a time (so many jobs behind blocked threads get
-    /// threads within a few delays, and a host merely short of CPU does not get hundreds).
-    /// It looks every ``growthDelay`` while jobs find every thread busy, and parks (no
-    /// wake-ups) once a look finds no job waiting for a thread and none that did since the
-    /// last look.
+    /// Replaces the threads held by jobs that have run for ``growthDelay`` (blocked or
+    /// spinning) while queued jobs have waited as long: it keeps ``baseThreads`` threads
+    /// that are not held so, for the jobs that wait. A host merely short of CPU, whose jobs
+    /// are short, gets no threads. It looks every ``growthDelay`` while jobs find every
+    /// thread busy, and parks (no wake-ups) once a look finds no job waiting for a thread and
+    /// none that did since the last look.
     private func monitorGrowth() {
         while true {
             condition.lock()
             if idle == 0 {
                 let overdue = DispatchTime.now() - growthDelay.seconds
                 let waited = jobs.prefix { $0.queuedAt <= overdue }.count
-                for _ in 0..<min(waited, threads, maxThreads - threads) { startThread() }
+                let held = busySince.values.filter { $0 <= overdue }.count
+                let free = threads - held
+                for _ in 0..<max(0, min(waited, baseThreads - free, maxThreads - threads)) { startThread() }
             }
             let park = !sawEveryThreadBusy && (jobs.isEmpty || idle > 0)
             sawEveryThreadBusy = false
@@ -117,17 +122,21 @@ package final class PluginExecutor: TaskExecutor, @unchecked Sendable {
     /// Starts a thread; called with `condition` locked.
     private func startThread() {
         threads += 1
+        nextThreadID += 1
+        let id = nextThreadID
         let thread = Thread { [self] in
-            while let job = nextJob() { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            while let job = nextJob(for: id) { job.runSynchronously(on: asUnownedTaskExecutor()) }
         }
         thread.name = "plugin \(threads)"
         thread.start()
     }
 
-    /// The next job; `nil` ends a thread beyond ``baseThreads`` that waited in vain.
-    private func nextJob() -> UnownedJob? {
+    /// The next job of thread `id`; `nil` ends a thread beyond ``baseThreads`` that waited
+    /// in vain.
+    private func nextJob(for id: Int) -> UnownedJob? {
         condition.lock()
         defer { condition.unlock() }
+        busySince[id] = nil
         while jobs.isEmpty {
             idle += 1
             let woken = condition.wait(until: Date(timeIntervalSinceNow: idleLifetime))
@@ -138,6 +147,7 @@ package final class PluginExecutor: TaskExecutor, @unchecked Sendable {
             }
         }
         let next = jobs.removeFirst().job
+        busySince[id] = .now()
         // Jobs queued behind this one may have counted on a thread that was idle then.
         if !jobs.isEmpty && idle == 0 { noteEveryThreadBusy() }
         return next

@@ -258,6 +258,8 @@ final class WorkerSlot: Sendable {
                 state.withLock { state in
                     state.pid = execution.processIdentifier.value
                     state.changes = notifier
+                    // An isolated slot whose bot went while the process started.
+                    if state.ended { kill(execution.processIdentifier.value, SIGTERM) }
                     state.queueAssignment()
                 }
                 await withDiscardingTaskGroup { group in
@@ -377,6 +379,7 @@ final class WorkerSlot: Sendable {
             defer { (state.deliveries, state.metricsRequests) = ([:], [:]) }
             let removing = state.bots.filter(\.value.removing)
             for name in removing.keys { state.bots[name] = nil }
+            if !removing.isEmpty { endIfIsolatedAndIdle(&state) }
             // The next process learns of the others from its first assignment.
             for name in state.bots.keys { state.bots[name]?.assigned = false }
             return (Array(removing.values), state.deliveries.values, state.metricsRequests.values)
