@@ -78,7 +78,6 @@ package final class Host: Sendable {
     /// starting waits for it rather than being lost. Nothing happens once a stop began.
     @discardableResult
     package func reload(_ new: Manifest) async -> ReloadSummary? {
-        workers?.use(new)
         webhookBots.use(new)
         while true {
             if let summary = await fleet?.reload(new) { return summary }

@@ -46,6 +46,11 @@ extension BotFleet {
         for runtime in removed { workers?.setPaused(runtime.configuration.name, false) }
         for runtime in retiring { runtime.requestStop() }
         for runtime in retiring { await runtime.status.waitUntilEnded() }
+        // The workers read the new manifest from here on, once the bots it changes have
+        // ended: an assignment that still named one would have its worker restart it with
+        // the new settings and report the old run stopped, and the supervisor, retiring it,
+        // would release its lock while the new run polled.
+        workers?.use(new)
         if !inWorker {
             for runtime in removed where runtime.configuration.ingress == .webhook {
                 await deleteWebhook(of: runtime.configuration, logger: runtime.logger)
