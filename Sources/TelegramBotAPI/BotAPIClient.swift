@@ -132,12 +132,28 @@ public final class BotAPIClient: Sendable {
     )
         async throws -> [Update]
     {
+        let body = Self.getUpdatesBody(offset: offset, limit: limit, timeout: timeout, allowedUpdates: allowedUpdates)
+        let result = try await perform("getUpdates", body: .json(body), timeout: configuration.requestTimeout + timeout)
+        return try updates(in: result)
+    }
+
+    // The two halves of ``getUpdates(offset:limit:timeout:allowedUpdates:)`` around its
+    // call, never inlined into it: their temporaries would stay in its async frame, which
+    // every bot's long poll keeps while it waits.
+
+    @inline(never)
+    private static func getUpdatesBody(
+        offset: Int64?, limit: Int?, timeout: Duration, allowedUpdates: [String]?
+    ) -> ByteBuffer {
         var parameters: [String: JSONValue] = ["timeout": .number(Double(timeout.components.seconds))]
         parameters["offset"] = offset.map { .number(Double($0)) }
         parameters["limit"] = limit.map { .number(Double($0)) }
         parameters["allowed_updates"] = allowedUpdates.map { .array($0.map(JSONValue.string)) }
-        let result = try await perform(
-            "getUpdates", body: .json(Self.body(parameters)), timeout: configuration.requestTimeout + timeout)
+        return body(parameters)
+    }
+
+    @inline(never)
+    private func updates(in result: JSONValue) throws -> [Update] {
         do {
             let batch = try Update.batch(from: result)
             for problem in batch.unreadable {
@@ -304,36 +320,57 @@ public final class BotAPIClient: Sendable {
     private func perform(_ method: String, body: RequestBody, timeout: Duration) async throws -> JSONValue {
         let response: HTTPClient.Response
         do {
-            let url = "\(configuration.baseURL)/bot\(token.secretValue)/\(method)"
-            let request: HTTPClient.Request
-            switch body {
-            case .json(let buffer):
-                request = try HTTPClient.Request(
-                    url: url, method: .POST, headers: ["Content-Type": "application/json"], body: .byteBuffer(buffer))
-            case .multipart(let form):
-                request = try HTTPClient.Request(
-                    url: url, method: .POST, headers: ["Content-Type": form.contentType], body: form.body())
-            }
-            guard !isShutDown.load(ordering: .relaxed) else { throw BotAPIError.transport("the client was shut down") }
-            let http = try connections.client()
             response = try await inFlight.run {
-                let call = http.execute(
-                    request: request, delegate: ResponseAccumulator(request: request, maxBodySize: Self.maxResponseBytes),
-                    deadline: .now() + TimeAmount(timeout))
+                let call = try self.start(method, body: body, timeout: timeout)
                 return try await withTaskCancellationHandler {
                     try await call.futureResult.get()
                 } onCancel: {
                     call.cancel()
                 }
             }
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch let error as BotAPIError {
-            throw error
         } catch {
-            if Task.isCancelled { throw CancellationError() }
-            throw BotAPIError.transport(token.redact(String(describing: error)))
+            throw callError(error)
         }
+        return try result(of: method, in: response)
+    }
+
+    /// Starts one call on the shared connections.
+    ///
+    /// Never inlined into ``perform(_:body:timeout:)``: the request it builds (URL, headers,
+    /// body) would take about 3 KiB of that async frame, which a long poll keeps while it
+    /// waits, for every bot.
+    @inline(never)
+    private func start(_ method: String, body: RequestBody, timeout: Duration) throws -> HTTPClient.Task<HTTPClient.Response> {
+        let url = "\(configuration.baseURL)/bot\(token.secretValue)/\(method)"
+        let request: HTTPClient.Request
+        switch body {
+        case .json(let buffer):
+            request = try HTTPClient.Request(
+                url: url, method: .POST, headers: ["Content-Type": "application/json"], body: .byteBuffer(buffer))
+        case .multipart(let form):
+            request = try HTTPClient.Request(
+                url: url, method: .POST, headers: ["Content-Type": form.contentType], body: form.body())
+        }
+        guard !isShutDown.load(ordering: .relaxed) else { throw BotAPIError.transport("the client was shut down") }
+        return try connections.client().execute(
+            request: request, delegate: ResponseAccumulator(request: request, maxBodySize: Self.maxResponseBytes),
+            deadline: .now() + TimeAmount(timeout))
+    }
+
+    /// What a call that failed before its answer throws: a ``BotAPIError`` or a
+    /// `CancellationError` as it is, anything else as `CancellationError` if the task was
+    /// cancelled, else as ``BotAPIError/transport(_:)`` without the token.
+    @inline(never)
+    private func callError(_ error: any Error) -> any Error {
+        if error is CancellationError || error is BotAPIError { return error }
+        if Task.isCancelled { return CancellationError() }
+        return BotAPIError.transport(token.redact(String(describing: error)))
+    }
+
+    /// The `result` of an answer, or the error it tells of. Never inlined into
+    /// ``perform(_:body:timeout:)``, for the same reason as ``start(_:body:timeout:)``.
+    @inline(never)
+    private func result(of method: String, in response: HTTPClient.Response) throws -> JSONValue {
         logger.trace(
             "\(method) answered \(response.status.code)",
             metadata: ["method": "\(method)", "bytes": .stringConvertible(response.body?.readableBytes ?? 0)])

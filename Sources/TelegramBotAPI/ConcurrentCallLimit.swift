@@ -61,8 +61,9 @@ package final class ConcurrentCallLimit: Sendable {
 
         /// Gives the place to the next caller; the later calls do nothing.
         package func end() {
+            // The deadline's task goes with it: a bot keeps its turn all its life.
             let (stillHeld, deadline) = state.withLock { state in
-                defer { state.held = false }
+                defer { state = (false, nil) }
                 return (state.held, state.deadline)
             }
             guard stillHeld else { return }
