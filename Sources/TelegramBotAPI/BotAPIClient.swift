@@ -137,10 +137,9 @@ public final class BotAPIClient: Sendable {
         return try updates(in: result)
     }
 
-    // The two halves of ``getUpdates(offset:limit:timeout:allowedUpdates:)`` around its
-    // call, never inlined into it: their temporaries would stay in its async frame, which
-    // every bot's long poll keeps while it waits.
-
+    /// The body of ``getUpdates(offset:limit:timeout:allowedUpdates:)``. Never inlined into
+    /// it: the dictionary would stay in its async frame, which every bot's long poll keeps
+    /// while it waits.
     @inline(never)
     private static func getUpdatesBody(
         offset: Int64?, limit: Int?, timeout: Duration, allowedUpdates: [String]?
@@ -152,6 +151,9 @@ public final class BotAPIClient: Sendable {
         return body(parameters)
     }
 
+    /// The updates of a `getUpdates` result; those without a readable `update_id` are left
+    /// out and logged. Throws ``BotAPIError/malformedResponse(_:)`` when the result is not
+    /// an array. Never inlined, as ``getUpdatesBody(offset:limit:timeout:allowedUpdates:)``.
     @inline(never)
     private func updates(in result: JSONValue) throws -> [Update] {
         do {
@@ -334,7 +336,7 @@ public final class BotAPIClient: Sendable {
         return try result(of: method, in: response)
     }
 
-    /// Starts one call on the shared connections.
+    /// Starts one call on the client's connections (``BotAPIConnections``).
     ///
     /// Never inlined into ``perform(_:body:timeout:)``: the request it builds (URL, headers,
     /// body) would take about 3 KiB of that async frame, which a long poll keeps while it
@@ -357,9 +359,10 @@ public final class BotAPIClient: Sendable {
             deadline: .now() + TimeAmount(timeout))
     }
 
-    /// What a call that failed before its answer throws: a ``BotAPIError`` or a
-    /// `CancellationError` as it is, anything else as `CancellationError` if the task was
-    /// cancelled, else as ``BotAPIError/transport(_:)`` without the token.
+    /// What a call that failed before its answer throws: AsyncHTTPClient's and NIO's
+    /// errors become ``BotAPIError/transport(_:)``, their text without the token, unless
+    /// the task was cancelled. Never inlined, as ``start(_:body:timeout:)``: the text it
+    /// builds would take room in the frame.
     @inline(never)
     private func callError(_ error: any Error) -> any Error {
         if error is CancellationError || error is BotAPIError { return error }

@@ -56,7 +56,8 @@ package final class ConcurrentCallLimit: Sendable {
                 try? await Task.sleep(for: holding)
                 self.end()
             }
-            state.withLock { $0.deadline = deadline }
+            // Kept only while the place is held: a deadline that came first has ended it.
+            state.withLock { if $0.held { $0.deadline = deadline } }
         }
 
         /// Gives the place to the next caller; the later calls do nothing.
