@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Builds BotHost as for production (scripts/build-release.sh) and the benchmark as a plain
-# release build, prepares a virtual environment with aiogram 3 and python-telegram-bot 22
-# from PyPI (unless --only-bothost), and runs bothost-bench on the production bothost.
+# Builds BotHost in release mode, prepares a virtual environment with aiogram 3 and
+# python-telegram-bot 22 from PyPI (unless --only-bothost), and runs bothost-bench.
 #
 #   Benchmarks/run.sh [--only-bothost] [--idle-seconds 30]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/build-release.sh
+swift build -c release --product bothost
 swift build -c release --product bothost-bench
 if [[ " $* " != *" --only-bothost "* ]]; then
   if [ ! -x .build/peers-venv/bin/python ]; then
@@ -14,4 +13,4 @@ if [[ " $* " != *" --only-bothost "* ]]; then
     .build/peers-venv/bin/pip install --quiet "aiogram>=3,<4" "python-telegram-bot>=22,<23"
   fi
 fi
-exec .build/release/bothost-bench --host "$PWD/.build/static/release/bothost" --python .build/peers-venv/bin/python "$@"
+exec .build/release/bothost-bench --python .build/peers-venv/bin/python "$@"

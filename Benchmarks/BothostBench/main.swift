@@ -24,8 +24,7 @@ import FoundationNetworking
 // `--limits '{ per_bot: 1000000/s, per_chat: 1000000/s }'` gives the echo bots limits that never bind;
 // `--updates-per-bot N` resizes the throughput workload, for profiling a host (attach
 // `perf record -g -p PID` to the `bothost` child; valgrind 3.19 cannot read the DWARF 5
-// of Swift 6.3 binaries). The host binary is `--host PATH`, else the `bothost` next to this
-// executable.
+// of Swift 6.3 binaries). The host binary is the `bothost` next to this executable.
 
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? { arguments.firstIndex(of: name).map { arguments[$0 + 1] } }
@@ -43,9 +42,7 @@ let echoLimits = option("--limits") ?? "off"
 func runs(_ workload: String) -> Bool { onlyWorkload == nil || onlyWorkload == workload }
 let peersDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("peers").path
-/// The `bothost` to measure: `--host PATH`, else the one beside this executable.
-let hostBinary =
-    option("--host") ?? URL(fileURLWithPath: arguments[0]).deletingLastPathComponent().appendingPathComponent("bothost").path
+let hostBinary = URL(fileURLWithPath: arguments[0]).deletingLastPathComponent().appendingPathComponent("bothost").path
 let workDirectory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("bothost-bench-\(getpid())")
 try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: workDirectory) }
