@@ -20,8 +20,8 @@ struct EmulatorRouter: Sendable {
     /// it used to open a new one first.
     static let abandonedPollGrace = Duration.seconds(1)
 
-    func build() -> Router<BasicRequestContext> {
-        let router = Router()
+    func build() -> Router<EmulatorRequestContext> {
+        let router = Router(context: EmulatorRequestContext.self)
         router.post("/control/:action") { request, context in
             try await control(action: context.parameters.get("action") ?? "", request: request)
         }
@@ -39,7 +39,7 @@ struct EmulatorRouter: Sendable {
 
     // MARK: - Bot API
 
-    private func botAPI(request: Request, context: BasicRequestContext) async throws -> Response {
+    private func botAPI(request: Request, context: EmulatorRequestContext) async throws -> Response {
         var request = request
         guard let segment = context.parameters.get("bot"), segment.hasPrefix("bot"),
             let method = context.parameters.get("method")
@@ -65,13 +65,7 @@ struct EmulatorRouter: Sendable {
             }
         }
         if known.name == "getUpdates" {
-            let (polled, waited) = try await getUpdates(botID: botID, parameters: parameters, request: request)
-            var response = Self.response(for: polled)
-            // A poll that waited watched its connection for the client going away, which
-            // uses the connection up: say so, or the client would send its next request
-            // on a connection that is closing.
-            if waited { response.headers[.connection] = "close" }
-            return response
+            return Self.response(for: try await getUpdates(botID: botID, parameters: parameters, channel: context.channel))
         }
         let answer = answer(known, botID: botID, parameters: parameters, files: files)
         if case .error(429, _, _) = answer { state.countRateLimited(botID: botID) }
@@ -221,12 +215,11 @@ struct EmulatorRouter: Sendable {
         }
     }
 
-    /// The answer, and whether the poll waited for an update.
+    /// The answer to a poll; one that may wait watches its connection for the client
+    /// going away, and abandons the poll then, as the real server notices a closed connection.
     private func getUpdates(
-        botID: String, parameters: Parameters, request: Request
-    ) async throws -> (
-        EmulatorState.Answer, waited: Bool
-    ) {
+        botID: String, parameters: Parameters, channel: any Channel
+    ) async throws -> EmulatorState.Answer {
         let offset = parameters.int("offset").map(Int64.init)
         let limit = min(max(parameters.int("limit") ?? 100, 1), 100)
         let timeout = max(parameters.int("timeout") ?? 0, 0)
@@ -253,16 +246,13 @@ struct EmulatorRouter: Sendable {
             state.pollTimeout(botID: botID, offset: offset, asked: timeout) > 0
             && state.pendingUpdateIDs(botID: botID).allSatisfy { id in offset.map { id < $0 } ?? false }
         guard mayWait else {
-            return (
-                await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout, onWait: armExpiry), false
-            )
+            return await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout, onWait: armExpiry)
         }
-        let answer = try await request.body.consumeWithInboundCloseHandler { _ in
+        return try await InboundCloseWatcher.watching(channel) {
             await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout, onWait: armExpiry)
         } onInboundClosed: {
             if let id = waiterID.withLock({ $0 }) { state.abandon(botID: botID, waiterID: id) }
         }
-        return (answer, true)
     }
 
     private func sendMessage(botID: String, parameters: Parameters) -> EmulatorState.Answer {
