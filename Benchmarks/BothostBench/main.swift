@@ -43,6 +43,16 @@ func runs(_ workload: String) -> Bool { onlyWorkload == nil || onlyWorkload == w
 let peersDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("peers").path
 let hostBinary = URL(fileURLWithPath: arguments[0]).deletingLastPathComponent().appendingPathComponent("bothost").path
+/// Stops with one line, not a trap's backtrace, when an executable the run needs is missing.
+func requireExecutable(_ path: String, _ hint: String) {
+    guard !FileManager.default.isExecutableFile(atPath: path) else { return }
+    FileHandle.standardError.write(Data("bothost-bench: no executable at \(path): \(hint)\n".utf8))
+    exit(2)
+}
+requireExecutable(hostBinary, "build it with `swift build -c release --product bothost`")
+if !onlyBotHost {
+    requireExecutable(python, "Benchmarks/run.sh makes it, or pass --python PATH or --only-bothost")
+}
 let workDirectory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("bothost-bench-\(getpid())")
 try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: workDirectory) }

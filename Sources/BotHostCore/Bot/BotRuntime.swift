@@ -196,6 +196,21 @@ final class BotRuntime: Sendable {
     enum Ending: Equatable {
         case outcome(Outcome)
         case lockLost(LockLossReason)
+
+        /// The end of a run that watched its lock (`loss`, which this ends) and ended with
+        /// `outcome`: the lock's loss, when one was noted and no stop was asked for.
+        ///
+        /// A failure that comes with the loss is taken for its consequence, not its cause:
+        /// the database that held the lock held the journal too and went away with it, or
+        /// the next holder's polls made Telegram answer 409. The loss decides whether the
+        /// bot stands by to take its lock again.
+        init(_ outcome: Outcome, loss: LockLossNote, stopRequested: Bool) {
+            guard let reason = loss.end(), !stopRequested else {
+                self = .outcome(outcome)
+                return
+            }
+            self = .lockLost(reason)
+        }
     }
 
     /// Waits until `claims` gives the bot its lock, or a stop is requested (`nil`).
@@ -418,10 +433,7 @@ final class BotRuntime: Sendable {
                 logger.error("lock lost: \(reason); stopping this bot's polling")
                 polling.cancel()
             })
-        let end = await polling.value
-        // The loss counts if it is what stopped the polling.
-        guard let reason = loss.end(), end == .stopped, !isStopRequested else { return .outcome(end) }
-        return .lockLost(reason)
+        return Ending(await polling.value, loss: loss, stopRequested: isStopRequested)
     }
 
     // MARK: - Stop-aware waiting

@@ -18,10 +18,8 @@ extension BotRuntime {
         ) { [self] in
             isEnding || loss.isNoted
         }
-        // The watch ends before the lock is released, which it would otherwise report as
-        // lost; a loss counts if it is what stopped the bot.
-        guard let reason = loss.end(), outcome == .stopped, !isStopRequested else { return .outcome(outcome) }
-        return .lockLost(reason)
+        // The watch ends before the lock is released, which it would otherwise report as lost.
+        return Ending(outcome, loss: loss, stopRequested: isStopRequested)
     }
 
     /// Watches the bot's lock: a loss takes the bot away from its worker, as a stop does.
