@@ -1,8 +1,10 @@
 import ArgumentParser
 public import BotHostKit
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The `bothost` command line, for any set of plugins.
 ///
@@ -25,11 +27,28 @@ public enum BotHost {
         if let loops = WorkerCommand.eventLoops(in: CommandLine.arguments) {
             NIOSingletons.groupLoopCountSuggestion = loops
         }
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        jobsOnEventLoops.withLock {
+            $0 = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        }
         OpenFileLimit.raiseToHard()
         signal(SIGPIPE, SIG_IGN)
         let status = await run(arguments: Array(CommandLine.arguments.dropFirst()), plugins: plugins)
         exit(status.rawValue)
+    }
+
+    /// Whether ``main(plugins:)`` moved Swift Concurrency's jobs onto NIO's event loops;
+    /// `nil` when the command line runs without it (in tests).
+    private static let jobsOnEventLoops = Mutex<Bool?>(nil)
+
+    /// Logs a warning when ``main(plugins:)`` could not move Swift Concurrency's jobs onto
+    /// NIO's event loops: a task started before it (in a custom host), or a Swift runtime
+    /// without the hook NIO looks up (a static build). The host works, with every call
+    /// hopping between threads.
+    static func warnUnlessJobsRunOnEventLoops(_ logger: Logger) {
+        guard jobsOnEventLoops.withLock({ $0 }) == false else { return }
+        logger.warning(
+            "Swift Concurrency's jobs run on threads of their own, not on NIO's event loops: each Bot API call hops between threads (about a tenth more CPU per update); call BotHost.main first thing in main"
+        )
     }
 
     /// Runs one command line; returns the exit status instead of exiting.

@@ -41,6 +41,7 @@ struct RunCommand: ParsableCommand {
             return .usage
         }
         let logger = Logger(label: "bothost")
+        BotHost.warnUnlessJobsRunOnEventLoops(logger)
         let role: HostRole =
             switch manifest.isolation.mode {
             case .process:
