@@ -50,7 +50,7 @@ func requireExecutable(_ path: String, _ hint: String) {
     exit(2)
 }
 requireExecutable(hostBinary, "build it with `swift build -c release --product bothost`")
-if !onlyBotHost {
+if !onlyBotHost, ["throughput", "trickle", "latency", "scale"].contains(where: runs) {
     requireExecutable(python, "Benchmarks/run.sh makes it, or pass --python PATH or --only-bothost")
 }
 let workDirectory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("bothost-bench-\(getpid())")

@@ -52,7 +52,9 @@ public final class BotAPIEmulator: Sendable {
     package func server(port: Int = 0) -> HTTPServer {
         HTTPServer(
             name: "the Bot API emulator", router: EmulatorRouter(state: state, logger: logger).build(), host: "127.0.0.1",
-            port: port, backlog: 4096, logger: logger, onListening: { [self] port in running.withLock { $0.port = port } },
+            port: port, backlog: 4096,
+            server: .http1(configuration: .init(additionalChannelHandlers: [InboundCloseWatcher()])), logger: logger,
+            onListening: { [self] port in running.withLock { $0.port = port } },
             onGracefulShutdown: { [state] in state.endAllPolls() })
     }
 

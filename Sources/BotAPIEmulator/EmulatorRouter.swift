@@ -3,7 +3,6 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOFoundationCompat
-import Synchronization
 import TelegramBotAPI
 
 /// The emulator's HTTP face: `/bot<token>/<method>` for clients, `/control/...` for tests
@@ -230,12 +229,10 @@ struct EmulatorRouter: Sendable {
             try await Task.sleep(for: .milliseconds(1))
         }
 
-        let waiterID = Mutex<UInt64?>(nil)
         let state = self.state
         // A poll that waits ends by itself after its timeout; expiring a poll that was
         // already answered does nothing.
         let armExpiry: @Sendable (UInt64, Int) -> Void = { id, timeout in
-            waiterID.withLock { $0 = id }
             Task {
                 try? await Task.sleep(for: .seconds(timeout))
                 state.expire(botID: botID, waiterID: id)
@@ -248,10 +245,14 @@ struct EmulatorRouter: Sendable {
         guard mayWait else {
             return await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout, onWait: armExpiry)
         }
-        return try await InboundCloseWatcher.watching(channel) {
-            await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout, onWait: armExpiry)
-        } onInboundClosed: {
-            if let id = waiterID.withLock({ $0 }) { state.abandon(botID: botID, waiterID: id) }
+        // A poll whose client goes away is abandoned, also when that happened before it
+        // waited; a connection whose pipeline is gone has closed.
+        let connection = try? await channel.pipeline.handler(type: InboundCloseWatcher.self).get()
+        defer { connection?.forget() }
+        return await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout) { id, timeout in
+            armExpiry(id, timeout)
+            let abandon: @Sendable () -> Void = { state.abandon(botID: botID, waiterID: id) }
+            if let connection { connection.whenClosed(abandon) } else { Task { abandon() } }
         }
     }
 

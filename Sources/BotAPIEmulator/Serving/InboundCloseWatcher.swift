@@ -1,43 +1,55 @@
 import NIOCore
+import Synchronization
 
-/// Tells when a client closes its side of a connection while its request waits: a long
-/// poll that nobody waits for any more.
+/// Tells a waiting long poll that its client closed the connection, and leaves the
+/// connection usable otherwise.
 ///
 /// Telegram keeps a connection open after a long poll, and clients send their next call
 /// on it. Hummingbird's `consumeWithInboundCloseHandler` notices a client going away by
 /// reading the connection's request stream, which then cannot serve another request, so
-/// the connection is closed after the answer. This handler watches the connection's
-/// events instead and leaves it usable: it sits first in the pipeline for the time of
-/// one request, ahead of the HTTP decoder.
-final class InboundCloseWatcher: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
+/// the connection is closed after the answer. This handler, one on every connection from
+/// its start (so that a close that comes before a poll waits is not missed), watches the
+/// connection's events instead: the client's close arrives as `inputClosed` (Hummingbird
+/// allows half-closed connections), a reset as the channel going inactive.
+final class InboundCloseWatcher: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    /// Never unwrapped: every request part goes on untouched.
+    typealias InboundIn = Never
 
-    private static let name = "emulator.inbound-close-watcher"
-    private let onInboundClosed: @Sendable () -> Void
+    private let state = Mutex<(closed: Bool, onClose: (@Sendable () -> Void)?)>((false, nil))
 
-    private init(onInboundClosed: @escaping @Sendable () -> Void) {
-        self.onInboundClosed = onInboundClosed
-    }
+    init() {}
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .inputClosed = event as? ChannelEvent { onInboundClosed() }
+        if case .inputClosed = event as? ChannelEvent { closed() }
         context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        onInboundClosed()
+        closed()
         context.fireChannelInactive()
     }
 
-    /// Runs `operation`, calling `onInboundClosed` (at most once it matters: callers make
-    /// it idempotent) when the client closes the connection meanwhile.
-    static func watching<Value: Sendable>(
-        _ channel: any Channel, _ operation: () async throws -> Value, onInboundClosed: @escaping @Sendable () -> Void
-    ) async throws -> Value {
-        try await channel.eventLoop.submit {
-            try channel.pipeline.syncOperations.addHandler(Self(onInboundClosed: onInboundClosed), name: name, position: .first)
-        }.get()
-        defer { channel.pipeline.removeHandler(name: name, promise: nil) }
-        return try await operation()
+    private func closed() {
+        let onClose = state.withLock { state in
+            state.closed = true
+            defer { state.onClose = nil }
+            return state.onClose
+        }
+        onClose?()
+    }
+
+    /// Calls `onClose` once the client has closed the connection, in a task of its own if
+    /// it has already; replaces what an earlier call gave, and ``forget()`` drops it.
+    func whenClosed(_ onClose: @escaping @Sendable () -> Void) {
+        let closed = state.withLock { state in
+            if !state.closed { state.onClose = onClose }
+            return state.closed
+        }
+        if closed { Task { onClose() } }
+    }
+
+    /// Drops what ``whenClosed(_:)`` gave: the poll was answered.
+    func forget() {
+        state.withLock { $0.onClose = nil }
     }
 }

@@ -197,20 +197,32 @@ final class BotRuntime: Sendable {
         case outcome(Outcome)
         case lockLost(LockLossReason)
 
-        /// The end of a run that watched its lock (`loss`, which this ends) and ended with
-        /// `outcome`: the lock's loss, when one was noted and no stop was asked for.
+        /// The end of a run that watched its lock and ended with `outcome`: the lock's loss,
+        /// when one was noted and the outcome may have followed from it.
         ///
-        /// A failure that comes with the loss is taken for its consequence, not its cause:
-        /// the database that held the lock held the journal too and went away with it, or
-        /// the next holder's polls made Telegram answer 409. The loss decides whether the
-        /// bot stands by to take its lock again.
-        init(_ outcome: Outcome, loss: LockLossNote, stopRequested: Bool) {
-            guard let reason = loss.end(), !stopRequested else {
+        /// A loss cancels the bot's polling, so the run ends stopped; and it may fail what
+        /// the lock's database or the next holder breaks: the journal (the database held it
+        /// too), or polls answered 409 until the retry policy gives up, here or in a worker.
+        /// The loss then decides whether the bot stands by to take its lock again. Other
+        /// failures (a rejected token, a crash loop) stand.
+        init(_ outcome: Outcome, loss: LockLossReason?) {
+            switch (outcome, loss) {
+            case (.stopped, let loss?), (.failed(.gaveUp), let loss?), (.failed(.journalUnusable), let loss?),
+                (.failed(.failedInWorker), let loss?):
+                self = .lockLost(loss)
+            default:
                 self = .outcome(outcome)
-                return
             }
-            self = .lockLost(reason)
         }
+    }
+
+    /// ``Ending/init(_:loss:)``, logging the failure that the loss stands for.
+    func ending(_ outcome: Outcome, loss: LockLossReason?) -> Ending {
+        let ending = Ending(outcome, loss: loss)
+        if case .failed(let failure) = outcome, case .lockLost = ending {
+            logger.warning("\(failure), after the lock was lost")
+        }
+        return ending
     }
 
     /// Waits until `claims` gives the bot its lock, or a stop is requested (`nil`).
@@ -433,7 +445,8 @@ final class BotRuntime: Sendable {
                 logger.error("lock lost: \(reason); stopping this bot's polling")
                 polling.cancel()
             })
-        return Ending(await polling.value, loss: loss, stopRequested: isStopRequested)
+        let end = await polling.value
+        return ending(end, loss: loss.end())
     }
 
     // MARK: - Stop-aware waiting

@@ -41,13 +41,14 @@ public enum BotHost {
     private static let jobsOnEventLoops = Mutex<Bool?>(nil)
 
     /// Logs a warning when ``main(plugins:)`` could not move Swift Concurrency's jobs onto
-    /// NIO's event loops: a task started before it (in a custom host), or a Swift runtime
-    /// without the hook NIO looks up (a static build). The host works, with every call
-    /// hopping between threads.
+    /// NIO's event loops: NIO found no executor hook in the Swift runtime (a runtime linked
+    /// statically does not export it), or another executor was installed first. The host
+    /// works, each call hopping between threads. Said once, by the process the operator
+    /// started: its workers run the same executable.
     static func warnUnlessJobsRunOnEventLoops(_ logger: Logger) {
         guard jobsOnEventLoops.withLock({ $0 }) == false else { return }
         logger.warning(
-            "Swift Concurrency's jobs run on threads of their own, not on NIO's event loops: each Bot API call hops between threads (about a tenth more CPU per update); call BotHost.main first thing in main"
+            "Swift Concurrency's jobs run on threads of their own, not on NIO's event loops (no executor hook in the Swift runtime, as in a static build, or another executor installed): each Bot API call hops between threads, about a tenth more CPU per update"
         )
     }
 

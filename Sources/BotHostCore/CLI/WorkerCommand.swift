@@ -42,7 +42,6 @@ struct WorkerCommand: ParsableCommand {
         LoggingSystem.bootstrap { _ in LogLineHandler(format: format, level: level) }
         var logger = Logger(label: "bothost")
         logger[metadataKey: "worker"] = "\(index)"
-        BotHost.warnUnlessJobsRunOnEventLoops(logger)
         return await Worker(plugins: plugins, logger: logger).run(signals: signals)
     }
 }

@@ -19,7 +19,7 @@ extension BotRuntime {
             isEnding || loss.isNoted
         }
         // The watch ends before the lock is released, which it would otherwise report as lost.
-        return Ending(outcome, loss: loss, stopRequested: isStopRequested)
+        return ending(outcome, loss: loss.end())
     }
 
     /// Watches the bot's lock: a loss takes the bot away from its worker, as a stop does.

@@ -3,32 +3,34 @@ import Testing
 @testable import BotHostCore
 
 /// How a bot's run ends when its lock was lost meanwhile: the loss decides, unless the
-/// operator asked for a stop.
+/// run failed for a reason of its own.
 @Suite struct LockLossEndingTests {
     let outage = LockLossReason.sessionEnded("connection reset by peer")
-    let failure = BotRuntime.Outcome.failed(.gaveUp(retries: 3, "the journal's database is gone"))
-
-    @Test func aFailureBesideALossIsTheLosssConsequence() {
-        let loss = LockLossNote()
-        #expect(loss.note(outage))
-        #expect(BotRuntime.Ending(failure, loss: loss, stopRequested: false) == .lockLost(outage))
-    }
 
     @Test func aStopAfterALossIsTheLoss() {
-        let loss = LockLossNote()
-        #expect(loss.note(outage))
-        #expect(BotRuntime.Ending(.stopped, loss: loss, stopRequested: false) == .lockLost(outage))
+        #expect(BotRuntime.Ending(.stopped, loss: outage) == .lockLost(outage))
     }
 
-    @Test func aStopAskedForIsAStop() {
-        let loss = LockLossNote()
-        #expect(loss.note(outage))
-        #expect(BotRuntime.Ending(.stopped, loss: loss, stopRequested: true) == .outcome(.stopped))
+    @Test func aFailureThatTheLossCanCauseIsTheLoss() {
+        let causes: [BotFailure] = [
+            .gaveUp(retries: 3, "Conflict: terminated by other getUpdates request"),
+            .failedInWorker(summary: "gave up", "the journal's database is gone"),
+        ]
+        for failure in causes {
+            #expect(BotRuntime.Ending(.failed(failure), loss: outage) == .lockLost(outage), "\(failure)")
+        }
     }
 
-    @Test func withoutALossTheOutcomeStandsAndALaterLossCountsNoMore() {
-        let loss = LockLossNote()
-        #expect(BotRuntime.Ending(failure, loss: loss, stopRequested: false) == .outcome(failure))
-        #expect(!loss.note(outage), "the watch has ended")
+    @Test func aFailureOfItsOwnStands() {
+        let own: [BotFailure] = [.crashLoop(crashes: 6, period: .seconds(60)), .webhookInTheWay]
+        for failure in own {
+            #expect(BotRuntime.Ending(.failed(failure), loss: outage) == .outcome(.failed(failure)), "\(failure)")
+        }
+    }
+
+    @Test func withoutALossTheOutcomeStands() {
+        let failure = BotRuntime.Outcome.failed(.gaveUp(retries: 3, "timed out"))
+        #expect(BotRuntime.Ending(failure, loss: nil) == .outcome(failure))
+        #expect(BotRuntime.Ending(.stopped, loss: nil) == .outcome(.stopped))
     }
 }
