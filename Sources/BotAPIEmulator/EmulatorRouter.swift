@@ -246,13 +246,17 @@ struct EmulatorRouter: Sendable {
             return await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout, onWait: armExpiry)
         }
         // A poll whose client goes away is abandoned, also when that happened before it
-        // waited; a connection whose pipeline is gone has closed.
+        // waited; a channel that is no longer active has closed with its pipeline.
         let connection = try? await channel.pipeline.handler(type: InboundCloseWatcher.self).get()
         defer { connection?.forget() }
         return await state.getUpdates(botID: botID, offset: offset, limit: limit, timeout: timeout) { id, timeout in
             armExpiry(id, timeout)
             let abandon: @Sendable () -> Void = { state.abandon(botID: botID, waiterID: id) }
-            if let connection { connection.whenClosed(abandon) } else { Task { abandon() } }
+            if let connection {
+                connection.whenClosed(abandon)
+            } else if !channel.isActive {
+                Task { abandon() }
+            }
         }
     }
 

@@ -31,15 +31,32 @@ indirect enum BotFailure: Error, Sendable, Equatable, CustomStringConvertible {
         return false
     }
 
+    /// Whether the loss of the bot's lock can have brought the failure about: what the
+    /// lock's database or the next holder breaks, the journal (the database held it too)
+    /// or polls (answered 409 until the retry policy gave up), here or in a worker.
+    var mayFollowLockLoss: Bool {
+        switch self {
+        case .gaveUp, .journalUnusable: true
+        case .failedInWorker(let summary, _): summary == Summary.gaveUp || summary == Summary.journalUnusable
+        default: false
+        }
+    }
+
+    /// The summaries that a worker's failure is known by here.
+    private enum Summary {
+        static let gaveUp = "gave up retrying"
+        static let journalUnusable = "journal unusable"
+    }
+
     /// Why, in a few words, after `failed: ` in `bothost ctl bots` and on the dashboard.
     var summary: String {
         switch self {
         case .tokenRejected: "token rejected"
         case .webhookInTheWay: "webhook in the way"
-        case .gaveUp: "gave up retrying"
+        case .gaveUp: Summary.gaveUp
         case .pluginDidNotStart: "plugin did not start"
         case .lockLost: "lock lost"
-        case .journalUnusable: "journal unusable"
+        case .journalUnusable: Summary.journalUnusable
         case .crashLoop: "crash loop"
         case .failedInWorker(let summary, _): summary
         }

@@ -200,18 +200,15 @@ final class BotRuntime: Sendable {
         /// The end of a run that watched its lock and ended with `outcome`: the lock's loss,
         /// when one was noted and the outcome may have followed from it.
         ///
-        /// A loss cancels the bot's polling, so the run ends stopped; and it may fail what
-        /// the lock's database or the next holder breaks: the journal (the database held it
-        /// too), or polls answered 409 until the retry policy gives up, here or in a worker.
-        /// The loss then decides whether the bot stands by to take its lock again. Other
-        /// failures (a rejected token, a crash loop) stand.
+        /// A loss cancels the bot's polling, so the run ends stopped; and it may cause a
+        /// failure (``BotFailure/mayFollowLockLoss``). The loss then decides whether the bot
+        /// stands by to take its lock again. Other failures (a rejected token, a crash loop)
+        /// stand.
         init(_ outcome: Outcome, loss: LockLossReason?) {
             switch (outcome, loss) {
-            case (.stopped, let loss?), (.failed(.gaveUp), let loss?), (.failed(.journalUnusable), let loss?),
-                (.failed(.failedInWorker), let loss?):
-                self = .lockLost(loss)
-            default:
-                self = .outcome(outcome)
+            case (.stopped, let loss?): self = .lockLost(loss)
+            case (.failed(let failure), let loss?) where failure.mayFollowLockLoss: self = .lockLost(loss)
+            default: self = .outcome(outcome)
             }
         }
     }

@@ -14,7 +14,8 @@ import Testing
     @Test func aFailureThatTheLossCanCauseIsTheLoss() {
         let causes: [BotFailure] = [
             .gaveUp(retries: 3, "Conflict: terminated by other getUpdates request"),
-            .failedInWorker(summary: "gave up", "the journal's database is gone"),
+            .journalUnusable(.unreadable(place: "journal of bot0", "the database is gone")),
+            .failedInWorker(summary: "gave up retrying", "Conflict: terminated by other getUpdates request"),
         ]
         for failure in causes {
             #expect(BotRuntime.Ending(.failed(failure), loss: outage) == .lockLost(outage), "\(failure)")
@@ -22,7 +23,10 @@ import Testing
     }
 
     @Test func aFailureOfItsOwnStands() {
-        let own: [BotFailure] = [.crashLoop(crashes: 6, period: .seconds(60)), .webhookInTheWay]
+        let own: [BotFailure] = [
+            .crashLoop(crashes: 6, period: .seconds(60)), .webhookInTheWay,
+            .failedInWorker(summary: "token rejected", "the token was rejected"),
+        ]
         for failure in own {
             #expect(BotRuntime.Ending(.failed(failure), loss: outage) == .outcome(.failed(failure)), "\(failure)")
         }

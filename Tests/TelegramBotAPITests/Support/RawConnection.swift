@@ -23,7 +23,16 @@ final class RawConnection {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     }
 
-    func close() { Glibc.close(fd) }
+    private var isOpen = true
+
+    deinit { close() }
+
+    /// Closes the connection, once.
+    func close() {
+        guard isOpen else { return }
+        isOpen = false
+        Glibc.close(fd)
+    }
 
     /// Sends `requestLine` with a JSON body.
     func send(_ requestLine: String, json: String) throws {
