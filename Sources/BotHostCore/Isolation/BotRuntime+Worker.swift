@@ -34,7 +34,7 @@ extension BotRuntime {
             held.onLoss { [logger] reason in
                 guard note.note(reason) else { return }
                 logger.error("lock lost: \(reason); stopping the bot in its worker")
-                workers.remove(name)
+                workers.remove(name, lockLost: true)
             })
         return note
     }

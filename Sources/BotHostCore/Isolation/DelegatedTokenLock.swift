@@ -6,33 +6,62 @@ import Synchronization
 /// A worker never holds a lock of its own. One that crashes must not free its bots for
 /// another host while the supervisor restarts it, and only the supervisor, which outlives
 /// its workers, can keep that promise. When the supervisor loses a lock it takes the bot
-/// away with a new ``WorkerAssignment``.
+/// away with a new ``WorkerAssignment`` that says so, and the lock is lost here too
+/// (``LockLossReason/takenAway``): the bot stops as a bot whose lock was lost does, without
+/// a last poll to confirm its offset, which could end the new holder's poll with a 409.
 package final class DelegatedTokenLock: TokenLock {
-    private let assigned = Mutex<Set<LockID>>([])
+    private struct State {
+        var assigned: Set<LockID> = []
+        /// The loss watches of the held locks, by lock and watch number.
+        var watches: [LockID: [UInt64: @Sendable (LockLossReason) -> Void]] = [:]
+        var nextWatch: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
 
     package init() {}
 
-    /// The locks the supervisor holds for this worker from now on.
-    package func assign(_ locks: Set<LockID>) {
-        assigned.withLock { $0 = locks }
+    /// The locks the supervisor holds for this worker from now on; those in `lost` it has
+    /// lost, and their watches are told.
+    package func assign(_ locks: Set<LockID>, lost: Set<LockID> = []) {
+        let told = state.withLock { state in
+            state.assigned = locks
+            return lost.flatMap { state.watches.removeValue(forKey: $0)?.values.map { $0 } ?? [] }
+        }
+        for action in told { action(.takenAway) }
     }
 
     package func tryAcquire(_ id: LockID, owner: LockOwner) async throws(TokenLockError) -> LockAttempt {
-        assigned.withLock { $0.contains(id) } ? .acquired(Delegated(id: id)) : .heldElsewhere(nil)
+        state.withLock { $0.assigned.contains(id) } ? .acquired(Delegated(id: id, backend: self)) : .heldElsewhere(nil)
     }
 
     /// Free when assigned: a worker can only take what the supervisor holds for it.
     package func look(at id: LockID, bot: String) async throws(TokenLockError) -> LockSighting {
-        assigned.withLock { $0.contains(id) } ? .free : .held(nil)
+        state.withLock { $0.assigned.contains(id) } ? .free : .held(nil)
+    }
+
+    fileprivate func watch(_ id: LockID, _ action: @escaping @Sendable (LockLossReason) -> Void) -> LockLossWatch {
+        let number = state.withLock { state in
+            defer { state.nextWatch += 1 }
+            state.watches[id, default: [:]][state.nextWatch] = action
+            return state.nextWatch
+        }
+        return LockLossWatch { [self] in
+            state.withLock { state in
+                state.watches[id]?[number] = nil
+                if state.watches[id]?.isEmpty == true { state.watches[id] = nil }
+            }
+        }
     }
 
     /// A lock the supervisor holds for this worker.
     fileprivate struct Delegated: HeldTokenLock {
         let id: LockID
+        let backend: DelegatedTokenLock
 
-        /// Never lost here: the supervisor takes the bot away instead.
+        /// Lost when the supervisor says so in an assignment.
         func onLoss(_ action: @escaping @Sendable (LockLossReason) -> Void) -> LockLossWatch {
-            .ended
+            backend.watch(id, action)
         }
 
         /// The supervisor releases the lock once the bot has ended in its worker.

@@ -33,7 +33,9 @@ struct Worker {
             for await assignment in link.assignments {
                 guard let manifest = manifest(for: assignment, parsed: &parsed, environment: variables, reporter: reporter)
                 else { continue }
-                locks.assign(Set(assignment.bots.values.compactMap(LockID.init(hex:))))
+                locks.assign(
+                    Set(assignment.bots.values.compactMap(LockID.init(hex:))),
+                    lost: Set(assignment.lostLocks.compactMap(LockID.init(hex:))))
                 if let running {
                     // Paused first, so that a bot this assignment adds starts paused.
                     running.usePaused(assignment.paused)

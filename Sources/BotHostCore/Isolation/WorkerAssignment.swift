@@ -15,6 +15,9 @@ struct WorkerAssignment: Codable, Sendable, Equatable {
     var manifestRevision: Int
     /// The bots to run, by name, each with the hex lock id the supervisor holds for it.
     var bots: [String: String]
+    /// The hex lock ids of the bots taken away because the supervisor lost their locks:
+    /// the worker loses them too (``DelegatedTokenLock``).
+    var lostLocks: Set<String>
     /// The sandbox emulator's base URL, for bots with `api_url: sandbox`; the emulator
     /// runs in the supervisor.
     var sandboxURL: String?

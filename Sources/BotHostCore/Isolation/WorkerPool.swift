@@ -88,12 +88,13 @@ final class WorkerPool: Service, WebhookDeliveryTarget {
         state.withLock { $0.sandboxURL = sandboxURL }
     }
 
-    /// What a worker that runs `bots` (name to lock id) is sent.
-    func assignment(bots: [String: String]) -> WorkerAssignment {
+    /// What a worker that runs `bots` (name to lock id) is sent; `lostLocks` are the lock
+    /// ids of the bots it loses because their locks were lost.
+    func assignment(bots: [String: String], lostLocks: Set<String>) -> WorkerAssignment {
         state.withLock { state in
             WorkerAssignment(
                 manifestFile: state.manifestFile, manifestText: state.manifestText, manifestRevision: state.manifestRevision,
-                bots: bots, sandboxURL: state.sandboxURL,
+                bots: bots, lostLocks: lostLocks, sandboxURL: state.sandboxURL,
                 paused: state.paused.filter { bots[$0] != nil },
                 restarts: Self.counts(state.restarts, of: bots), journalWakeups: Self.counts(state.journalWakeups, of: bots))
         }
@@ -156,9 +157,10 @@ final class WorkerPool: Service, WebhookDeliveryTarget {
         return .stopped
     }
 
-    /// Stops `name` in its worker; its ``run(_:isolated:lock:status:endingIf:)`` returns once it has stopped.
-    func remove(_ name: String) {
-        state.withLock { $0.placement[name] }?.remove(name)
+    /// Stops `name` in its worker; its ``run(_:isolated:lock:status:endingIf:)`` returns once it
+    /// has stopped. `lockLost`: because its lock was lost, which the worker is told.
+    func remove(_ name: String, lockLost: Bool = false) {
+        state.withLock { $0.placement[name] }?.remove(name, lockLost: lockLost)
     }
 
     /// Stops every worker gracefully (SIGTERM), and kills those still running at 90% of

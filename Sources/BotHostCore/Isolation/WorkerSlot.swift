@@ -63,6 +63,8 @@ final class WorkerSlot: Sendable {
         let ended: CheckedContinuation<BotRuntime.Outcome?, Never>
         /// Asked to stop: left out of the assignment.
         var removing = false
+        /// Asked to stop because its lock was lost: named among the assignment's lost locks.
+        var lockLost = false
         /// Whether an assignment naming the bot was written to the running process: until
         /// then the process does not know the bot, and so never reports its end.
         var assigned = false
@@ -128,16 +130,18 @@ final class WorkerSlot: Sendable {
         }
     }
 
-    /// Stops `name` in the worker, which runs its stop sequence there; its
-    /// ``run(_:lock:status:endingIf:)`` returns once the worker reports it stopped, or at once
-    /// when the process does not know the bot (none runs, or no assignment named it yet).
-    func remove(_ name: String) {
+    /// Stops `name` in the worker, which runs its stop sequence there (as a bot whose lock
+    /// was lost when `lockLost`); its ``run(_:lock:status:endingIf:)`` returns once the worker
+    /// reports it stopped, or at once when the process does not know the bot (none runs, or
+    /// no assignment named it yet).
+    func remove(_ name: String, lockLost: Bool = false) {
         let ended = state.withLock { state -> Bot? in
             guard state.pid != nil, state.bots[name]?.assigned == true else {
                 defer { endIfIsolatedAndIdle(&state) }
                 return state.bots.removeValue(forKey: name)
             }
             state.bots[name]?.removing = true
+            if lockLost { state.bots[name]?.lockLost = true }
             state.queueAssignment()
             return nil
         }
@@ -296,13 +300,13 @@ final class WorkerSlot: Sendable {
 
     /// The worker's bots, as one line of JSON.
     private func assignmentLine() -> [UInt8] {
-        let bots = state.withLock { state in
+        let (bots, lostLocks) = state.withLock { state in
             state.assignmentQueued = false
             let named = state.bots.filter { !$0.value.removing }
             for name in named.keys { state.bots[name]?.assigned = true }
-            return named.mapValues(\.lockID.hex)
+            return (named.mapValues(\.lockID.hex), Set(state.bots.values.filter(\.lockLost).map(\.lockID.hex)))
         }
-        let message = SupervisorMessage.assign(pool.assignment(bots: bots))
+        let message = SupervisorMessage.assign(pool.assignment(bots: bots, lostLocks: lostLocks))
         var line = (try? JSONEncoder().encode(message)).map(Array.init) ?? []
         line.append(UInt8(ascii: "\n"))
         return line

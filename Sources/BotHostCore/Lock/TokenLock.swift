@@ -98,6 +98,8 @@ package enum LockLossReason: Sendable, Hashable, CustomStringConvertible {
     /// The database session that carried the lock ended or stopped answering, so the
     /// server frees (or has freed) the lock for another host.
     case sessionEnded(String)
+    /// The supervisor lost the lock and took the bot away from this worker process.
+    case takenAway
 
     /// Whether the bot should stand by and take its lock again. A lost database session is
     /// an outage that passes; a lock file removed or replaced by hand is not, and the bot fails.
@@ -112,6 +114,7 @@ package enum LockLossReason: Sendable, Hashable, CustomStringConvertible {
         case .fileRemoved(let path): "lock file \(path) was removed"
         case .fileReplaced(let path): "lock file \(path) was replaced by another file"
         case .sessionEnded(let problem): "the lock database session ended: \(problem)"
+        case .takenAway: "the supervisor lost it and took the bot away"
         }
     }
 }
