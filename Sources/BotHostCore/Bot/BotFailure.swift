@@ -33,12 +33,11 @@ indirect enum BotFailure: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Whether the loss of the bot's lock can have brought the failure about: what the
     /// lock's database or the next holder breaks, the journal (the database held it too)
-    /// or polls (answered 409 until the retry policy gave up), here or in a worker, and a
-    /// worker's own report of the loss (``LockLossReason/takenAway``).
+    /// or polls (answered 409 until the retry policy gave up), here or in a worker.
     var mayFollowLockLoss: Bool {
         switch self {
-        case .gaveUp, .journalUnusable, .lockLost: true
-        case .failedInWorker(let summary, _): [Summary.gaveUp, Summary.journalUnusable, Summary.lockLost].contains(summary)
+        case .gaveUp, .journalUnusable: true
+        case .failedInWorker(let summary, _): summary == Summary.gaveUp || summary == Summary.journalUnusable
         default: false
         }
     }
@@ -47,7 +46,6 @@ indirect enum BotFailure: Error, Sendable, Equatable, CustomStringConvertible {
     private enum Summary {
         static let gaveUp = "gave up retrying"
         static let journalUnusable = "journal unusable"
-        static let lockLost = "lock lost"
     }
 
     /// Why, in a few words, after `failed: ` in `bothost ctl bots` and on the dashboard.
@@ -57,7 +55,7 @@ indirect enum BotFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .webhookInTheWay: "webhook in the way"
         case .gaveUp: Summary.gaveUp
         case .pluginDidNotStart: "plugin did not start"
-        case .lockLost: Summary.lockLost
+        case .lockLost: "lock lost"
         case .journalUnusable: Summary.journalUnusable
         case .crashLoop: "crash loop"
         case .failedInWorker(let summary, _): summary

@@ -170,6 +170,9 @@ final class BotRuntime: Sendable {
         status.lockHeld(false)
         if !held.isDelegated { logger.info("lock released") }
         switch ending {
+        case .lockLost(.takenAway):
+            // A worker's bot: the supervisor lost the lock, and decides what comes next.
+            return ended(.stopped)
         case .lockLost(let reason) where reason.canBeRetaken && !isStopRequested:
             logger.warning("standing by to take the lock again")
             return nil

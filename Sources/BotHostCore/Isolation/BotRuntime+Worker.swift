@@ -22,8 +22,8 @@ extension BotRuntime {
         return ending(outcome, loss: loss.end())
     }
 
-    /// Watches the bot's lock: a loss takes the bot away from its worker, as a stop does.
-    /// Apart from ``runInWorker(_:holding:)``, whose async frame each bot of a supervisor
+    /// Watches the bot's lock: a loss takes the bot away from its worker, which is told
+    /// that the lock was lost. Apart from ``runInWorker(_:holding:)``, whose async frame each bot of a supervisor
     /// keeps all its life.
     @inline(never)
     private func watchLock(_ held: any HeldTokenLock, stopping workers: WorkerPool) -> LockLossNote {

@@ -6,12 +6,14 @@ import Synchronization
 /// A worker never holds a lock of its own. One that crashes must not free its bots for
 /// another host while the supervisor restarts it, and only the supervisor, which outlives
 /// its workers, can keep that promise. When the supervisor loses a lock it takes the bot
-/// away with a new ``WorkerAssignment`` that says so, and the lock is lost here too
+/// away with a new ``WorkerAssignment`` that says so (``lose(_:)``), and the lock is lost here too
 /// (``LockLossReason/takenAway``): the bot stops as a bot whose lock was lost does, without
 /// a last poll to confirm its offset, which could end the new holder's poll with a 409.
 package final class DelegatedTokenLock: TokenLock {
     private struct State {
         var assigned: Set<LockID> = []
+        /// Locks the supervisor lost, until it assigns them again.
+        var lost: Set<LockID> = []
         /// The loss watches of the held locks, by lock and watch number.
         var watches: [LockID: [UInt64: @Sendable (LockLossReason) -> Void]] = [:]
         var nextWatch: UInt64 = 0
@@ -21,12 +23,19 @@ package final class DelegatedTokenLock: TokenLock {
 
     package init() {}
 
-    /// The locks the supervisor holds for this worker from now on; those in `lost` it has
-    /// lost, and their watches are told.
-    package func assign(_ locks: Set<LockID>, lost: Set<LockID> = []) {
-        let told = state.withLock { state in
+    /// The locks the supervisor holds for this worker from now on.
+    package func assign(_ locks: Set<LockID>) {
+        state.withLock { state in
             state.assigned = locks
-            return lost.flatMap { state.watches.removeValue(forKey: $0)?.values.map { $0 } ?? [] }
+            state.lost.subtract(locks)
+        }
+    }
+
+    /// Locks the supervisor lost: their watches are told, and so is a watch set up later.
+    package func lose(_ locks: Set<LockID>) {
+        let told = state.withLock { state in
+            state.lost.formUnion(locks)
+            return locks.flatMap { state.watches.removeValue(forKey: $0).map { Array($0.values) } ?? [] }
         }
         for action in told { action(.takenAway) }
     }
@@ -41,10 +50,15 @@ package final class DelegatedTokenLock: TokenLock {
     }
 
     fileprivate func watch(_ id: LockID, _ action: @escaping @Sendable (LockLossReason) -> Void) -> LockLossWatch {
-        let number = state.withLock { state in
+        let number = state.withLock { state -> UInt64? in
+            guard !state.lost.contains(id) else { return nil }
             defer { state.nextWatch += 1 }
             state.watches[id, default: [:]][state.nextWatch] = action
             return state.nextWatch
+        }
+        guard let number else {
+            action(.takenAway)
+            return .ended
         }
         return LockLossWatch { [self] in
             state.withLock { state in

@@ -20,7 +20,10 @@ final class SupervisorLink: Sendable {
     let metricsRequests: AsyncStream<UInt64>
     private let reports: Mutex<Int32>
 
-    init(logger: Logger) {
+    /// - Parameter onLostLocks: called with each assignment's lost locks (hex) as soon as
+    ///   it is read, ahead of the assignments before it that the worker is still applying:
+    ///   a bot whose lock was lost must not poll again while another bot drains.
+    init(logger: Logger, onLostLocks: @escaping @Sendable (Set<String>) -> Void) {
         let reportDescriptor = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)
         dup2(STDERR_FILENO, STDOUT_FILENO)
         reports = Mutex(reportDescriptor)
@@ -42,7 +45,9 @@ final class SupervisorLink: Sendable {
                 while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                     do {
                         switch try decoder.decode(SupervisorMessage.self, from: Data(pending[..<newline])) {
-                        case .assign(let assignment): continuation.yield(assignment)
+                        case .assign(let assignment):
+                            if !assignment.lostLocks.isEmpty { onLostLocks(assignment.lostLocks) }
+                            continuation.yield(assignment)
                         case .deliver(let delivery): deliveryContinuation.yield(delivery)
                         case .collectMetrics(let id): metricsContinuation.yield(id)
                         }

@@ -18,8 +18,8 @@ struct Worker {
     let logger: Logger
 
     func run(signals: UnixSignalsSequence) async -> ExitStatus {
-        let link = SupervisorLink(logger: logger)
         let locks = DelegatedTokenLock()
+        let link = SupervisorLink(logger: logger) { lost in locks.lose(Set(lost.compactMap(LockID.init(hex:)))) }
         var variables = ProcessInfo.processInfo.environment
         for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] { variables[name] = nil }
         let reporter = WorkerReporter(link: link)
@@ -33,9 +33,7 @@ struct Worker {
             for await assignment in link.assignments {
                 guard let manifest = manifest(for: assignment, parsed: &parsed, environment: variables, reporter: reporter)
                 else { continue }
-                locks.assign(
-                    Set(assignment.bots.values.compactMap(LockID.init(hex:))),
-                    lost: Set(assignment.lostLocks.compactMap(LockID.init(hex:))))
+                locks.assign(Set(assignment.bots.values.compactMap(LockID.init(hex:))))
                 if let running {
                     // Paused first, so that a bot this assignment adds starts paused.
                     running.usePaused(assignment.paused)

@@ -137,7 +137,7 @@ final class WorkerPool: Service, WebhookDeliveryTarget {
     }
 
     /// Runs the bot `name` in a worker (one of its own when `isolated`) until it ends there,
-    /// it is removed (``remove(_:)``), or its worker's crash loop fails it; `.stopped` at once
+    /// it is removed (``remove(_:lockLost:)``), or its worker's crash loop fails it; `.stopped` at once
     /// when the pool is stopping. A bot removed before it reached its worker is removed there
     /// as soon as `ending` says so.
     ///

@@ -107,7 +107,7 @@ final class WorkerSlot: Sendable {
 
     /// Runs `name` in this worker until it ends there; `nil` if the slot has ended and the
     /// pool must choose another. `ending` is asked once the bot is registered here: a
-    /// ``remove(_:)`` that came before found nothing to remove, so a bot that was to end
+    /// ``remove(_:lockLost:)`` that came before found nothing to remove, so a bot that was to end
     /// (stopped, or its lock lost) is removed now.
     // Never inlined: each bot of a supervisor awaits this all its life, and inlined into the
     // pool's `run` it made that frame 300 bytes larger than the two apart.

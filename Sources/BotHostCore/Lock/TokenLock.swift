@@ -102,7 +102,8 @@ package enum LockLossReason: Sendable, Hashable, CustomStringConvertible {
     case takenAway
 
     /// Whether the bot should stand by and take its lock again. A lost database session is
-    /// an outage that passes; a lock file removed or replaced by hand is not, and the bot fails.
+    /// an outage that passes; a lock file removed or replaced by hand is not, and the bot
+    /// fails. A worker's bot whose lock was taken away stops: the supervisor decides.
     package var canBeRetaken: Bool {
         if case .sessionEnded = self { return true }
         return false

@@ -26,6 +26,7 @@ import Testing
         let own: [BotFailure] = [
             .crashLoop(crashes: 6, period: .seconds(60)), .webhookInTheWay,
             .failedInWorker(summary: "token rejected", "the token was rejected"),
+            .failedInWorker(summary: "plugin did not start", "init threw"),
         ]
         for failure in own {
             #expect(BotRuntime.Ending(.failed(failure), loss: outage) == .outcome(.failed(failure)), "\(failure)")

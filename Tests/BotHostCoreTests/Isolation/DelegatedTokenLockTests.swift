@@ -25,9 +25,31 @@ import Testing
             let held = try #require(try await locks.tryAcquire(id, owner: owner).held)
             _ = held.onLoss { reason in losses.withLock { $0[id, default: []].append(reason) } }
         }
-        locks.assign([two], lost: [one])
-        locks.assign([two], lost: [one])
+        locks.assign([two])
+        locks.lose([one])
+        locks.lose([one])
         #expect(losses.withLock { $0 } == [one: [.takenAway]], "told once, and only for the lock lost")
+    }
+
+    @Test func aWatchSetUpAfterTheLossIsToldAtOnce() async throws {
+        let locks = DelegatedTokenLock()
+        locks.assign([one])
+        let held = try #require(try await locks.tryAcquire(one, owner: owner).held)
+        locks.lose([one])
+        let told = Mutex<LockLossReason?>(nil)
+        _ = held.onLoss { reason in told.withLock { $0 = reason } }
+        #expect(told.withLock { $0 } == .takenAway)
+    }
+
+    @Test func aLockAssignedAgainAfterItsLossIsHeldAfresh() async throws {
+        let locks = DelegatedTokenLock()
+        locks.assign([one])
+        locks.lose([one])
+        locks.assign([one])
+        let held = try #require(try await locks.tryAcquire(one, owner: owner).held)
+        let told = Mutex(false)
+        _ = held.onLoss { _ in told.withLock { $0 = true } }
+        #expect(!told.withLock { $0 })
     }
 
     @Test func anEndedWatchIsNotTold() async throws {
@@ -36,7 +58,7 @@ import Testing
         let held = try #require(try await locks.tryAcquire(one, owner: owner).held)
         let told = Mutex(false)
         held.onLoss { _ in told.withLock { $0 = true } }.cancel()
-        locks.assign([], lost: [one])
+        locks.lose([one])
         #expect(!told.withLock { $0 })
     }
 }
