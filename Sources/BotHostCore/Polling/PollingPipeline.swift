@@ -44,6 +44,8 @@ final class PollingPipeline: Sendable {
     let random: @Sendable () -> Double
     let logger: Logger
     let dispatcher: UpdateDispatcher
+    /// Shared by the process's bots: this bot tells it when it has caught up.
+    let suspects: SuspectGate
     /// Whether the operator paused the bot: no poll is sent meanwhile.
     let pause: PauseSwitch
     /// The `offset` for the next `getUpdates`: one past the last update journaled.
@@ -72,11 +74,13 @@ final class PollingPipeline: Sendable {
         self.housekeeping = housekeeping
         self.random = random
         self.logger = logger
+        self.suspects = suspects
         self.nextOffset = Mutex(recovery.nextOffset)
         // Which of the dispatcher's journal failures (a try that cannot be recorded) to log.
         let journalFailures = SharedRepeatedFailures()
         self.dispatcher = UpdateDispatcher(
-            journal: journal, suspects: suspects, maxConcurrent: configuration.polling.maxConcurrentUpdates,
+            bot: configuration.name, journal: journal, suspects: suspects,
+            maxConcurrent: configuration.polling.maxConcurrentUpdates,
             maxAttempts: configuration.maxAttempts, handlerTimeout: configuration.handlerTimeout, handler: handler,
             onResult: { [status, logger] entry, result in
                 status.handled(result)
@@ -137,9 +141,12 @@ final class PollingPipeline: Sendable {
         dispatcher.enqueue(again.filter { $0.attempts == 0 })
     }
 
+    /// The polling loop. The bot has caught up (``SuspectGate``) once what its first poll
+    /// brought is handled, or when that poll waits.
     private func poll() async -> End {
         var backoff = Backoff(policy: configuration.retry, random: random)
         var failures = RepeatedFailures()
+        var caughtUp = false
         let polling = configuration.polling
         while !Task.isCancelled {
             await dispatcher.waitUntil(unfinishedAtMost: Self.backlogLimit - polling.limit)
@@ -152,6 +159,7 @@ final class PollingPipeline: Sendable {
             do {
                 let offset = nextOffset.withLock { $0 }
                 lastPoll.withLock { $0 = (offset, .now, false) }
+                if !caughtUp { reportCaughtUpIfThePollWaits() }
                 guard
                     let updates = try await unlessPaused({
                         try await self.api.getUpdates(
@@ -167,6 +175,7 @@ final class PollingPipeline: Sendable {
                 answered(backoff: &backoff, failures: &failures)
                 guard let next = updates.last.map({ $0.updateID + 1 }) else {
                     status.polled(newUpdates: 0)
+                    if !caughtUp { caughtUp = true; reportCaughtUp() }
                     continue
                 }
                 noteRestart(in: updates, after: offset)
@@ -174,6 +183,7 @@ final class PollingPipeline: Sendable {
                 status.polled(newUpdates: entries.count)
                 logReceived(updates)
                 dispatcher.enqueue(entries)
+                if !caughtUp { caughtUp = true; reportCaughtUp() }
             } catch is CancellationError {
                 return .stopped
             } catch {
@@ -191,6 +201,30 @@ final class PollingPipeline: Sendable {
         if backoff.attempt > 0 { logger.info("polling again after \(backoff.attempt) failed attempts") }
         backoff.reset()
         failures.reset()
+    }
+
+    /// Tells the process's ``SuspectGate`` that this bot caught up if the poll just sent
+    /// is still unanswered after ``pollWaitingAfter``: Telegram answers at once when updates
+    /// wait, so a poll that waits finds none.
+    @inline(never)
+    private func reportCaughtUpIfThePollWaits() {
+        Task {
+            try? await Task.sleep(for: Self.pollWaitingAfter)
+            if lastPoll.withLock({ $0?.answered == false }) { suspects.caughtUp(configuration.name) }
+        }
+    }
+
+    /// When a poll still unanswered counts as waiting for updates.
+    static let pollWaitingAfter = Duration.milliseconds(250)
+
+    /// Tells the process's ``SuspectGate`` that this bot caught up once what it has
+    /// fetched so far is handled.
+    @inline(never)
+    private func reportCaughtUp() {
+        Task { [dispatcher, suspects, configuration] in
+            await dispatcher.waitUntilQueuedWorkIsDone()
+            suspects.caughtUp(configuration.name)
+        }
     }
 
     /// Notes a poll that failed, which may never have reached the server (it confirmed

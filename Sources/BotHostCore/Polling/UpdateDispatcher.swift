@@ -56,6 +56,19 @@ final class UpdateDispatcher: Sendable {
         var running: Int64?
     }
 
+    /// What a waiter waits for.
+    private enum Goal {
+        case unfinishedAtMost(Int)
+        case finishedAtLeast(Int)
+
+        func isMet(in state: State) -> Bool {
+            switch self {
+            case .unfinishedAtMost(let bound): state.unfinished <= bound
+            case .finishedAtLeast(let count): state.queued - state.unfinished >= count
+            }
+        }
+    }
+
     private struct State {
         var lanes: [LaneKey: Lane] = [:]
         /// Lanes with queued updates and no running handler, in the order they became ready.
@@ -70,10 +83,12 @@ final class UpdateDispatcher: Sendable {
         var isolated: Set<Int64> = []
         /// Entries queued or running.
         var unfinished = 0
+        /// Entries ever queued: those finished are `queued - unfinished`.
+        var queued = 0
         var payloads = 0
         var abandoned = false
-        /// Who waits for ``unfinished`` to fall to a bound, by waiter id.
-        var waiters: [UInt64: (bound: Int, continuation: CheckedContinuation<Void, Never>)] = [:]
+        /// Who waits for what, by waiter id.
+        var waiters: [UInt64: (goal: Goal, continuation: CheckedContinuation<Void, Never>)] = [:]
         var nextID: UInt64 = 0
         /// Running workers, so that ``abandon()`` can cancel their handlers.
         var workerTasks: [UInt64: Task<Void, Never>] = [:]
@@ -88,6 +103,8 @@ final class UpdateDispatcher: Sendable {
 
     private let state = Mutex(State())
     private let journal: any UpdateJournal
+    /// The bot's name, for the ``SuspectGate``.
+    private let bot: String
     private let suspects: SuspectGate
     private let maxConcurrent: Int
     private let maxAttempts: Int
@@ -101,10 +118,12 @@ final class UpdateDispatcher: Sendable {
     private let onJournalFailure: @Sendable (JournalError) -> Void
 
     init(
-        journal: any UpdateJournal, suspects: SuspectGate, maxConcurrent: Int, maxAttempts: Int, handlerTimeout: Duration,
+        bot: String, journal: any UpdateJournal, suspects: SuspectGate, maxConcurrent: Int, maxAttempts: Int,
+        handlerTimeout: Duration,
         handler: @escaping Handler, onResult: @escaping @Sendable (JournalEntry, HandlerResult) -> Void,
         onJournalFailure: @escaping @Sendable (JournalError) -> Void
     ) {
+        self.bot = bot
         self.journal = journal
         self.suspects = suspects
         self.maxConcurrent = max(1, maxConcurrent)
@@ -132,6 +151,7 @@ final class UpdateDispatcher: Sendable {
                 let key = LaneKey(entry)
                 state.lanes[key, default: Lane()].queue.append(entry)
                 state.unfinished += 1
+                state.queued += 1
                 if state.lanes[key]?.running == nil, state.lanes[key]?.queue.count == 1 { state.ready.append(key) }
             }
             return claimWorkers(&state)
@@ -150,12 +170,23 @@ final class UpdateDispatcher: Sendable {
 
     /// Returns once at most `bound` entries are unfinished (or the dispatcher is abandoned).
     func waitUntil(unfinishedAtMost bound: Int) async {
+        await waitUntil(.unfinishedAtMost(bound))
+    }
+
+    /// Returns once as many entries have finished as had been queued when it was called
+    /// (or the dispatcher is abandoned): the work queued so far is done, but for entries
+    /// of a hung chat that later ones of other chats made up for.
+    func waitUntilQueuedWorkIsDone() async {
+        await waitUntil(.finishedAtLeast(state.withLock { $0.queued }))
+    }
+
+    private func waitUntil(_ goal: Goal) async {
         let id = state.withLock { $0.takeID() }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let done = state.withLock { state in
-                    if state.unfinished <= bound || state.abandoned || Task.isCancelled { return true }
-                    state.waiters[id] = (bound, continuation)
+                    if goal.isMet(in: state) || state.abandoned || Task.isCancelled { return true }
+                    state.waiters[id] = (goal, continuation)
                     return false
                 }
                 if done { continuation.resume() }
@@ -197,7 +228,9 @@ final class UpdateDispatcher: Sendable {
         // Owned by the dispatcher: it ends when no lane is ready, and ``abandon()`` cancels it.
         let task = Task { [self] in
             while let (key, entry, isolated) = takeNext() {
-                let retry = isolated ? await suspects.run { await process(entry) } : await process(entry)
+                let retry =
+                    isolated
+                    ? await suspects.run(of: bot, attempts: entry.attempts) { await process(entry) } : await process(entry)
                 finish(key: key, entry: entry, retry: retry)
             }
             state.withLock { state in
@@ -330,7 +363,7 @@ final class UpdateDispatcher: Sendable {
             } else {
                 state.ready.append(key)
             }
-            let released = state.waiters.filter { $0.value.bound >= state.unfinished }
+            let released = state.waiters.filter { $0.value.goal.isMet(in: state) }
             for id in released.keys { state.waiters.removeValue(forKey: id) }
             return (released.values.map(\.continuation), claimWorkers(&state))
         }

@@ -51,7 +51,8 @@ private struct NoState: JournalStateStorage {
         let handled = Mutex(0)
         let order = Mutex<[Int64]>([])
         let dispatcher = UpdateDispatcher(
-            journal: journal, suspects: SuspectGate(), maxConcurrent: 64, maxAttempts: 3, handlerTimeout: .seconds(60),
+            bot: "bot", journal: journal, suspects: SuspectGate(), maxConcurrent: 64, maxAttempts: 3,
+            handlerTimeout: .seconds(60),
             handler: { _ in handled.withLock { $0 += 1 } },
             onResult: { entry, _ in order.withLock { $0.append(entry.sequence) } },
             onJournalFailure: { _ in })

@@ -50,10 +50,12 @@ extension BotFleet {
             if let lock { await claims.release(lock) }
             return
         }
+        if workers == nil { suspects.catchingUp(runtime.configuration.name) }
         launcher.yield(Launch(runtime: runtime, lock: lock))
     }
 
     func ended(_ runtime: BotRuntime, _ outcome: BotRuntime.Outcome) {
+        suspects.caughtUp(runtime.configuration.name)
         state.withLock { state in
             state.running -= 1
             if case .failed = outcome { state.failures += 1 }
