@@ -264,21 +264,20 @@ final class BotRuntime: Sendable {
         }
 
         let ending: Ending
-        var pipeline: PollingPipeline?
         switch opened.start {
-        case .ready(let started):
-            pipeline = started
-            ending = await poll(with: started, resuming: opened.unfinished, watching: held)
-        case .ended(let ended):
-            ending = .outcome(ended)
-        }
-
-        status.enter(.stopping)
-        if let pipeline {
+        case .ready(let pipeline):
+            let loss = LockLossNote()
+            let end = await poll(with: pipeline, resuming: opened.unfinished, watching: held, noting: loss)
+            status.enter(.stopping)
             await pipeline.drain(within: shutdownSettings.drainTimeout)
             // Confirming is a poll; without the lock it could end the new holder's poll with
-            // a 409. The new holder gets the unconfirmed updates again instead.
+            // a 409, so the lock is watched until here (a loss during the drain counts too).
+            // The new holder gets the unconfirmed updates again instead.
+            ending = self.ending(end, loss: loss.end())
             if case .outcome = ending { await pipeline.confirmOffset() }
+        case .ended(let ended):
+            status.enter(.stopping)
+            ending = .outcome(ended)
         }
         // Scheduled jobs end before the hooks run, so no job uses what a hook closes.
         await opened.scheduler.cancelAll()
@@ -427,26 +426,25 @@ final class BotRuntime: Sendable {
     }
 
     /// Polls until a stop, a failure, or the loss of the lock; first waits until the lock is
-    /// safe to poll under (``HeldTokenLock/waitUntilSafeToPoll()``). A loss cancels the
-    /// polling as a stop does.
+    /// safe to poll under (``HeldTokenLock/waitUntilSafeToPoll()``). A loss, noted in
+    /// `loss` (which the caller ends), cancels the polling as a stop does.
     private func poll(
-        with pipeline: PollingPipeline, resuming unfinished: [JournalEntry], watching held: any HeldTokenLock
-    ) async -> Ending {
+        with pipeline: PollingPipeline, resuming unfinished: [JournalEntry], watching held: any HeldTokenLock,
+        noting loss: LockLossNote
+    ) async -> PollingPipeline.End {
         // Awaited right here; a stop or the lock's loss cancels it.
         let polling = Task {
             guard (try? await held.waitUntilSafeToPoll()) != nil else { return PollingPipeline.End.stopped }
             return await pipeline.run(resuming: unfinished)
         }
         onStop { polling.cancel() }
-        let loss = LockLossNote()
         loss.watch(
             held.onLoss { [logger] reason in
                 guard loss.note(reason) else { return }
                 logger.error("lock lost: \(reason); stopping this bot's polling")
                 polling.cancel()
             })
-        let end = await polling.value
-        return ending(end, loss: loss.end())
+        return await polling.value
     }
 
     // MARK: - Stop-aware waiting

@@ -158,8 +158,9 @@ final class PollingPipeline: Sendable {
             status.enter(.polling)
             do {
                 let offset = nextOffset.withLock { $0 }
-                lastPoll.withLock { $0 = (offset, .now, false) }
-                if !caughtUp { reportCaughtUpIfThePollWaits() }
+                let sentAt = ContinuousClock.now
+                lastPoll.withLock { $0 = (offset, sentAt, false) }
+                if !caughtUp { reportCaughtUpIfThePollWaits(sentAt: sentAt) }
                 guard
                     let updates = try await unlessPaused({
                         try await self.api.getUpdates(
@@ -203,14 +204,14 @@ final class PollingPipeline: Sendable {
         failures.reset()
     }
 
-    /// Tells the process's ``SuspectGate`` that this bot caught up if the poll just sent
-    /// is still unanswered after ``pollWaitingAfter``: Telegram answers at once when updates
+    /// Reports this bot caught up (``reportCaughtUp()``) if the poll sent at `sentAt` is
+    /// still unanswered after ``pollWaitingAfter``: Telegram answers at once when updates
     /// wait, so a poll that waits finds none.
     @inline(never)
-    private func reportCaughtUpIfThePollWaits() {
+    private func reportCaughtUpIfThePollWaits(sentAt: ContinuousClock.Instant) {
         Task {
             try? await Task.sleep(for: Self.pollWaitingAfter)
-            if lastPoll.withLock({ $0?.answered == false }) { suspects.caughtUp(configuration.name) }
+            if lastPoll.withLock({ $0?.sentAt == sentAt && $0?.answered == false }) { reportCaughtUp() }
         }
     }
 
@@ -218,9 +219,9 @@ final class PollingPipeline: Sendable {
     static let pollWaitingAfter = Duration.milliseconds(250)
 
     /// Tells the process's ``SuspectGate`` that this bot caught up once what it has
-    /// fetched so far is handled.
+    /// queued so far (the journal's leftovers, what it fetched) is handled.
     @inline(never)
-    private func reportCaughtUp() {
+    func reportCaughtUp() {
         Task { [dispatcher, suspects, configuration] in
             await dispatcher.waitUntilQueuedWorkIsDone()
             suspects.caughtUp(configuration.name)

@@ -15,12 +15,12 @@ import Synchronization
 /// `max_attempts` restarts in a row. The gate stays shut until every bot launched with the
 /// process (``catchingUp(_:)``) has handled what its first poll brought (``caughtUp(_:)``),
 /// or for ``catchUpLimit`` at most, so each of them answers between two crashes. A bot
-/// whose own suspect waits at the gate (or runs) cannot catch up meanwhile and is not
-/// waited for; once its suspects are done, it is, so that what queued behind them is
-/// handled before the next suspect may crash the process.
+/// whose own suspect waits at the gate cannot catch up meanwhile and is not waited for;
+/// once its suspects are done, it is, so that what queued behind them is handled before
+/// the next suspect may crash the process.
 final class SuspectGate: Sendable {
     /// The longest that suspects wait for the other bots to catch up (a bot whose start
-    /// fails, or that is paused, never does), counted from the first suspect's arrival.
+    /// fails never does), counted from the first suspect that had to wait for them.
     let catchUpLimit: Duration
 
     private struct Waiter {
@@ -42,7 +42,7 @@ final class SuspectGate: Sendable {
 
         /// Whether no bot that could catch up is still doing so.
         var othersCaughtUp: Bool {
-            catchUpOver || catchingUp.allSatisfy { bot in bot == running || waiters.contains { $0.bot == bot } }
+            catchUpOver || catchingUp.allSatisfy { bot in waiters.contains { $0.bot == bot } }
         }
 
         /// Takes the next waiter to let in, if the gate may open, and marks its bot running.
@@ -58,12 +58,16 @@ final class SuspectGate: Sendable {
 
     private let state = Mutex(State())
 
+    /// Suspects waiting to run.
+    var waitingCount: Int { state.withLock { $0.waiters.count } }
+
     init(catchUpLimit: Duration = .seconds(2)) {
         self.catchUpLimit = catchUpLimit
     }
 
     /// Holds suspects back until `bot`, launched with the process, has caught up. Ignored
-    /// once the catch-up is over: bots started later (a reload) are not waited for.
+    /// once the catch-up is over (every bot caught up, or a suspect waited out the limit):
+    /// bots started later (a reload) are not waited for.
     func catchingUp(_ bot: String) {
         state.withLock { state in
             if !state.catchUpOver { state.catchingUp.insert(bot) }
@@ -87,8 +91,8 @@ final class SuspectGate: Sendable {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let (enter, startLimit) = state.withLock { state in
                 state.waiters.append(Waiter(bot: bot, attempts: attempts, continuation: continuation))
-                let startLimit = !state.catchUpOver && !state.limitStarted
-                state.limitStarted = true
+                let startLimit = !state.limitStarted && !state.othersCaughtUp
+                if startLimit { state.limitStarted = true }
                 return (state.admitNext(), startLimit)
             }
             enter?.resume()

@@ -61,10 +61,10 @@ final class UpdateDispatcher: Sendable {
         case unfinishedAtMost(Int)
         case finishedAtLeast(Int)
 
-        func isMet(in state: State) -> Bool {
+        func isMet(queued: Int, unfinished: Int) -> Bool {
             switch self {
-            case .unfinishedAtMost(let bound): state.unfinished <= bound
-            case .finishedAtLeast(let count): state.queued - state.unfinished >= count
+            case .unfinishedAtMost(let bound): unfinished <= bound
+            case .finishedAtLeast(let count): queued - unfinished >= count
             }
         }
     }
@@ -94,6 +94,12 @@ final class UpdateDispatcher: Sendable {
         var workerTasks: [UInt64: Task<Void, Never>] = [:]
         /// Workers that ended before their task was recorded.
         var endedEarly: Set<UInt64> = []
+
+        /// The tries of `key`'s first entry, when that entry is to be tried alone.
+        func isolatedHeadAttempts(_ key: LaneKey) -> Int? {
+            guard let head = lanes[key]?.queue.first, isolated.contains(head.sequence) else { return nil }
+            return head.attempts
+        }
 
         mutating func takeID() -> UInt64 {
             nextID += 1
@@ -185,7 +191,9 @@ final class UpdateDispatcher: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let done = state.withLock { state in
-                    if goal.isMet(in: state) || state.abandoned || Task.isCancelled { return true }
+                    if goal.isMet(queued: state.queued, unfinished: state.unfinished) || state.abandoned || Task.isCancelled {
+                        return true
+                    }
                     state.waiters[id] = (goal, continuation)
                     return false
                 }
@@ -324,9 +332,10 @@ final class UpdateDispatcher: Sendable {
             if !state.isolated.isEmpty && state.running > 0 {
                 index = state.ready.endIndex
             } else if !state.isolated.isEmpty {
-                let isolated = state.ready.firstIndex { key in
-                    state.lanes[key]?.queue.first.map { state.isolated.contains($0.sequence) } ?? false
-                }
+                // The fewest-tried first, as the ``SuspectGate`` picks among bots.
+                let isolated = state.ready.indices.compactMap { index in
+                    state.isolatedHeadAttempts(state.ready[index]).map { (index: index, attempts: $0) }
+                }.min { $0.attempts < $1.attempts }?.index
                 // An isolated entry is always the head of its lane; should none be, nothing
                 // is held back for it.
                 if let isolated { index = isolated } else { state.isolated.removeAll() }
@@ -363,7 +372,8 @@ final class UpdateDispatcher: Sendable {
             } else {
                 state.ready.append(key)
             }
-            let released = state.waiters.filter { $0.value.goal.isMet(in: state) }
+            let (queued, unfinished) = (state.queued, state.unfinished)
+            let released = state.waiters.filter { $0.value.goal.isMet(queued: queued, unfinished: unfinished) }
             for id in released.keys { state.waiters.removeValue(forKey: id) }
             return (released.values.map(\.continuation), claimWorkers(&state))
         }

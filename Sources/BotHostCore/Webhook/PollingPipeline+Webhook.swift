@@ -15,8 +15,9 @@ extension PollingPipeline {
         // tasks (``inChildTask(_:)``), whose memory goes with them.
         let intake = await inChildTask { await self.openIntake() }
         defer { close(intake) }
-        // Deliveries reach the bot from now on: nothing to catch up by polling.
-        suspects.caughtUp(configuration.name)
+        // Deliveries reach the bot from now on: it has caught up once the journal's
+        // leftovers are handled.
+        reportCaughtUp()
         guard await inChildTask({ await self.registerWebhook() }) else { return .stopped }
         // The first check right away, after the registration's own calls: asked of the
         // schedule, every bot of a worker would ask in the same second.

@@ -7,10 +7,6 @@ import Testing
 @testable import BotHostCore
 
 @Suite struct PollingPipelineTests {
-    private func bot(_ name: String, _ token: BotToken, extra: String = "") -> String {
-        "  - { name: \(name), token: \"\(token.secretValue)\", plugin: recording\(extra.isEmpty ? "" : ", \(extra)") }"
-    }
-
     @Test func defaultRetrySequenceThenGiveUp() async throws {
         let token = uniqueToken()
         let clock = ManualClock(advancesOnSleep: true)

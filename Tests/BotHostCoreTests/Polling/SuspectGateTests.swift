@@ -19,6 +19,15 @@ import Testing
         }
     }
 
+    /// Waits (a second at most) until `count` suspects wait at `gate`.
+    private func waiting(_ count: Int, at gate: SuspectGate) async -> Bool {
+        for _ in 0..<1000 {
+            if gate.waitingCount == count { return true }
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+        return false
+    }
+
     @Test func suspectsWaitUntilEveryBotLaunchedWithTheProcessCaughtUp() async {
         let gate = SuspectGate(catchUpLimit: .seconds(60))
         gate.catchingUp("bot1")
@@ -38,9 +47,9 @@ import Testing
         gate.catchingUp("bot1")
         let runs = Runs()
         let poison = runs.start("poison", of: "bot0", attempts: 3, at: gate)
-        try? await Task.sleep(for: .milliseconds(20))
+        #expect(await waiting(1, at: gate))
         let bystander = runs.start("bystander", of: "bot2", attempts: 1, at: gate)
-        try? await Task.sleep(for: .milliseconds(20))
+        #expect(await waiting(2, at: gate))
         gate.caughtUp("bot1")
         await poison.value
         await bystander.value
@@ -55,6 +64,7 @@ import Testing
         gate.catchingUp("bystander")
         let runs = Runs()
         let poison = runs.start("poison", of: "bot0", attempts: 2, at: gate)
+        #expect(await waiting(1, at: gate))
         let inFlight = runs.start("in flight", of: "bystander", attempts: 1, at: gate)
         await inFlight.value
         try? await Task.sleep(for: .milliseconds(50))

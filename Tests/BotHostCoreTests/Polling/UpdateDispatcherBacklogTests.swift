@@ -65,4 +65,22 @@ private struct NoState: JournalStateStorage {
         #expect(handled.withLock { $0 } == backlog)
         #expect(order.withLock { $0 } == (1...Int64(backlog)).map { $0 })
     }
+
+    /// Of a bot's updates that were running when its process died, the fewest-tried is
+    /// tried first: an update merely in flight beside a poison update goes before it.
+    @Test func theFewestTriedSuspectGoesFirst() async throws {
+        let order = Mutex<[Int64]>([])
+        let dispatcher = UpdateDispatcher(
+            bot: "bot", journal: try FreeJournal(), suspects: SuspectGate(), maxConcurrent: 64, maxAttempts: 5,
+            handlerTimeout: .seconds(60), handler: { _ in },
+            onResult: { entry, _ in order.withLock { $0.append(entry.sequence) } },
+            onJournalFailure: { _ in })
+        let suspects = [
+            JournalEntry(sequence: 1, updateID: 1, chatID: 7, attempts: 2, update: nil),
+            JournalEntry(sequence: 2, updateID: 2, chatID: 8, attempts: 1, update: nil),
+        ]
+        dispatcher.enqueue(suspects, isolated: true)
+        await dispatcher.waitUntilIdle(atMost: .seconds(60))
+        #expect(order.withLock { $0 } == [2, 1])
+    }
 }

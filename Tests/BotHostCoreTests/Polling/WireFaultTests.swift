@@ -9,10 +9,6 @@ import Testing
 
 /// What Telegram (or the network) does that is odd but real, and must never stop a bot.
 @Suite struct WireFaultTests {
-    private func bot(_ name: String, _ token: BotToken, extra: String = "") -> String {
-        "  - { name: \(name), token: \"\(token.secretValue)\", plugin: recording\(extra.isEmpty ? "" : ", \(extra)") }"
-    }
-
     /// An update that does not fit the model, and the field its log line must name.
     struct OddUpdate: Sendable, CustomTestStringConvertible {
         let kind: String

@@ -160,6 +160,11 @@ struct RecordingPlugin: BotPlugin {
     }
 }
 
+/// The `bots:` line of a bot named `name` that runs ``RecordingPlugin``; `extra` adds keys.
+func bot(_ name: String, _ token: BotToken, extra: String = "") -> String {
+    "  - { name: \(name), token: \"\(token.secretValue)\", plugin: recording\(extra.isEmpty ? "" : ", \(extra)") }"
+}
+
 /// A fresh token for each test, so that tests running in parallel never share a bot.
 func uniqueToken() -> BotToken {
     let id = tokenCounter.add(1, ordering: .relaxed).newValue

@@ -40,17 +40,19 @@ extension BotFleet {
 
     /// Starts `runtime` in ``runBots()``'s task group, or releases `lock` if the fleet is stopping.
     func launch(_ runtime: BotRuntime, lock: (any HeldTokenLock)?) async {
-        let launcher = state.withLock { state -> AsyncStream<Launch>.Continuation? in
-            guard state.stopRequestedAt == nil, let launcher = state.launcher else { return nil }
+        let name = runtime.configuration.name
+        let (launcher, paused) = state.withLock { state -> (AsyncStream<Launch>.Continuation?, Bool) in
+            guard state.stopRequestedAt == nil, let launcher = state.launcher else { return (nil, false) }
             state.running += 1
             state.runtimes.append(runtime)
-            return launcher
+            return (launcher, state.paused.contains(name))
         }
         guard let launcher else {
             if let lock { await claims.release(lock) }
             return
         }
-        if workers == nil { suspects.catchingUp(runtime.configuration.name) }
+        // Bots that poll in this process, once started: not a standby's or a paused one's.
+        if workers == nil, lock != nil, !paused { suspects.catchingUp(name) }
         launcher.yield(Launch(runtime: runtime, lock: lock))
     }
 
