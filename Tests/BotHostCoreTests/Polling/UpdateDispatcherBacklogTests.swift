@@ -83,4 +83,48 @@ private struct NoState: JournalStateStorage {
         await dispatcher.waitUntilIdle(atMost: .seconds(60))
         #expect(order.withLock { $0 } == [2, 1])
     }
+
+    /// The work queued so far is done once as many entries have finished as had been queued.
+    @Test func queuedWorkIsDoneOnceItsHandlersReturned() async throws {
+        let latch = Latch()
+        let dispatcher = UpdateDispatcher(
+            bot: "bot", journal: try FreeJournal(), suspects: SuspectGate(), maxConcurrent: 64, maxAttempts: 3,
+            handlerTimeout: .seconds(60), handler: { _ in await latch.wait() }, onResult: { _, _ in },
+            onJournalFailure: { _ in })
+        dispatcher.enqueue((1...3).map { JournalEntry(sequence: $0, updateID: $0, chatID: $0, attempts: 0, update: nil) })
+        let returned = Mutex(false)
+        let done = Task {
+            await dispatcher.waitUntilQueuedWorkIsDone()
+            returned.withLock { $0 = true }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(!returned.withLock { $0 }, "three handlers are still running")
+        latch.open()
+        await done.value
+        #expect(dispatcher.unfinishedCount == 0)
+    }
+}
+
+/// Holds handlers until opened.
+private final class Latch: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let open = state.withLock { state in
+                if !state.open { state.waiters.append(continuation) }
+                return state.open
+            }
+            if open { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
 }
