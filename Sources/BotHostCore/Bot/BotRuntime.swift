@@ -273,8 +273,9 @@ final class BotRuntime: Sendable {
             // Confirming is a poll; without the lock it could end the new holder's poll with
             // a 409, so the lock is watched until here (a loss during the drain counts too).
             // The new holder gets the unconfirmed updates again instead.
-            ending = self.ending(end, loss: loss.end())
-            if case .outcome = ending { await pipeline.confirmOffset() }
+            let lost = loss.end()
+            ending = self.ending(end, loss: lost)
+            if lost == nil { await pipeline.confirmOffset() }
         case .ended(let ended):
             status.enter(.stopping)
             ending = .outcome(ended)

@@ -142,7 +142,7 @@ final class PollingPipeline: Sendable {
     }
 
     /// The polling loop. The bot has caught up (``SuspectGate``) once what its first poll
-    /// brought is handled, or when that poll waits.
+    /// brought is handled, or, when that poll waits, once its journal's leftovers are.
     private func poll() async -> End {
         var backoff = Backoff(policy: configuration.retry, random: random)
         var failures = RepeatedFailures()
@@ -222,8 +222,9 @@ final class PollingPipeline: Sendable {
     /// queued so far (the journal's leftovers, what it fetched) is handled.
     @inline(never)
     func reportCaughtUp() {
+        let queued = dispatcher.queuedCount
         Task { [dispatcher, suspects, configuration] in
-            await dispatcher.waitUntilQueuedWorkIsDone()
+            await dispatcher.waitUntil(finishedAtLeast: queued)
             suspects.caughtUp(configuration.name)
         }
     }

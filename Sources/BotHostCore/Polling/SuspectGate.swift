@@ -19,8 +19,8 @@ import Synchronization
 /// once its suspects are done, it is, so that what queued behind them is handled before
 /// the next suspect may crash the process.
 final class SuspectGate: Sendable {
-    /// The longest that suspects wait for the other bots to catch up (a bot whose start
-    /// fails never does), counted from the first suspect that had to wait for them.
+    /// The longest that suspects wait for the other bots to catch up (a bot whose polls
+    /// keep failing never does), counted from the first suspect's arrival.
     let catchUpLimit: Duration
 
     private struct Waiter {
@@ -91,8 +91,8 @@ final class SuspectGate: Sendable {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let (enter, startLimit) = state.withLock { state in
                 state.waiters.append(Waiter(bot: bot, attempts: attempts, continuation: continuation))
-                let startLimit = !state.limitStarted && !state.othersCaughtUp
-                if startLimit { state.limitStarted = true }
+                let startLimit = !state.limitStarted
+                state.limitStarted = true
                 return (state.admitNext(), startLimit)
             }
             enter?.resume()

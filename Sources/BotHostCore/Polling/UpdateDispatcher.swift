@@ -179,11 +179,15 @@ final class UpdateDispatcher: Sendable {
         await waitUntil(.unfinishedAtMost(bound))
     }
 
-    /// Returns once as many entries have finished as had been queued when it was called
-    /// (or the dispatcher is abandoned): the work queued so far is done, but for entries
-    /// of a hung chat that later ones of other chats made up for.
-    func waitUntilQueuedWorkIsDone() async {
-        await waitUntil(.finishedAtLeast(state.withLock { $0.queued }))
+    /// Entries ever queued; with ``waitUntil(finishedAtLeast:)``, a caller waits until the
+    /// work queued so far is done.
+    var queuedCount: Int { state.withLock { $0.queued } }
+
+    /// Returns once at least `count` entries have finished (or the dispatcher is
+    /// abandoned), whichever they are: entries of a hung chat may be made up for by later
+    /// ones of other chats.
+    func waitUntil(finishedAtLeast count: Int) async {
+        await waitUntil(.finishedAtLeast(count))
     }
 
     private func waitUntil(_ goal: Goal) async {

@@ -13,20 +13,19 @@ import Testing
         let token = uniqueToken()
         let name = "drain-\(token.botID)"
         try await withHost(
-            bots: bot(name, token), extra: "shutdown: { drain_timeout: 500ms }", tokens: [token]
+            bots: bot(name, token), extra: "shutdown: { drain_timeout: 2s }", tokens: [token]
         ) { fixture in
-            // A handler that never returns holds the drain for its 500 ms; the poll after it
-            // has not been on its way a second when the drain ends, so without the loss the
-            // bot would confirm its offset with a poll of its own (WireFaultTests).
+            // A handler that never returns holds the drain for its 2 s; without the loss the
+            // bot would then confirm its offset (by the last poll, or a poll of its own).
             fixture.emulator.sendText("hang", to: token)
             #expect(
                 await fixture.waitUntil {
                     let calls = fixture.emulator.getUpdatesCalls(of: token)
                     return calls.count >= 2 && calls.last?.outcome == .pending
                 })
+            let stopRequested = ContinuousClock.now
             let stopping = Task { await fixture.stop() }
             #expect(await fixture.waitUntil { fixture.state(of: name) == .stopping })
-            let stopRequested = ContinuousClock.now
             for file in try FileManager.default.contentsOfDirectory(atPath: fixture.lockDirectory)
             where file.hasSuffix(".lock") {
                 try FileManager.default.removeItem(atPath: "\(fixture.lockDirectory)/\(file)")

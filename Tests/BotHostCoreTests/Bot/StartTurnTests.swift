@@ -12,37 +12,10 @@ import Testing
     /// A plugin whose `init` waits, deaf to cancellation, until the test lets it go.
     struct Stuck: BotPlugin {
         static let name = "stuck"
-        static let gate = Gate()
-
-        final class Gate: Sendable {
-            private let state = Mutex<(entered: [String], waiting: [CheckedContinuation<Void, Never>], open: Bool)>(
-                ([], [], false))
-
-            var entered: [String] { state.withLock { $0.entered } }
-
-            func pass(_ bot: String) async {
-                await withCheckedContinuation { continuation in
-                    let passNow = state.withLock { state in
-                        state.entered.append(bot)
-                        if !state.open { state.waiting.append(continuation) }
-                        return state.open
-                    }
-                    if passNow { continuation.resume() }
-                }
-            }
-
-            func open() {
-                let waiting = state.withLock { state in
-                    state.open = true
-                    defer { state.waiting = [] }
-                    return state.waiting
-                }
-                for continuation in waiting { continuation.resume() }
-            }
-        }
+        static let gate = Latch()
 
         init(context: BotContext) async throws {
-            await Self.gate.pass(context.botName)
+            await Self.gate.wait(context.botName)
         }
 
         func handle(_ update: Update) async throws {}

@@ -9,11 +9,8 @@ import Testing
 @Suite struct ReloadTests {
     @Test func addsRemovesAndRestartsBotsWhileTheOthersPollOn() async throws {
         let (kept, changed, gone, added) = (uniqueToken(), uniqueToken(), uniqueToken(), uniqueToken())
-        func entry(_ name: String, _ token: BotToken, _ extra: String = "") -> String {
-            "  - { name: \(name), token: \"\(token.secretValue)\", plugin: recording\(extra) }"
-        }
         try await withHost(
-            bots: [entry("kept", kept), entry("changed", changed), entry("gone", gone)].joined(separator: "\n"),
+            bots: [bot("kept", kept), bot("changed", changed), bot("gone", gone)].joined(separator: "\n"),
             tokens: [kept, changed, gone, added]
         ) { fixture in
             let emulator = fixture.emulator
@@ -29,7 +26,7 @@ import Testing
             let keptCalls = emulator.getUpdatesCalls(of: kept).count
 
             let next = try fixture.manifest(
-                bots: [entry("kept", kept), entry("changed", changed, ", handler_timeout: 31s"), entry("added", added)]
+                bots: [bot("kept", kept), bot("changed", changed, extra: "handler_timeout: 31s"), bot("added", added)]
                     .joined(separator: "\n"))
             await fixture.host.reload(next)
 

@@ -76,7 +76,7 @@ import Testing
 
     @Test func aBotThatNeverCatchesUpHoldsSuspectsBackForTheLimitOnly() async {
         let gate = SuspectGate(catchUpLimit: .milliseconds(100))
-        gate.catchingUp("paused")
+        gate.catchingUp("failing")
         let runs = Runs()
         let started = ContinuousClock.now
         await runs.start("poison", attempts: 1, at: gate).value

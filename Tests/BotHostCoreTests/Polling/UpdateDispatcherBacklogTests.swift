@@ -84,47 +84,43 @@ private struct NoState: JournalStateStorage {
         #expect(order.withLock { $0 } == [2, 1])
     }
 
-    /// The work queued so far is done once as many entries have finished as had been queued.
+    /// The work queued so far is done once as many entries have finished: work queued
+    /// later does not hold it back.
     @Test func queuedWorkIsDoneOnceItsHandlersReturned() async throws {
-        let latch = Latch()
+        let (early, late) = (Latch(), Latch())
         let dispatcher = UpdateDispatcher(
             bot: "bot", journal: try FreeJournal(), suspects: SuspectGate(), maxConcurrent: 64, maxAttempts: 3,
-            handlerTimeout: .seconds(60), handler: { _ in await latch.wait() }, onResult: { _, _ in },
-            onJournalFailure: { _ in })
-        dispatcher.enqueue((1...3).map { JournalEntry(sequence: $0, updateID: $0, chatID: $0, attempts: 0, update: nil) })
+            handlerTimeout: .seconds(60), handler: { update in await (update.updateID <= 3 ? early : late).wait() },
+            onResult: { _, _ in }, onJournalFailure: { _ in })
+        func entry(_ id: Int64) throws -> JournalEntry {
+            let json =
+                #"{"update_id":\#(id),"message":{"message_id":1,"chat":{"id":\#(id),"type":"private"},"date":0,"text":"m"}}"#
+            return JournalEntry(
+                sequence: id, updateID: id, chatID: id, attempts: 0, update: try Update(jsonText: Data(json.utf8)))
+        }
+        dispatcher.enqueue(try (1...3).map(entry))
         let returned = Mutex(false)
+        let queued = dispatcher.queuedCount
         let done = Task {
-            await dispatcher.waitUntilQueuedWorkIsDone()
+            await dispatcher.waitUntil(finishedAtLeast: queued)
             returned.withLock { $0 = true }
         }
-        try await Task.sleep(for: .milliseconds(50))
+        dispatcher.enqueue([try entry(4)])
+        #expect(await eventually { early.entered.count == 3 && late.entered.count == 1 })
         #expect(!returned.withLock { $0 }, "three handlers are still running")
-        latch.open()
+        early.open()
         await done.value
-        #expect(dispatcher.unfinishedCount == 0)
-    }
-}
-
-/// Holds handlers until opened.
-private final class Latch: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let open = state.withLock { state in
-                if !state.open { state.waiters.append(continuation) }
-                return state.open
-            }
-            if open { continuation.resume() }
-        }
+        #expect(dispatcher.unfinishedCount == 1, "the one queued later still runs")
+        late.open()
+        await dispatcher.waitUntilIdle(atMost: .seconds(60))
     }
 
-    func open() {
-        let waiters = state.withLock { state in
-            state.open = true
-            defer { state.waiters.removeAll() }
-            return state.waiters
+    /// Waits (five seconds at most) until `condition` holds.
+    private func eventually(_ condition: () -> Bool) async -> Bool {
+        for _ in 0..<5000 {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(1))
         }
-        for waiter in waiters { waiter.resume() }
+        return false
     }
 }

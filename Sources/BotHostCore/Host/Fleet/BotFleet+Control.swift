@@ -28,6 +28,7 @@ extension BotFleet {
             return runtime
         }
         runtime.pause.set(paused: paused)
+        if paused { suspects.caughtUp(name) }
         workers?.setPaused(name, paused)
     }
 
@@ -38,6 +39,8 @@ extension BotFleet {
             return state.runtimes
         }
         for runtime in runtimes { runtime.pause.set(paused: names.contains(runtime.configuration.name)) }
+        // A paused bot does not poll, so it does not catch up.
+        for name in names { suspects.caughtUp(name) }
     }
 
     /// Runs the stop sequence of `name` (hooks included) and starts it again, its lock
