@@ -50,6 +50,7 @@ extension PostgresTests {
                 #expect(entries.map(\.updateID) == [11, 12, 13])
                 #expect(entries.map(\.sequence) == entries.map(\.sequence).sorted())
                 #expect(entries.map(\.chatID) == [5, 6, nil])
+                let triesBegan = Date().timeIntervalSince1970
                 try await journal.beginAttempt(entries[0].sequence)
                 try await journal.beginAttempt(entries[1].sequence)
                 journal.finish(entries[1].sequence)
@@ -64,6 +65,8 @@ extension PostgresTests {
                 #expect(recovery.nextOffset == 14)
                 #expect(recovery.unfinished.map(\.sequence) == [entries[0].sequence, entries[2].sequence])
                 #expect(recovery.unfinished.map(\.attempts) == [1, 0])
+                #expect(recovery.unfinished[0].triedAt.map { $0 >= triesBegan && $0 <= Date().timeIntervalSince1970 } == true)
+                #expect(recovery.unfinished[1].triedAt == nil)
                 #expect(recovery.unfinished.map(\.chatID) == [5, nil])
                 #expect(try await next.load(entries[2].sequence) == updates[2])
                 #expect(try await next.statistics() == JournalStatistics(unfinished: 2, deadLetters: 0, finished: 1))

@@ -146,6 +146,7 @@ extension PostgresTests {
                 await earlierJournal.close()
                 await earlier.shutdown()
                 _ = try await server.query("DROP TABLE bothost_state_values")
+                _ = try await server.query("ALTER TABLE bothost_journal_entries DROP COLUMN tried_at")
                 _ = try await server.query("UPDATE bothost_journal_schema SET version = 1 RETURNING 'x'")
 
                 let storage = try server.journalStorage()
@@ -156,7 +157,7 @@ extension PostgresTests {
                 let state = StateStore(storage: journal.state)
                 try await state.set("kept", for: .chat(7, "note"))
                 #expect(try await state.value(String.self, for: .chat(7, "note")) == "kept")
-                #expect(try await server.query("SELECT version::text FROM bothost_journal_schema") == ["2"])
+                #expect(try await server.query("SELECT version::text FROM bothost_journal_schema") == ["3"])
                 await journal.close()
                 await storage.shutdown()
             }

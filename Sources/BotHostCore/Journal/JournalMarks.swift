@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Tries begun and entries finished, gathered while one write is under way and written
@@ -6,7 +7,8 @@ import Synchronization
 final class JournalMarks: Sendable {
     /// Marks for one write.
     struct Batch: Sendable {
-        var attempts: [Int64] = []
+        /// Tries begun: the entry, and when (seconds since 1970).
+        var attempts: [(sequence: Int64, at: Double)] = []
         /// Tries taken back: cut short by a stop, so not failed.
         var undone: [Int64] = []
         var finished: [Int64] = []
@@ -35,7 +37,8 @@ final class JournalMarks: Sendable {
 
     /// Records that a try of `sequence` begins; returns once that is durable.
     func beginAttempt(_ sequence: Int64) async throws(JournalError) {
-        try await submit { $0.attempts.append(sequence) }
+        let now = Date().timeIntervalSince1970
+        try await submit { $0.attempts.append((sequence, now)) }
     }
 
     /// Marks `sequence` finished, to be written with the next batch.

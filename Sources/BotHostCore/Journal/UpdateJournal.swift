@@ -88,6 +88,9 @@ package struct JournalEntry: Sendable {
     package var chatID: Int64?
     /// Tries begun so far.
     package var attempts: Int
+    /// When the last try began (seconds since 1970), if the journal knows: of the updates
+    /// running when a process died, the one begun last most likely killed it.
+    package var triedAt: Double?
     /// The update, when memory holds it; otherwise ``UpdateJournal/load(_:)`` reads it.
     package var update: Update? {
         get { held?.update }
@@ -97,11 +100,14 @@ package struct JournalEntry: Sendable {
     /// (an `Update` inline takes about 900).
     private var held: HeldUpdate?
 
-    package init(sequence: Int64, updateID: Int64, chatID: Int64?, attempts: Int, update: Update?) {
+    package init(
+        sequence: Int64, updateID: Int64, chatID: Int64?, attempts: Int, triedAt: Double? = nil, update: Update?
+    ) {
         self.sequence = sequence
         self.updateID = updateID
         self.chatID = chatID
         self.attempts = attempts
+        self.triedAt = triedAt
         self.held = update.map(HeldUpdate.init)
     }
 

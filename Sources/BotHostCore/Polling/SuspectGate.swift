@@ -7,8 +7,8 @@ import Synchronization
 /// Each bot tries its suspects alone (``UpdateDispatcher/enqueue(_:isolated:)``); the gate
 /// keeps suspects of different bots from running at once too, so the next crash is charged
 /// to the update that caused it, not to another bot's hung chat that ran beside it. The
-/// suspect tried the fewest times goes first: an update that was merely in flight beside
-/// a poison update gets its try before the poison update's next one.
+/// suspect tried the fewest times goes first (``SuspectOrder``): an update that was merely
+/// in flight beside a poison update gets its try before the poison update's next one.
 ///
 /// Why the catch-up: a poison update crashes its process at every try, and the process is
 /// restarted at once, so without it the bots that share the process would be down for
@@ -25,14 +25,14 @@ final class SuspectGate: Sendable {
 
     private struct Waiter {
         let bot: String
-        let attempts: Int
+        let order: SuspectOrder
         let continuation: CheckedContinuation<Void, Never>
     }
 
     private struct State {
         /// The bot whose suspect runs now.
         var running: String?
-        /// Ordered by arrival; the first of the fewest attempts goes next.
+        /// Ordered by arrival; the first in ``SuspectOrder`` goes next.
         var waiters: [Waiter] = []
         /// The bots launched with the process that have not caught up yet.
         var catchingUp: Set<String> = []
@@ -48,7 +48,7 @@ final class SuspectGate: Sendable {
         /// Takes the next waiter to let in, if the gate may open, and marks its bot running.
         mutating func admitNext() -> CheckedContinuation<Void, Never>? {
             guard running == nil, othersCaughtUp,
-                let next = waiters.indices.min(by: { waiters[$0].attempts < waiters[$1].attempts })
+                let next = waiters.indices.min(by: { waiters[$0].order < waiters[$1].order })
             else { return nil }
             let waiter = waiters.remove(at: next)
             running = waiter.bot
@@ -85,12 +85,12 @@ final class SuspectGate: Sendable {
         next?.resume()
     }
 
-    /// Runs `body`, a suspect of `bot` tried `attempts` times before, once the other bots
-    /// have caught up and no other suspect runs.
-    func run<T: Sendable>(of bot: String, attempts: Int, _ body: () async -> T) async -> T {
+    /// Runs `body`, a suspect of `bot`, once the other bots have caught up and no suspect
+    /// before it in `order` waits or runs.
+    func run<T: Sendable>(of bot: String, order: SuspectOrder, _ body: () async -> T) async -> T {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let (enter, startLimit) = state.withLock { state in
-                state.waiters.append(Waiter(bot: bot, attempts: attempts, continuation: continuation))
+                state.waiters.append(Waiter(bot: bot, order: order, continuation: continuation))
                 let startLimit = !state.limitStarted
                 state.limitStarted = true
                 return (state.admitNext(), startLimit)

@@ -95,10 +95,10 @@ final class UpdateDispatcher: Sendable {
         /// Workers that ended before their task was recorded.
         var endedEarly: Set<UInt64> = []
 
-        /// The tries of `key`'s first entry, when that entry is to be tried alone.
-        func isolatedHeadAttempts(_ key: LaneKey) -> Int? {
+        /// `key`'s first entry, when that entry is to be tried alone.
+        func isolatedHead(_ key: LaneKey) -> JournalEntry? {
             guard let head = lanes[key]?.queue.first, isolated.contains(head.sequence) else { return nil }
-            return head.attempts
+            return head
         }
 
         mutating func takeID() -> UInt64 {
@@ -242,7 +242,7 @@ final class UpdateDispatcher: Sendable {
             while let (key, entry, isolated) = takeNext() {
                 let retry =
                     isolated
-                    ? await suspects.run(of: bot, attempts: entry.attempts) { await process(entry) } : await process(entry)
+                    ? await suspects.run(of: bot, order: SuspectOrder(entry)) { await process(entry) } : await process(entry)
                 finish(key: key, entry: entry, retry: retry)
             }
             state.withLock { state in
@@ -336,10 +336,10 @@ final class UpdateDispatcher: Sendable {
             if !state.isolated.isEmpty && state.running > 0 {
                 index = state.ready.endIndex
             } else if !state.isolated.isEmpty {
-                // The fewest-tried first, as the ``SuspectGate`` picks among bots.
+                // In ``SuspectOrder``, as the ``SuspectGate`` picks among bots.
                 let isolated = state.ready.indices.compactMap { index in
-                    state.isolatedHeadAttempts(state.ready[index]).map { (index: index, attempts: $0) }
-                }.min { $0.attempts < $1.attempts }?.index
+                    state.isolatedHead(state.ready[index]).map { (index: index, order: SuspectOrder($0)) }
+                }.min { $0.order < $1.order }?.index
                 // An isolated entry is always the head of its lane; should none be, nothing
                 // is held back for it.
                 if let isolated { index = isolated } else { state.isolated.removeAll() }

@@ -30,6 +30,7 @@ import Testing
             let entries = try await journal.append(updates(100...103), nextOffset: 104)
             #expect(entries.map(\.updateID) == [100, 101, 102, 103])
             #expect(entries.allSatisfy { $0.chatID == 7 && $0.update != nil })
+            let triesBegan = Date().timeIntervalSince1970
             for entry in entries.prefix(3) { try await journal.beginAttempt(entry.sequence) }
             journal.finish(entries[0].sequence)
             journal.finish(entries[1].sequence)
@@ -41,6 +42,9 @@ import Testing
             #expect(recovery.nextOffset == 104)
             #expect(recovery.unfinished.map(\.updateID) == [102, 103])
             #expect(recovery.unfinished.map(\.attempts) == [1, 0])
+            // When the last try began: it orders the suspects of a crash (SuspectOrder).
+            #expect(recovery.unfinished[0].triedAt.map { $0 >= triesBegan && $0 <= Date().timeIntervalSince1970 } == true)
+            #expect(recovery.unfinished[1].triedAt == nil)
             let update = try await reopened.load(recovery.unfinished[0].sequence)
             #expect(update.message?.text == "m102")
             #expect(try await reopened.statistics() == JournalStatistics(unfinished: 2, deadLetters: 0, finished: 2))

@@ -14,8 +14,10 @@ import Testing
         func record(_ name: String) { names.withLock { $0.append(name) } }
 
         /// Starts a suspect of `bot`, recorded as `name` when it runs.
-        func start(_ name: String, of bot: String = "bot0", attempts: Int, at gate: SuspectGate) -> Task<Void, Never> {
-            Task { await gate.run(of: bot, attempts: attempts) { self.record(name) } }
+        func start(
+            _ name: String, of bot: String = "bot0", attempts: Int, triedAt: Double? = nil, at gate: SuspectGate
+        ) -> Task<Void, Never> {
+            Task { await gate.run(of: bot, order: SuspectOrder(attempts: attempts, triedAt: triedAt)) { self.record(name) } }
         }
     }
 
@@ -49,6 +51,22 @@ import Testing
         let poison = runs.start("poison", of: "bot0", attempts: 3, at: gate)
         #expect(await waiting(1, at: gate))
         let bystander = runs.start("bystander", of: "bot2", attempts: 1, at: gate)
+        #expect(await waiting(2, at: gate))
+        gate.caughtUp("bot1")
+        await poison.value
+        await bystander.value
+        #expect(runs.order == ["bystander", "poison"])
+    }
+
+    /// Of suspects tried as often, the one whose try began last, most likely the one that
+    /// killed the process, goes last.
+    @Test func ofTheEquallyTriedTheLastBegunGoesLast() async {
+        let gate = SuspectGate(catchUpLimit: .seconds(60))
+        gate.catchingUp("bot1")
+        let runs = Runs()
+        let poison = runs.start("poison", of: "bot0", attempts: 1, triedAt: 1_000.002, at: gate)
+        #expect(await waiting(1, at: gate))
+        let bystander = runs.start("bystander", of: "bot2", attempts: 1, triedAt: 1_000.001, at: gate)
         #expect(await waiting(2, at: gate))
         gate.caughtUp("bot1")
         await poison.value
@@ -100,7 +118,7 @@ import Testing
         await withTaskGroup(of: Void.self) { group in
             for attempts in 1...8 {
                 group.addTask {
-                    await gate.run(of: "bot\(attempts)", attempts: attempts % 3) {
+                    await gate.run(of: "bot\(attempts)", order: SuspectOrder(attempts: attempts % 3, triedAt: nil)) {
                         runs.record("start")
                         try? await Task.sleep(for: .milliseconds(5))
                         runs.record("end")

@@ -75,13 +75,15 @@ private struct NoState: JournalStateStorage {
             handlerTimeout: .seconds(60), handler: { _ in },
             onResult: { entry, _ in order.withLock { $0.append(entry.sequence) } },
             onJournalFailure: { _ in })
+        // Of those tried as often, the one begun last goes last: it most likely killed it.
         let suspects = [
-            JournalEntry(sequence: 1, updateID: 1, chatID: 7, attempts: 2, update: nil),
-            JournalEntry(sequence: 2, updateID: 2, chatID: 8, attempts: 1, update: nil),
+            JournalEntry(sequence: 1, updateID: 1, chatID: 7, attempts: 2, triedAt: 1_000.0, update: nil),
+            JournalEntry(sequence: 2, updateID: 2, chatID: 8, attempts: 1, triedAt: 1_000.2, update: nil),
+            JournalEntry(sequence: 3, updateID: 3, chatID: 9, attempts: 1, triedAt: 1_000.1, update: nil),
         ]
         dispatcher.enqueue(suspects, isolated: true)
         await dispatcher.waitUntilIdle(atMost: .seconds(60))
-        #expect(order.withLock { $0 } == [2, 1])
+        #expect(order.withLock { $0 } == [3, 2, 1])
     }
 
     /// The work queued so far is done once as many entries have finished: work queued

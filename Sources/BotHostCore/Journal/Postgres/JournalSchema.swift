@@ -11,6 +11,8 @@ import PostgresNIO
 ///   Entry states: 0 unfinished, 1 finished, 2 dead letter, 3 replay asked for.
 /// - `bothost_state_values` (version 2): every bot's conversation state (see
 ///   ``PostgresStateStorage``).
+/// - version 3: `bothost_journal_entries.tried_at`, when each entry's last try began
+///   (seconds since 1970).
 enum JournalSchema {
     /// The schema this code reads and writes.
     static var version: Int { migrations.count }
@@ -21,7 +23,8 @@ enum JournalSchema {
     private static let migrationLock: (Int32, Int32) = (0x626F_7468, 1)  // "both", 1
 
     /// What brings the tables from each version to the next: `migrations[0]` creates
-    /// version 1 in a database that has none, `migrations[1]` adds the bots' state.
+    /// version 1 in a database that has none, `migrations[1]` adds the bots' state,
+    /// `migrations[2]` when each entry's last try began.
     /// Appended to, never changed: databases of every earlier version are out there.
     private static let migrations: [[PostgresQuery]] = [
         [
@@ -62,6 +65,7 @@ enum JournalSchema {
             """,
             "CREATE INDEX bothost_state_values_expiry ON bothost_state_values (bot, expires_at) WHERE expires_at IS NOT NULL",
         ],
+        ["ALTER TABLE bothost_journal_entries ADD COLUMN tried_at double precision"],
     ]
 
     /// Creates the tables if the database has none; throws

@@ -44,10 +44,14 @@ final class PostgresJournal: UpdateJournal {
             try await fence.write { connection in
                 if !batch.attempts.isEmpty {
                     // A sequence given twice is two tries, as in the SQLite journal.
+                    let (sequences, times) = (batch.attempts.map(\.sequence), batch.attempts.map(\.at))
                     try await connection.query(
                         """
-                        UPDATE bothost_journal_entries AS e SET attempts = e.attempts + t.tries
-                        FROM (SELECT s, count(*)::integer AS tries FROM unnest(\(batch.attempts)) AS s GROUP BY s) AS t
+                        UPDATE bothost_journal_entries AS e SET attempts = e.attempts + t.tries, tried_at = t.at
+                        FROM (
+                            SELECT s, count(*)::integer AS tries, max(a) AS at
+                            FROM unnest(\(sequences)::bigint[], \(times)::float8[]) AS u(s, a) GROUP BY s
+                        ) AS t
                         WHERE e.bot = \(bot) AND e.sequence = t.s
                         """, logger: logger)
                 }
@@ -75,13 +79,17 @@ final class PostgresJournal: UpdateJournal {
         try await fence.claim { [bot, logger] connection, nextOffset in
             let rows = try await connection.query(
                 """
-                SELECT sequence, update_id, chat_id, attempts FROM bothost_journal_entries
+                SELECT sequence, update_id, chat_id, attempts, tried_at FROM bothost_journal_entries
                 WHERE bot = \(bot) AND state = 0 ORDER BY sequence
                 """, logger: logger)
             var unfinished: [JournalEntry] = []
-            for try await (sequence, updateID, chatID, attempts) in rows.decode((Int64, Int64, Int64?, Int).self) {
+            for try await (sequence, updateID, chatID, attempts, triedAt) in rows.decode(
+                (Int64, Int64, Int64?, Int, Double?).self)
+            {
                 unfinished.append(
-                    JournalEntry(sequence: sequence, updateID: updateID, chatID: chatID, attempts: attempts, update: nil))
+                    JournalEntry(
+                        sequence: sequence, updateID: updateID, chatID: chatID, attempts: attempts, triedAt: triedAt,
+                        update: nil))
             }
             return JournalRecovery(nextOffset: nextOffset, unfinished: unfinished)
         }

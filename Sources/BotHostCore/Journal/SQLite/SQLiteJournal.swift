@@ -47,8 +47,9 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
         marks = JournalMarks(place: path) { [path] batch throws(JournalError) in
             try await Self.writing(place: path) {
                 try await connection.write { db in
-                    let begin = try db.cachedStatement(sql: "UPDATE entries SET attempts = attempts + 1 WHERE sequence = ?")
-                    for sequence in batch.attempts { try begin.execute(arguments: [sequence]) }
+                    let begin = try db.cachedStatement(
+                        sql: "UPDATE entries SET attempts = attempts + 1, tried_at = ? WHERE sequence = ?")
+                    for attempt in batch.attempts { try begin.execute(arguments: [attempt.at, attempt.sequence]) }
                     let undo = try db.cachedStatement(
                         sql: "UPDATE entries SET attempts = max(attempts - 1, 0) WHERE sequence = ? AND state = 0")
                     for sequence in batch.undone { try undo.execute(arguments: [sequence]) }
@@ -62,7 +63,8 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
     }
 
     /// What brings a journal file from each schema version to the next: `migrations[0]`
-    /// makes an empty file a version 1 journal, `migrations[1]` adds the bot's state.
+    /// makes an empty file a version 1 journal, `migrations[1]` adds the bot's state,
+    /// `migrations[2]` when each entry's last try began.
     /// Appended to, never changed: files of every earlier version are out there.
     static let migrations = [
         // Entry states: 0 unfinished, 1 finished, 2 dead letter, 3 replay asked for.
@@ -93,6 +95,7 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
         );
         CREATE INDEX state_values_expiry ON state_values(expires_at) WHERE expires_at IS NOT NULL;
         """,
+        "ALTER TABLE entries ADD COLUMN tried_at REAL;",
     ]
 
     /// The schema this code reads and writes (`PRAGMA user_version`).
@@ -120,11 +123,14 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
             try await connection.read { db in
                 let offset = try Int64.fetchOne(db, sql: "SELECT next_offset FROM cursor WHERE id = 1")
                 let rows = try Row.fetchAll(
-                    db, sql: "SELECT sequence, update_id, chat_id, attempts FROM entries WHERE state = 0 ORDER BY sequence")
+                    db,
+                    sql:
+                        "SELECT sequence, update_id, chat_id, attempts, tried_at FROM entries WHERE state = 0 ORDER BY sequence")
                 return JournalRecovery(
                     nextOffset: offset,
                     unfinished: rows.map {
-                        JournalEntry(sequence: $0[0], updateID: $0[1], chatID: $0[2], attempts: $0[3], update: nil)
+                        JournalEntry(
+                            sequence: $0[0], updateID: $0[1], chatID: $0[2], attempts: $0[3], triedAt: $0[4], update: nil)
                     })
             }
         }
