@@ -1,5 +1,6 @@
 import BotHostKit
 import DequeModule
+import Foundation
 import Logging
 import Synchronization
 import TelegramBotAPI
@@ -257,6 +258,7 @@ final class UpdateDispatcher: Sendable {
     /// One try of `entry`: records it, runs the handler and tells the journal how it ended.
     /// Returns the entry to try again, if any.
     private func process(_ entry: JournalEntry) async -> JournalEntry? {
+        let began = Date().timeIntervalSince1970
         guard await recordTry(of: entry) else { return nil }
         let attempt = entry.attempts + 1
         let update: Update
@@ -291,6 +293,7 @@ final class UpdateDispatcher: Sendable {
             }
             var again = entry
             again.attempts = attempt
+            again.triedAt = began
             again.update = update
             return again
         }

@@ -58,7 +58,7 @@ final class PostgresJournal: UpdateJournal {
                 if !batch.undone.isEmpty {
                     try await connection.query(
                         """
-                        UPDATE bothost_journal_entries SET attempts = greatest(attempts - 1, 0)
+                        UPDATE bothost_journal_entries SET attempts = greatest(attempts - 1, 0), tried_at = NULL
                         WHERE bot = \(bot) AND sequence = ANY(\(batch.undone)) AND state = 0
                         """, logger: logger)
                 }
@@ -204,7 +204,8 @@ final class PostgresJournal: UpdateJournal {
         return try await fence.write { [bot, logger] connection in
             let rows = try await connection.query(
                 """
-                UPDATE bothost_journal_entries SET state = 0, attempts = 0, ended_at = NULL, reason = NULL
+                UPDATE bothost_journal_entries
+                SET state = 0, attempts = 0, tried_at = NULL, ended_at = NULL, reason = NULL
                 WHERE bot = \(bot) AND state = 3
                 RETURNING sequence, update_id, chat_id
                 """, logger: logger)

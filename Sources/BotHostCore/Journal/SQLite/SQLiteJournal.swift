@@ -51,7 +51,10 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
                         sql: "UPDATE entries SET attempts = attempts + 1, tried_at = ? WHERE sequence = ?")
                     for attempt in batch.attempts { try begin.execute(arguments: [attempt.at, attempt.sequence]) }
                     let undo = try db.cachedStatement(
-                        sql: "UPDATE entries SET attempts = max(attempts - 1, 0) WHERE sequence = ? AND state = 0")
+                        sql: """
+                            UPDATE entries SET attempts = max(attempts - 1, 0), tried_at = NULL
+                            WHERE sequence = ? AND state = 0
+                            """)
                     for sequence in batch.undone { try undo.execute(arguments: [sequence]) }
                     let finish = try db.cachedStatement(
                         sql: "UPDATE entries SET state = 1, ended_at = ? WHERE sequence = ? AND state = 0")
@@ -228,7 +231,8 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
                 try Row.fetchAll(
                     db,
                     sql: """
-                        UPDATE entries SET state = 0, attempts = 0, ended_at = NULL, reason = NULL WHERE state = 3
+                        UPDATE entries SET state = 0, attempts = 0, tried_at = NULL, ended_at = NULL, reason = NULL
+                        WHERE state = 3
                         RETURNING sequence, update_id, chat_id
                         """
                 ).map { JournalEntry(sequence: $0[0], updateID: $0[1], chatID: $0[2], attempts: 0, update: nil) }
