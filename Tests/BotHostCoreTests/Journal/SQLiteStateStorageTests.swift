@@ -91,7 +91,8 @@ import Testing
         }
     }
 
-    /// A journal an earlier bothost wrote (schema 1, no state) keeps its updates and offset.
+    /// A journal an earlier bothost wrote (schema 1: no state, no try times) keeps its
+    /// updates and offset, and gains both.
     @Test func aJournalOfSchemaOneGainsStateAndKeepsItsUpdates() async throws {
         try await withJournalPath { path in
             let earlier = try DatabaseQueue(path: path)
@@ -111,7 +112,13 @@ import Testing
             let state = StateStore(storage: journal.state)
             try await state.set("kept", for: .chat(7, "note"))
             #expect(try await state.value(String.self, for: .chat(7, "note")) == "kept")
+            #expect(recovery.unfinished[0].triedAt == nil)
+            try await journal.beginAttempt(recovery.unfinished[0].sequence)
+            try await journal.flush()
             await journal.close()
+            let reopened = try SQLiteJournal(path: path)
+            #expect(try await reopened.open().unfinished.map { $0.attempts == 1 && $0.triedAt != nil } == [true])
+            await reopened.close()
 
             let version = try await DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") }
             #expect(version == SQLiteJournal.schemaVersion)
