@@ -127,7 +127,7 @@ func manifest(
         lock: { dir: \(workDirectory.path)/locks }
         state_dir: \(workDirectory.path)/state
         on_locked: \(onLocked)
-        isolation: { mode: \(isolation), workers: \(option("--workers") ?? "2") }
+        isolation: { mode: \(isolation)\(isolation == "none" ? "" : ", workers: \(option("--workers") ?? "2")") }
         \(extra)
         defaults: { limits: \(limits) }
         bots:
@@ -245,7 +245,10 @@ for (index, contender) in contenders.enumerated() {
         report(
             contender, "throughput (10 bots x \(updatesPerBot.formatted()) updates)",
             String(format: "%.0f updates/s", thousands * 1000 / elapsed.seconds))
-        report(contender, "host CPU per 1,000 updates", String(format: "%.1f ms", hostUsed * 1000 / thousands))
+        let polls = bots.map { emulator.getUpdatesCalls(of: $0).count }.reduce(0, +)
+        report(
+            contender, "host CPU per 1,000 updates",
+            String(format: "%.1f ms (%.1f updates per poll)", hostUsed * 1000 / thousands, thousands * 1000 / Double(polls)))
         report(contender, "emulator CPU per 1,000 updates", String(format: "%.1f ms", emulatorUsed * 1000 / thousands))
         _ = await stop(host)
     }
