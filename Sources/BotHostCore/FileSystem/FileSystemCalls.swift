@@ -18,6 +18,29 @@ struct FileIdentity: Hashable {
     }
 }
 
+/// What `fstat`, `stat` or `lstat` reports of a file, or `nil` with `errno` set.
+///
+/// Read into a buffer of its own rather than through `stat()`: which C module owns that
+/// zero initializer differs from one compiler job to the next (Glibc, or CDispatch when a
+/// file of the same job loaded Foundation first), and MemberImportVisibility refused it
+/// once in a clean CI build. (glibc's `free` keeps `errno`.)
+enum FileStatus {
+    /// `fstat`: the file `descriptor` is open on.
+    static func of(descriptor: Int32) -> stat? { read { fstat(descriptor, $0) } }
+
+    /// `stat`: the file at `path`, through symlinks.
+    static func of(path: String) -> stat? { read { stat(path, $0) } }
+
+    /// `lstat`: what is at `path` itself, a symlink as a symlink.
+    static func ofEntry(atPath path: String) -> stat? { read { lstat(path, $0) } }
+
+    private static func read(_ call: (UnsafeMutablePointer<stat>) -> Int32) -> stat? {
+        let buffer = UnsafeMutablePointer<stat>.allocate(capacity: 1)
+        defer { buffer.deallocate() }
+        return call(buffer) == 0 ? buffer.pointee : nil
+    }
+}
+
 extension stat {
     var isRegularFile: Bool { st_mode & S_IFMT == S_IFREG }
     var isDirectory: Bool { st_mode & S_IFMT == S_IFDIR }

@@ -28,9 +28,8 @@ struct PrivateDirectory {
     /// Files opened relative to this descriptor land in the very directory that was
     /// checked even if the path is swapped meanwhile.
     func openVerified() throws(PrivateDirectoryError) -> Int32 {
-        var info = stat()
         var created = false
-        if lstat(path, &info) != 0 {
+        if FileStatus.ofEntry(atPath: path) == nil {
             guard errno == ENOENT else { throw .systemCallFailed(call: "lstat", path: path, errno: errno) }
             created = try createWithParents()
         }
@@ -56,14 +55,12 @@ struct PrivateDirectory {
 
     /// Why `O_DIRECTORY | O_NOFOLLOW` refused the path, which both a symlink and a file get.
     private func notADirectoryProblem() -> String {
-        var info = stat()
-        let isSymlink = lstat(path, &info) == 0 && info.isSymbolicLink
+        let isSymlink = FileStatus.ofEntry(atPath: path)?.isSymbolicLink == true
         return isSymlink ? "it is a symlink; use the real directory" : "it is not a directory"
     }
 
     private func verify(_ descriptor: Int32) throws(PrivateDirectoryError) {
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
+        guard let info = FileStatus.of(descriptor: descriptor) else {
             throw .systemCallFailed(call: "fstat", path: path, errno: errno)
         }
         let user = geteuid()

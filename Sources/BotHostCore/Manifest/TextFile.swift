@@ -56,8 +56,7 @@ enum TextFile {
         guard descriptor >= 0 else { return .failure(ReadError(errno: errno)) }
         defer { close(descriptor) }
 
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { return .failure(ReadError(errno: errno)) }
+        guard let status = FileStatus.of(descriptor: descriptor) else { return .failure(ReadError(errno: errno)) }
         switch status.st_mode & S_IFMT {
         case S_IFREG: break
         case S_IFDIR: return .failure(.directory)

@@ -34,15 +34,8 @@ extension LockAttempt {
 }
 
 /// `lstat` of `path`, failing the test when there is nothing there.
-///
-/// Not with `stat()`: which C module owns that zero initializer differs from build to build
-/// (Glibc or, through Foundation, CDispatch), and MemberImportVisibility refused it once in
-/// a clean CI build.
 func fileInfo(_ path: String) throws -> stat {
-    let info = UnsafeMutablePointer<stat>.allocate(capacity: 1)
-    defer { info.deallocate() }
-    try #require(lstat(path, info) == 0, "lstat \(path): errno \(errno)")
-    return info.pointee
+    try #require(FileStatus.ofEntry(atPath: path), "lstat \(path): errno \(errno)")
 }
 
 /// Writes `bytes` to `path` as a plain 0600 file, replacing what was there.

@@ -17,8 +17,7 @@ struct JournalFileStamp: Equatable {
 
     init(path: String) {
         for file in [path, path + "-wal"] {
-            var info = stat()
-            guard stat(file, &info) == 0, info.st_size > 0 else {
+            guard let info = FileStatus.of(path: file), info.st_size > 0 else {
                 parts.append(0)
                 continue
             }

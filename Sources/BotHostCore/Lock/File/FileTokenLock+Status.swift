@@ -56,8 +56,7 @@ extension FileTokenLock {
         let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0, info.isRegularFile else { return nil }
+        guard let info = FileStatus.of(descriptor: descriptor), info.isRegularFile else { return nil }
         let owner = LockOwner(record: readBytes(from: descriptor, limit: recordReadLimit))
         return (FileIdentity(info), owner)
     }

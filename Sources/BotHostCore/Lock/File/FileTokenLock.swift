@@ -86,8 +86,7 @@ package struct FileTokenLock: TokenLock {
         }
         // Closing lets the shared lock go.
         defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0, info.isRegularFile else {
+        guard FileStatus.of(descriptor: descriptor)?.isRegularFile == true else {
             throw .unsafeLockFile(path: path, problem: "it is not a regular file")
         }
         while flock(descriptor, LOCK_SH | LOCK_NB) != 0 {
@@ -146,8 +145,7 @@ private struct LockFile {
             default: throw .systemCallFailed(call: "open", path: path, errno: errno)
             }
         }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0, info.isRegularFile else {
+        guard FileStatus.of(descriptor: descriptor)?.isRegularFile == true else {
             close(descriptor)
             throw .unsafeLockFile(path: path, problem: "it is not a regular file")
         }
@@ -170,12 +168,10 @@ private struct LockFile {
     /// unlinked or replaced since it was opened, so locking it would exclude nobody. (The
     /// same device and inode at the path also means the file is still linked: `st_nlink > 0`.)
     func identityIfStillAtPath(_ descriptor: Int32) throws(TokenLockError) -> FileIdentity? {
-        var opened = stat()
-        guard fstat(descriptor, &opened) == 0 else {
+        guard let opened = FileStatus.of(descriptor: descriptor) else {
             throw .systemCallFailed(call: "fstat", path: path, errno: errno)
         }
-        var atPath = stat()
-        guard lstat(path, &atPath) == 0 else {
+        guard let atPath = FileStatus.ofEntry(atPath: path) else {
             if errno == ENOENT { return nil }
             throw .systemCallFailed(call: "lstat", path: path, errno: errno)
         }
@@ -187,8 +183,7 @@ private struct LockFile {
     /// Replaces the file's content with `owner`'s record, and its mode with 0600 (a file
     /// created under a strict umask, or by hand, may have another).
     func write(_ owner: LockOwner, to descriptor: Int32) throws(TokenLockError) {
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
+        guard let info = FileStatus.of(descriptor: descriptor) else {
             throw .systemCallFailed(call: "fstat", path: path, errno: errno)
         }
         if info.st_mode & 0o7777 != 0o600 && fchmod(descriptor, 0o600) != 0 {

@@ -46,8 +46,7 @@ enum FlockHolders {
         let descriptors = "/proc/\(pid)/fd"
         guard let names = try? directoryEntries(atPath: descriptors) else { return false }
         return names.contains { name in
-            var info = stat()
-            return stat("\(descriptors)/\(name)", &info) == 0 && FileIdentity(info) == file
+            FileStatus.of(path: "\(descriptors)/\(name)").map(FileIdentity.init) == file
         }
     }
 }

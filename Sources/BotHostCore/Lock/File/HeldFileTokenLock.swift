@@ -40,8 +40,7 @@ final class HeldFileTokenLock: HeldTokenLock {
     private func lossReason() -> LockLossReason? {
         descriptor.withLock { descriptor -> LockLossReason? in
             guard descriptor != nil else { return .released }
-            var atPath = stat()
-            guard lstat(path, &atPath) == 0 else {
+            guard let atPath = FileStatus.ofEntry(atPath: path) else {
                 return errno == ENOENT || errno == ENOTDIR ? .fileRemoved(path: path) : nil
             }
             return FileIdentity(atPath) == identity ? nil : .fileReplaced(path: path)
