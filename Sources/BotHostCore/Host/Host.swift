@@ -175,11 +175,13 @@ package final class Host: Sendable {
         // A service that fails stops the others as SIGTERM does, within `shutdown.timeout`:
         // the bots drain and run their hooks, and no server is cancelled while it accepts
         // connections, which NIO traps on when one was accepted but not yet served
-        // (apple/swift-nio#3481). Only a stop that overruns the timeout is cancelled.
+        // (apple/swift-nio#3481). Only a stop that overruns the timeout is cancelled. Its
+        // error is logged when it happens, not after the stop it causes.
         var configuration = ServiceGroupConfiguration(
             services: services.map { service in
                 ServiceGroupConfiguration.ServiceConfiguration(
-                    service: service, successTerminationBehavior: service is BotFleet ? .gracefullyShutdownGroup : .ignore,
+                    service: FailureReportingService(service: service, logger: logger),
+                    successTerminationBehavior: service is BotFleet ? .gracefullyShutdownGroup : .ignore,
                     failureTerminationBehavior: .gracefullyShutdownGroup)
             },
             logger: Logger(label: "bothost.lifecycle") { _ in SwiftLogNoOpLogHandler() })
@@ -194,7 +196,7 @@ package final class Host: Sendable {
         do {
             try await group.run()
         } catch {
-            logger.error("\(error)")
+            if !(error is ReportedFailure) { logger.error("\(error)") }
             return .botFailed
         }
         return fleet.exitStatus
