@@ -23,21 +23,21 @@ struct FileIdentity: Hashable {
 /// Read into a buffer of its own rather than through `stat()`: which C module owns that
 /// zero initializer differs from one compiler job to the next (Glibc, or CDispatch when a
 /// file of the same job loaded Foundation first), and MemberImportVisibility refused it
-/// once in a clean CI build. (glibc's `free` keeps `errno`.)
+/// once in a clean CI build.
 enum FileStatus {
     /// `fstat`: the file `descriptor` is open on.
-    static func of(descriptor: Int32) -> stat? { read { fstat(descriptor, $0) } }
+    static func of(descriptor: Int32) -> stat? { status { fstat(descriptor, $0) } }
 
     /// `stat`: the file at `path`, through symlinks.
-    static func of(path: String) -> stat? { read { stat(path, $0) } }
+    static func of(path: String) -> stat? { status { stat(path, $0) } }
 
     /// `lstat`: what is at `path` itself, a symlink as a symlink.
-    static func ofEntry(atPath path: String) -> stat? { read { lstat(path, $0) } }
+    static func ofEntry(atPath path: String) -> stat? { status { lstat(path, $0) } }
 
-    private static func read(_ call: (UnsafeMutablePointer<stat>) -> Int32) -> stat? {
-        let buffer = UnsafeMutablePointer<stat>.allocate(capacity: 1)
-        defer { buffer.deallocate() }
-        return call(buffer) == 0 ? buffer.pointee : nil
+    private static func status(_ call: (UnsafeMutablePointer<stat>) -> Int32) -> stat? {
+        withUnsafeTemporaryAllocation(of: stat.self, capacity: 1) { buffer in
+            call(buffer.baseAddress!) == 0 ? buffer[0] : nil
+        }
     }
 }
 

@@ -182,7 +182,7 @@ package final class Host: Sendable {
                 ServiceGroupConfiguration.ServiceConfiguration(
                     service: FailureReportingService(service: service, logger: logger),
                     successTerminationBehavior: service is BotFleet ? .gracefullyShutdownGroup : .ignore,
-                    failureTerminationBehavior: .gracefullyShutdownGroup)
+                    failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "\(service)")
             },
             logger: Logger(label: "bothost.lifecycle") { _ in SwiftLogNoOpLogHandler() })
         configuration.maximumGracefulShutdownDuration = manifest.shutdown.timeout

@@ -41,13 +41,14 @@ import Testing
                 logger: Logger(label: "lifecycle") { _ in SwiftLogNoOpLogHandler() }))
         let running = Task { try await group.run() }
 
+        // The group cannot end while the latch is shut: the slow service is still stopping.
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(10)
-        while !logs.lines.contains(where: { $0.contains("the listener went away") }) && clock.now < deadline {
+        while release.entered.isEmpty && clock.now < deadline {
             try await Task.sleep(for: .milliseconds(5))
         }
+        try #require(release.entered.count == 1, "the failure began the group's stop")
         #expect(logs.lines.filter { $0.contains("the listener went away") }.count == 1)
-        #expect(release.entered.count == 1, "the slow service is still stopping")
 
         release.open()
         await #expect(throws: ReportedFailure.self) { try await running.value }
