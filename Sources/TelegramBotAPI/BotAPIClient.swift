@@ -132,8 +132,21 @@ public final class BotAPIClient: Sendable {
     )
         async throws -> [Update]
     {
+        try await getUpdates(
+            offset: offset, limit: limit, timeout: timeout, allowedUpdates: allowedUpdates, interruptedBy: nil)
+    }
+
+    /// One long poll that `interruption` can end early from outside the calling task; it
+    /// then throws `CancellationError`. The polling pipeline's, for the operator's pause.
+    package func getUpdates(
+        offset: Int64?, limit: Int?, timeout: Duration, allowedUpdates: [String]?,
+        interruptedBy interruption: CallInterruption?
+    )
+        async throws -> [Update]
+    {
         let body = Self.getUpdatesBody(offset: offset, limit: limit, timeout: timeout, allowedUpdates: allowedUpdates)
-        let result = try await perform("getUpdates", body: .json(body), timeout: configuration.requestTimeout + timeout)
+        let result = try await perform(
+            "getUpdates", body: .json(body), timeout: configuration.requestTimeout + timeout, interruption: interruption)
         return try updates(in: result)
     }
 
@@ -319,11 +332,21 @@ public final class BotAPIClient: Sendable {
     /// collect the whole answer on the connection's event loop and resume the caller once;
     /// `HTTPClientRequest` resumes it for the head and again for every part of the body.
     /// Returns the answer's `result`.
-    private func perform(_ method: String, body: RequestBody, timeout: Duration) async throws -> JSONValue {
+    /// Returns the answer's `result`; `interruption`, if any, can end the call as the
+    /// calling task's cancellation does.
+    private func perform(
+        _ method: String, body: RequestBody, timeout: Duration, interruption: CallInterruption? = nil
+    ) async throws -> JSONValue {
         let response: HTTPClient.Response
         do {
             response = try await inFlight.run {
+                if interruption?.isInterrupted == true { throw CancellationError() }
                 let call = try self.start(method, body: body, timeout: timeout)
+                guard interruption?.begin(cancellingWith: { call.cancel() }) ?? true else {
+                    call.cancel()
+                    throw CancellationError()
+                }
+                defer { interruption?.end() }
                 return try await withTaskCancellationHandler {
                     try await call.futureResult.get()
                 } onCancel: {
@@ -331,7 +354,7 @@ public final class BotAPIClient: Sendable {
                 }
             }
         } catch {
-            throw callError(error)
+            throw interruption?.isInterrupted == true ? CancellationError() : callError(error)
         }
         return try result(of: method, in: response)
     }

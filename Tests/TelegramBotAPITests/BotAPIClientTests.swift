@@ -179,6 +179,36 @@ import Testing
         }
     }
 
+    @Test func anInterruptionEndsAPendingPollAndItsTaskGoesOn() async throws {
+        try await withClient { emulator, client in
+            let interruption = CallInterruption()
+            let poll = Task {
+                try await client.getUpdates(
+                    offset: nil, limit: nil, timeout: .seconds(30), allowedUpdates: nil, interruptedBy: interruption)
+            }
+            #expect(await emulator.waitUntil { emulator.getUpdatesCalls(of: testToken).first?.outcome == .pending })
+            let clock = ContinuousClock()
+            let interrupted = clock.now
+            interruption.interrupt()
+            await #expect(throws: CancellationError.self) { _ = try await poll.value }
+            #expect(clock.now - interrupted < .seconds(1), "ended by the interruption, not by the 30 s timeout")
+            #expect(!poll.isCancelled)
+            #expect(await emulator.waitUntil { emulator.getUpdatesCalls(of: testToken).first?.outcome == .abandoned })
+
+            // Interrupted before it starts, a call sends nothing; another interruption serves
+            // the next call.
+            await #expect(throws: CancellationError.self) {
+                _ = try await client.getUpdates(
+                    offset: nil, limit: nil, timeout: .seconds(30), allowedUpdates: nil, interruptedBy: interruption)
+            }
+            #expect(emulator.getUpdatesCalls(of: testToken).count == 1)
+            emulator.sendText("hello", to: testToken)
+            let updates = try await client.getUpdates(
+                offset: nil, limit: nil, timeout: .seconds(30), allowedUpdates: nil, interruptedBy: CallInterruption())
+            #expect(updates.count == 1)
+        }
+    }
+
     @Test func fiveHundredBotsLongPollAtOnce() async throws {
         let tokens = try (1...500).map { try BotToken("\(10_000 + $0):secret\($0)") }
         try await withEmulator(knowing: tokens) { emulator in

@@ -162,10 +162,10 @@ final class PollingPipeline: Sendable {
                 lastPoll.withLock { $0 = (offset, sentAt, false) }
                 if !caughtUp { reportCaughtUpIfThePollWaits(sentAt: sentAt) }
                 guard
-                    let updates = try await unlessPaused({
+                    let updates = try await unlessPaused({ interruption in
                         try await self.api.getUpdates(
                             offset: offset, limit: polling.limit, timeout: polling.timeout,
-                            allowedUpdates: polling.allowedUpdates)
+                            allowedUpdates: polling.allowedUpdates, interruptedBy: interruption)
                     })
                 else {
                     // Paused during the poll, which ended unanswered: whatever it would have
@@ -267,23 +267,17 @@ final class PollingPipeline: Sendable {
     /// Runs `poll` unless the bot is paused first: a pause ends a pending long poll at once
     /// (`nil`), so that no `getUpdates` waits while the bot is paused.
     ///
-    /// The poll runs in a task of its own, which the pause cancels through a callback: an
-    /// idle bot spends its life in this wait, where a task group racing the poll against a
-    /// waiting task would keep two more tasks per bot.
-    private func unlessPaused(_ poll: @escaping @Sendable () async throws -> [Update]) async throws -> [Update]? {
-        let call = Task { try await poll() }
-        guard let registration = pause.whenPaused({ call.cancel() }) else {
-            call.cancel()
-            return nil
-        }
+    /// The pause ends the poll through a ``CallInterruption``, in the loop's own task (which
+    /// only a stop cancels): an idle bot spends its life in this wait, where a task for the
+    /// poll, for the pause to cancel, cost a task's allocation per bot (a few KiB) and a hop
+    /// per poll.
+    private func unlessPaused(_ poll: (CallInterruption) async throws -> [Update]) async throws -> [Update]? {
+        let interruption = CallInterruption()
+        guard let registration = pause.whenPaused({ interruption.interrupt() }) else { return nil }
         defer { pause.cancel(registration) }
         do {
-            return try await withTaskCancellationHandler {
-                try await call.value
-            } onCancel: {
-                call.cancel()
-            }
-        } catch is CancellationError where !Task.isCancelled && pause.isPaused {
+            return try await poll(interruption)
+        } catch is CancellationError where !Task.isCancelled && interruption.isInterrupted {
             return nil
         }
     }
