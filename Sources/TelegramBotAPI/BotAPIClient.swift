@@ -16,7 +16,8 @@ import Synchronization
 ///
 /// Calls throw ``BotAPIError`` for every failure of the call itself, and
 /// `CancellationError` when the calling task is cancelled: cancellation aborts the
-/// request at once, which is how a host stops a pending long poll.
+/// request at once, which is how a host stops a pending long poll. (The host's pause ends
+/// one the same way without cancelling the task: a `CallInterruption`, package API.)
 ///
 /// Outgoing calls (everything but ``getUpdates(offset:limit:timeout:allowedUpdates:)``)
 /// that fail on the way (429 after `retry_after`; transport errors, 5xx and garbled
@@ -150,7 +151,7 @@ public final class BotAPIClient: Sendable {
         return try updates(in: result)
     }
 
-    /// The body of ``getUpdates(offset:limit:timeout:allowedUpdates:)``. Never inlined into
+    /// The body of ``getUpdates(offset:limit:timeout:allowedUpdates:interruptedBy:)``. Never inlined into
     /// it: the dictionary would stay in its async frame, which every bot's long poll keeps
     /// while it waits.
     @inline(never)
@@ -331,15 +332,14 @@ public final class BotAPIClient: Sendable {
     /// Sends one call through `HTTPClient.Request` and a `ResponseAccumulator`, which
     /// collect the whole answer on the connection's event loop and resume the caller once;
     /// `HTTPClientRequest` resumes it for the head and again for every part of the body.
-    /// Returns the answer's `result`.
-    /// Returns the answer's `result`; `interruption`, if any, can end the call as the
-    /// calling task's cancellation does.
+    /// Returns the answer's `result`; `interruption`, if any, can end the call (while it
+    /// waits for a place in ``ConcurrentCallLimit`` too) as the calling task's cancellation does.
     private func perform(
         _ method: String, body: RequestBody, timeout: Duration, interruption: CallInterruption? = nil
     ) async throws -> JSONValue {
         let response: HTTPClient.Response
         do {
-            response = try await inFlight.run {
+            response = try await inFlight.run(interruptedBy: interruption) {
                 if interruption?.isInterrupted == true { throw CancellationError() }
                 let call = try self.start(method, body: body, timeout: timeout)
                 guard interruption?.begin(cancellingWith: { call.cancel() }) ?? true else {
@@ -354,14 +354,17 @@ public final class BotAPIClient: Sendable {
                 }
             }
         } catch {
-            throw interruption?.isInterrupted == true ? CancellationError() : callError(error)
+            // Only what the interruption ended reads as one: a failure of the call's own
+            // stays a failure, whenever the pause came.
+            let interrupted = error is CancellationError || (error as? HTTPClientError) == .cancelled
+            throw interrupted && interruption?.isInterrupted == true ? CancellationError() : callError(error)
         }
         return try result(of: method, in: response)
     }
 
     /// Starts one call on the client's connections (``BotAPIConnections``).
     ///
-    /// Never inlined into ``perform(_:body:timeout:)``: the request it builds (URL, headers,
+    /// Never inlined into ``perform(_:body:timeout:interruption:)``: the request it builds (URL, headers,
     /// body) would take about 3 KiB of that async frame, which a long poll keeps while it
     /// waits, for every bot.
     @inline(never)
@@ -394,7 +397,7 @@ public final class BotAPIClient: Sendable {
     }
 
     /// The `result` of an answer, or the error it tells of. Never inlined into
-    /// ``perform(_:body:timeout:)``, for the same reason as ``start(_:body:timeout:)``.
+    /// ``perform(_:body:timeout:interruption:)``, for the same reason as ``start(_:body:timeout:)``.
     @inline(never)
     private func result(of method: String, in response: HTTPClient.Response) throws -> JSONValue {
         logger.trace(

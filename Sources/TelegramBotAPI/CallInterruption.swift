@@ -4,16 +4,17 @@ import Synchronization
 ///
 /// A polling loop ends its waiting long poll when the operator pauses the bot, but must
 /// not cancel its own task for that (a stop does). Running the poll in a task of its own,
-/// which the pause could cancel, cost a task (and its allocation, a few KiB) per waiting
-/// poll, so per idle bot; an interruption is a lock and a callback. One interruption serves
-/// one call.
+/// which the pause could cancel, cost a task and a hop per poll; an interruption is a lock
+/// and a callback. It ends the call while it waits for a place among the client's calls in
+/// flight as well as while it waits for its answer. One interruption serves one call.
 package final class CallInterruption: Sendable {
     private enum State {
-        case waiting(cancel: (@Sendable () -> Void)?)
+        /// What ``interrupt()`` calls to end the wait under way, if any.
+        case armed(cancel: (@Sendable () -> Void)?)
         case interrupted
     }
 
-    private let state = Mutex(State.waiting(cancel: nil))
+    private let state = Mutex(State.armed(cancel: nil))
 
     package init() {}
 
@@ -22,31 +23,31 @@ package final class CallInterruption: Sendable {
         state.withLock { if case .interrupted = $0 { true } else { false } }
     }
 
-    /// Ends the call: at once if it is under way, as it starts otherwise. The call throws
-    /// `CancellationError`.
+    /// Ends the call: at once if it waits (for a place or for its answer), before it is
+    /// sent otherwise. The call throws `CancellationError`.
     package func interrupt() {
         let cancel = state.withLock { state -> (@Sendable () -> Void)? in
             defer { state = .interrupted }
-            if case .waiting(let cancel) = state { return cancel }
+            if case .armed(let cancel) = state { return cancel }
             return nil
         }
         cancel?()
     }
 
-    /// Has ``interrupt()`` call `cancel` while the call is under way; `false` (and no
+    /// Has ``interrupt()`` call `cancel` during the wait that begins; `false` (and no
     /// `cancel`) when it was interrupted already.
     func begin(cancellingWith cancel: @escaping @Sendable () -> Void) -> Bool {
         state.withLock { state in
-            guard case .waiting = state else { return false }
-            state = .waiting(cancel: cancel)
+            guard case .armed = state else { return false }
+            state = .armed(cancel: cancel)
             return true
         }
     }
 
-    /// The call is over: ``interrupt()`` has nothing to cancel any more.
+    /// The wait is over: ``interrupt()`` has nothing to cancel until the next ``begin(cancellingWith:)``.
     func end() {
         state.withLock { state in
-            if case .waiting = state { state = .waiting(cancel: nil) }
+            if case .armed = state { state = .armed(cancel: nil) }
         }
     }
 }

@@ -22,9 +22,11 @@ package final class ConcurrentCallLimit: Sendable {
     }
 
     /// Runs `call` once fewer than the limit are running. Throws `CancellationError` when
-    /// the task is cancelled while it waits.
-    package func run<Result>(_ call: () async throws -> Result) async throws -> Result {
-        try await enter()
+    /// the task is cancelled or `interruption` interrupted while it waits.
+    package func run<Result>(
+        interruptedBy interruption: CallInterruption? = nil, _ call: () async throws -> Result
+    ) async throws -> Result {
+        try await enter(interruptedBy: interruption)
         defer { leave() }
         return try await call()
     }
@@ -73,7 +75,7 @@ package final class ConcurrentCallLimit: Sendable {
         }
     }
 
-    private func enter() async throws {
+    private func enter(interruptedBy interruption: CallInterruption? = nil) async throws {
         let id = state.withLock { state -> UInt64? in
             guard state.available == 0 else {
                 state.available -= 1
@@ -83,12 +85,17 @@ package final class ConcurrentCallLimit: Sendable {
             return state.nextID
         }
         guard let id else { return }
+        if let interruption {
+            guard interruption.begin(cancellingWith: { [self] in stopWaiting(id) }) else { throw CancellationError() }
+        }
+        defer { interruption?.end() }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                // Checked under the lock: a cancellation either comes before (seen here) or
-                // finds the continuation in `waiting` (its flag is set before its handler runs).
+                // Checked under the lock: a cancellation or an interruption either comes
+                // before (seen here) or finds the continuation in `waiting` (the flags are set
+                // before their handlers run).
                 let cancelled = state.withLock { state in
-                    if Task.isCancelled { return true }
+                    if Task.isCancelled || interruption?.isInterrupted == true { return true }
                     if state.available > 0 {
                         state.available -= 1
                         continuation.resume()
@@ -100,11 +107,16 @@ package final class ConcurrentCallLimit: Sendable {
                 if cancelled { continuation.resume(throwing: CancellationError()) }
             }
         } onCancel: {
-            let waiter = state.withLock { state in
-                state.waiting.firstIndex { $0.id == id }.map { state.waiting.remove(at: $0).continuation }
-            }
-            waiter?.resume(throwing: CancellationError())
+            stopWaiting(id)
         }
+    }
+
+    /// Ends the wait of caller `id` with `CancellationError`, if it still waits.
+    private func stopWaiting(_ id: UInt64) {
+        let waiter = state.withLock { state in
+            state.waiting.firstIndex { $0.id == id }.map { state.waiting.remove(at: $0).continuation }
+        }
+        waiter?.resume(throwing: CancellationError())
     }
 
     /// Hands the finished call's place to the first waiter, if any.

@@ -4,6 +4,29 @@ import Testing
 @testable import TelegramBotAPI
 
 @Suite struct ConcurrentCallLimitTests {
+    /// An interruption ends a wait for a place at once, and one that came before the wait
+    /// ends it before it begins; neither takes a place.
+    @Test func anInterruptionEndsAWaitForAPlace() async throws {
+        let limit = ConcurrentCallLimit(1)
+        let holder = Mutex<CheckedContinuation<Void, Never>?>(nil)
+        let holding = Task {
+            try await limit.run { await withCheckedContinuation { continuation in holder.withLock { $0 = continuation } } }
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while holder.withLock({ $0 == nil }) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+
+        let interruption = CallInterruption()
+        let waiting = Task { try await limit.run(interruptedBy: interruption) { true } }
+        try await Task.sleep(for: .milliseconds(50))
+        interruption.interrupt()
+        await #expect(throws: CancellationError.self) { _ = try await waiting.value }
+        await #expect(throws: CancellationError.self) { _ = try await limit.run(interruptedBy: interruption) { true } }
+
+        holder.withLock { $0 }?.resume()
+        try await holding.value
+        #expect(try await limit.run(interruptedBy: CallInterruption()) { true }, "the place was given back")
+    }
+
     /// Two at a time: a third call waits until one ends, and a waiting call that is
     /// cancelled throws at once without taking a place.
     @Test func keepsToItsLimit() async throws {

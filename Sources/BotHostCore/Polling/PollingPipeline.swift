@@ -268,9 +268,8 @@ final class PollingPipeline: Sendable {
     /// (`nil`), so that no `getUpdates` waits while the bot is paused.
     ///
     /// The pause ends the poll through a ``CallInterruption``, in the loop's own task (which
-    /// only a stop cancels): an idle bot spends its life in this wait, where a task for the
-    /// poll, for the pause to cancel, cost a task's allocation per bot (a few KiB) and a hop
-    /// per poll.
+    /// only a stop cancels), where a task of its own for the pause to cancel cost a task and
+    /// a hop per poll.
     private func unlessPaused(_ poll: (CallInterruption) async throws -> [Update]) async throws -> [Update]? {
         let interruption = CallInterruption()
         guard let registration = pause.whenPaused({ interruption.interrupt() }) else { return nil }
