@@ -23,8 +23,9 @@ package final class CallInterruption: Sendable {
         state.withLock { if case .interrupted = $0 { true } else { false } }
     }
 
-    /// Ends the call: at once if it waits (for a place or for its answer), before it is
-    /// sent otherwise. The call throws `CancellationError`.
+    /// Ends the call: at once if it waits (for a place or for its answer); before it is
+    /// sent if it has not started, or cancelled just after it is handed to the connection.
+    /// The call throws `CancellationError`.
     package func interrupt() {
         let cancel = state.withLock { state -> (@Sendable () -> Void)? in
             defer { state = .interrupted }

@@ -6,7 +6,7 @@ import Testing
 @Suite struct ConcurrentCallLimitTests {
     /// An interruption ends a wait for a place at once, and one that came before the wait
     /// ends it before it begins; neither takes a place.
-    @Test func anInterruptionEndsAWaitForAPlace() async throws {
+    @Test(.timeLimit(.minutes(1))) func anInterruptionEndsAWaitForAPlace() async throws {
         let limit = ConcurrentCallLimit(1)
         let holder = Mutex<CheckedContinuation<Void, Never>?>(nil)
         let holding = Task {
