@@ -573,12 +573,18 @@ if runs("webhook") {
         extra:
             "ingress: { mode: webhook, listen: 127.0.0.1:\(port), public_url: http://127.0.0.1:\(port)/tg, max_connections: 4 }")
     let launched = ContinuousClock.now
-    let host = try ChildProcess(hostBinary, ["run", path, "--log-level", "warning"])
+    // Kept after the run (the work directory is not), for a burst that left updates unanswered.
+    let hostLog = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+        "bothost-bench-\(getpid())-webhook-host.log"
+    ).path
+    let host = try ChildProcess(hostBinary, ["run", path, "--log-level", "warning"], output: hostLog)
     let label = "\(count.formatted()) webhook bots"
     let ready = await waitUntil(timeout: .seconds(900), every: .milliseconds(100)) {
-        bots.allSatisfy { !emulator.webhookInfo(for: $0).url.isEmpty }
+        !host.isRunning || bots.allSatisfy { !emulator.webhookInfo(for: $0).url.isEmpty }
     }
-    if ready == nil {
+    if !host.isRunning {
+        report(botHost, "\(label): time until every webhook is set", "the host exited (its log: \(hostLog))")
+    } else if ready == nil {
         report(botHost, "\(label): time until every webhook is set", "not all set after 900 s")
     } else {
         report(botHost, "\(label): time until every webhook is set", milliseconds(ContinuousClock.now - launched))
@@ -608,7 +614,10 @@ if runs("webhook") {
         }
         let elapsed = (answered == total ? ContinuousClock.now : lastAnswer) - start
         let cpu = cpuSeconds(of: host.pid) - cpuBefore
-        let missing = answered == total ? "" : "; \((total - answered).formatted()) never answered"
+        let short = bots.filter { emulator.sentCount(by: $0) < perBot }.count
+        let missing =
+            answered == total
+            ? "" : "; \((total - answered).formatted()) never answered, by \(short.formatted()) bots (host log: \(hostLog))"
         report(
             botHost, "\(label): burst of \(total.formatted()) updates",
             String(

@@ -256,6 +256,7 @@ final class BotRuntime: Sendable {
         }
         let opening = await inChildTask { await self.open(holding: held, turn: turn) }
         turn.end()
+        ResidentSetTrimmer.shared.trimSoon([.heap, .filePages])
         let opened: Opened
         switch opening {
         case .opened(let success): opened = success

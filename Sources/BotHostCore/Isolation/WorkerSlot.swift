@@ -307,6 +307,9 @@ final class WorkerSlot: Sendable {
             return (named.mapValues(\.lockID.hex), Set(state.bots.values.filter(\.lockLost).map(\.lockID.hex)))
         }
         let message = SupervisorMessage.assign(pool.assignment(bots: bots, lostLocks: lostLocks))
+        // The supervisor's part of a start or a reload (the manifest read, the locks taken)
+        // is done once its bots are placed.
+        ResidentSetTrimmer.shared.trimSoon([.heap, .filePages])
         var line = (try? JSONEncoder().encode(message)).map(Array.init) ?? []
         line.append(UInt8(ascii: "\n"))
         return line

@@ -271,7 +271,7 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
 
     /// Closes the connection when nothing used it since the last call
     /// (``JournalConnection/closeIfIdle()``); the freed memory goes back to the kernel with
-    /// the next ``HeapTrimmer`` trim.
+    /// the next ``ResidentSetTrimmer`` trim.
     ///
     /// The close checkpoints the `-wal` into the file, which changes the file's stamp but
     /// not what it holds: looks made at the stamp before the close count as made at the
@@ -289,7 +289,7 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
             if looks.replays == before { looks.replays = after }
             if let (seen, statistics) = looks.statistics, seen == before { looks.statistics = (after, statistics) }
         }
-        HeapTrimmer.shared.trimSoon()
+        ResidentSetTrimmer.shared.trimSoon(.heap)
     }
 
     package func close() async {
