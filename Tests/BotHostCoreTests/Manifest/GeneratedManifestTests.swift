@@ -11,13 +11,17 @@ import Darwin
 #endif
 
 /// Manifests too large, too deep or too strange to keep as fixtures, made in a temporary
-/// directory for each test.
-@Suite struct GeneratedManifestTests {
+/// directory for each test, removed after it.
+@Suite final class GeneratedManifestTests {
     let directory: URL
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("manifest-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: directory)
     }
 
     private func write(_ name: String, _ contents: String) throws -> String {
@@ -28,10 +32,6 @@ import Darwin
         let url = directory.appendingPathComponent(name)
         try contents.write(to: url)
         return url.path
-    }
-
-    private func removeDirectory() {
-        try? FileManager.default.removeItem(at: directory)
     }
 
     /// A valid manifest whose one bot carries `settings`, indented for the bot entry.
@@ -48,7 +48,6 @@ import Darwin
     }
 
     @Test func aFileLargerThanOneMebibyteIsRefusedBeforeParsing() throws {
-        defer { removeDirectory() }
         let line = "# \(String(repeating: "x", count: 1021))\n"
         let path = try write("huge.yaml", String(repeating: line, count: 5 * 1024))
 
@@ -57,7 +56,6 @@ import Darwin
     }
 
     @Test func aBinaryFileIsRefused() throws {
-        defer { removeDirectory() }
         let path = try write("logo.yaml", Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D]))
 
         #expect(
@@ -67,14 +65,12 @@ import Darwin
     }
 
     @Test func aFileThatIsNotUTF8IsRefused() throws {
-        defer { removeDirectory() }
         let path = try write("latin1.yaml", Data("version: 1\nname: caf".utf8) + Data([0xE9, 0x0A]))
 
         #expect(ManifestFixtures.problemLines(path) == ["\(path):1:1: manifest: cannot read the manifest: it is not UTF-8 text"])
     }
 
     @Test func aDirectoryIsRefused() throws {
-        defer { removeDirectory() }
 
         #expect(
             ManifestFixtures.problemLines(directory.path)
@@ -83,14 +79,12 @@ import Darwin
     }
 
     @Test func aMissingFileIsReported() throws {
-        defer { removeDirectory() }
         let path = directory.appendingPathComponent("absent.yaml").path
 
         #expect(ManifestFixtures.problemLines(path) == ["\(path):1:1: manifest: cannot read the manifest: no such file"])
     }
 
     @Test func aFIFOIsRefusedWithoutWaitingForAWriter() throws {
-        defer { removeDirectory() }
         let path = directory.appendingPathComponent("pipe.yaml").path
         try #require(mkfifo(path, 0o600) == 0)
 
@@ -99,7 +93,6 @@ import Darwin
     }
 
     @Test func nestingBeyondWhatLibyamlAcceptsIsAProblemNotACrash() throws {
-        defer { removeDirectory() }
         let depth = 100_000
         let path = try write(
             "deep-flow.yaml", manifest(settings: String(repeating: "[", count: depth) + String(repeating: "]", count: depth)))
@@ -108,7 +101,6 @@ import Darwin
     }
 
     @Test func settingsNestedDeeperThanTheCapAreAProblem() throws {
-        defer { removeDirectory() }
         // Just under libyaml's own limit of 1000: composing must not exhaust a test thread's stack.
         let depth = 996
         let nested = String(repeating: "{a: ", count: depth) + "1" + String(repeating: "}", count: depth)
@@ -124,7 +116,6 @@ import Darwin
     }
 
     @Test func blockNestingIsCappedToo() throws {
-        defer { removeDirectory() }
         let depth = 200
         let nested = (0..<depth).map { String(repeating: "  ", count: $0 + 3) + "k:" }.joined(separator: "\n") + " 1"
         let path = try write("deep-block.yaml", manifest(settings: "\n" + nested))
@@ -136,7 +127,6 @@ import Darwin
     }
 
     @Test func aliasesThatExpandToBillionsOfValuesAreAProblem() throws {
-        defer { removeDirectory() }
         var levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
         for level in 1..<9 {
             levels.append("a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]")
@@ -151,7 +141,6 @@ import Darwin
     }
 
     @Test func aTokenFileWithTrailingWhitespaceAndAnEnvironmentTokenLoad() throws {
-        defer { removeDirectory() }
         _ = try write("support.token", "  1001:AAHleakCANARYleakCANARYleakCANARY1001 \r\n\n")
         let path = try write(
             "bots.yaml",
@@ -171,7 +160,6 @@ import Darwin
     }
 
     @Test func windowsLineEndingsLoadAndATabIsFoundOnItsLine() throws {
-        defer { removeDirectory() }
         let valid = try write("crlf.yaml", "version: 1\r\nbots:\r\n  - name: support\r\n    token_env: T\r\n    plugin: echo\r\n")
         let tabbed = try write("crlf-tab.yaml", "version: 1\r\nbots:\r\n  - name: support\r\n\ttoken_env: T\r\n")
 

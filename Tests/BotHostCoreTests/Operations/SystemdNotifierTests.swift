@@ -35,12 +35,15 @@ import Testing
 /// A datagram socket standing in for systemd's notify socket.
 final class DatagramReceiver: @unchecked Sendable {
     private let descriptor: Int32
+    /// The socket's file, removed by ``close()``; `nil` for an abstract name (`@...`).
+    private let path: String?
     private let lock = NSLock()
     private var received: [String] = []
     private var thread: Thread?
 
     init(name: String) throws {
         descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        path = name.hasPrefix("@") ? nil : name
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes: [UInt8] = name.hasPrefix("@") ? [0] + Array(name.utf8.dropFirst()) : Array(name.utf8)
@@ -63,6 +66,7 @@ final class DatagramReceiver: @unchecked Sendable {
 
     func close() {
         lock.withLock { closed = true }
+        if let path { unlink(path) }
     }
 
     private func receive() {
