@@ -15,15 +15,15 @@ import Synchronization
 /// set until memory runs short. Start-up (parsing the manifest and the arguments, opening
 /// journals, starting plugins) touches about 35 MiB of the binary and the Swift and
 /// Foundation libraries, of which an idle bot's polling uses 5 to 13 MiB; the rest stayed
-/// resident in every process of the host: 190 MiB summed over the supervisor and two
-/// workers of 1,000 idle polling bots, 119 MiB once released. The release drops those
-/// pages from the process's page tables (`MADV_DONTNEED`) in its read-only file mappings;
-/// they stay in the kernel's page cache, and the next use maps a page again without
-/// reading the disk (a minor fault, about a microsecond).
+/// resident in every process of the host: about 190 MiB of RSS summed over the supervisor
+/// and two workers of 1,000 idle polling bots, about 125 MiB once released. The release
+/// drops those pages from the process's page tables (`MADV_DONTNEED`); they stay in the
+/// kernel's page cache (and in the memory a cgroup is charged with) until the kernel
+/// needs the room, and a page used again is mapped back from there (a minor fault), or
+/// read from the disk if the kernel has reclaimed it meanwhile.
 ///
-/// A trim takes milliseconds (the file pages' release reads `/proc/self/smaps`, which is
-/// megabytes long in a worker of thousands of bots, each journal a mapping), so requests
-/// that come close together are gathered into one.
+/// A trim takes a few milliseconds, so requests that come close together are gathered
+/// into one.
 final class ResidentSetTrimmer: Sendable {
     /// One for the process: the heap and the mappings are the process's.
     static let shared = ResidentSetTrimmer(delay: .seconds(5))
@@ -73,68 +73,89 @@ final class ResidentSetTrimmer: Sendable {
         _ = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)(0)
     }
 
-    /// Drops from the page tables every page of the process's read-only file mappings that
-    /// holds nothing of the process's own (``releasableMappings(in:)``).
+    /// Drops from the page tables every page of the read-only segments (code, constants) of
+    /// the executable and the libraries it loaded (``releasableRanges(of:loadedAt:pageSize:hasTextRelocations:)``).
+    ///
+    /// The segments come from the dynamic linker (`dl_iterate_phdr`), and the release runs
+    /// in its callback, which holds the linker's lock: no library is loaded or unloaded
+    /// meanwhile, so every range is the segment it was read as (a list of mappings read
+    /// beforehand, as `/proc/self/smaps`, could name a range that was unmapped and reused
+    /// for the heap by then). A debugger's breakpoints in released code are lost: the code
+    /// comes back from the file.
     static func releaseFilePages() {
-        // Read to its end: a file of /proc has no size, and Foundation's
-        // `String(contentsOfFile:)` stops after its first read (the first 4 KiB).
-        let descriptor = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        let smaps = readBytes(from: descriptor, limit: 256 * 1024 * 1024)
-        close(descriptor)
-        for range in releasableMappings(in: smaps) {
-            // A mapping that cannot be released (locked, a device's) refuses with `EINVAL`
-            // and stays as it is.
-            _ = madvise(UnsafeMutableRawPointer(bitPattern: range.lowerBound), range.count, MADV_DONTNEED)
-        }
-    }
-
-    /// The address ranges of the read-only file mappings with no anonymous pages, from the
-    /// text of `/proc/self/smaps`.
-    ///
-    /// A mapping that was written before it was made read-only (the relocated constants of
-    /// the dynamic linker's RELRO, a debugger's breakpoint) holds private copies that
-    /// `MADV_DONTNEED` would replace with the file's contents: it is left out.
-    ///
-    /// Read byte by byte: a worker's smaps is about 800 bytes for each of its thousands of
-    /// journals, and splitting it into strings took 200 ms.
-    static func releasableMappings(in smaps: [UInt8]) -> [Range<UInt>] {
-        var ranges: [Range<UInt>] = []
-        var candidate: Range<UInt>?
-        var lineStart = smaps.startIndex
-        while lineStart < smaps.endIndex {
-            let lineEnd = smaps[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? smaps.endIndex
-            let line = smaps[lineStart..<lineEnd]
-            lineStart = lineEnd + 1
-            // A mapping's first line, `start-end perms offset device inode [path]`, starts
-            // with a lowercase hexadecimal digit; its fields' lines with a capital letter.
-            if let first = line.first,
-                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
-                    || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(first)
-            {
-                let fields = line.split(separator: UInt8(ascii: " "), maxSplits: 5)
-                guard fields.count >= 5, let range = addressRange(fields[0]) else {
-                    candidate = nil
-                    continue
-                }
-                let readOnly = !fields[1].contains(UInt8(ascii: "w"))
-                let fileBacked = !fields[4].elementsEqual("0".utf8)
-                candidate = readOnly && fileBacked ? range : nil
-            } else if let range = candidate, line.starts(with: "Anonymous:".utf8) {
-                candidate = nil
-                let fields = line.split(separator: UInt8(ascii: " "))
-                if fields.count >= 2, fields[1].elementsEqual("0".utf8) { ranges.append(range) }
+        _ = LoadedObjects.iterate { object, _, _ in
+            guard let object else { return 0 }
+            let info = object.assumingMemoryBound(to: LoadedObjects.Info.self).pointee
+            // The executable (no name) and libraries loaded from a file; not the vDSO.
+            guard let name = info.name, name.pointee == 0 || name.pointee == UInt8(ascii: "/") else { return 0 }
+            let headers = UnsafeBufferPointer(start: info.headers, count: Int(info.headerCount))
+            let ranges = ResidentSetTrimmer.releasableRanges(
+                of: headers, loadedAt: UInt(info.address), pageSize: LoadedObjects.pageSize,
+                hasTextRelocations: LoadedObjects.hasTextRelocations(headers, loadedAt: UInt(info.address)))
+            for range in ranges {
+                _ = madvise(UnsafeMutableRawPointer(bitPattern: range.lowerBound), range.count, MADV_DONTNEED)
             }
+            return 0
         }
-        return ranges
     }
 
-    /// `start-end` in hexadecimal, as smaps writes a mapping's addresses.
-    private static func addressRange(_ field: ArraySlice<UInt8>) -> Range<UInt>? {
-        let bounds = field.split(separator: UInt8(ascii: "-"))
-        guard bounds.count == 2, let start = UInt(String(decoding: bounds[0], as: UTF8.self), radix: 16),
-            let end = UInt(String(decoding: bounds[1], as: UTF8.self), radix: 16), start < end
-        else { return nil }
-        return start..<end
+    /// The whole pages of an object's segments that are loaded read-only and hold only
+    /// the file's bytes: `PT_LOAD` segments without write permission, outside the
+    /// `PT_GNU_RELRO` range (written by the dynamic linker before it was made read-only),
+    /// up to their size in the file; none for an object with text relocations, whose code
+    /// the dynamic linker wrote.
+    static func releasableRanges(
+        of headers: some Collection<Elf64_Phdr>, loadedAt base: UInt, pageSize: UInt, hasTextRelocations: Bool
+    ) -> [Range<UInt>] {
+        guard !hasTextRelocations else { return [] }
+        let written = headers.filter { $0.p_type == UInt32(PT_GNU_RELRO) }.map { header in
+            (base + UInt(header.p_vaddr))..<(base + UInt(header.p_vaddr + header.p_memsz))
+        }
+        return headers.compactMap { header in
+            guard header.p_type == UInt32(PT_LOAD), header.p_flags & UInt32(PF_W) == 0 else { return nil }
+            let segmentStart = base + UInt(header.p_vaddr)
+            // Whole pages only: a page the segment shares with another is left alone.
+            let start = (segmentStart + pageSize - 1) / pageSize * pageSize
+            let end = (segmentStart + UInt(header.p_filesz)) / pageSize * pageSize
+            guard start < end, !written.contains(where: { $0.overlaps(start..<end) }) else { return nil }
+            return start..<end
+        }
+    }
+}
+
+/// What Swift's Glibc module leaves out of `<link.h>` and `<sys/auxv.h>` (declared only
+/// with `_GNU_SOURCE`): the loaded objects' program headers.
+private enum LoadedObjects {
+    /// The first fields of glibc's `struct dl_phdr_info`, in its layout.
+    struct Info {
+        var address: Elf64_Addr
+        var name: UnsafePointer<UInt8>?
+        var headers: UnsafePointer<Elf64_Phdr>?
+        var headerCount: Elf64_Half
+    }
+
+    typealias Visit = @convention(c) (UnsafeMutableRawPointer?, Int, UnsafeMutableRawPointer?) -> Int32
+
+    /// `dl_iterate_phdr(visit, nil)`: `visit` sees every loaded object, under the dynamic
+    /// linker's lock.
+    static func iterate(_ visit: Visit) -> Int32 {
+        guard let symbol = dlsym(nil, "dl_iterate_phdr") else { return -1 }
+        return unsafeBitCast(symbol, to: (@convention(c) (Visit, UnsafeMutableRawPointer?) -> Int32).self)(visit, nil)
+    }
+
+    static let pageSize = UInt(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// Whether the object's dynamic section asks for text relocations (`DT_TEXTREL`, or
+    /// `DF_TEXTREL` in `DT_FLAGS`).
+    static func hasTextRelocations(_ headers: UnsafeBufferPointer<Elf64_Phdr>, loadedAt base: UInt) -> Bool {
+        guard let dynamic = headers.first(where: { $0.p_type == UInt32(PT_DYNAMIC) }),
+            var entry = UnsafePointer<Elf64_Dyn>(bitPattern: base + UInt(dynamic.p_vaddr))
+        else { return false }
+        while entry.pointee.d_tag != Int64(DT_NULL) {
+            if entry.pointee.d_tag == Int64(DT_TEXTREL) { return true }
+            if entry.pointee.d_tag == Int64(DT_FLAGS), entry.pointee.d_un.d_val & UInt64(DF_TEXTREL) != 0 { return true }
+            entry += 1
+        }
+        return false
     }
 }

@@ -4,107 +4,88 @@ import Testing
 
 @testable import BotHostCore
 
-/// The release of file pages drops what a read-only file mapping has resident, and never
-/// what the process wrote into a private mapping.
+/// The release of file pages drops the executable's code from the resident set, and takes
+/// only the segments that hold nothing but the file's bytes.
 @Suite struct ResidentSetTrimmerTests {
-    static let pageCount = 256
-    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+    static let pageSize = UInt(sysconf(Int32(_SC_PAGESIZE)))
 
-    @Test func aReadOnlyFileMappingLeavesTheResidentSetAndReadsTheSame() async throws {
-        try await withTemporaryDirectory { directory in
-            let mapping = try Self.mapFile(in: directory, protection: PROT_READ)
-            defer { munmap(mapping, Self.pageCount * Self.pageSize) }
-            #expect(Self.checksum(mapping) == Self.fileChecksum)
-            #expect(Self.residentKiB(of: mapping) == Self.pageCount * Self.pageSize / 1024)
-
-            ResidentSetTrimmer.releaseFilePages()
-
-            #expect(Self.residentKiB(of: mapping) == 0)
-            #expect(Self.checksum(mapping) == Self.fileChecksum)
+    @Test func theExecutablesCodeLeavesTheResidentSetAndRunsOn() throws {
+        let code = try #require(Self.executableCode())
+        // Every page of it resident: read as data.
+        var sum: UInt8 = 0
+        for offset in stride(from: 0, to: code.count, by: Int(Self.pageSize)) {
+            sum &+= UnsafeRawPointer(bitPattern: code.lowerBound)!.load(fromByteOffset: offset, as: UInt8.self)
         }
+        _ = sum
+
+        ResidentSetTrimmer.releaseFilePages()
+
+        // What runs meanwhile (this test, the other tests' threads) maps some back.
+        let resident = try #require(Self.residentKiB(of: code.lowerBound))
+        #expect(resident < code.count / 1024 / 2, "\(resident) KiB of \(code.count / 1024) KiB resident")
     }
 
-    /// As the dynamic linker's RELRO: written, then made read-only. Its private copies are
-    /// what the process reads; releasing them would bring back the file's bytes.
-    @Test func aMappingWrittenBeforeItWasMadeReadOnlyKeepsWhatWasWritten() async throws {
-        try await withTemporaryDirectory { directory in
-            let mapping = try Self.mapFile(in: directory, protection: PROT_READ | PROT_WRITE)
-            defer { munmap(mapping, Self.pageCount * Self.pageSize) }
-            for page in 0..<Self.pageCount { mapping.storeBytes(of: 0xAB, toByteOffset: page * Self.pageSize, as: UInt8.self) }
-            let written = Self.checksum(mapping)
-            #expect(written != Self.fileChecksum)
-            #expect(mprotect(mapping, Self.pageCount * Self.pageSize, PROT_READ) == 0)
-
-            ResidentSetTrimmer.releaseFilePages()
-
-            #expect(Self.checksum(mapping) == written)
-        }
-    }
-
-    @Test func onlyReadOnlyFileMappingsWithoutAnonymousPagesAreReleasable() {
-        let smaps = """
-            55d0c0a00000-55d0c1000000 r-xp 00200000 fe:00 1234                       /usr/bin/bothost
-            Size:               6144 kB
-            Anonymous:             0 kB
-            VmFlags: rd ex mr mw me dw sd
-            55d0c1000000-55d0c1200000 r--p 00800000 fe:00 1234                       /usr/bin/bothost
-            Anonymous:           512 kB
-            55d0c1200000-55d0c1210000 rw-p 00a00000 fe:00 1234                       /usr/bin/bothost
-            Anonymous:            64 kB
-            7f0000000000-7f0000021000 rw-p 00000000 00:00 0
-            Anonymous:           132 kB
-            7f0000100000-7f0000108000 rw-s 00000000 fe:00 99                         /state/bot.journal-shm
-            Anonymous:             0 kB
-            7f0000200000-7f0000300000 r--p 00000000 fe:00 77                         /usr/lib/libicudata.so (deleted)
-            Rss:                 256 kB
-            Anonymous:             0 kB
-            7ffd00000000-7ffd00002000 r--p 00000000 00:00 0                          [vvar]
-            Anonymous:             0 kB
-
-            """
+    @Test func onlyWholePagesOfReadOnlySegmentsOutsideRELROAreReleasable() {
+        let base: UInt = 0x5555_0000_0000
+        let headers = [
+            Self.header(PT_PHDR, flags: PF_R, at: 0x40, size: 0x2d8),
+            // Read-only data, then code, each starting and ending within a page.
+            Self.header(PT_LOAD, flags: PF_R, at: 0, size: 0x5_a5a0),
+            Self.header(PT_LOAD, flags: PF_R | PF_X, at: 0x6_65a0, size: 0x30_0123),
+            // The data the dynamic linker relocates (RELRO), then the rest of the data.
+            Self.header(PT_LOAD, flags: PF_R | PF_W, at: 0x37_0000, size: 0x2_0000),
+            Self.header(PT_GNU_RELRO, flags: PF_R, at: 0x37_0000, size: 0x1_8000),
+            // Read-only, but the RELRO range reaches into it.
+            Self.header(PT_LOAD, flags: PF_R, at: 0x38_0000, size: 0x1_0000),
+            Self.header(PT_DYNAMIC, flags: PF_R | PF_W, at: 0x37_2000, size: 0x200),
+        ]
         #expect(
-            ResidentSetTrimmer.releasableMappings(in: Array(smaps.utf8)) == [
-                0x55d0_c0a0_0000..<0x55d0_c100_0000, 0x7f00_0020_0000..<0x7f00_0030_0000,
+            ResidentSetTrimmer.releasableRanges(of: headers, loadedAt: base, pageSize: 0x1000, hasTextRelocations: false) == [
+                base..<(base + 0x5_a000), (base + 0x6_7000)..<(base + 0x36_6000),
             ])
+        #expect(
+            ResidentSetTrimmer.releasableRanges(of: headers, loadedAt: base, pageSize: 0x1000, hasTextRelocations: true)
+                .isEmpty)
     }
 
-    /// The sum of the file's bytes, one per page, as ``mapFile(in:protection:)`` writes them.
-    static let fileChecksum = (0..<pageCount).reduce(0) { $0 + $1 % 251 }
-
-    /// Maps a file of ``pageCount`` pages privately, each page starting with its number
-    /// modulo 251.
-    static func mapFile(in directory: String, protection: Int32) throws -> UnsafeMutableRawPointer {
-        var bytes = [UInt8](repeating: 0, count: pageCount * pageSize)
-        for page in 0..<pageCount { bytes[page * pageSize] = UInt8(page % 251) }
-        let path = directory + "/mapped"
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        let descriptor = open(path, O_RDONLY)
-        defer { close(descriptor) }
-        let mapping = mmap(nil, bytes.count, protection, MAP_PRIVATE, descriptor, 0)
-        guard let mapping, mapping != MAP_FAILED else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-        return mapping
+    static func header(_ type: Int32, flags: Int32, at address: UInt64, size: UInt64) -> Elf64_Phdr {
+        Elf64_Phdr(
+            p_type: UInt32(type), p_flags: UInt32(flags), p_offset: address, p_vaddr: address, p_paddr: address,
+            p_filesz: size, p_memsz: size, p_align: 0x1000)
     }
 
-    /// Reads the first byte of every page, which makes each resident.
-    static func checksum(_ mapping: UnsafeMutableRawPointer) -> Int {
-        (0..<pageCount).reduce(0) { $0 + Int(mapping.load(fromByteOffset: $1 * pageSize, as: UInt8.self)) }
+    /// The executable's code: its first mapping that may execute, from `/proc/self/maps`.
+    static func executableCode() -> Range<UInt>? {
+        guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        for line in procFile("/proc/self/maps").split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 6, fields[1] == "r-xp", fields[5...].joined(separator: " ") == executable else { continue }
+            let bounds = fields[0].split(separator: "-").compactMap { UInt($0, radix: 16) }
+            return bounds.count == 2 ? bounds[0]..<bounds[1] : nil
+        }
+        return nil
     }
 
-    /// The `Rss:` of the mapping that starts at `mapping`, in KiB, from `/proc/self/smaps`.
-    static func residentKiB(of mapping: UnsafeMutableRawPointer) -> Int? {
-        let descriptor = open("/proc/self/smaps", O_RDONLY)
-        defer { close(descriptor) }
-        let start = String(UInt(bitPattern: mapping), radix: 16) + "-"
+    /// The `Rss:` of the mapping that starts at `start`, in KiB, from `/proc/self/smaps`.
+    static func residentKiB(of start: UInt) -> Int? {
+        let prefix = String(start, radix: 16) + "-"
         var inMapping = false
-        for line in String(decoding: readBytes(from: descriptor, limit: 64 * 1024 * 1024), as: UTF8.self).split(separator: "\n") {
+        for line in procFile("/proc/self/smaps").split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             // A mapping's first line: `start-end perms offset device inode [path]`.
             if fields.count >= 5, fields[0].contains("-") {
-                inMapping = fields[0].hasPrefix(start)
+                inMapping = fields[0].hasPrefix(prefix)
             } else if inMapping, fields.first == "Rss:", fields.count >= 2 {
                 return Int(fields[1])
             }
         }
         return nil
+    }
+
+    /// A file of /proc read to its end (it has no size for Foundation to read by).
+    static func procFile(_ path: String) -> String {
+        let descriptor = open(path, O_RDONLY)
+        defer { close(descriptor) }
+        return String(decoding: readBytes(from: descriptor, limit: 64 * 1024 * 1024), as: UTF8.self)
     }
 }
