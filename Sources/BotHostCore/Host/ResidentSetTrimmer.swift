@@ -73,29 +73,80 @@ final class ResidentSetTrimmer: Sendable {
         _ = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)(0)
     }
 
-    /// Drops from the page tables every page of the read-only segments (code, constants) of
-    /// the executable and the libraries it loaded (``releasableRanges(of:loadedAt:pageSize:hasTextRelocations:)``).
+    /// Drops from the page tables the pages of the read-only segments (code, constants) of
+    /// the executable and the libraries it loaded
+    /// (``releasableRanges(of:loadedAt:pageSize:hasTextRelocations:)``) that map the file's
+    /// own pages (``releaseFilePages(in:pagemap:pageSize:)``).
     ///
     /// The segments come from the dynamic linker (`dl_iterate_phdr`), and the release runs
-    /// in its callback, which holds the linker's lock: no library is loaded or unloaded
-    /// meanwhile, so every range is the segment it was read as (a list of mappings read
-    /// beforehand, as `/proc/self/smaps`, could name a range that was unmapped and reused
-    /// for the heap by then). A debugger's breakpoints in released code are lost: the code
-    /// comes back from the file.
+    /// in its callback, which holds the linker's lock: no object listed can be unloaded
+    /// (unmapped) meanwhile, so every range is still the segment it was read as. (A list
+    /// of mappings read beforehand, as `/proc/self/smaps`, could name a range unmapped and
+    /// reused for the heap by then.) An object may be listed while it is still being
+    /// loaded; its read-only segments are not written then either.
     static func releaseFilePages() {
-        _ = LoadedObjects.iterate { object, _, _ in
-            guard let object else { return 0 }
+        #if _pointerBitWidth(_64)
+        let pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC)
+        guard pagemap >= 0 else { return }
+        defer { close(pagemap) }
+        var context = LoadedObjects.Context(pagemap: pagemap, pageSize: UInt(sysconf(Int32(_SC_PAGESIZE))))
+        _ = LoadedObjects.iterate(context: &context) { object, size, context in
+            guard let object, let context, size >= MemoryLayout<LoadedObjects.Info>.size else { return 0 }
             let info = object.assumingMemoryBound(to: LoadedObjects.Info.self).pointee
+            let settings = context.assumingMemoryBound(to: LoadedObjects.Context.self).pointee
             // The executable (no name) and libraries loaded from a file; not the vDSO.
             guard let name = info.name, name.pointee == 0 || name.pointee == UInt8(ascii: "/") else { return 0 }
             let headers = UnsafeBufferPointer(start: info.headers, count: Int(info.headerCount))
             let ranges = ResidentSetTrimmer.releasableRanges(
-                of: headers, loadedAt: UInt(info.address), pageSize: LoadedObjects.pageSize,
+                of: headers, loadedAt: UInt(info.address), pageSize: settings.pageSize,
                 hasTextRelocations: LoadedObjects.hasTextRelocations(headers, loadedAt: UInt(info.address)))
             for range in ranges {
-                _ = madvise(UnsafeMutableRawPointer(bitPattern: range.lowerBound), range.count, MADV_DONTNEED)
+                ResidentSetTrimmer.releaseFilePages(in: range, pagemap: settings.pagemap, pageSize: settings.pageSize)
             }
             return 0
+        }
+        #endif
+    }
+
+    /// Releases the pages of `range` (page-aligned) that are the file's, skipping each
+    /// page that is a private copy, as `/proc/self/pagemap` tells: present but not a file
+    /// page (a debugger's or uprobe's breakpoint, code copied into anonymous memory for
+    /// huge pages), or swapped out. `MADV_DONTNEED` would replace those with the file's
+    /// bytes, or zeros.
+    static func releaseFilePages(in range: Range<UInt>, pagemap: Int32, pageSize: UInt) {
+        // pagemap: 8 bytes a page; bit 63 present, 62 swapped, 61 a file page.
+        let present: UInt64 = 1 << 63
+        let swapped: UInt64 = 1 << 62
+        let filePage: UInt64 = 1 << 61
+        let batch = 512
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: batch) { entries in
+            var run: UInt?
+            func release(upTo end: UInt) {
+                if let start = run, start < end {
+                    _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(end - start), MADV_DONTNEED)
+                }
+                run = nil
+            }
+            var page = range.lowerBound / pageSize
+            let endPage = range.upperBound / pageSize
+            while page < endPage {
+                let count = min(UInt(batch), endPage - page)
+                let bytes = Int(count) * MemoryLayout<UInt64>.size
+                guard pread(pagemap, entries.baseAddress, bytes, off_t(page) * off_t(MemoryLayout<UInt64>.size)) == bytes
+                else { break }
+                for index in 0..<Int(count) {
+                    let entry = entries[index]
+                    let address = (page + UInt(index)) * pageSize
+                    let privateCopy = entry & swapped != 0 || (entry & present != 0 && entry & filePage == 0)
+                    if privateCopy {
+                        release(upTo: address)
+                    } else if run == nil {
+                        run = address
+                    }
+                }
+                page += count
+            }
+            release(upTo: page * pageSize)
         }
     }
 
@@ -124,7 +175,7 @@ final class ResidentSetTrimmer: Sendable {
 }
 
 /// What Swift's Glibc module leaves out of `<link.h>` and `<sys/auxv.h>` (declared only
-/// with `_GNU_SOURCE`): the loaded objects' program headers.
+/// with `_GNU_SOURCE`): the loaded objects' program headers, as 64-bit glibc lays them out.
 private enum LoadedObjects {
     /// The first fields of glibc's `struct dl_phdr_info`, in its layout.
     struct Info {
@@ -134,16 +185,21 @@ private enum LoadedObjects {
         var headerCount: Elf64_Half
     }
 
-    typealias Visit = @convention(c) (UnsafeMutableRawPointer?, Int, UnsafeMutableRawPointer?) -> Int32
-
-    /// `dl_iterate_phdr(visit, nil)`: `visit` sees every loaded object, under the dynamic
-    /// linker's lock.
-    static func iterate(_ visit: Visit) -> Int32 {
-        guard let symbol = dlsym(nil, "dl_iterate_phdr") else { return -1 }
-        return unsafeBitCast(symbol, to: (@convention(c) (Visit, UnsafeMutableRawPointer?) -> Int32).self)(visit, nil)
+    /// What ``ResidentSetTrimmer/releaseFilePages()`` hands its visit.
+    struct Context {
+        var pagemap: Int32
+        var pageSize: UInt
     }
 
-    static let pageSize = UInt(sysconf(Int32(_SC_PAGESIZE)))
+    typealias Visit = @convention(c) (UnsafeMutableRawPointer?, Int, UnsafeMutableRawPointer?) -> Int32
+
+    /// `dl_iterate_phdr(visit, context)`: `visit` sees every loaded object, under the
+    /// dynamic linker's lock.
+    static func iterate(context: inout Context, _ visit: Visit) -> Int32 {
+        guard let symbol = dlsym(nil, "dl_iterate_phdr") else { return -1 }
+        let iterate = unsafeBitCast(symbol, to: (@convention(c) (Visit, UnsafeMutableRawPointer?) -> Int32).self)
+        return withUnsafeMutablePointer(to: &context) { iterate(visit, UnsafeMutableRawPointer($0)) }
+    }
 
     /// Whether the object's dynamic section asks for text relocations (`DT_TEXTREL`, or
     /// `DF_TEXTREL` in `DT_FLAGS`).
