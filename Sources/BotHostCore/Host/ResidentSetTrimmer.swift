@@ -85,6 +85,14 @@ final class ResidentSetTrimmer: Sendable {
     /// reused for the heap by then.) An object may be listed while it is still being
     /// loaded; its read-only segments are not written then either.
     static func releaseFilePages() {
+        releasing.withLock { _ in releaseLoadedFilePages() }
+    }
+
+    /// Held by a release: one runs at a time, and a test that writes a page of code holds
+    /// it so that no release reads the page before the write and releases it after.
+    static let releasing = Mutex(())
+
+    private static func releaseLoadedFilePages() {
         #if _pointerBitWidth(_64)
         let pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC)
         guard pagemap >= 0 else { return }
@@ -145,6 +153,10 @@ final class ResidentSetTrimmer: Sendable {
                     }
                 }
                 page += count
+                // Each batch released as soon as it was read: a page that becomes a private
+                // copy after its entry was read (a breakpoint set right then) would be lost,
+                // and this keeps that moment short, though it cannot close it.
+                release(upTo: page * pageSize)
             }
             release(upTo: page * pageSize)
         }

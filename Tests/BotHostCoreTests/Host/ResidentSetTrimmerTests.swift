@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 
 @testable import BotHostCore
@@ -19,7 +20,7 @@ import Testing
 
         // What runs meanwhile (this test, the other tests' threads) maps some back.
         let after = try #require(Self.residentKiB(of: code.lowerBound))
-        #expect(after < code.count / 1024 / 2, "\(after) KiB of \(code.count / 1024) KiB resident")
+        #expect(after.resident < after.size / 2, "\(after.resident) KiB of \(after.size) KiB resident")
     }
 
     /// As a debugger's breakpoint: a page of code written, here with the byte it held.
@@ -28,9 +29,11 @@ import Testing
         let code = try #require(Self.executableCode())
         let page = (code.lowerBound + UInt(code.count / 2)) / Self.pageSize * Self.pageSize
         let pointer = try #require(UnsafeMutableRawPointer(bitPattern: page))
-        try #require(mprotect(pointer, Int(Self.pageSize), PROT_READ | PROT_WRITE | PROT_EXEC) == 0)
-        pointer.storeBytes(of: pointer.load(as: UInt8.self), as: UInt8.self)
-        try #require(mprotect(pointer, Int(Self.pageSize), PROT_READ | PROT_EXEC) == 0)
+        try ResidentSetTrimmer.releasing.withLock { _ in
+            try #require(mprotect(pointer, Int(Self.pageSize), PROT_READ | PROT_WRITE | PROT_EXEC) == 0)
+            pointer.storeBytes(of: pointer.load(as: UInt8.self), as: UInt8.self)
+            try #require(mprotect(pointer, Int(Self.pageSize), PROT_READ | PROT_EXEC) == 0)
+        }
         #expect(Self.isPrivateCopy(page))
 
         ResidentSetTrimmer.releaseFilePages()
@@ -77,13 +80,13 @@ import Testing
     }
 
     /// Whether `/proc/self/pagemap` shows the page at `address` present and not the file's
-    /// (bit 63 set, bit 61 clear).
+    /// (bit 63 set, bit 61 clear), or swapped out (bit 62).
     static func isPrivateCopy(_ address: UInt) -> Bool {
         let descriptor = open("/proc/self/pagemap", O_RDONLY)
         defer { close(descriptor) }
         var entry: UInt64 = 0
         guard pread(descriptor, &entry, 8, off_t(address / pageSize) * 8) == 8 else { return false }
-        return entry & (1 << 63) != 0 && entry & (1 << 61) == 0
+        return entry & (1 << 62) != 0 || (entry & (1 << 63) != 0 && entry & (1 << 61) == 0)
     }
 
     /// The executable's code: its first mapping that may execute, from `/proc/self/maps`.
@@ -98,17 +101,21 @@ import Testing
         return nil
     }
 
-    /// The `Rss:` of the mapping that starts at `start`, in KiB, from `/proc/self/smaps`.
-    static func residentKiB(of start: UInt) -> Int? {
+    /// The `Size:` and `Rss:` of the mapping that starts at `start`, in KiB, from
+    /// `/proc/self/smaps` (one entry: another test's `mprotect` may split the mapping).
+    static func residentKiB(of start: UInt) -> (size: Int, resident: Int)? {
         let prefix = String(start, radix: 16) + "-"
         var inMapping = false
+        var size: Int?
         for line in procFile("/proc/self/smaps").split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             // A mapping's first line: `start-end perms offset device inode [path]`.
             if fields.count >= 5, fields[0].contains("-") {
                 inMapping = fields[0].hasPrefix(prefix)
-            } else if inMapping, fields.first == "Rss:", fields.count >= 2 {
-                return Int(fields[1])
+            } else if inMapping, fields.first == "Size:", fields.count >= 2 {
+                size = Int(fields[1])
+            } else if inMapping, fields.first == "Rss:", fields.count >= 2, let size, let resident = Int(fields[1]) {
+                return (size, resident)
             }
         }
         return nil
