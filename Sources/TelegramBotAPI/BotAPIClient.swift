@@ -4,6 +4,7 @@ public import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import NIOPosix
 import Synchronization
 
 /// A client of one bot's Bot API.
@@ -22,8 +23,9 @@ import Synchronization
 /// Outgoing calls (everything but ``getUpdates(offset:limit:timeout:allowedUpdates:)``)
 /// that fail on the way (429 after `retry_after`; transport errors, 5xx and garbled
 /// answers after a short pause) are sent again, up to ``Configuration/sendRetries`` times,
-/// so that a reply is not lost to one bad moment. Failures that remain are thrown to the
-/// caller, never swallowed.
+/// so that a reply is not lost to one bad moment; one that was never sent (its
+/// connection could not be made) is sent again for up to ``Configuration/requestTimeout``
+/// of pauses. Failures that remain are thrown to the caller, never swallowed.
 ///
 /// With ``Configuration/rateLimits``, outgoing calls first wait until the bot's limits
 /// let them go: replies to updates before scheduled jobs' calls, and a chat over its
@@ -239,8 +241,15 @@ public final class BotAPIClient: Sendable {
         }
     }
 
+    /// Sends a call until it succeeds or is not worth sending again. A call that never
+    /// reached the server (``BotAPIError/unreachable(_:)``) is sent again for as long as
+    /// its pauses add up to at most ``Configuration/requestTimeout``, apart from
+    /// ``Configuration/sendRetries``: nothing was delivered, so nothing can come twice, and
+    /// a reply outlasts a network blip, or a burst in which the process's connects wait
+    /// longer than the connect timeout, instead of being lost after two seconds.
     private func retrying(_ method: String, body: RequestBody, messages: OutgoingMessages) async throws -> JSONValue {
         var retries = 0
+        var unreachable = (retries: 0, paused: Duration.zero)
         var timeout = configuration.requestTimeout
         if case .multipart(let form) = body {
             // An upload may take longer than a call: allow it 100 KB/s.
@@ -251,12 +260,25 @@ public final class BotAPIClient: Sendable {
             do {
                 return try await perform(method, body: body, timeout: timeout)
             } catch let error as BotAPIError {
-                let wait = retryDelay(after: error, retries: retries, messages: messages)
-                guard let wait, retries < configuration.sendRetries else { throw error }
-                retries += 1
+                let wait: Duration
+                let attempt: String
+                if case .unreachable = error {
+                    wait = Self.transientRetryDelay(retries: unreachable.retries)
+                    guard unreachable.paused + wait <= configuration.requestTimeout else { throw error }
+                    unreachable.retries += 1
+                    unreachable.paused += wait
+                    attempt = "\(unreachable.retries), never sent"
+                } else {
+                    guard let delay = retryDelay(after: error, retries: retries, messages: messages),
+                        retries < configuration.sendRetries
+                    else { throw error }
+                    wait = delay
+                    retries += 1
+                    attempt = "\(retries)/\(configuration.sendRetries)"
+                }
                 logger.warning(
                     "\(method) failed: \(error); retrying in \(formatDuration(wait))",
-                    metadata: ["method": "\(method)", "attempt": "\(retries)/\(configuration.sendRetries)"])
+                    metadata: ["method": "\(method)", "attempt": "\(attempt)"])
                 // With a limiter, a 429's wait is the pause it set, waited out in `admit`.
                 if limiter == nil || error.isTransient { try await configuration.clock.sleep(for: wait) }
             }
@@ -275,7 +297,7 @@ public final class BotAPIClient: Sendable {
             limiter.pause(messages.chat, for: retryAfter)
             return retryAfter <= configuration.maxRateLimitWait ? retryAfter : nil
         case _ where error.isTransient:
-            return Self.transientRetryDelay * (1 << (2 * min(retries, 8)))
+            return Self.transientRetryDelay(retries: retries)
         default:
             return nil
         }
@@ -298,10 +320,13 @@ public final class BotAPIClient: Sendable {
         return buffer
     }
 
-    /// The first pause before resending a call that failed on the way; each next one is four
-    /// times longer (0.1, 0.4, 1.6 s), so that the default three retries outlast a
-    /// connection storm of a second or two rather than failing inside it.
-    static let transientRetryDelay = Duration.milliseconds(100)
+    /// The pause before resending a call that failed on the way for the `retries`+1st time:
+    /// 0.1 s, then each four times longer (0.4, 1.6 s), so that the default three retries
+    /// outlast a connection storm of a second or two rather than failing inside it; 5 s at
+    /// most.
+    static func transientRetryDelay(retries: Int) -> Duration {
+        min(.milliseconds(100) * (1 << (2 * min(retries, 8))), .seconds(5))
+    }
 
     // MARK: - One request
 
@@ -393,7 +418,22 @@ public final class BotAPIClient: Sendable {
     private func callError(_ error: any Error) -> any Error {
         if error is CancellationError || error is BotAPIError { return error }
         if Task.isCancelled { return CancellationError() }
-        return BotAPIError.transport(token.redact(String(describing: error)))
+        let text = token.redact(String(describing: error))
+        return Self.neverSent(error) ? BotAPIError.unreachable(text) : BotAPIError.transport(text)
+    }
+
+    /// Whether `error` failed a call before it was sent: AsyncHTTPClient fails a call with
+    /// the error of the connection it waited for (or, with `retryConnectionEstablishment`
+    /// off, of another call's): a connect refused, unroutable or timed out, or no
+    /// connection in time.
+    private static func neverSent(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError {
+            return error == .connectTimeout || error == .getConnectionFromPoolTimeout
+        }
+        if let error = error as? IOError {
+            return [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH].contains(error.errnoCode)
+        }
+        return error is NIOConnectionError
     }
 
     /// The `result` of an answer, or the error it tells of. Never inlined into
