@@ -142,13 +142,14 @@ import Testing
     }
 
     /// A call whose connection cannot be made was never sent: it is sent again, apart from
-    /// `sendRetries`, until its pauses would pass the request timeout.
-    @Test func aCallThatNeverReachedTheServerIsSentAgainForTheRequestTimeout() async throws {
+    /// `sendRetries`, until its pauses would pass the request timeout. An address fails
+    /// with NIO's `IOError`, a host name with its `NIOConnectionError`.
+    @Test(arguments: ["http://127.0.0.1:1", "http://localhost:1"])
+    func aCallThatNeverReachedTheServerIsSentAgainForTheRequestTimeout(server: String) async throws {
         let clock = ManualClock(advancesOnSleep: true)
         let client = BotAPIClient(
             token: testToken,
-            configuration: .init(
-                baseURL: "http://127.0.0.1:1", requestTimeout: .seconds(30), sendRetries: 1, clock: clock))
+            configuration: .init(baseURL: server, requestTimeout: .seconds(30), sendRetries: 1, clock: clock))
         let error = await #expect(throws: BotAPIError.self) {
             _ = try await client.sendMessage(chatID: 42, text: "nobody listens")
         }
