@@ -4,6 +4,7 @@ public import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import NIOPosix
 import Synchronization
 
 /// A client of one bot's Bot API.
@@ -22,8 +23,10 @@ import Synchronization
 /// Outgoing calls (everything but ``getUpdates(offset:limit:timeout:allowedUpdates:)``)
 /// that fail on the way (429 after `retry_after`; transport errors, 5xx and garbled
 /// answers after a short pause) are sent again, up to ``Configuration/sendRetries`` times,
-/// so that a reply is not lost to one bad moment. Failures that remain are thrown to the
-/// caller, never swallowed.
+/// so that a reply is not lost to one bad moment; one that was never sent (its
+/// connection could not be made) is sent again until ``Configuration/requestTimeout`` has
+/// passed since its first try. Failures that remain are thrown to the caller, never
+/// swallowed.
 ///
 /// With ``Configuration/rateLimits``, outgoing calls first wait until the bot's limits
 /// let them go: replies to updates before scheduled jobs' calls, and a chat over its
@@ -38,8 +41,10 @@ public final class BotAPIClient: Sendable {
         /// This client's calls in flight at once: one long poll plus concurrent outgoing calls.
         public var maxConnections: Int
         /// How long any call but a long poll may take; a long poll gets its `timeout` on top.
+        /// An outgoing call that was never sent is sent again within this time too.
         public var requestTimeout: Duration
-        /// How often an outgoing call that failed on the way (429, transport, 5xx) is sent again.
+        /// How often an outgoing call that failed on the way (429, transport, 5xx) is sent
+        /// again; one that was never sent (``BotAPIError/unreachable(_:)``) is not counted.
         public var sendRetries: Int
         /// The clock retries and rate limits wait on; tests pass a manual one.
         public var clock: any Clock<Duration>
@@ -191,7 +196,8 @@ public final class BotAPIClient: Sendable {
     /// Sends a call put together by hand or by a generated method, and reads its result.
     /// Local files make it a `multipart/form-data` upload, streamed from disk. A 429,
     /// transport failure, 5xx or garbled answer is retried up to
-    /// ``Configuration/sendRetries`` times.
+    /// ``Configuration/sendRetries`` times, a call never sent within
+    /// ``Configuration/requestTimeout``.
     public func send<Result: JSONValueDecodable>(
         _ request: BotAPIRequest, as type: Result.Type = Result.self
     ) async throws -> Result {
@@ -208,7 +214,8 @@ public final class BotAPIClient: Sendable {
 
     /// Any Bot API method: `parameters` are sent as a JSON object, `result` decoded as `Result`.
     /// A 429, transport failure, 5xx or garbled answer is retried up to
-    /// ``Configuration/sendRetries`` times.
+    /// ``Configuration/sendRetries`` times, a call never sent within
+    /// ``Configuration/requestTimeout``.
     public func call<Result: Decodable & Sendable>(
         _ method: String, parameters: some Encodable & Sendable, as type: Result.Type = Result.self
     ) async throws -> Result {
@@ -239,8 +246,17 @@ public final class BotAPIClient: Sendable {
         }
     }
 
+    /// Sends a call until it succeeds or is not worth sending again. A call that never
+    /// reached the server (``BotAPIError/unreachable(_:)``) is sent again, apart from
+    /// ``Configuration/sendRetries``, as long as its tries and pauses (0.1, 0.4, 1.6, then
+    /// 5 s) stay within ``Configuration/requestTimeout`` of its first try: nothing was
+    /// delivered, so nothing can come twice, and a reply outlasts a network blip, or a
+    /// burst in which one failed connect fails every call waiting for a connection,
+    /// instead of being lost after two seconds. The tries are timed on `ContinuousClock`,
+    /// the pauses on ``Configuration/clock``.
     private func retrying(_ method: String, body: RequestBody, messages: OutgoingMessages) async throws -> JSONValue {
         var retries = 0
+        var unreachable = (retries: 0, spent: Duration.zero)
         var timeout = configuration.requestTimeout
         if case .multipart(let form) = body {
             // An upload may take longer than a call: allow it 100 KB/s.
@@ -248,15 +264,29 @@ public final class BotAPIClient: Sendable {
         }
         while true {
             try await limiter?.admit(messages, method: method)
+            let tried = ContinuousClock.now
             do {
                 return try await perform(method, body: body, timeout: timeout)
             } catch let error as BotAPIError {
-                let wait = retryDelay(after: error, retries: retries, messages: messages)
-                guard let wait, retries < configuration.sendRetries else { throw error }
-                retries += 1
+                let wait: Duration
+                let attempt: String
+                if case .unreachable = error {
+                    wait = min(Self.transientRetryDelay(retries: unreachable.retries), .seconds(5))
+                    unreachable.spent += ContinuousClock.now - tried + wait
+                    guard unreachable.spent <= configuration.requestTimeout else { throw error }
+                    unreachable.retries += 1
+                    attempt = "\(unreachable.retries), never sent"
+                } else {
+                    guard let delay = retryDelay(after: error, retries: retries, messages: messages),
+                        retries < configuration.sendRetries
+                    else { throw error }
+                    wait = delay
+                    retries += 1
+                    attempt = "\(retries)/\(configuration.sendRetries)"
+                }
                 logger.warning(
                     "\(method) failed: \(error); retrying in \(formatDuration(wait))",
-                    metadata: ["method": "\(method)", "attempt": "\(retries)/\(configuration.sendRetries)"])
+                    metadata: ["method": "\(method)", "attempt": "\(attempt)"])
                 // With a limiter, a 429's wait is the pause it set, waited out in `admit`.
                 if limiter == nil || error.isTransient { try await configuration.clock.sleep(for: wait) }
             }
@@ -275,7 +305,7 @@ public final class BotAPIClient: Sendable {
             limiter.pause(messages.chat, for: retryAfter)
             return retryAfter <= configuration.maxRateLimitWait ? retryAfter : nil
         case _ where error.isTransient:
-            return Self.transientRetryDelay * (1 << (2 * min(retries, 8)))
+            return Self.transientRetryDelay(retries: retries)
         default:
             return nil
         }
@@ -298,10 +328,12 @@ public final class BotAPIClient: Sendable {
         return buffer
     }
 
-    /// The first pause before resending a call that failed on the way; each next one is four
-    /// times longer (0.1, 0.4, 1.6 s), so that the default three retries outlast a
-    /// connection storm of a second or two rather than failing inside it.
-    static let transientRetryDelay = Duration.milliseconds(100)
+    /// The pause before resending a call that failed on the way for the `retries`+1st time:
+    /// 0.1 s, then each four times longer (0.4, 1.6 s), so that the default three retries
+    /// outlast a connection storm of a second or two rather than failing inside it.
+    static func transientRetryDelay(retries: Int) -> Duration {
+        .milliseconds(100) * (1 << (2 * min(retries, 8)))
+    }
 
     // MARK: - One request
 
@@ -386,14 +418,29 @@ public final class BotAPIClient: Sendable {
     }
 
     /// What a call that failed before its answer throws: AsyncHTTPClient's and NIO's
-    /// errors become ``BotAPIError/transport(_:)``, their text without the token, unless
-    /// the task was cancelled. Never inlined, as ``start(_:body:timeout:)``: the text it
+    /// errors become ``BotAPIError/unreachable(_:)`` or ``BotAPIError/transport(_:)``, their
+    /// text without the token, unless the task was cancelled. Never inlined, as ``start(_:body:timeout:)``: the text it
     /// builds would take room in the frame.
     @inline(never)
     private func callError(_ error: any Error) -> any Error {
         if error is CancellationError || error is BotAPIError { return error }
         if Task.isCancelled { return CancellationError() }
-        return BotAPIError.transport(token.redact(String(describing: error)))
+        let text = token.redact(String(describing: error))
+        return Self.neverSent(error) ? BotAPIError.unreachable(text) : BotAPIError.transport(text)
+    }
+
+    /// Whether `error` failed a call before it was sent: AsyncHTTPClient fails a call with
+    /// the error of the connection it waited for (or, with `retryConnectionEstablishment`
+    /// off, of another call's): a connect refused or timed out, a host name that did not
+    /// resolve or whose addresses all failed (`NIOConnectionError`), or no connection in
+    /// time. An unreachable network on a bare `IOError` is left out: it also ends a
+    /// connection whose request was written.
+    private static func neverSent(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError {
+            return error == .connectTimeout || error == .getConnectionFromPoolTimeout
+        }
+        if let error = error as? IOError { return error.errnoCode == ECONNREFUSED }
+        return error is NIOConnectionError
     }
 
     /// The `result` of an answer, or the error it tells of. Never inlined into

@@ -14,8 +14,12 @@ public enum BotAPIError: Error, Sendable, Equatable, CustomStringConvertible {
     case rejected(status: Int, description: String)
     /// 5xx: the server failed; worth retrying.
     case server(status: Int, description: String)
-    /// The request never got an answer: connection refused or dropped, DNS, timeout.
+    /// The request never got an answer: connection dropped or reset, timeout.
     case transport(String)
+    /// The request was never sent: its connection could not be made (refused, not made
+    /// within the connect timeout, a host name that did not resolve) or none came in time.
+    /// Nothing reached the server, so sending it again cannot deliver anything twice.
+    case unreachable(String)
     /// An answer that is not a Bot API response.
     case malformedResponse(String)
 
@@ -61,10 +65,10 @@ public enum BotAPIError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// True for failures of the way, not of the request: the same call may well succeed
-    /// if sent again (transport errors, 5xx, garbled answers).
+    /// if sent again (transport errors, an unreachable server, 5xx, garbled answers).
     public var isTransient: Bool {
         switch self {
-        case .transport, .server, .malformedResponse: true
+        case .transport, .unreachable, .server, .malformedResponse: true
         default: false
         }
     }
@@ -80,6 +84,7 @@ public enum BotAPIError: Error, Sendable, Equatable, CustomStringConvertible {
         case .rejected(let status, let text): "\(status) \(text)"
         case .server(let status, let text): "\(status) \(text)"
         case .transport(let text): "transport error: \(text)"
+        case .unreachable(let text): "unreachable: \(text)"
         case .malformedResponse(let text): "malformed response: \(text)"
         }
     }

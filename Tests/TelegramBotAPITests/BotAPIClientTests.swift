@@ -141,6 +141,28 @@ import Testing
         }
     }
 
+    /// A call whose connection cannot be made was never sent: it is sent again, apart from
+    /// `sendRetries`, until its pauses would pass the request timeout. An address fails
+    /// with NIO's `IOError`, a host name with its `NIOConnectionError`.
+    @Test(arguments: ["http://127.0.0.1:1", "http://localhost:1"])
+    func aCallThatNeverReachedTheServerIsSentAgainForTheRequestTimeout(server: String) async throws {
+        let clock = ManualClock(advancesOnSleep: true)
+        let client = BotAPIClient(
+            token: testToken,
+            configuration: .init(baseURL: server, requestTimeout: .seconds(30), sendRetries: 1, clock: clock))
+        let error = await #expect(throws: BotAPIError.self) {
+            _ = try await client.sendMessage(chatID: 42, text: "nobody listens")
+        }
+        try await client.shutdown()
+        guard case .unreachable(let text) = error else {
+            Issue.record("expected unreachable, got \(String(describing: error))")
+            return
+        }
+        #expect(text.lowercased().contains("connection refused"), "\(text)")
+        let seconds = [0.1, 0.4, 1.6, 5, 5, 5, 5, 5]
+        #expect(clock.sleeps == seconds.map { Duration.milliseconds(Int($0 * 1000)) })
+    }
+
     @Test func unknownTokenIsUnauthorized() async throws {
         try await withClient { emulator, _ in
             let stranger = BotAPIClient(token: try BotToken("999:nope"), configuration: .init(baseURL: emulator.baseURL))

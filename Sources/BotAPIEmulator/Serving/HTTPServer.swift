@@ -3,6 +3,7 @@ package import Hummingbird
 package import HummingbirdCore
 package import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
@@ -12,7 +13,15 @@ import Synchronization
 /// serve HTTP the same way: the service group (or the emulator's ``BotAPIEmulator/stop()``)
 /// owns the running server, and whoever needs the address awaits ``port()``, which
 /// throws the server's error when it could not listen. Graceful shutdown stops accepting
-/// connections and ends the server.
+/// connections, lets the ones accepted reach the server, and ends it.
+///
+/// Why not hand graceful shutdown to Hummingbird directly: it closes the listening socket
+/// at once, and a connection accepted in that instant is dropped before it is served,
+/// which NIO answers with a trap, "Deinited NIOAsyncWriter without calling finish()"
+/// (apple/swift-nio#2813, #3481): a host taking webhook deliveries as it stops, or an
+/// emulator that a host still calls as a test ends, would crash. So the application runs
+/// in a service group of its own, outside this service's graceful shutdown, and is told
+/// to shut down only once the listener stopped accepting.
 package struct HTTPServer: Service {
     /// What the server is, for messages: "the admin server".
     package let name: String
@@ -21,6 +30,8 @@ package struct HTTPServer: Service {
     /// The Hummingbird application, of whichever request context its router uses.
     private let application: any Service
     private let bound: BoundPort
+    private let listener: Listener
+    private let logger: Logger
     private let onGracefulShutdown: @Sendable () -> Void
 
     /// - Parameters:
@@ -35,7 +46,10 @@ package struct HTTPServer: Service {
         onListening: @escaping @Sendable (Int) -> Void = { _ in }, onGracefulShutdown: @escaping @Sendable () -> Void = {}
     ) where Context: InitializableFromSource<ApplicationRequestContextSource> {
         let bound = BoundPort()
+        let listener = Listener()
         self.name = name
+        self.listener = listener
+        self.logger = logger
         self.host = host
         self.requestedPort = port
         self.bound = bound
@@ -45,6 +59,7 @@ package struct HTTPServer: Service {
             server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: backlog),
             onServerRunning: { channel in
+                listener.channel.withLock { $0 = channel }
                 let port = channel.localAddress?.port ?? 0
                 onListening(port)
                 bound.resolve(.success(port))
@@ -60,11 +75,25 @@ package struct HTTPServer: Service {
     }
 
     package func run() async throws {
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: application, successTerminationBehavior: .gracefullyShutdownGroup)], logger: logger)
+        configuration.logger = Logger(label: logger.label) { _ in SwiftLogNoOpLogHandler() }
+        let serving = ServiceGroup(configuration: configuration)
+        // Detached: a task does not inherit this one's graceful shutdown only when detached.
+        let task = Task.detached { try await serving.run() }
         do {
-            try await withGracefulShutdownHandler {
-                try await application.run()
-            } onGracefulShutdown: { [onGracefulShutdown] in
-                onGracefulShutdown()
+            try await withTaskCancellationHandler {
+                try await withGracefulShutdownHandler {
+                    try await task.value
+                } onGracefulShutdown: { [listener, onGracefulShutdown] in
+                    Task {
+                        await listener.stopAccepting()
+                        onGracefulShutdown()
+                        await serving.triggerGracefulShutdown()
+                    }
+                }
+            } onCancel: {
+                task.cancel()
             }
         } catch {
             let failure = ListenFailure(server: name, address: "\(host):\(requestedPort)", error: error)
@@ -84,6 +113,25 @@ package struct HTTPServer: Service {
             // NIO's `IOError` names the system call and adds the errno; the system's words suffice.
             let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
             return "\(server) cannot listen on \(address): \(reason)"
+        }
+    }
+}
+
+/// The listening channel, once the server listens.
+private final class Listener: Sendable {
+    let channel = Mutex<(any Channel)?>(nil)
+
+    /// Stops accepting connections and returns once the connections accepted before reached
+    /// the server: the accepted socket is set up on its own event loop, then handed to the
+    /// server on the listener's, so three passes over every loop (each task submitted after
+    /// the ones before it on that loop) see each hand-over through.
+    func stopAccepting() async {
+        guard let channel = channel.withLock({ $0 }) else { return }
+        try? await channel.setOption(ChannelOptions.autoRead, value: false).get()
+        for _ in 0..<3 {
+            for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {
+                try? await loop.submit {}.get()
+            }
         }
     }
 }
