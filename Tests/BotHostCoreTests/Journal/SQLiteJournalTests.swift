@@ -101,6 +101,26 @@ import Testing
         }
     }
 
+    /// A call that comes while housekeeping closes the connection (off the caller's
+    /// thread) waits for the close and opens the journal again: none fails, none is lost.
+    @Test func callsDuringAnIdleCloseWaitForItAndOpenTheJournalAgain() async throws {
+        try await withJournalFile { path in
+            let journal = try SQLiteJournal(path: path)
+            _ = try await journal.open()
+            for id in Int64(1)...50 {
+                await journal.releaseIfIdle()
+                async let closing: Void = journal.releaseIfIdle()
+                _ = try await journal.append(updates(id...id), nextOffset: id + 1)
+                await closing
+            }
+            #expect(try await journal.statistics().unfinished == 50)
+            await journal.close()
+            let reopened = try SQLiteJournal(path: path)
+            #expect(try await reopened.open().unfinished.map(\.updateID) == Array(1...50))
+            await reopened.close()
+        }
+    }
+
     /// Housekeeping closes the connection after a pass in which nothing used it: the
     /// journal's files are then closed, and the journal reads and writes as before, opening
     /// them again.

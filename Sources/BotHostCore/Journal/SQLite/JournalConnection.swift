@@ -1,4 +1,5 @@
 import GRDB
+import NIOPosix
 import Synchronization
 
 /// The SQLite connection of one journal file, open only while the bot uses its journal.
@@ -7,8 +8,14 @@ import Synchronization
 /// `-shm` mapping) and three file descriptors (the file, its `-wal` and `-shm`): a
 /// thousand idle bots' connections would take about 60 MiB and 3,000 descriptors for
 /// nothing. So the bot's housekeeping closes a connection that nothing used since its last
-/// pass (``closeIfIdle()``), and the next use opens it again, which takes well under a
-/// millisecond for a journal whose `-wal` was checkpointed at the close.
+/// pass (``closeIfIdle()``), and the next use opens it again.
+///
+/// Opening and closing block their thread: SQLite creates the `-wal` and `-shm` files at
+/// an open and checkpoints, syncs and deletes them at a close, a millisecond or more each
+/// on a busy disk. Both run on NIO's blocking thread pool, never on the caller's thread
+/// (an event loop: in a burst across thousands of webhook bots, opens and closes on the
+/// loops held every connection of the process back), one at a time per connection: a
+/// call that comes while its connection closes waits for the close, then opens it again.
 final class JournalConnection: Sendable {
     let path: String
     /// How the connection opens again after an idle close: the file is in WAL mode for
@@ -19,12 +26,20 @@ final class JournalConnection: Sendable {
 
     private struct State {
         var database: DatabaseQueue?
+        /// The open or close under way on the thread pool; calls wait for it.
+        var change: Task<Void, any Error>?
         /// Calls under way.
         var users = 0
         /// Whether a call began since the last ``closeIfIdle()``.
         var used = false
         /// Closed for good (``close()``): every later call throws.
         var closed = false
+    }
+
+    /// What a call does next.
+    private enum Step {
+        case use(DatabaseQueue)
+        case wait(for: Task<Void, any Error>)
     }
 
     /// A connection to `path` with `configuration`, opened at once and `prepare`d in a
@@ -59,18 +74,53 @@ final class JournalConnection: Sendable {
 
     /// Runs `body` with the connection, opening it first if it was closed while idle.
     private func use<T>(_ body: (DatabaseQueue) async throws -> T) async throws -> T {
-        let database = try state.withLock { state throws -> DatabaseQueue in
-            guard !state.closed else { throw Closed() }
-            // Opened under the lock, so that two calls never open two connections; it
-            // takes a few hundred microseconds, once after each idle close.
-            let database = try state.database ?? DatabaseQueue(path: path, configuration: reopening)
-            state.database = database
-            state.users += 1
-            state.used = true
-            return database
+        while true {
+            let step = try state.withLock { state throws -> Step in
+                guard !state.closed else { throw Closed() }
+                if let change = state.change { return .wait(for: change) }
+                if let database = state.database {
+                    state.users += 1
+                    state.used = true
+                    return .use(database)
+                }
+                let opening = change { [path, reopening] in
+                    try DatabaseQueue(path: path, configuration: reopening)
+                }
+                state.change = opening
+                return .wait(for: opening)
+            }
+            switch step {
+            case .use(let database):
+                defer { state.withLock { $0.users -= 1 } }
+                return try await body(database)
+            case .wait(let change):
+                // An open that failed throws here, to the call that started it and to
+                // the calls that waited for it; a close never throws.
+                try await change.value
+            }
         }
-        defer { state.withLock { $0.users -= 1 } }
-        return try await body(database)
+    }
+
+    /// Starts `work` on the thread pool as the connection's change under way; it leaves
+    /// the connection with the database `work` returns (`nil` after a close), or closes
+    /// that database at once when ``close()`` came meanwhile. Called under the state's lock.
+    private func change(_ work: @escaping @Sendable () throws -> DatabaseQueue?) -> Task<Void, any Error> {
+        Task {
+            let result: Result<DatabaseQueue?, any Error>
+            do {
+                result = .success(try await NIOThreadPool.singleton.runIfActive(work))
+            } catch {
+                result = .failure(error)
+            }
+            let leftOver = state.withLock { state -> DatabaseQueue? in
+                state.change = nil
+                guard !state.closed else { return try? result.get() }
+                state.database = try? result.get()
+                return nil
+            }
+            try? leftOver?.close()
+            _ = try result.get()
+        }
     }
 
     /// Whether the connection is open now: closed while idle, it opens again at the next
@@ -80,23 +130,28 @@ final class JournalConnection: Sendable {
     }
 
     /// Closes the connection if no call began since the last time this was asked and none
-    /// is under way; returns whether it closed. SQLite checkpoints the `-wal` into the file
-    /// as the connection closes.
+    /// is under way, and returns once it closed; returns whether it closed. SQLite
+    /// checkpoints the `-wal` into the file as the connection closes.
     @discardableResult
-    func closeIfIdle() -> Bool {
-        let idle = state.withLock { state -> DatabaseQueue? in
+    func closeIfIdle() async -> Bool {
+        let closing = state.withLock { state -> Task<Void, any Error>? in
             defer { state.used = false }
-            guard !state.used, state.users == 0 else { return nil }
-            defer { state.database = nil }
-            return state.database
+            guard !state.used, state.users == 0, state.change == nil, let database = state.database else { return nil }
+            state.database = nil
+            let closing = change {
+                try? database.close()
+                return nil
+            }
+            state.change = closing
+            return closing
         }
-        guard let idle else { return false }
-        try? idle.close()
+        guard let closing else { return false }
+        try? await closing.value
         return true
     }
 
-    /// Closes the connection for good: every later ``use(_:)`` throws ``Closed``. A call
-    /// under way keeps its connection until it returns.
+    /// Closes the connection for good: every later call throws ``Closed``. A call under
+    /// way keeps its connection until it returns; an open under way closes what it opened.
     func close() {
         let database = state.withLock { state in
             state.closed = true

@@ -283,7 +283,7 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
         // at every housekeeping pass of every bot.
         guard connection.isOpen else { return }
         let before = JournalFileStamp(path: path)
-        guard connection.closeIfIdle() else { return }
+        guard await connection.closeIfIdle() else { return }
         let after = JournalFileStamp(path: path)
         lastLooks.withLock { looks in
             if looks.replays == before { looks.replays = after }
