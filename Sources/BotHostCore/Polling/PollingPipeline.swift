@@ -333,7 +333,8 @@ final class PollingPipeline: Sendable {
             }
             status.journal(try await journal.statistics())
         } catch {
-            logger.warning("journal housekeeping: \(error)")
+            // A stop cancels a pass under way (GRDB's calls throw then): nothing went wrong.
+            if !Task.isCancelled { logger.warning("journal housekeeping: \(error)") }
         }
         await journal.releaseIfIdle()
     }
