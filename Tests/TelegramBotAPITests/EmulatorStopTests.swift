@@ -1,5 +1,6 @@
 import BotAPIEmulator
 import Glibc
+import TelegramBotAPI
 import Testing
 
 @Suite struct EmulatorStopTests {
@@ -36,6 +37,33 @@ import Testing
             await emulator.stop()
             connecting.cancel()
             for socket in await connecting.value { close(socket) }
+        }
+    }
+
+    /// A stop that outlasts its grace (a call the emulator answers late) ends in
+    /// cancellation, while connections keep arriving: the server stops accepting before
+    /// it is cancelled too, and the stop still ends.
+    @Test func aStopCancelledAfterItsGraceWhileConnectionsKeepArrivingEndsCleanly() async throws {
+        for _ in 0..<3 {
+            let emulator = BotAPIEmulator()
+            emulator.addBot(testToken)
+            let port = try await emulator.start()
+            emulator.injectFault(.delay(.seconds(3)), method: "sendMessage", for: testToken)
+            let slow = try RawConnection(port: port)
+            try slow.send("POST /bot\(testToken.secretValue)/sendMessage", json: #"{"chat_id":1,"text":"x"}"#)
+            let connecting = Task.detached {
+                var sockets: [Int32] = []
+                while !Task.isCancelled, sockets.count < 2_000 {
+                    sockets.append(Self.connectWithoutWaiting(to: port))
+                    try? await Task.sleep(for: .milliseconds(1))
+                }
+                return sockets
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            await emulator.stop()
+            connecting.cancel()
+            for socket in await connecting.value { close(socket) }
+            slow.close()
         }
     }
 

@@ -16,12 +16,13 @@ import Synchronization
 /// connections, lets the ones accepted reach the server, and ends it.
 ///
 /// Why not hand graceful shutdown to Hummingbird directly: it closes the listening socket
-/// at once, and a connection accepted in that instant is dropped before it is served,
-/// which NIO answers with a trap, "Deinited NIOAsyncWriter without calling finish()"
-/// (apple/swift-nio#2813, #3481): a host taking webhook deliveries as it stops, or an
-/// emulator that a host still calls as a test ends, would crash. So the application runs
-/// in a service group of its own, outside this service's graceful shutdown, and is told
-/// to shut down only once the listener stopped accepting.
+/// at once, and a connection accepted in that instant (or while the server is cancelled)
+/// is dropped before it is served, which NIO answers with a trap, "Deinited
+/// NIOAsyncWriter without calling finish()" (apple/swift-nio#2813, #3481): a host taking
+/// webhook deliveries as it stops, or an emulator that a host still calls as a test ends,
+/// would crash. So the application runs in a service group of its own, outside this
+/// service's graceful shutdown, and is told to shut down, or cancelled, only once the
+/// listener stopped accepting.
 package struct HTTPServer: Service {
     /// What the server is, for messages: "the admin server".
     package let name: String
@@ -59,7 +60,7 @@ package struct HTTPServer: Service {
             server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: backlog),
             onServerRunning: { channel in
-                listener.channel.withLock { $0 = channel }
+                await listener.listen(on: channel)
                 let port = channel.localAddress?.port ?? 0
                 onListening(port)
                 bound.resolve(.success(port))
@@ -92,8 +93,11 @@ package struct HTTPServer: Service {
                         await serving.triggerGracefulShutdown()
                     }
                 }
-            } onCancel: {
-                task.cancel()
+            } onCancel: { [listener] in
+                Task {
+                    await listener.stopAccepting()
+                    task.cancel()
+                }
             }
         } catch {
             let failure = ListenFailure(server: name, address: "\(host):\(requestedPort)", error: error)
@@ -117,22 +121,48 @@ package struct HTTPServer: Service {
     }
 }
 
-/// The listening channel, once the server listens.
+/// The listening channel, once the server listens, and the gate its accepts go through.
 private final class Listener: Sendable {
-    let channel = Mutex<(any Channel)?>(nil)
+    private let channel = Mutex<(any Channel)?>(nil)
+    private let gate = AcceptGate()
 
-    /// Stops accepting connections and returns once the connections accepted before reached
-    /// the server: the accepted socket is set up on its own event loop, then handed to the
-    /// server on the listener's, so three passes over every loop (each task submitted after
-    /// the ones before it on that loop) see each hand-over through.
+    func listen(on channel: any Channel) async {
+        try? await channel.pipeline.addHandler(gate, position: .first).get()
+        self.channel.withLock { $0 = channel }
+    }
+
+    /// Stops accepting connections and returns once the connections accepted before have
+    /// reached the server. An accepted socket goes through four hops before the server
+    /// has it (set up on its own event loop, handed back to the listener's loop, the
+    /// server's initializer on its loop, and back); each pass below runs a task on every
+    /// loop after the ones submitted before it there, so one pass moves each hand-over at
+    /// least one hop on, and eight passes leave a margin.
     func stopAccepting() async {
+        gate.close()
         guard let channel = channel.withLock({ $0 }) else { return }
-        try? await channel.setOption(ChannelOptions.autoRead, value: false).get()
-        for _ in 0..<3 {
+        for _ in 0..<8 {
+            try? await channel.eventLoop.submit {}.get()
             for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {
                 try? await loop.submit {}.get()
             }
         }
+    }
+}
+
+/// Passes the listening channel's reads on until closed: each read accepts connections,
+/// and some come from handlers whatever `autoRead` says (NIO's async channel asking for
+/// more as its buffer drains, the accept backoff after running out of descriptors), so
+/// the gate sits first in the pipeline, where every read passes.
+private final class AcceptGate: ChannelOutboundHandler, Sendable {
+    typealias OutboundIn = Any
+    private let isOpen = Atomic(true)
+
+    func read(context: ChannelHandlerContext) {
+        if isOpen.load(ordering: .acquiring) { context.read() }
+    }
+
+    func close() {
+        isOpen.store(false, ordering: .releasing)
     }
 }
 

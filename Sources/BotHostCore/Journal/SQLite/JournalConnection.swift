@@ -12,7 +12,8 @@ import Synchronization
 ///
 /// Opening and closing block their thread: SQLite creates the `-wal` and `-shm` files at
 /// an open and checkpoints, syncs and deletes them at a close, a millisecond or more each
-/// on a busy disk. Both run on NIO's blocking thread pool, never on the caller's thread
+/// on a busy disk. Both run on NIO's blocking thread pool (all but the first open, which
+/// `init` makes as the bot starts, and the last close, as it stops), never on the caller's thread
 /// (an event loop: in a burst across thousands of webhook bots, opens and closes on the
 /// loops held every connection of the process back), one at a time per connection: a
 /// call that comes while its connection closes waits for the close, then opens it again.
@@ -150,14 +151,16 @@ final class JournalConnection: Sendable {
         return true
     }
 
-    /// Closes the connection for good: every later call throws ``Closed``. A call under
-    /// way keeps its connection until it returns; an open under way closes what it opened.
-    func close() {
-        let database = state.withLock { state in
+    /// Closes the connection for good, and returns once it closed: every later call
+    /// throws ``Closed``. A call under way keeps its connection until it returns; an open
+    /// under way closes what it opened.
+    func close() async {
+        let (database, change) = state.withLock { state in
             state.closed = true
             defer { state.database = nil }
-            return state.users == 0 ? state.database : nil
+            return (state.users == 0 ? state.database : nil, state.change)
         }
+        try? await change?.value
         try? database?.close()
     }
 

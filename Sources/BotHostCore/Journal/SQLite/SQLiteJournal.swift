@@ -294,7 +294,7 @@ package final class SQLiteJournal: UpdateJournal, DeadLetterStore {
 
     package func close() async {
         try? await marks.flush()
-        connection.close()
+        await connection.close()
     }
 
     // MARK: - DeadLetterStore
