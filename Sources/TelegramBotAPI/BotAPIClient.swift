@@ -249,11 +249,13 @@ public final class BotAPIClient: Sendable {
     /// Sends a call until it succeeds or is not worth sending again. A call that never
     /// reached the server (``BotAPIError/unreachable(_:)``) is sent again, apart from
     /// ``Configuration/sendRetries``, as long as its tries and pauses (0.1, 0.4, 1.6, then
-    /// 5 s) stay within ``Configuration/requestTimeout`` of its first try, each resend with
-    /// what is left of that time as its deadline: nothing was delivered, so nothing can come twice, and a reply outlasts a network blip, or a
+    /// 5 s) stay within ``Configuration/requestTimeout`` of its first try: nothing was
+    /// delivered, so nothing can come twice, and a reply outlasts a network blip, or a
     /// burst in which one failed connect fails every call waiting for a connection,
-    /// instead of being lost after two seconds. The tries are timed on `ContinuousClock`,
-    /// the pauses on ``Configuration/clock``.
+    /// instead of being lost after two seconds. Each try has the full deadline (a deadline
+    /// cut short could end a call already sent, which would then be sent again), so the
+    /// last resend may end up to one deadline past that time. The tries are timed on
+    /// `ContinuousClock`, the pauses on ``Configuration/clock``.
     private func retrying(_ method: String, body: RequestBody, messages: OutgoingMessages) async throws -> JSONValue {
         var retries = 0
         var unreachable = (retries: 0, spent: Duration.zero)
@@ -262,22 +264,18 @@ public final class BotAPIClient: Sendable {
             // An upload may take longer than a call: allow it 100 KB/s.
             timeout += .seconds(form.contentLength / 100_000)
         }
-        // The deadline of the next try: a resend of a call never sent gets what is left.
-        var deadline = timeout
         while true {
             try await limiter?.admit(messages, method: method)
             let tried = ContinuousClock.now
             do {
-                return try await perform(method, body: body, timeout: deadline)
+                return try await perform(method, body: body, timeout: timeout)
             } catch let error as BotAPIError {
                 let wait: Duration
                 let attempt: String
                 if case .unreachable = error {
                     wait = min(Self.transientRetryDelay(retries: unreachable.retries), .seconds(5))
                     unreachable.spent += ContinuousClock.now - tried + wait
-                    let left = configuration.requestTimeout - unreachable.spent
-                    guard left > .zero else { throw error }
-                    deadline = min(timeout, left)
+                    guard unreachable.spent < configuration.requestTimeout else { throw error }
                     unreachable.retries += 1
                     attempt = "\(unreachable.retries), never sent"
                 } else {
@@ -285,7 +283,6 @@ public final class BotAPIClient: Sendable {
                         retries < configuration.sendRetries
                     else { throw error }
                     wait = delay
-                    deadline = timeout
                     retries += 1
                     attempt = "\(retries)/\(configuration.sendRetries)"
                 }

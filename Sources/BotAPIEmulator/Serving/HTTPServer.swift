@@ -94,8 +94,12 @@ package struct HTTPServer: Service {
                     }
                 }
             } onCancel: { [listener] in
+                // Cancelling the server drops the connections in its accept queue: it is
+                // shut down first, which takes them, and cancelled once its listener closed.
                 Task {
                     await listener.stopAccepting()
+                    await serving.triggerGracefulShutdown()
+                    await listener.closed()
                     task.cancel()
                 }
             }
@@ -127,25 +131,32 @@ private final class Listener: Sendable {
     private let gate = AcceptGate()
 
     func listen(on channel: any Channel) async {
-        try? await channel.pipeline.addHandler(gate, position: .first).get()
         self.channel.withLock { $0 = channel }
+        try? await channel.pipeline.addHandler(gate, position: .first).get()
     }
 
     /// Stops accepting connections and returns once the connections accepted before have
-    /// reached the server. An accepted socket goes through four hops before the server
-    /// has it (set up on its own event loop, handed back to the listener's loop, the
-    /// server's initializer on its loop, and back); each pass below runs a task on every
-    /// loop after the ones submitted before it there, so one pass moves each hand-over at
-    /// least one hop on, and eight passes leave a margin.
+    /// reached the server: the gate drops new reads, and `autoRead` off withdraws the read
+    /// already waiting for a connection. An accepted socket goes through four hops before
+    /// the server has it (set up on its own event loop, handed back to the listener's loop,
+    /// the server's initializer on its loop, and back); each pass below runs a task on
+    /// every loop after the ones submitted before it there, so one pass moves each
+    /// hand-over at least one hop on, and eight passes leave a margin.
     func stopAccepting() async {
         gate.close()
         guard let channel = channel.withLock({ $0 }) else { return }
+        try? await channel.setOption(ChannelOptions.autoRead, value: false).get()
         for _ in 0..<8 {
             try? await channel.eventLoop.submit {}.get()
             for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {
                 try? await loop.submit {}.get()
             }
         }
+    }
+
+    /// Returns once the listening channel closed (at once if it never opened).
+    func closed() async {
+        try? await channel.withLock({ $0 })?.closeFuture.get()
     }
 }
 

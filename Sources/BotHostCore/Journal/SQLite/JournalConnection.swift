@@ -152,8 +152,9 @@ final class JournalConnection: Sendable {
     }
 
     /// Closes the connection for good, and returns once it closed: every later call
-    /// throws ``Closed``. A call under way keeps its connection until it returns; an open
-    /// under way closes what it opened.
+    /// throws ``Closed``. A call under way keeps its connection until it returns (GRDB
+    /// closes it as the last reference goes, after this returned); an open under way
+    /// closes what it opened.
     func close() async {
         let (database, change) = state.withLock { state in
             state.closed = true
