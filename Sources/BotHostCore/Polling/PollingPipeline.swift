@@ -34,7 +34,7 @@ final class PollingPipeline: Sendable {
     /// The clock backoff waits on.
     let clock: any Clock<Duration>
     /// Where the journal's housekeeping passes are scheduled.
-    private let housekeeping: RecurringChecks
+    let housekeeping: RecurringChecks
     /// When the journal was last pruned.
     private let lastPrune = Mutex<ContinuousClock.Instant?>(nil)
     /// Where a webhook bot's deliveries find its ``WebhookIntake``.
