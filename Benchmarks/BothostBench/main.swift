@@ -20,6 +20,7 @@ import FoundationNetworking
 // worker processes (`isolation: process`, the default) are summed.
 //
 // `--workload throughput|trickle|latency|scale|failover|crash|limits|journal|upload|control|webhook` runs one workload alone,
+// `--settle-seconds N` is how long the webhook workload lets the host settle after its start (65 s),
 // `--isolation none` runs BotHost in one process instead of a supervisor and workers, and
 // `--limits '{ per_bot: 1000000/s, per_chat: 1000000/s }'` gives the echo bots limits that never bind;
 // `--updates-per-bot N` resizes the throughput workload, for profiling a host (attach
@@ -29,6 +30,9 @@ import FoundationNetworking
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? { arguments.firstIndex(of: name).map { arguments[$0 + 1] } }
 let idleSeconds = option("--idle-seconds").flatMap { Int($0) } ?? 30
+/// How long the webhook workload waits after the last webhook is set before its idle
+/// window begins.
+let webhookSettleSeconds = option("--settle-seconds").flatMap { Int($0) } ?? 65
 let onlyBotHost = arguments.contains("--only-bothost")
 let python = option("--python") ?? ".build/peers-venv/bin/python"
 let onlyWorkload = option("--workload")
@@ -588,7 +592,10 @@ if runs("webhook") {
         report(botHost, "\(label): time until every webhook is set", "not all set after 900 s")
     } else {
         report(botHost, "\(label): time until every webhook is set", milliseconds(ContinuousClock.now - launched))
-        try await Task.sleep(for: .seconds(5))
+        // Idle is the host's steady state: the start is over once every bot's journal,
+        // opened for the start, has closed (the second housekeeping pass after its last
+        // use, the registration's write: within 65 s of it).
+        try await Task.sleep(for: .seconds(webhookSettleSeconds))
         let idleCPU = cpuSeconds(of: host.pid)
         try await Task.sleep(for: .seconds(idleSeconds))
         let perSecond = (cpuSeconds(of: host.pid) - idleCPU) / Double(idleSeconds)

@@ -13,15 +13,25 @@ import Glibc
 /// alike, and a connection that opens again after an idle close (creating an empty
 /// `-wal`) changes no stamp.
 struct JournalFileStamp: Equatable {
-    private var parts: [Int64] = []
+    private let file: FilePart
+    private let wal: FilePart
+
+    /// One file's part of the stamp; all zero for a file that is missing or empty.
+    /// Plain fields, not an array: ten thousand idle bots take about 670 stamps a second,
+    /// which should not each allocate.
+    private struct FilePart: Equatable {
+        var size: Int64 = 0
+        var seconds: Int64 = 0
+        var nanoseconds: Int64 = 0
+
+        init(path: String) {
+            guard let info = FileStatus.of(path: path), info.st_size > 0 else { return }
+            (size, seconds, nanoseconds) = (Int64(info.st_size), Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec))
+        }
+    }
 
     init(path: String) {
-        for file in [path, path + "-wal"] {
-            guard let info = FileStatus.of(path: file), info.st_size > 0 else {
-                parts.append(0)
-                continue
-            }
-            parts += [Int64(info.st_size), Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec)]
-        }
+        file = FilePart(path: path)
+        wal = FilePart(path: path + "-wal")
     }
 }
