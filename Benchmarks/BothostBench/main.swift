@@ -593,8 +593,9 @@ if runs("webhook") {
     } else {
         report(botHost, "\(label): time until every webhook is set", milliseconds(ContinuousClock.now - launched))
         // Idle is the host's steady state: the start is over once every bot's journal,
-        // opened for the start, has closed (the second housekeeping pass after its last
-        // use, the registration's write: within 65 s of it).
+        // opened for the start, has closed (the bot's turn in the housekeeping round after
+        // the pass that follows its registration: about 31 s after it, later when passes or
+        // closes queue) and the trim after the closes (5 s) has run; 65 s leaves room.
         try await Task.sleep(for: .seconds(webhookSettleSeconds))
         let idleCPU = cpuSeconds(of: host.pid)
         try await Task.sleep(for: .seconds(idleSeconds))
